@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "velero-cas",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "velero-cas", targets: ["velero-cas"]),
+        .library(name: "ChunkStore", targets: ["ChunkStore"]),
+        .library(name: "SampleData", targets: ["SampleData"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries, each behind a prefixed shim header.
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Syscalls and the blocking-work thread pool, wrapped in one place.
+        .target(name: "SystemIO", swiftSettings: strict),
+        // HTTP over libcurl, driven by one thread so nothing blocks the cooperative pool.
+        .target(
+            name: "HTTPTransport",
+            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ChunkStore",
+            dependencies: [
+                "CLZ4", "COpenSSL", "SystemIO", "HTTPTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Reproducible volume-like data for the demo, the tests and the benchmarks.
+        .target(name: "SampleData", dependencies: ["SystemIO"], swiftSettings: strict),
+        .executableTarget(
+            name: "velero-cas",
+            dependencies: [
+                "ChunkStore", "SystemIO", "SampleData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .target(name: "TestSupport", dependencies: ["SystemIO"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "SystemIOTests", dependencies: ["SystemIO", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ChunkStoreTests",
+            dependencies: ["ChunkStore", "SystemIO", "HTTPTransport", "SampleData", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VeleroCASCLITests",
+            dependencies: ["velero-cas", "SystemIO", "TestSupport"],
+            swiftSettings: strict
+        ),
+    ]
+)

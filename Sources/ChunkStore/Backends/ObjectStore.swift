@@ -1,0 +1,61 @@
+/// One object as a listing returns it.
+public struct ObjectInfo: Sendable, Equatable {
+    public var key: String
+    public var size: Int
+
+    public init(key: String, size: Int) {
+        self.key = key
+        self.size = size
+    }
+}
+
+/// A flat key → bytes store: a local directory or an S3 bucket prefix.
+///
+/// Contract every backend keeps: an object is either absent or whole (`put` is atomic), writing an existing key
+/// replaces it whole, deleting a missing key succeeds, and errors say which key and which store.
+public protocol ObjectStore: Sendable {
+    /// Where the store is, for messages ("/var/backups", "s3://bucket/prefix").
+    var location: String { get }
+
+    /// Fails with a clear error when the store cannot be reached or does not exist.
+    func checkAccess() async throws
+
+    func put(_ key: String, _ bytes: [UInt8]) async throws
+    /// Throws `ChunkStoreError.objectNotFound` when absent.
+    func get(_ key: String) async throws -> [UInt8]
+    /// The object's size, or nil when absent.
+    func size(of key: String) async throws -> Int?
+    func delete(_ key: String) async throws
+    /// Calls `page` with successive batches (of at most 1,000) of the objects under `prefix`; order is unspecified.
+    func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws
+    /// Makes every completed `put` durable (the commit barrier before a record that names them).
+    func sync() async throws
+}
+
+extension ObjectStore {
+    /// All objects under `prefix`.
+    public func listAll(prefix: String) async throws -> [ObjectInfo] {
+        var all: [ObjectInfo] = []
+        try await list(prefix: prefix) { all.append(contentsOf: $0) }
+        return all
+    }
+}
+
+/// Object keys are relative, '/'-separated, of safe characters, and never climb out with "..".
+public enum ObjectKey {
+    public static func validate(_ key: String) throws(ChunkStoreError) {
+        guard !key.isEmpty, !key.hasPrefix("/"), !key.hasSuffix("/"), key.utf8.count <= 1024 else {
+            throw .invalidObjectKey(key)
+        }
+        for component in key.split(separator: "/", omittingEmptySubsequences: false) {
+            guard !component.isEmpty, component != ".", component != "..",
+                component.utf8.allSatisfy({ isSafe($0) })
+            else { throw .invalidObjectKey(key) }
+        }
+    }
+
+    private static func isSafe(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+            || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") || c == UInt8(ascii: ".")
+    }
+}

@@ -1,0 +1,39 @@
+import HTTPTransport
+
+/// A `--store` argument: a local directory path or an `s3://bucket/prefix` URL.
+public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
+    case local(path: String)
+    case s3(S3Location)
+
+    public init(parsing text: String, environment: [String: String]) throws(ChunkStoreError) {
+        guard !text.isEmpty else { throw .invalidStoreLocation(text, reason: "empty location") }
+        if text.hasPrefix("s3://") {
+            self = .s3(try S3Location(parsing: text, environment: environment))
+        } else if let scheme = text.split(separator: ":", maxSplits: 1).first, text.contains("://") {
+            throw .invalidStoreLocation(
+                text, reason: "unsupported scheme '\(scheme)://'; use a local directory path or s3://bucket/prefix")
+        } else {
+            self = .local(path: text)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .local(let path): path
+        case .s3(let location): location.description
+        }
+    }
+
+    /// Builds the backend. `create` makes a missing local directory (for writers); S3 credentials are resolved here.
+    public func open(create: Bool, environment: [String: String], client: @autoclosure () -> HTTPClient) throws
+        -> any ObjectStore
+    {
+        switch self {
+        case .local(let path):
+            return try LocalDirectoryStore(root: path, create: create)
+        case .s3(let location):
+            let credentials = try AWSCredentials.resolve(profile: location.profile, environment: environment)
+            return S3ObjectStore(location: location, credentials: credentials, client: client())
+        }
+    }
+}

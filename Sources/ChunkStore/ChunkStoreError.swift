@@ -1,0 +1,42 @@
+import SystemIO
+
+/// What went wrong in the store, worded so the user can act on it.
+public enum ChunkStoreError: Error, CustomStringConvertible, Sendable {
+    case corruptChunk(id: ChunkID, key: String, reason: String)
+    case missingChunk(id: ChunkID, key: String)
+    case objectNotFound(key: String, store: String)
+    case repositoryNotFound(store: String)
+    case unsupportedRepository(store: String, reason: String)
+    case invalidStoreLocation(String, reason: String)
+    case invalidName(String, reason: String)
+    case invalidObjectKey(String)
+    case snapshotNotFound(name: String, store: String)
+    case snapshotExists(name: String, store: String)
+    case corruptRecord(key: String, reason: String)
+    case unsafeManifestPath(path: String, reason: String)
+    case targetNotEmpty(path: String)
+    case sourceUnreadable(path: String, reason: String)
+    case system(SystemError)
+
+    public var description: String {
+        switch self {
+        case .corruptChunk(let id, let key, let reason): "chunk \(id) (object '\(key)') is corrupt: \(reason)"
+        case .missingChunk(let id, let key): "chunk \(id) is missing from the store (object '\(key)')"
+        case .objectNotFound(let key, let store): "object '\(key)' not found in \(store)"
+        case .repositoryNotFound(let store):
+            "no velero-cas store at \(store) (missing 'config'); back something up into it first or check the path"
+        case .unsupportedRepository(let store, let reason): "the store at \(store) cannot be used: \(reason)"
+        case .invalidStoreLocation(let location, let reason): "invalid store location '\(location)': \(reason)"
+        case .invalidName(let name, let reason): "invalid name '\(name)': \(reason)"
+        case .invalidObjectKey(let key): "invalid object key '\(key)'"
+        case .snapshotNotFound(let name, let store): "snapshot '\(name)' not found in \(store)"
+        case .snapshotExists(let name, let store): "snapshot '\(name)' already exists in \(store)"
+        case .corruptRecord(let key, let reason): "record '\(key)' is damaged: \(reason)"
+        case .unsafeManifestPath(let path, let reason): "refusing manifest path '\(path)': \(reason)"
+        case .targetNotEmpty(let path):
+            "restore target '\(path)' is not empty; choose an empty directory or pass --overwrite"
+        case .sourceUnreadable(let path, let reason): "cannot read '\(path)': \(reason)"
+        case .system(let error): error.description
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import CLZ4
+
+/// The stored form of a chunk: an 8-byte header, then an lz4 block or the raw bytes when lz4 does not shrink them.
+///
+/// Header: "VC", format version (1), codec (0 raw, 1 lz4), plain length (UInt32, little-endian). Decoding always
+/// decompresses and re-hashes, so a corrupt or truncated object is an error naming the chunk, never wrong data.
+public enum ChunkCodec {
+    public static let headerSize = 8
+    static let formatVersion: UInt8 = 1
+    /// Largest plain chunk the format accepts (the header's length field is 32 bits; lz4 takes an Int32).
+    public static let maximumPlainLength = 0x7E00_0000
+
+    public enum Codec: UInt8, Sendable { case raw = 0, lz4 = 1 }
+
+    /// Encodes plain bytes; picks lz4 when it saves space.
+    public static func encode(_ plain: UnsafeRawBufferPointer) -> [UInt8] {
+        precondition(plain.count <= maximumPlainLength, "chunk too large for the codec")
+        let bound = Int(LZ4_compressBound(Int32(plain.count)))
+        return [UInt8](unsafeUninitializedCapacity: headerSize + max(bound, plain.count)) { buffer, count in
+            let body = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[headerSize...])
+            var compressed: Int32 = 0
+            if plain.count > 0 {
+                compressed = LZ4_compress_default(
+                    plain.baseAddress!.assumingMemoryBound(to: CChar.self),
+                    body.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(plain.count), Int32(bound))
+            }
+            let codec: Codec
+            if compressed > 0 && Int(compressed) < plain.count {
+                codec = .lz4
+                count = headerSize + Int(compressed)
+            } else {
+                codec = .raw
+                if plain.count > 0 { body.baseAddress!.copyMemory(from: plain.baseAddress!, byteCount: plain.count) }
+                count = headerSize + plain.count
+            }
+            writeHeader(into: UnsafeMutableRawBufferPointer(buffer), codec: codec, plainLength: plain.count)
+        }
+    }
+
+    public static func encode(_ plain: [UInt8]) -> [UInt8] {
+        plain.withUnsafeBytes { encode($0) }
+    }
+
+    private static func writeHeader(into buffer: UnsafeMutableRawBufferPointer, codec: Codec, plainLength: Int) {
+        buffer[0] = UInt8(ascii: "V")
+        buffer[1] = UInt8(ascii: "C")
+        buffer[2] = formatVersion
+        buffer[3] = codec.rawValue
+        buffer.storeBytes(of: UInt32(plainLength).littleEndian, toByteOffset: 4, as: UInt32.self)
+    }
+
+    /// The codec named in a stored chunk's header, if the header is valid.
+    public static func codec(of stored: [UInt8]) -> Codec? {
+        guard stored.count >= headerSize, stored[0] == UInt8(ascii: "V"), stored[1] == UInt8(ascii: "C"),
+            stored[2] == formatVersion
+        else { return nil }
+        return Codec(rawValue: stored[3])
+    }
+
+    /// Decodes a stored chunk and checks that its bytes hash to `id`. `key` names the object in errors.
+    public static func decode(_ stored: [UInt8], id: ChunkID, key: String) throws(ChunkStoreError) -> [UInt8] {
+        func corrupt(_ reason: String) -> ChunkStoreError { .corruptChunk(id: id, key: key, reason: reason) }
+        guard stored.count >= headerSize else { throw corrupt("object is \(stored.count) bytes, shorter than a header") }
+        guard let codec = codec(of: stored) else { throw corrupt("unknown header or format version") }
+        let plainLength = Int(
+            stored.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) })
+        guard plainLength <= maximumPlainLength else { throw corrupt("header claims \(plainLength) bytes") }
+        let plain: [UInt8]
+        switch codec {
+        case .raw:
+            guard stored.count - headerSize == plainLength else {
+                throw corrupt("raw body is \(stored.count - headerSize) bytes, header says \(plainLength)")
+            }
+            plain = Array(stored[headerSize...])
+        case .lz4:
+            var produced: Int32 = -1
+            let output = [UInt8](unsafeUninitializedCapacity: plainLength) { buffer, count in
+                stored.withUnsafeBytes { source in
+                    produced = LZ4_decompress_safe(
+                        source.baseAddress!.advanced(by: headerSize).assumingMemoryBound(to: CChar.self),
+                        UnsafeMutableRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self),
+                        Int32(stored.count - headerSize), Int32(plainLength))
+                }
+                count = produced == Int32(plainLength) ? plainLength : 0
+            }
+            guard produced == Int32(plainLength) else { throw corrupt("lz4 block does not decompress") }
+            plain = output
+        }
+        guard ChunkID(hashing: plain) == id else { throw corrupt("content does not hash to its id") }
+        return plain
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import SystemIO
+
+/// The deduplicating, content-addressed store on top of an `ObjectStore`.
+///
+/// Chunks live at `chunks/<first two hex digits>/<id>`; records (snapshots, backups) are small JSON objects written
+/// only after every chunk they name is durable. Putting a chunk that exists uploads nothing, even when many tasks put
+/// it at once; getting a chunk always verifies it.
+public final class Repository: Sendable {
+    public let store: any ObjectStore
+    public let config: RepositoryConfig
+    public let statistics = StoreStatistics()
+    public let volumeChunker: ContentDefinedChunker
+    public let resourceChunker: ContentDefinedChunker
+    /// Bounds concurrent blob chunk work (manifests, resource streams).
+    let chunkSlots: AsyncSemaphore
+    private let index = ChunkIndex()
+
+    init(store: any ObjectStore, config: RepositoryConfig) throws {
+        for profile in [config.volumeChunker, config.resourceChunker] {
+            if let problem = profile.problem {
+                throw ChunkStoreError.unsupportedRepository(store: store.location, reason: problem)
+            }
+        }
+        self.store = store
+        self.config = config
+        volumeChunker = ContentDefinedChunker(profile: config.volumeChunker)
+        resourceChunker = ContentDefinedChunker(profile: config.resourceChunker)
+        chunkSlots = AsyncSemaphore(permits: ProcessInfo.processInfo.activeProcessorCount * 4)
+    }
+
+    /// Opens an existing store; fails with `repositoryNotFound` when it has no `config`.
+    public static func open(_ store: any ObjectStore) async throws -> Repository {
+        try await store.checkAccess()
+        let bytes: [UInt8]
+        do {
+            bytes = try await store.get(RepositoryConfig.key)
+        } catch ChunkStoreError.objectNotFound {
+            throw ChunkStoreError.repositoryNotFound(store: store.location)
+        }
+        let config = try StoreJSON.decode(RepositoryConfig.self, from: bytes, key: RepositoryConfig.key)
+        guard config.version == RepositoryConfig.currentVersion else {
+            throw ChunkStoreError.unsupportedRepository(
+                store: store.location, reason: "format version \(config.version); this velero-cas reads version \(RepositoryConfig.currentVersion)")
+        }
+        return try Repository(store: store, config: config)
+    }
+
+    /// Opens the store, writing a new `config` first if there is none.
+    public static func openOrCreate(_ store: any ObjectStore) async throws -> Repository {
+        do {
+            return try await open(store)
+        } catch ChunkStoreError.repositoryNotFound {
+            let config = RepositoryConfig()
+            try await store.put(RepositoryConfig.key, try StoreJSON.encode(config))
+            try await store.sync()
+            return try await open(store)
+        }
+    }
+
+    public static func chunkKey(_ id: ChunkID) -> String {
+        let hex = id.hex
+        return "chunks/\(hex.prefix(2))/\(hex)"
+    }
+
+    // MARK: - Chunks
+
+    /// Stores one chunk (hash, then compress and upload only if the store lacks it) and returns its reference.
+    @discardableResult
+    public func putChunk(_ plain: [UInt8]) async throws -> ChunkRef {
+        let id = ChunkID(hashing: plain)
+        let key = Self.chunkKey(id)
+        let store = self.store
+        let written = try await index.ensureStored(id) {
+            if let size = try await store.size(of: key), size >= ChunkCodec.headerSize { return nil }
+            let encoded = ChunkCodec.encode(plain)
+            try await store.put(key, encoded)
+            return encoded.count
+        }
+        statistics.recordPut(plainBytes: plain.count, storedBytes: written)
+        return ChunkRef(id: id, length: plain.count)
+    }
+
+    /// Reads, decompresses and verifies one chunk.
+    public func getChunk(_ id: ChunkID) async throws -> [UInt8] {
+        let key = Self.chunkKey(id)
+        let stored: [UInt8]
+        do {
+            stored = try await store.get(key)
+        } catch ChunkStoreError.objectNotFound {
+            throw ChunkStoreError.missingChunk(id: id, key: key)
+        }
+        statistics.recordRead(storedBytes: stored.count)
+        return try ChunkCodec.decode(stored, id: id, key: key)
+    }
+
+    /// Whether a chunk object exists (without reading it).
+    public func hasChunk(_ id: ChunkID) async throws -> Bool {
+        try await store.size(of: Self.chunkKey(id)) != nil
+    }
+
+    /// Counts chunks a caller reuses without reading them (an unchanged file).
+    public func recordReused(_ refs: [ChunkRef]) async {
+        statistics.recordReused(plainBytes: refs.reduce(0) { $0 + Int64($1.length) }, chunks: refs.count)
+        await index.markKnown(refs.map(\.id))
+    }
+
+    // MARK: - Blobs (manifests, resource streams)
+
+    /// Cuts `bytes` with the resource chunker and stores the chunks in parallel; returns them in order.
+    public func putBlob(_ bytes: [UInt8]) async throws -> [ChunkRef] {
+        let lengths = bytes.withUnsafeBytes { resourceChunker.cuts(of: $0) }
+        var offsets: [Int] = []
+        var offset = 0
+        for length in lengths {
+            offsets.append(offset)
+            offset += length
+        }
+        return try await withThrowingTaskGroup(of: (Int, ChunkRef).self) { group in
+            for (index, start) in offsets.enumerated() {
+                await chunkSlots.acquire()
+                let piece = Array(bytes[start..<start + lengths[index]])
+                group.addTask { [chunkSlots] in
+                    defer { chunkSlots.release() }
+                    return (index, try await self.putChunk(piece))
+                }
+            }
+            var refs = [ChunkRef?](repeating: nil, count: lengths.count)
+            for try await (index, ref) in group { refs[index] = ref }
+            return refs.map { $0! }
+        }
+    }
+
+    /// Reassembles a blob, fetching its chunks in parallel.
+    public func readBlob(_ refs: [ChunkRef]) async throws -> [UInt8] {
+        let pieces = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+            for (index, ref) in refs.enumerated() {
+                await chunkSlots.acquire()
+                group.addTask { [chunkSlots] in
+                    defer { chunkSlots.release() }
+                    let plain = try await self.getChunk(ref.id)
+                    guard plain.count == ref.length else {
+                        throw ChunkStoreError.corruptChunk(
+                            id: ref.id, key: Self.chunkKey(ref.id),
+                            reason: "holds \(plain.count) bytes, the manifest says \(ref.length)")
+                    }
+                    return (index, plain)
+                }
+            }
+            var pieces = [[UInt8]](repeating: [], count: refs.count)
+            for try await (index, plain) in group { pieces[index] = plain }
+            return pieces
+        }
+        return Array(pieces.joined())
+    }
+
+    // MARK: - Records
+
+    /// Commits a record: waits until everything put so far is durable, then writes the record atomically.
+    public func commitRecord<T: Encodable>(_ value: T, key: String) async throws {
+        try await store.sync()
+        try await store.put(key, try StoreJSON.encode(value))
+        try await store.sync()
+    }
+
+    /// Reads a record, or nil when it does not exist.
+    public func record<T: Decodable>(_ type: T.Type, key: String) async throws -> T? {
+        do {
+            return try StoreJSON.decode(type, from: try await store.get(key), key: key)
+        } catch ChunkStoreError.objectNotFound {
+            return nil
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// The store's `config` object: format version and the chunker profiles every writer must use, so that the same
+/// content always cuts into the same chunks whoever writes it.
+public struct RepositoryConfig: Codable, Sendable, Equatable {
+    public static let key = "config"
+    public static let currentVersion = 1
+
+    public var version: Int
+    public var id: String
+    public var createdAt: Date
+    public var volumeChunker: ChunkerProfile
+    public var resourceChunker: ChunkerProfile
+
+    public init(id: String = UUID().uuidString.lowercased(), createdAt: Date = Date()) {
+        version = Self.currentVersion
+        self.id = id
+        self.createdAt = createdAt
+        volumeChunker = .volume
+        resourceChunker = .resources
+    }
+}
+
+/// JSON as the store writes it: sorted keys, ISO 8601 dates.
+public enum StoreJSON {
+    public static func encode<T: Encodable>(_ value: T, pretty: Bool = true) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return Array(try encoder.encode(value))
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], key: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(type, from: Data(bytes))
+        } catch {
+            throw ChunkStoreError.corruptRecord(key: key, reason: "\(error)")
+        }
+    }
+}

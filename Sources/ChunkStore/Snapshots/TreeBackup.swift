@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+import SystemIO
+
+/// Backs up a directory tree into the store and commits a `Snapshot`.
+///
+/// Files are read in parallel (bounded by `fileConcurrency`), each cut into content-defined chunks whose hashing,
+/// compression and upload run in parallel too, bounded by the repository's chunk slots so memory stays flat. A file
+/// whose size, mtime, ctime and inode match the parent snapshot is not read again: its chunk list is reused.
+public struct TreeBackup: Sendable {
+    public let repository: Repository
+    public var fileConcurrency: Int
+    public var progress: TreeProgress
+    private let pool: BlockingPool
+    private let logger = Logger(label: "velero-cas.tree-backup")
+
+    public init(
+        repository: Repository, fileConcurrency: Int = 8, progress: TreeProgress = TreeProgress(),
+        pool: BlockingPool = .shared
+    ) {
+        self.repository = repository
+        self.fileConcurrency = max(1, fileConcurrency)
+        self.progress = progress
+        self.pool = pool
+    }
+
+    /// Backs up `source` as snapshot `name`. `parent` names the snapshot to compare against; when nil, the latest
+    /// snapshot of the same source on this host is used, if any.
+    public func run(source: String, name: String, parent: String? = nil) async throws -> Snapshot {
+        try ResourceName.validate(name, what: "snapshot name")
+        let started = ContinuousClock.now
+        let catalog = SnapshotCatalog(repository: repository)
+        if try await catalog.snapshot(named: name) != nil {
+            throw ChunkStoreError.snapshotExists(name: name, store: repository.store.location)
+        }
+        let absoluteSource = Self.absolute(source)
+        let hostname = ProcessInfo.processInfo.hostName
+        let parentSnapshot: Snapshot?
+        if let parent {
+            guard let found = try await catalog.snapshot(named: parent) else {
+                throw ChunkStoreError.snapshotNotFound(name: parent, store: repository.store.location)
+            }
+            parentSnapshot = found
+        } else {
+            parentSnapshot = try await catalog.latest(source: absoluteSource, hostname: hostname)
+        }
+        let previous = try await previousEntries(parentSnapshot)
+
+        let logger = self.logger
+        let items = try await pool.run { try TreeWalker.walk(root: absoluteSource, logger: logger) }
+        progress.setTotal(items.reduce(0) { $0 + ($1.status.kind == .regular ? $1.status.size : 0) })
+        let before = repository.statistics.current
+        var entries = items.map(Self.entry(for:))
+        let fileIndices = entries.indices.filter { entries[$0].kind == .file }
+        var unchanged = 0
+        try await withThrowingTaskGroup(of: (Int, [ChunkRef]).self) { group in
+            var running = 0
+            for index in fileIndices {
+                if let old = previous[entries[index].path], entries[index].isUnchanged(comparedTo: old) {
+                    entries[index].chunks = old.chunks
+                    unchanged += 1
+                    await repository.recordReused(old.chunks ?? [])
+                    progress.addBytes(Int(entries[index].size))
+                    progress.addFile()
+                    continue
+                }
+                if running == fileConcurrency, let (done, refs) = try await group.next() {
+                    entries[done].chunks = refs
+                    running -= 1
+                }
+                let path = absoluteSource + "/" + entries[index].path
+                group.addTask { (index, try await self.backupFile(path)) }
+                running += 1
+            }
+            for try await (done, refs) in group {
+                entries[done].chunks = refs
+            }
+        }
+        // The size recorded is what was read, in case the file changed under us.
+        for index in fileIndices { entries[index].size = Int64(entries[index].chunks!.reduce(0) { $0 + $1.length }) }
+
+        let manifest = try await repository.putBlob(try TreeManifest.encode(entries))
+        let after = repository.statistics.current
+        let snapshot = Snapshot(
+            name: name, source: absoluteSource, hostname: hostname, createdAt: Date(), parent: parentSnapshot?.name,
+            manifest: manifest,
+            summary: Snapshot.Summary(
+                files: fileIndices.count, directories: entries.count { $0.kind == .directory },
+                symlinks: entries.count { $0.kind == .symlink }, unchangedFiles: unchanged,
+                logicalBytes: entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) },
+                newPlainBytes: after.newPlainBytes - before.newPlainBytes,
+                newStoredBytes: after.newStoredBytes - before.newStoredBytes,
+                newChunks: after.newChunks - before.newChunks, reusedChunks: after.reusedChunks - before.reusedChunks,
+                seconds: Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000))
+        try await repository.commitRecord(snapshot, key: Snapshot.key(name))
+        return snapshot
+    }
+
+    /// Reads one file chunk by chunk, storing the chunks in parallel; returns their references in file order.
+    private func backupFile(_ path: String) async throws -> [ChunkRef] {
+        let file: FileDescriptor
+        do {
+            file = try await pool.run { try FileDescriptor.openForReading(path) }
+        } catch let error as SystemError {
+            throw ChunkStoreError.sourceUnreadable(path: path, reason: error.description)
+        }
+        defer { file.close() }
+        let reader = FileChunkReader(file: file, chunker: repository.volumeChunker, pool: pool)
+        let slots = repository.chunkSlots
+        let refs = try await withThrowingTaskGroup(of: (Int, ChunkRef).self) { group in
+            var count = 0
+            while true {
+                await slots.acquire()
+                let chunk: [UInt8]?
+                do { chunk = try await reader.next() } catch {
+                    slots.release()
+                    throw ChunkStoreError.sourceUnreadable(path: path, reason: "\(error)")
+                }
+                guard let chunk else {
+                    slots.release()
+                    break
+                }
+                let index = count
+                count += 1
+                group.addTask { [repository, progress] in
+                    defer { slots.release() }
+                    let ref = try await repository.putChunk(chunk)
+                    progress.addBytes(chunk.count)
+                    return (index, ref)
+                }
+            }
+            var refs = [ChunkRef?](repeating: nil, count: count)
+            for try await (index, ref) in group { refs[index] = ref }
+            return refs.map { $0! }
+        }
+        progress.addFile()
+        return refs
+    }
+
+    private func previousEntries(_ snapshot: Snapshot?) async throws -> [String: TreeEntry] {
+        guard let snapshot else { return [:] }
+        let entries = try TreeManifest.decode(
+            try await repository.readBlob(snapshot.manifest), key: Snapshot.key(snapshot.name))
+        return Dictionary(entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    private static func entry(for item: TreeWalker.Item) -> TreeEntry {
+        let status = item.status
+        let kind: TreeEntry.Kind =
+            switch status.kind {
+            case .directory: .directory
+            case .symlink: .symlink
+            default: .file
+            }
+        return TreeEntry(
+            path: item.path, kind: kind, mode: status.mode, size: kind == .file ? status.size : 0,
+            mtime: status.modificationSeconds, mtimeNanoseconds: status.modificationNanoseconds,
+            ctime: status.changeSeconds, ctimeNanoseconds: status.changeNanoseconds, inode: status.inode,
+            target: item.target, chunks: nil)
+    }
+
+    static func absolute(_ path: String) -> String {
+        var result = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        while result.count > 1 && result.hasSuffix("/") { result.removeLast() }
+        return result
+    }
+}

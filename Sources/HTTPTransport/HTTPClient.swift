@@ -1,0 +1,118 @@
+import CCurl
+
+/// An HTTP/1.1 and HTTP/2 client over libcurl whose requests never block Swift's cooperative pool.
+///
+/// All transfers of a client share one driver thread and its connection cache; a cancelled task aborts its transfer.
+public final class HTTPClient: Sendable {
+    public struct Configuration: Sendable {
+        public var connectTimeout: Duration
+        /// Total time for one request; a request's own `timeout` overrides it.
+        public var requestTimeout: Duration
+        public var maxConnectionsPerHost: Int
+        public var tls: TLSConfiguration
+
+        public init(
+            connectTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(120),
+            maxConnectionsPerHost: Int = 16, tls: TLSConfiguration = TLSConfiguration()
+        ) {
+            self.connectTimeout = connectTimeout
+            self.requestTimeout = requestTimeout
+            self.maxConnectionsPerHost = maxConnectionsPerHost
+            self.tls = tls
+        }
+    }
+
+    public let configuration: Configuration
+    private let driver: CurlDriver
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        driver = CurlDriver(maxConnectionsPerHost: configuration.maxConnectionsPerHost)
+    }
+
+    deinit { driver.shutdown() }
+
+    /// Sends `request` and returns the response, whatever its status. Throws `HTTPTransportError` when no response
+    /// arrived, `CancellationError` when the task was cancelled.
+    public func execute(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try Task.checkCancellation()
+        guard let handle = curl_easy_init() else { throw HTTPTransportError.transferFailed(url: request.url, reason: "curl_easy_init failed") }
+        let transfer = Transfer(request: request, handle: handle)
+        try configure(transfer)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                transfer.continuation = continuation
+                driver.submit(transfer)
+            }
+        } onCancel: {
+            driver.cancel(transfer)
+        }
+    }
+
+    private func configure(_ transfer: Transfer) throws {
+        let handle = transfer.handle
+        let request = transfer.request
+        let context = Unmanaged.passUnretained(transfer).toOpaque()
+        var failed = false
+        func set(_ code: CURLcode) { if code != CURLE_OK { failed = true } }
+
+        set(ccurl_setopt_string(handle, CURLOPT_URL, request.url))
+        set(ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        set(ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeout.milliseconds))
+        set(ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, (request.timeout ?? configuration.requestTimeout).milliseconds))
+        set(ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, receiveBody))
+        set(ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, context))
+        set(ccurl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, receiveHeader))
+        set(ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, context))
+        transfer.errorBuffer.withUnsafeMutableBufferPointer { buffer in
+            set(ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress))
+        }
+
+        switch request.method {
+        case .get: break
+        case .head: set(ccurl_setopt_long(handle, CURLOPT_NOBODY, 1))
+        default: set(ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method.rawValue))
+        }
+        if let body = request.body {
+            set(ccurl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+            body.withUnsafeBytes { bytes in
+                // COPYPOSTFIELDS copies, so the array need not outlive this call; a non-null pointer even when empty.
+                let pointer = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+                set(ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: pointer)))
+            }
+        }
+
+        var list: UnsafeMutablePointer<curl_slist>?
+        var hasContentType = false
+        for header in request.headers {
+            if header.name.lowercased() == "content-type" { hasContentType = true }
+            list = curl_slist_append(list, "\(header.name): \(header.value)")
+        }
+        list = curl_slist_append(list, "Expect:")  // no 100-continue round trip
+        if request.body != nil && !hasContentType { list = curl_slist_append(list, "Content-Type:") }
+        transfer.headerList = list
+        set(ccurl_setopt_list(handle, CURLOPT_HTTPHEADER, list))
+
+        let tls = configuration.tls
+        set(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, tls.verifyPeer ? 1 : 0))
+        set(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, tls.verifyPeer ? 2 : 0))
+        if let file = tls.certificateAuthorityFile { set(ccurl_setopt_string(handle, CURLOPT_CAINFO, file)) }
+        if let pem = tls.certificateAuthorityPEM { setBlob(handle, CURLOPT_CAINFO_BLOB, pem, &failed) }
+        if let pem = tls.clientCertificatePEM { setBlob(handle, CURLOPT_SSLCERT_BLOB, pem, &failed) }
+        if let pem = tls.clientKeyPEM { setBlob(handle, CURLOPT_SSLKEY_BLOB, pem, &failed) }
+
+        if failed { throw HTTPTransportError.invalidURL(request.url) }
+    }
+
+    private func setBlob(_ handle: UnsafeMutableRawPointer, _ option: CURLoption, _ bytes: [UInt8], _ failed: inout Bool) {
+        let code = bytes.withUnsafeBytes { ccurl_setopt_blob(handle, option, $0.baseAddress, $0.count) }
+        if code != CURLE_OK { failed = true }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}

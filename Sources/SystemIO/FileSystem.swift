@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What `lstat` says of a path.
+public struct FileStatus: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case regular, directory, symlink, other }
+    public var kind: Kind
+    public var size: Int64
+    public var mode: UInt32
+    public var device: UInt64
+    public var inode: UInt64
+    public var modificationSeconds: Int64
+    public var modificationNanoseconds: Int64
+    public var changeSeconds: Int64
+    public var changeNanoseconds: Int64
+}
+
+/// Blocking file-system calls, one thin wrapper each. Call them from `BlockingPool`.
+public enum FileSystem {
+    public static func status(_ path: String) throws(SystemError) -> FileStatus {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw SystemError("stat", path: path) }
+        let kind: FileStatus.Kind =
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: .regular
+            case S_IFDIR: .directory
+            case S_IFLNK: .symlink
+            default: .other
+            }
+        return FileStatus(
+            kind: kind, size: Int64(info.st_size), mode: UInt32(info.st_mode & 0o7777),
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino),
+            modificationSeconds: Int64(info.st_mtim.tv_sec), modificationNanoseconds: Int64(info.st_mtim.tv_nsec),
+            changeSeconds: Int64(info.st_ctim.tv_sec), changeNanoseconds: Int64(info.st_ctim.tv_nsec))
+    }
+
+    /// The status, or nil when nothing is at `path`.
+    public static func statusIfExists(_ path: String) throws(SystemError) -> FileStatus? {
+        do { return try status(path) } catch where error.isNotFound { return nil }
+    }
+
+    /// The names in a directory, without "." and "..", sorted bytewise so walks are deterministic.
+    public static func contentsOfDirectory(_ path: String) throws(SystemError) -> [String] {
+        guard let directory = opendir(path) else { throw SystemError("list", path: path) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                if errno != 0 { throw SystemError("list", path: path) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// Creates one directory; succeeds if it already exists as a directory.
+    public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
+        if mkdir(path, mode) == 0 { return }
+        let code = errno
+        if code == EEXIST, (try? status(path))?.kind == .directory { return }
+        throw SystemError("create directory", path: path, code: code)
+    }
+
+    /// Creates a directory and any missing parents.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
+        if (try? status(path))?.kind == .directory { return }
+        let parent = Path.parent(of: path)
+        if parent != path && !parent.isEmpty { try makeDirectories(parent, mode: mode) }
+        try makeDirectory(path, mode: mode)
+    }
+
+    public static func rename(_ from: String, to: String) throws(SystemError) {
+        guard Glibc.rename(from, to) == 0 else { throw SystemError("rename", path: "\(from)' to '\(to)") }
+    }
+
+    /// Removes a file or symlink; succeeds if it is already gone.
+    public static func removeFile(_ path: String) throws(SystemError) {
+        guard unlink(path) == 0 || errno == ENOENT else { throw SystemError("remove", path: path) }
+    }
+
+    /// Removes an empty directory.
+    public static func removeDirectory(_ path: String) throws(SystemError) {
+        guard rmdir(path) == 0 else { throw SystemError("remove directory", path: path) }
+    }
+
+    /// Removes a tree; a missing path is not an error.
+    public static func removeTree(_ path: String) throws(SystemError) {
+        guard let info = try statusIfExists(path) else { return }
+        if info.kind == .directory {
+            for name in try contentsOfDirectory(path) { try removeTree(path + "/" + name) }
+            try removeDirectory(path)
+        } else {
+            try removeFile(path)
+        }
+    }
+
+    public static func readSymlink(_ path: String) throws(SystemError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count >= 0 else { throw SystemError("read link", path: path) }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public static func makeSymlink(_ path: String, target: String) throws(SystemError) {
+        guard symlink(target, path) == 0 else { throw SystemError("create symlink", path: path) }
+    }
+
+    public static func setMode(_ path: String, mode: UInt32) throws(SystemError) {
+        guard chmod(path, mode_t(mode)) == 0 else { throw SystemError("chmod", path: path) }
+    }
+
+    /// Sets the modification time (and access time to the same), without following a final symlink.
+    public static func setModificationTime(_ path: String, seconds: Int64, nanoseconds: Int64) throws(SystemError) {
+        let time = timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds))
+        let times = [time, time]
+        guard utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) == 0 else {
+            throw SystemError("set times of", path: path)
+        }
+    }
+
+    /// Reads a whole small file.
+    public static func readFile(_ path: String) throws(SystemError) -> [UInt8] {
+        let file = try FileDescriptor.openForReading(path)
+        defer { file.close() }
+        return try file.readToEnd()
+    }
+
+    /// Writes `bytes` so that `path` is either absent or whole: a temporary file beside it, fsync, rename, and an
+    /// fsync of the directory so the rename itself survives a crash.
+    public static func writeAtomically(_ path: String, bytes: UnsafeRawBufferPointer, syncDirectory: Bool = true)
+        throws(SystemError)
+    {
+        let directory = Path.parent(of: path)
+        let temporary = directory + "/.tmp-" + Path.randomSuffix()
+        let file = try FileDescriptor.create(temporary, exclusive: true)
+        do {
+            try file.write(bytes)
+            try file.sync()
+            file.close()
+            try rename(temporary, to: path)
+        } catch {
+            file.close()
+            try? removeFile(temporary)
+            throw error
+        }
+        if syncDirectory { try self.syncDirectory(directory) }
+    }
+
+    /// Flushes a directory's entries (renames, creations) to stable storage.
+    public static func syncDirectory(_ path: String) throws(SystemError) {
+        let directory = try FileDescriptor.openDirectory(path)
+        defer { directory.close() }
+        try directory.sync()
+    }
+}
+
+/// String path helpers ('/'-separated, no Foundation).
+public enum Path {
+    public static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    public static func join(_ base: String, _ relative: String) -> String {
+        if relative.isEmpty { return base }
+        return base.hasSuffix("/") ? base + relative : base + "/" + relative
+    }
+
+    /// 16 random hex digits for temporary names.
+    public static func randomSuffix() -> String {
+        let value = UInt64.random(in: .min ... .max)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

@@ -1,0 +1,164 @@
+import ArgumentParser
+import ChunkStore
+import Foundation
+
+struct StoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Work with the deduplicating chunk store directly: back up and restore directory trees, show stats.",
+        subcommands: [BackupDirCommand.self, RestoreDirCommand.self, SnapshotsCommand.self, StatsCommand.self]
+    )
+}
+
+struct BackupDirCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup-dir",
+        abstract: "Back up a directory tree into the store as a named snapshot (incremental against the last one).")
+
+    @Argument(help: "The directory to back up.") var path: String
+    @OptionGroup var storeOptions: StoreOptions
+    @Option(help: "Snapshot name (lowercase letters, digits, '-', '.'); default: dir-<timestamp>.") var name: String?
+    @Option(help: "Snapshot to compare against; default: the latest of the same directory on this host.")
+    var parent: String?
+    @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let name = self.name ?? "dir-" + Self.timestamp()
+        try ResourceName.validate(name, what: "snapshot name")
+        let repository = try await storeOptions.openForWriting()
+        let progress = TreeProgress()
+        let reporter = ProgressReporter(label: "backing up", progress: progress)
+        let snapshot: Snapshot
+        do {
+            snapshot = try await TreeBackup(repository: repository, progress: progress).run(
+                source: path, name: name, parent: parent)
+            reporter.stop()
+        } catch {
+            reporter.stop()
+            throw error
+        }
+        try output.print(snapshot) {
+            let summary = snapshot.summary
+            print("snapshot \(snapshot.name) of \(snapshot.source) committed to \(repository.store.location)")
+            var table = Table(header: ["FILES", "UNCHANGED", "LOGICAL", "NEW (PLAIN)", "NEW (STORED)", "DEDUP", "TIME", "SPEED"])
+            table.rows.append([
+                "\(summary.files)", "\(summary.unchangedFiles)", Format.bytes(summary.logicalBytes),
+                Format.bytes(summary.newPlainBytes), Format.bytes(summary.newStoredBytes),
+                Format.ratio(summary.newStoredBytes == 0 ? 0 : Double(summary.logicalBytes) / Double(summary.newStoredBytes)),
+                Format.seconds(summary.seconds), Format.rate(summary.logicalBytes, seconds: summary.seconds),
+            ])
+            print(table.render())
+        }
+    }
+
+    static func timestamp() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return formatter.string(from: Date())
+    }
+}
+
+struct RestoreDirCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore-dir", abstract: "Restore a snapshot's directory tree into a target directory.")
+
+    @Argument(help: "The snapshot to restore.") var snapshot: String
+    @Argument(help: "Target directory; must be empty or absent unless --overwrite.") var target: String
+    @OptionGroup var storeOptions: StoreOptions
+    @Flag(help: "Restore into a non-empty target, replacing files that are in the way.") var overwrite = false
+    @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let repository = try await storeOptions.openExisting()
+        let progress = TreeProgress()
+        let reporter = ProgressReporter(label: "restoring", progress: progress)
+        let summary: TreeRestore.Summary
+        do {
+            summary = try await TreeRestore(repository: repository, progress: progress).run(
+                snapshot: snapshot, into: target, overwrite: overwrite)
+            reporter.stop()
+        } catch {
+            reporter.stop()
+            throw error
+        }
+        try output.print(summary) {
+            print("restored snapshot \(snapshot) into \(target)")
+            var table = Table(header: ["FILES", "DIRECTORIES", "SYMLINKS", "BYTES", "TIME", "SPEED"])
+            table.rows.append([
+                "\(summary.files)", "\(summary.directories)", "\(summary.symlinks)", Format.bytes(summary.bytes),
+                Format.seconds(summary.seconds), Format.rate(summary.bytes, seconds: summary.seconds),
+            ])
+            print(table.render())
+        }
+    }
+}
+
+struct SnapshotsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "snapshots", abstract: "List the directory snapshots in the store.")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let repository = try await storeOptions.openExisting()
+        let snapshots = try await SnapshotCatalog(repository: repository).all()
+        try output.print(snapshots) {
+            var table = Table(header: ["NAME", "CREATED", "SOURCE", "FILES", "LOGICAL", "NEW (STORED)", "PARENT"])
+            for snapshot in snapshots {
+                table.rows.append([
+                    snapshot.name, Format.date(snapshot.createdAt), snapshot.source, "\(snapshot.summary.files)",
+                    Format.bytes(snapshot.summary.logicalBytes), Format.bytes(snapshot.summary.newStoredBytes),
+                    snapshot.parent ?? "-",
+                ])
+            }
+            print(table.render())
+        }
+    }
+}
+
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show how much the store holds and how well it dedups.")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
+    @OptionGroup var global: GlobalOptions
+
+    struct Stats: Encodable {
+        var snapshots: Int
+        var logicalBytes: Int64
+        var chunks: Int
+        var storedBytes: Int64
+        var dedupRatio: Double
+    }
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let repository = try await storeOptions.openExisting()
+        let snapshots = try await SnapshotCatalog(repository: repository).all()
+        var chunks = 0
+        var stored: Int64 = 0
+        try await repository.store.list(prefix: "chunks/") { page in
+            chunks += page.count
+            stored += page.reduce(0) { $0 + Int64($1.size) }
+        }
+        let logical = snapshots.reduce(Int64(0)) { $0 + $1.summary.logicalBytes }
+        let stats = Stats(
+            snapshots: snapshots.count, logicalBytes: logical, chunks: chunks, storedBytes: stored,
+            dedupRatio: stored == 0 ? 0 : Double(logical) / Double(stored))
+        try output.print(stats) {
+            var table = Table(header: ["SNAPSHOTS", "LOGICAL", "CHUNKS", "STORED", "DEDUP+COMPRESSION"])
+            table.rows.append([
+                "\(stats.snapshots)", Format.bytes(logical), "\(chunks)", Format.bytes(stored), Format.ratio(stats.dedupRatio),
+            ])
+            print(table.render())
+        }
+    }
+}

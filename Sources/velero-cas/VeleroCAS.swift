@@ -1,0 +1,39 @@
+import ArgumentParser
+import Logging
+
+@main
+struct VeleroCAS: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "velero-cas",
+        abstract: "Back up, restore and migrate Kubernetes clusters into deduplicated, content-addressed storage.",
+        subcommands: [StoreCommand.self, DemoCommand.self]
+    )
+}
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "warning"
+
+    func bootstrapLogging() throws {
+        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
+            throw ValidationError("unknown --log-level '\(logLevel)' (use trace, debug, info, notice, warning, error or critical)")
+        }
+        LoggingBootstrap.once(level: level)
+    }
+}
+
+enum LoggingBootstrap {
+    nonisolated(unsafe) private static var done = false
+
+    /// swift-log may be bootstrapped only once per process.
+    static func once(level: Logger.Level) {
+        guard !done else { return }
+        done = true
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
