@@ -29,7 +29,7 @@ final class Transfer: @unchecked Sendable {
         let name = String(line[..<colon])
         var value = line[line.index(after: colon)...]
         while value.first == " " || value.first == "\t" { value = value.dropFirst() }
-        while let last = value.last, last == "\r" || last == "\n" || last == " " { value = value.dropLast() }
+        while let last = value.last, last.isWhitespace { value = value.dropLast() }  // "\r\n" is one Character
         responseHeaders.append(HTTPHeader(name, String(value)))
     }
 

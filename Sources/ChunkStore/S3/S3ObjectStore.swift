@@ -108,6 +108,9 @@ public final class S3ObjectStore: ObjectStore {
             let outcome: Result<HTTPResponse, any Error>
             do { outcome = .success(try await client.execute(request)) } catch { outcome = .failure(error) }
             attempt += 1
+            if case .success(let response) = outcome {
+                logger.trace("S3 \(method.rawValue) \(url) -> \(response.status) (\(response.body.count) bytes)")
+            }
             var delay: Duration?
             switch outcome {
             case .success(let response) where RetryPolicy.isRetryable(status: response.status):
