@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "velero-cas", targets: ["velero-cas"]),
         .library(name: "ChunkStore", targets: ["ChunkStore"]),
         .library(name: "SampleData", targets: ["SampleData"]),
+        .library(name: "SystemIO", targets: ["SystemIO"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

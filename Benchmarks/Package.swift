@@ -1,0 +1,20 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Benchmarks live apart so `swift build` and `swift test` of the main package stay lean.
+let package = Package(
+    name: "velero-cas-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [.package(name: "velero-cas", path: "..")],
+    targets: [
+        .executableTarget(
+            name: "StoreBenchmark",
+            dependencies: [
+                .product(name: "ChunkStore", package: "velero-cas"),
+                .product(name: "SampleData", package: "velero-cas"),
+                .product(name: "SystemIO", package: "velero-cas"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        )
+    ]
+)

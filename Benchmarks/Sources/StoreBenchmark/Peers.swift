@@ -1,0 +1,79 @@
+import Foundation
+
+/// restic and borg run on the same data in the same run, when installed.
+enum Peers {
+    struct Result {
+        var name: String
+        var backupSeconds: Double
+        var restoreSeconds: Double
+    }
+
+    static func installed(_ tool: String) -> Bool {
+        (try? Command.run("/bin/sh", ["-c", "command -v \(tool)"]).status) == 0
+    }
+
+    static func restic(data: String, workdir: String) throws -> Result {
+        let repository = workdir + "/restic-repo"
+        let target = workdir + "/restic-restore"
+        let environment = ["RESTIC_PASSWORD": "benchmark", "RESTIC_REPOSITORY": repository, "RESTIC_CACHE_DIR": workdir + "/restic-cache"]
+        try Command.run("restic", ["init", "--quiet"], environment: environment).check("restic init")
+        let backup = try Command.run("restic", ["backup", "--quiet", data], environment: environment)
+        try backup.check("restic backup")
+        let restore = try Command.run("restic", ["restore", "latest", "--target", target], environment: environment)
+        try restore.check("restic restore")
+        return Result(name: "restic", backupSeconds: backup.seconds, restoreSeconds: restore.seconds)
+    }
+
+    static func borg(data: String, workdir: String) throws -> Result {
+        let repository = workdir + "/borg-repo"
+        let target = workdir + "/borg-restore"
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        let environment = ["BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes", "BORG_BASE_DIR": workdir + "/borg-base"]
+        try Command.run("borg", ["init", "--encryption=none", repository], environment: environment).check("borg init")
+        let backup = try Command.run("borg", ["create", "--compression", "lz4", repository + "::first", data], environment: environment)
+        try backup.check("borg create")
+        let restore = try Command.run("borg", ["extract", repository + "::first"], environment: environment, directory: target)
+        try restore.check("borg extract")
+        return Result(name: "borg", backupSeconds: backup.seconds, restoreSeconds: restore.seconds)
+    }
+}
+
+/// A child process run to completion, with its wall time and output.
+struct Command {
+    var status: Int32
+    var seconds: Double
+    var output: String
+    var errorOutput: String
+
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws
+        -> Command
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        let start = ContinuousClock.now
+        try process.run()
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Command(
+            status: process.terminationStatus, seconds: (ContinuousClock.now - start).seconds,
+            output: String(decoding: outData, as: UTF8.self), errorOutput: String(decoding: errData, as: UTF8.self))
+    }
+
+    func check(_ what: String) throws {
+        guard status == 0 else { throw BenchmarkError("\(what) failed (exit \(status)): \(errorOutput)") }
+    }
+}
+
+struct BenchmarkError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

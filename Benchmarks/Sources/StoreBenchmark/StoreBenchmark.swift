@@ -1,0 +1,167 @@
+import ChunkStore
+import Foundation
+import SampleData
+import SystemIO
+
+/// The storage benchmark: about 1 GiB of volume-like data, backed up three times and restored by the release CLI,
+/// each figure reported as a ratio to a limit (or peer) measured in the same run.
+///
+///     swift build -c release && swift run -c release --package-path Benchmarks StoreBenchmark [--gigabytes 1]
+@main
+struct StoreBenchmark {
+    struct Options {
+        var gigabytes = 1.0
+        var workdir = "/tmp/velero-cas-bench"
+        var cli = ".build/release/velero-cas"
+        var peers = true
+    }
+
+    static func main() async throws {
+        let options = try parse(Array(CommandLine.arguments.dropFirst()))
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let data = options.workdir + "/data"
+        let store = options.workdir + "/store"
+        let target = options.workdir + "/restored"
+        try FileSystem.removeTree(options.workdir)
+        let bytes = Int(options.gigabytes * Double(1 << 30))
+        log("generating \(Format.mib(Int64(bytes))) of data in \(data)")
+        try SampleData(seed: 7).generate(into: data, bytes: bytes)
+        let files = try listFiles(data)
+
+        log("measuring the machine limit (SHA-256 + lz4, \(cores) cores)")
+        let limit = try await MachineLimit.hashAndCompress(files: files, cores: cores)
+
+        let cli = CLI(path: options.cli, store: store)
+        log("first backup")
+        let first = try cli.backup(data, name: "first")
+        let changed = try SampleData(seed: 7).mutate(directory: data, fraction: 0.01)
+        log("second backup after changing \(Format.mib(Int64(changed)))")
+        let second = try cli.backup(data, name: "second")
+        log("third backup, nothing changed")
+        let third = try cli.backup(data, name: "third")
+        log("restore")
+        let restore = try cli.restore("third", into: target)
+        let differences = try SampleData.compareTrees(data, target)
+        guard differences.isEmpty else { throw BenchmarkError("restore differs: \(differences.prefix(3))") }
+        let peakRSS = childPeakRSS()
+        log("measuring the restore limit (lz4 decompress + SHA-256 verify, \(cores) cores)")
+        let decodeLimit = try await MachineLimit.decodeAndVerify(chunkFiles: try listFiles(store + "/chunks"), cores: cores)
+
+        var peers: [Peers.Result] = []
+        if options.peers {
+            for (name, run) in [("restic", Peers.restic), ("borg", Peers.borg)] {
+                if Peers.installed(name) {
+                    log("running \(name) on the same data")
+                    peers.append(try run(data, options.workdir))
+                } else {
+                    log("\(name) is not installed (apt-get install \(name == "borg" ? "borgbackup" : name)); skipped")
+                }
+            }
+        }
+
+        let logical = Double(first.summary.logicalBytes)
+        let firstRate = logical / first.summary.seconds
+        let restoreRate = Double(restore.bytes) / restore.seconds
+        var report = Report()
+        report.row("machine limit: SHA-256 + lz4", Format.rate(limit), "", "")
+        report.row("first backup", Format.rate(firstRate), Format.percent(firstRate / limit) + " of limit", "≥ 70%")
+        report.row(
+            "second backup (1% changed): new bytes", Format.mib(second.summary.newStoredBytes),
+            Format.percent(Double(second.summary.newStoredBytes) / logical) + " of data", "≤ 3%")
+        report.row(
+            "third backup (unchanged): time", String(format: "%.3fs", third.summary.seconds),
+            Format.percent(third.summary.seconds / first.summary.seconds) + " of first", "≤ 5%")
+        report.row("restore limit: lz4 decompress + SHA-256", Format.rate(decodeLimit), "", "")
+        report.row("restore", Format.rate(restoreRate), Format.percent(restoreRate / decodeLimit) + " of limit", "≥ 1 GB/s or ≥ 70%")
+        report.row("peak RSS of velero-cas", Format.mib(peakRSS), "", "≤ 300 MiB")
+        report.row("store size after 3 backups", Format.mib(try directorySize(store)), Format.percent(Double(try directorySize(store)) / logical) + " of data", "")
+        for peer in peers {
+            report.row("\(peer.name) backup", Format.rate(logical / peer.backupSeconds), String(format: "velero-cas %.1fx faster", peer.backupSeconds / first.summary.seconds), "≥ 2x")
+            report.row("\(peer.name) restore", Format.rate(Double(restore.bytes) / peer.restoreSeconds), String(format: "velero-cas %.1fx faster", peer.restoreSeconds / restore.seconds), "≥ 2x")
+        }
+        print(report.render(title: "velero-cas store benchmark: \(Format.mib(Int64(logical))), \(files.count) files, \(cores) cores"))
+    }
+
+    static func parse(_ arguments: [String]) throws -> Options {
+        var options = Options()
+        var iterator = arguments.makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--gigabytes":
+                guard let value = iterator.next().flatMap(Double.init), value > 0 else { throw BenchmarkError("--gigabytes needs a positive number") }
+                options.gigabytes = value
+            case "--workdir": options.workdir = iterator.next() ?? options.workdir
+            case "--cli": options.cli = iterator.next() ?? options.cli
+            case "--no-peers": options.peers = false
+            default: throw BenchmarkError("unknown argument \(argument) (known: --gigabytes N, --workdir DIR, --cli PATH, --no-peers)")
+            }
+        }
+        return options
+    }
+
+    static func listFiles(_ directory: String) throws -> [String] {
+        var result: [String] = []
+        for name in try FileSystem.contentsOfDirectory(directory) {
+            let path = directory + "/" + name
+            let status = try FileSystem.status(path)
+            if status.kind == .directory { result += try listFiles(path) }
+            if status.kind == .regular { result.append(path) }
+        }
+        return result
+    }
+
+    static func directorySize(_ directory: String) throws -> Int64 {
+        try listFiles(directory).reduce(0) { $0 + (try FileSystem.status($1).size) }
+    }
+
+    /// The largest resident set of any child process waited for so far (the CLI runs), in bytes.
+    static func childPeakRSS() -> Int64 {
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        return Int64(usage.ru_maxrss) * 1024
+    }
+
+    static func log(_ message: String) {
+        FileHandle.standardError.write(Data("· \(message)\n".utf8))
+    }
+}
+
+/// The release CLI, run as a child process so its time and memory are measured as a user would see them.
+struct CLI {
+    var path: String
+    var store: String
+
+    func backup(_ source: String, name: String) throws -> Snapshot {
+        let result = try Command.run(path, ["store", "backup-dir", source, "--store", store, "--name", name, "-o", "json"])
+        try result.check("velero-cas store backup-dir")
+        return try StoreJSON.decode(Snapshot.self, from: Array(result.output.utf8), key: "backup output")
+    }
+
+    func restore(_ name: String, into target: String) throws -> TreeRestore.Summary {
+        let result = try Command.run(path, ["store", "restore-dir", name, target, "--store", store, "-o", "json"])
+        try result.check("velero-cas store restore-dir")
+        return try StoreJSON.decode(TreeRestore.Summary.self, from: Array(result.output.utf8), key: "restore output")
+    }
+}
+
+struct Report {
+    var rows: [[String]] = []
+    mutating func row(_ cells: String...) { rows.append(cells) }
+
+    func render(title: String) -> String {
+        let header = ["MEASURE", "VALUE", "RATIO", "TARGET"]
+        var widths = header.map(\.count)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        let lines = ([header] + rows).map { row in
+            row.enumerated().map { index, cell in cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }
+        return ([title] + lines).joined(separator: "\n")
+    }
+}
+
+enum Format {
+    static func rate(_ bytesPerSecond: Double) -> String { String(format: "%.0f MB/s", bytesPerSecond / 1e6) }
+    static func mib(_ bytes: Int64) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+    static func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
+}
