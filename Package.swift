@@ -22,9 +22,10 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSystemShims"),
 
         // Syscalls and the blocking-work thread pool, wrapped in one place.
-        .target(name: "SystemIO", swiftSettings: strict),
+        .target(name: "SystemIO", dependencies: ["CSystemShims"], swiftSettings: strict),
         // HTTP over libcurl, driven by one thread so nothing blocks the cooperative pool.
         .target(
             name: "HTTPTransport",

@@ -33,7 +33,8 @@ public final class BlockingPool: Sendable {
 /// The pool's job list; a condition variable wakes idle threads.
 private final class JobQueue: @unchecked Sendable {
     // Guarded by `condition`.
-    private var jobs: [@Sendable () -> Void] = []
+    // A taken job's slot is cleared at once, so nothing it captured (chunk buffers) outlives the job.
+    private var jobs: [(@Sendable () -> Void)?] = []
     private var head = 0
     private let condition = NSCondition()
 
@@ -48,9 +49,12 @@ private final class JobQueue: @unchecked Sendable {
         while true {
             condition.lock()
             while head == jobs.count { condition.wait() }
-            let job = jobs[head]
+            let job = jobs[head].take()!
             head += 1
-            if head > 1024 && head * 2 > jobs.count {
+            if head == jobs.count {
+                jobs.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head > 1024 && head * 2 > jobs.count {
                 jobs.removeFirst(head)
                 head = 0
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import SystemIO
 
 @main
 struct VeleroCAS: AsyncParsableCommand {
@@ -8,6 +9,20 @@ struct VeleroCAS: AsyncParsableCommand {
         abstract: "Back up, restore and migrate Kubernetes clusters into deduplicated, content-addressed storage.",
         subcommands: [StoreCommand.self, DemoCommand.self]
     )
+
+    static func main() async {
+        ProcessTuning.configureAllocator()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every command takes.

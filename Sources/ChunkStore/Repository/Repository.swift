@@ -116,19 +116,18 @@ public final class Repository: Sendable {
             offsets.append(offset)
             offset += length
         }
-        return try await withThrowingTaskGroup(of: (Int, ChunkRef).self) { group in
+        let results = OrderedResults<ChunkRef>(count: lengths.count)
+        try await withThrowingDiscardingTaskGroup { group in
             for (index, start) in offsets.enumerated() {
                 await chunkSlots.acquire()
                 let piece = Array(bytes[start..<start + lengths[index]])
                 group.addTask { [chunkSlots] in
                     defer { chunkSlots.release() }
-                    return (index, try await self.putChunk(piece))
+                    results.set(index, try await self.putChunk(piece))
                 }
             }
-            var refs = [ChunkRef?](repeating: nil, count: lengths.count)
-            for try await (index, ref) in group { refs[index] = ref }
-            return refs.map { $0! }
         }
+        return results.values()
     }
 
     /// Reassembles a blob, fetching its chunks in parallel.

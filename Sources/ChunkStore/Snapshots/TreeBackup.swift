@@ -107,8 +107,10 @@ public struct TreeBackup: Sendable {
         defer { file.close() }
         let reader = FileChunkReader(file: file, chunker: repository.volumeChunker, pool: pool)
         let slots = repository.chunkSlots
-        let refs = try await withThrowingTaskGroup(of: (Int, ChunkRef).self) { group in
-            var count = 0
+        // A discarding group frees each child (and the chunk bytes it captured) as soon as it finishes; a plain
+        // group would hold every finished child of a large file until the end of the file.
+        let results = OrderedResults<ChunkRef>()
+        try await withThrowingDiscardingTaskGroup { group in
             while true {
                 await slots.acquire()
                 let chunk: [UInt8]?
@@ -120,19 +122,15 @@ public struct TreeBackup: Sendable {
                     slots.release()
                     break
                 }
-                let index = count
-                count += 1
+                let index = results.reserve()
                 group.addTask { [repository, progress] in
                     defer { slots.release() }
-                    let ref = try await repository.putChunk(chunk)
+                    results.set(index, try await repository.putChunk(chunk))
                     progress.addBytes(chunk.count)
-                    return (index, ref)
                 }
             }
-            var refs = [ChunkRef?](repeating: nil, count: count)
-            for try await (index, ref) in group { refs[index] = ref }
-            return refs.map { $0! }
         }
+        let refs = results.values()
         progress.addFile()
         return refs
     }

@@ -1,0 +1,9 @@
+import CSystemShims
+
+/// Process-wide settings a long-running backup or restore wants; call once at startup.
+public enum ProcessTuning {
+    /// Tunes the allocator for large, short-lived chunk buffers (fewer page faults, bounded resident memory).
+    public static func configureAllocator() {
+        csystem_tune_allocator()
+    }
+}
