@@ -36,7 +36,9 @@ public final class HTTPClient: Sendable {
     /// arrived, `CancellationError` when the task was cancelled.
     public func execute(_ request: HTTPRequest) async throws -> HTTPResponse {
         try Task.checkCancellation()
-        guard let handle = curl_easy_init() else { throw HTTPTransportError.transferFailed(url: request.url, reason: "curl_easy_init failed") }
+        guard let handle = curl_easy_init() else {
+            throw HTTPTransportError.transferFailed(url: request.url, reason: "curl_easy_init failed")
+        }
         let transfer = Transfer(request: request, handle: handle)
         try configure(transfer)
         return try await withTaskCancellationHandler {
@@ -59,7 +61,9 @@ public final class HTTPClient: Sendable {
         set(ccurl_setopt_string(handle, CURLOPT_URL, request.url))
         set(ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
         set(ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeout.milliseconds))
-        set(ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, (request.timeout ?? configuration.requestTimeout).milliseconds))
+        set(
+            ccurl_setopt_long(
+                handle, CURLOPT_TIMEOUT_MS, (request.timeout ?? configuration.requestTimeout).milliseconds))
         set(ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, receiveBody))
         set(ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, context))
         set(ccurl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, receiveHeader))
@@ -104,7 +108,9 @@ public final class HTTPClient: Sendable {
         if failed { throw HTTPTransportError.invalidURL(request.url) }
     }
 
-    private func setBlob(_ handle: UnsafeMutableRawPointer, _ option: CURLoption, _ bytes: [UInt8], _ failed: inout Bool) {
+    private func setBlob(
+        _ handle: UnsafeMutableRawPointer, _ option: CURLoption, _ bytes: [UInt8], _ failed: inout Bool
+    ) {
         let code = bytes.withUnsafeBytes { ccurl_setopt_blob(handle, option, $0.baseAddress, $0.count) }
         if code != CURLE_OK { failed = true }
     }

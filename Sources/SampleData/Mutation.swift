@@ -73,7 +73,9 @@ extension SampleData {
         return differences
     }
 
-    private static func compare(_ left: String, _ right: String, relative: String, into differences: inout [String]) throws {
+    private static func compare(_ left: String, _ right: String, relative: String, into differences: inout [String])
+        throws
+    {
         let leftNames = try FileSystem.contentsOfDirectory(left)
         let rightNames = try FileSystem.contentsOfDirectory(right)
         if leftNames != rightNames {
@@ -99,7 +101,9 @@ extension SampleData {
             case .regular:
                 if a.size != b.size { differences.append("\(path): size differs") }
                 if a.mode != b.mode { differences.append("\(path): mode differs") }
-                if a.modificationSeconds != b.modificationSeconds || a.modificationNanoseconds != b.modificationNanoseconds {
+                if a.modificationSeconds != b.modificationSeconds
+                    || a.modificationNanoseconds != b.modificationNanoseconds
+                {
                     differences.append("\(path): mtime differs")
                 }
                 if try FileSystem.readFile(left + "/" + name) != FileSystem.readFile(right + "/" + name) {

@@ -45,7 +45,11 @@ public struct SampleData: Sendable {
         var block = [UInt8]()
         while written < size {
             let count = min(1 << 20, size - written)
-            if text { Self.fillText(&block, count: count, random: &random) } else { Self.fillRandom(&block, count: count, random: &random) }
+            if text {
+                Self.fillText(&block, count: count, random: &random)
+            } else {
+                Self.fillRandom(&block, count: count, random: &random)
+            }
             try block.withUnsafeBytes { try file.write($0) }
             written += count
         }
@@ -92,7 +96,8 @@ public struct SampleData: Sendable {
             "pod", "node", "volume", "claim", "backup", "restore", "chunk", "store", "error", "info", "debug", "warn",
             "request", "response", "latency", "bytes", "namespace", "service", "deployment", "replica", "container",
             "image", "pull", "start", "stop", "ready", "status", "phase", "update", "create", "delete", "watch", "list",
-            "get", "patch", "apply", "label", "selector", "annotation", "secret", "config", "map", "endpoint", "ingress",
+            "get", "patch", "apply", "label", "selector", "annotation", "secret", "config", "map", "endpoint",
+            "ingress",
         ]
         let suffixes = ["", "s", "ed", "ing", "-a", "-b", "_id", ".io", "=true", "=false", ":", "/v1"]
         return stems.flatMap { stem in suffixes.map { Array((stem + $0).utf8) } }

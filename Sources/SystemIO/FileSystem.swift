@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What `lstat` says of a path.
@@ -39,7 +39,7 @@ public enum FileSystem {
 
     /// The status, or nil when nothing is at `path`.
     public static func statusIfExists(_ path: String) throws(SystemError) -> FileStatus? {
-        do { return try status(path) } catch where error.isNotFound { return nil }
+        do { return try status(path) } catch  where error.isNotFound { return nil }
     }
 
     /// The names in a directory, without "." and "..", sorted bytewise so walks are deterministic.

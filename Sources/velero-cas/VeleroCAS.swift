@@ -32,7 +32,8 @@ struct GlobalOptions: ParsableArguments {
 
     func bootstrapLogging() throws {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
-            throw ValidationError("unknown --log-level '\(logLevel)' (use trace, debug, info, notice, warning, error or critical)")
+            throw ValidationError(
+                "unknown --log-level '\(logLevel)' (use trace, debug, info, notice, warning, error or critical)")
         }
         LoggingBootstrap.once(level: level)
     }

@@ -1,7 +1,7 @@
 import Foundation
 import SampleData
-import Testing
 import TestSupport
+import Testing
 
 @Suite("velero-cas store commands")
 struct StoreCommandTests {
@@ -10,16 +10,22 @@ struct StoreCommandTests {
         let temp = try TemporaryDirectory("cli-roundtrip")
         defer { temp.remove() }
         try SampleData(seed: 3).generate(into: temp.sub("data"), bytes: 2 << 20)
-        let backup = try CLIRunner.run(["store", "backup-dir", temp.sub("data"), "--store", temp.sub("store"), "--name", "one", "-o", "json"])
+        let backup = try CLIRunner.run([
+            "store", "backup-dir", temp.sub("data"), "--store", temp.sub("store"), "--name", "one", "-o", "json",
+        ])
         #expect(backup.status == 0, "\(backup.errors)")
         let json = try JSONSerialization.jsonObject(with: Data(backup.output.utf8)) as? [String: Any]
         #expect(json?["name"] as? String == "one")
 
-        let again = try CLIRunner.run(["store", "backup-dir", temp.sub("data"), "--store", temp.sub("store"), "--name", "two", "-o", "yaml"])
+        let again = try CLIRunner.run([
+            "store", "backup-dir", temp.sub("data"), "--store", temp.sub("store"), "--name", "two", "-o", "yaml",
+        ])
         #expect(again.status == 0, "\(again.errors)")
         #expect(again.output.contains("newStoredBytes: 0"), "an unchanged tree stores nothing new: \(again.output)")
 
-        let restore = try CLIRunner.run(["store", "restore-dir", "two", temp.sub("restored"), "--store", temp.sub("store")])
+        let restore = try CLIRunner.run([
+            "store", "restore-dir", "two", temp.sub("restored"), "--store", temp.sub("store"),
+        ])
         #expect(restore.status == 0, "\(restore.errors)")
         #expect(try SampleData.compareTrees(temp.sub("data"), temp.sub("restored")) == [])
 
@@ -36,14 +42,18 @@ struct StoreCommandTests {
         let temp = try TemporaryDirectory("cli-nonempty")
         defer { temp.remove() }
         try SampleData(seed: 4).generate(into: temp.sub("data"), bytes: 256 << 10)
-        #expect(try CLIRunner.run(["store", "backup-dir", temp.sub("data"), "--store", temp.sub("store"), "--name", "s"]).status == 0)
+        #expect(
+            try CLIRunner.run(["store", "backup-dir", temp.sub("data"), "--store", temp.sub("store"), "--name", "s"])
+                .status == 0)
         try FileManager.default.createDirectory(atPath: temp.sub("target"), withIntermediateDirectories: true)
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: temp.sub("target/precious.txt")))
         let refused = try CLIRunner.run(["store", "restore-dir", "s", temp.sub("target"), "--store", temp.sub("store")])
         #expect(refused.status != 0)
         #expect(refused.errors.contains("not empty") && refused.errors.contains("--overwrite"))
         #expect(try String(contentsOfFile: temp.sub("target/precious.txt"), encoding: .utf8) == "keep me")
-        let forced = try CLIRunner.run(["store", "restore-dir", "s", temp.sub("target"), "--store", temp.sub("store"), "--overwrite"])
+        let forced = try CLIRunner.run([
+            "store", "restore-dir", "s", temp.sub("target"), "--store", temp.sub("store"), "--overwrite",
+        ])
         #expect(forced.status == 0, "\(forced.errors)")
     }
 
@@ -51,7 +61,10 @@ struct StoreCommandTests {
         "bad input gets a clear message and a non-zero exit",
         arguments: [
             (["store", "backup-dir", "/nonexistent/source", "--store", "STORE"], "cannot read '/nonexistent/source'"),
-            (["store", "restore-dir", "x", "/tmp/t", "--store", "/nonexistent/store"], "no velero-cas store at /nonexistent/store"),
+            (
+                ["store", "restore-dir", "x", "/tmp/t", "--store", "/nonexistent/store"],
+                "no velero-cas store at /nonexistent/store"
+            ),
             (["store", "stats", "--store", "/nonexistent/store"], "no velero-cas store"),
             (["store", "stats", "--store", "gs://bucket"], "unsupported scheme"),
             (["store", "stats", "--store", "s3://"], "no bucket name"),
@@ -66,14 +79,17 @@ struct StoreCommandTests {
         let temp = try TemporaryDirectory("cli-bad")
         defer { temp.remove() }
         // A real, initialised store for the cases that need one.
-        #expect(try CLIRunner.run(["store", "backup-dir", temp.path, "--store", temp.sub("store"), "--name", "seed"]).status == 0)
+        #expect(
+            try CLIRunner.run(["store", "backup-dir", temp.path, "--store", temp.sub("store"), "--name", "seed"]).status
+                == 0)
         let result = try CLIRunner.run(arguments.map { $0 == "STORE" ? temp.sub("store") : $0 })
         #expect(result.status != 0)
         #expect(result.errors.contains(message), "stderr was: \(result.errors)")
     }
 
-    @Test("S3 with a wrong secret or a missing bucket fails with a clear message",
-          .enabled(if: ProcessInfo.processInfo.environment["VELERO_CAS_TEST_S3_ENDPOINT"] != nil))
+    @Test(
+        "S3 with a wrong secret or a missing bucket fails with a clear message",
+        .enabled(if: ProcessInfo.processInfo.environment["VELERO_CAS_TEST_S3_ENDPOINT"] != nil))
     func s3Errors() throws {
         let environment = ProcessInfo.processInfo.environment
         let endpoint = environment["VELERO_CAS_TEST_S3_ENDPOINT"]!
@@ -83,15 +99,19 @@ struct StoreCommandTests {
         ]
         var wrong = good
         wrong["AWS_SECRET_ACCESS_KEY"] = "not-the-secret"
-        let missing = try CLIRunner.run(["store", "stats", "--store", "s3://no-such-bucket-cli?endpoint=\(endpoint)"], environment: good)
+        let missing = try CLIRunner.run(
+            ["store", "stats", "--store", "s3://no-such-bucket-cli?endpoint=\(endpoint)"], environment: good)
         #expect(missing.status != 0)
         #expect(missing.errors.contains("bucket 'no-such-bucket-cli' does not exist"), "\(missing.errors)")
-        let denied = try CLIRunner.run(["store", "stats", "--store", "s3://no-such-bucket-cli?endpoint=\(endpoint)"], environment: wrong)
+        let denied = try CLIRunner.run(
+            ["store", "stats", "--store", "s3://no-such-bucket-cli?endpoint=\(endpoint)"], environment: wrong)
         #expect(denied.status != 0)
         #expect(denied.errors.contains("secret access key does not match"), "\(denied.errors)")
         let noCredentials = try CLIRunner.run(
             ["store", "stats", "--store", "s3://some-bucket?endpoint=\(endpoint)"],
-            environment: ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "HOME": "/nonexistent", "AWS_PROFILE": "nobody"])
+            environment: [
+                "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "HOME": "/nonexistent", "AWS_PROFILE": "nobody",
+            ])
         #expect(noCredentials.status != 0)
         #expect(noCredentials.errors.contains("profile 'nobody'"), "\(noCredentials.errors)")
     }

@@ -15,7 +15,10 @@ enum Peers {
     static func restic(data: String, workdir: String) throws -> Result {
         let repository = workdir + "/restic-repo"
         let target = workdir + "/restic-restore"
-        let environment = ["RESTIC_PASSWORD": "benchmark", "RESTIC_REPOSITORY": repository, "RESTIC_CACHE_DIR": workdir + "/restic-cache"]
+        let environment = [
+            "RESTIC_PASSWORD": "benchmark", "RESTIC_REPOSITORY": repository,
+            "RESTIC_CACHE_DIR": workdir + "/restic-cache",
+        ]
         try Command.run("restic", ["init", "--quiet"], environment: environment).check("restic init")
         let backup = try Command.run("restic", ["backup", "--quiet", data], environment: environment)
         try backup.check("restic backup")
@@ -28,11 +31,15 @@ enum Peers {
         let repository = workdir + "/borg-repo"
         let target = workdir + "/borg-restore"
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-        let environment = ["BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes", "BORG_BASE_DIR": workdir + "/borg-base"]
+        let environment = [
+            "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes", "BORG_BASE_DIR": workdir + "/borg-base",
+        ]
         try Command.run("borg", ["init", "--encryption=none", repository], environment: environment).check("borg init")
-        let backup = try Command.run("borg", ["create", "--compression", "lz4", repository + "::first", data], environment: environment)
+        let backup = try Command.run(
+            "borg", ["create", "--compression", "lz4", repository + "::first", data], environment: environment)
         try backup.check("borg create")
-        let restore = try Command.run("borg", ["extract", repository + "::first"], environment: environment, directory: target)
+        let restore = try Command.run(
+            "borg", ["extract", repository + "::first"], environment: environment, directory: target)
         try restore.check("borg extract")
         return Result(name: "borg", backupSeconds: backup.seconds, restoreSeconds: restore.seconds)
     }
@@ -46,7 +53,9 @@ struct Command {
     var errorOutput: String
 
     @discardableResult
-    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws
+    static func run(
+        _ tool: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil
+    ) throws
         -> Command
     {
         let process = Process()

@@ -45,7 +45,8 @@ struct StoreBenchmark {
         guard differences.isEmpty else { throw BenchmarkError("restore differs: \(differences.prefix(3))") }
         let peakRSS = childPeakRSS()
         log("measuring the restore limit (lz4 decompress + SHA-256 verify, \(cores) cores)")
-        let decodeLimit = try await MachineLimit.decodeAndVerify(chunkFiles: try listFiles(store + "/chunks"), cores: cores)
+        let decodeLimit = try await MachineLimit.decodeAndVerify(
+            chunkFiles: try listFiles(store + "/chunks"), cores: cores)
 
         var peers: [Peers.Result] = []
         if options.peers {
@@ -72,14 +73,25 @@ struct StoreBenchmark {
             "third backup (unchanged): time", String(format: "%.3fs", third.summary.seconds),
             Format.percent(third.summary.seconds / first.summary.seconds) + " of first", "≤ 5%")
         report.row("restore limit: lz4 decompress + SHA-256", Format.rate(decodeLimit), "", "")
-        report.row("restore", Format.rate(restoreRate), Format.percent(restoreRate / decodeLimit) + " of limit", "≥ 1 GB/s or ≥ 70%")
+        report.row(
+            "restore", Format.rate(restoreRate), Format.percent(restoreRate / decodeLimit) + " of limit",
+            "≥ 1 GB/s or ≥ 70%")
         report.row("peak RSS of velero-cas", Format.mib(peakRSS), "", "≤ 300 MiB")
-        report.row("store size after 3 backups", Format.mib(try directorySize(store)), Format.percent(Double(try directorySize(store)) / logical) + " of data", "")
+        report.row(
+            "store size after 3 backups", Format.mib(try directorySize(store)),
+            Format.percent(Double(try directorySize(store)) / logical) + " of data", "")
         for peer in peers {
-            report.row("\(peer.name) backup", Format.rate(logical / peer.backupSeconds), String(format: "velero-cas %.1fx faster", peer.backupSeconds / first.summary.seconds), "≥ 2x")
-            report.row("\(peer.name) restore", Format.rate(Double(restore.bytes) / peer.restoreSeconds), String(format: "velero-cas %.1fx faster", peer.restoreSeconds / restore.seconds), "≥ 2x")
+            report.row(
+                "\(peer.name) backup", Format.rate(logical / peer.backupSeconds),
+                String(format: "velero-cas %.1fx faster", peer.backupSeconds / first.summary.seconds), "≥ 2x")
+            report.row(
+                "\(peer.name) restore", Format.rate(Double(restore.bytes) / peer.restoreSeconds),
+                String(format: "velero-cas %.1fx faster", peer.restoreSeconds / restore.seconds), "≥ 2x")
         }
-        print(report.render(title: "velero-cas store benchmark: \(Format.mib(Int64(logical))), \(files.count) files, \(cores) cores"))
+        print(
+            report.render(
+                title: "velero-cas store benchmark: \(Format.mib(Int64(logical))), \(files.count) files, \(cores) cores"
+            ))
     }
 
     static func parse(_ arguments: [String]) throws -> Options {
@@ -88,12 +100,16 @@ struct StoreBenchmark {
         while let argument = iterator.next() {
             switch argument {
             case "--gigabytes":
-                guard let value = iterator.next().flatMap(Double.init), value > 0 else { throw BenchmarkError("--gigabytes needs a positive number") }
+                guard let value = iterator.next().flatMap(Double.init), value > 0 else {
+                    throw BenchmarkError("--gigabytes needs a positive number")
+                }
                 options.gigabytes = value
             case "--workdir": options.workdir = iterator.next() ?? options.workdir
             case "--cli": options.cli = iterator.next() ?? options.cli
             case "--no-peers": options.peers = false
-            default: throw BenchmarkError("unknown argument \(argument) (known: --gigabytes N, --workdir DIR, --cli PATH, --no-peers)")
+            default:
+                throw BenchmarkError(
+                    "unknown argument \(argument) (known: --gigabytes N, --workdir DIR, --cli PATH, --no-peers)")
             }
         }
         return options
@@ -132,7 +148,8 @@ struct CLI {
     var store: String
 
     func backup(_ source: String, name: String) throws -> Snapshot {
-        let result = try Command.run(path, ["store", "backup-dir", source, "--store", store, "--name", name, "-o", "json"])
+        let result = try Command.run(
+            path, ["store", "backup-dir", source, "--store", store, "--name", name, "-o", "json"])
         try result.check("velero-cas store backup-dir")
         return try StoreJSON.decode(Snapshot.self, from: Array(result.output.utf8), key: "backup output")
     }

@@ -60,7 +60,9 @@ public enum ChunkCodec {
     /// Decodes a stored chunk and checks that its bytes hash to `id`. `key` names the object in errors.
     public static func decode(_ stored: [UInt8], id: ChunkID, key: String) throws(ChunkStoreError) -> [UInt8] {
         func corrupt(_ reason: String) -> ChunkStoreError { .corruptChunk(id: id, key: key, reason: reason) }
-        guard stored.count >= headerSize else { throw corrupt("object is \(stored.count) bytes, shorter than a header") }
+        guard stored.count >= headerSize else {
+            throw corrupt("object is \(stored.count) bytes, shorter than a header")
+        }
         guard let codec = codec(of: stored) else { throw corrupt("unknown header or format version") }
         let plainLength = Int(
             stored.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) })

@@ -19,7 +19,8 @@ public struct ChunkID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public init(hashing bytes: UnsafeRawBufferPointer) {
         var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         withUnsafeMutableBytes(of: &digest) { out in
-            let ok = copenssl_sha256(bytes.baseAddress, bytes.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            let ok = copenssl_sha256(
+                bytes.baseAddress, bytes.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
             precondition(ok == 1, "OpenSSL SHA-256 failed")
         }
         self = withUnsafeBytes(of: &digest) { ChunkID(digest: $0) }
@@ -35,7 +36,9 @@ public struct ChunkID: Hashable, Sendable, Comparable, CustomStringConvertible {
         guard utf8.count == 64 else { return nil }
         var bytes = [UInt8](repeating: 0, count: 32)
         for index in 0..<32 {
-            guard let high = Self.nibble(utf8[2 * index]), let low = Self.nibble(utf8[2 * index + 1]) else { return nil }
+            guard let high = Self.nibble(utf8[2 * index]), let low = Self.nibble(utf8[2 * index + 1]) else {
+                return nil
+            }
             bytes[index] = high << 4 | low
         }
         self = bytes.withUnsafeBytes { ChunkID(digest: $0) }
@@ -81,7 +84,8 @@ extension ChunkID: Codable {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let id = ChunkID(hex: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a chunk id: \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not a chunk id: \(text)"))
         }
         self = id
     }

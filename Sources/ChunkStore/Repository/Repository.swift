@@ -41,7 +41,10 @@ public final class Repository: Sendable {
         let config = try StoreJSON.decode(RepositoryConfig.self, from: bytes, key: RepositoryConfig.key)
         guard config.version == RepositoryConfig.currentVersion else {
             throw ChunkStoreError.unsupportedRepository(
-                store: store.location, reason: "format version \(config.version); this velero-cas reads version \(RepositoryConfig.currentVersion)")
+                store: store.location,
+                reason:
+                    "format version \(config.version); this velero-cas reads version \(RepositoryConfig.currentVersion)"
+            )
         }
         return try Repository(store: store, config: config)
     }

@@ -25,7 +25,8 @@ public struct RepositoryConfig: Codable, Sendable, Equatable {
 public enum StoreJSON {
     public static func encode<T: Encodable>(_ value: T, pretty: Bool = true) throws -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting =
+            pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return Array(try encoder.encode(value))
     }

@@ -19,7 +19,8 @@ public struct AWSCredentials: Sendable, Equatable {
         if profile == nil, let id = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"],
             !id.isEmpty, !secret.isEmpty
         {
-            return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"])
+            return AWSCredentials(
+                accessKeyID: id, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"])
         }
         let name = profile ?? environment["AWS_PROFILE"] ?? "default"
         let file =
@@ -29,7 +30,8 @@ public struct AWSCredentials: Sendable, Equatable {
             text = String(decoding: try FileSystem.readFile(file), as: UTF8.self)
         } catch {
             throw .credentialsMissing(
-                "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile '\(name)' to \(file) (\(error))")
+                "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile '\(name)' to \(file) (\(error))"
+            )
         }
         guard let section = parseINI(text)[name] else {
             throw .credentialsMissing("profile '\(name)' is not in \(file)")

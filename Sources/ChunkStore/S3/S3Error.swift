@@ -64,4 +64,3 @@ enum S3XML {
         return result.replacingOccurrences(of: "&amp;", with: "&")
     }
 }
-

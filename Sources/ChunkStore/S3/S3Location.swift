@@ -25,7 +25,9 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         /// Parses `http[s]://host[:port]` (a trailing slash is allowed).
         public init(parsing text: String) throws(ChunkStoreError) {
             func bad(_ reason: String) -> ChunkStoreError { .invalidStoreLocation(text, reason: reason) }
-            guard let schemeEnd = text.range(of: "://") else { throw bad("endpoint must start with http:// or https://") }
+            guard let schemeEnd = text.range(of: "://") else {
+                throw bad("endpoint must start with http:// or https://")
+            }
             scheme = String(text[..<schemeEnd.lowerBound]).lowercased()
             guard scheme == "http" || scheme == "https" else { throw bad("endpoint scheme must be http or https") }
             var rest = String(text[schemeEnd.upperBound...])
@@ -93,11 +95,16 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         while prefix.hasPrefix("/") { prefix.removeFirst() }
         while prefix.hasSuffix("/") { prefix.removeLast() }
         if !prefix.isEmpty {
-            do { try ObjectKey.validate(prefix) } catch { throw bad("prefix '\(prefix)' has unsafe characters or '..'") }
+            do { try ObjectKey.validate(prefix) } catch {
+                throw bad("prefix '\(prefix)' has unsafe characters or '..'")
+            }
         }
         let region =
             options["region"] ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
-        guard !region.isEmpty, region.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) })
+        guard !region.isEmpty,
+            region.utf8.allSatisfy({
+                $0 == UInt8(ascii: "-") || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A)
+            })
         else { throw bad("region '\(region)' is not a region name") }
         let endpointText = options["endpoint"] ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
         let endpoint = try endpointText.map { text throws(ChunkStoreError) in try Endpoint(parsing: text) }
@@ -115,13 +122,20 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     static func validate(bucket: String, url: String) throws(ChunkStoreError) {
         func bad(_ reason: String) -> ChunkStoreError { .invalidStoreLocation(url, reason: reason) }
         guard !bucket.isEmpty else { throw bad("no bucket name after s3://") }
-        guard (3...63).contains(bucket.utf8.count) else { throw bad("bucket name '\(bucket)' must be 3 to 63 characters") }
-        let allowed = bucket.utf8.allSatisfy {
-            ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
+        guard (3...63).contains(bucket.utf8.count) else {
+            throw bad("bucket name '\(bucket)' must be 3 to 63 characters")
         }
-        let edgesOK = [bucket.utf8.first!, bucket.utf8.last!].allSatisfy { $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: ".") }
+        let allowed = bucket.utf8.allSatisfy {
+            ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-")
+                || $0 == UInt8(ascii: ".")
+        }
+        let edgesOK = [bucket.utf8.first!, bucket.utf8.last!].allSatisfy {
+            $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: ".")
+        }
         guard allowed && edgesOK && !bucket.contains("..") else {
-            throw bad("bucket name '\(bucket)' may hold only lowercase letters, digits, '.' and '-', and must start and end with a letter or digit")
+            throw bad(
+                "bucket name '\(bucket)' may hold only lowercase letters, digits, '.' and '-', and must start and end with a letter or digit"
+            )
         }
     }
 

@@ -15,7 +15,9 @@ public final class S3ObjectStore: ObjectStore {
     private let retry: RetryPolicy
     private let logger = Logger(label: "velero-cas.s3")
 
-    public init(location: S3Location, credentials: AWSCredentials, client: HTTPClient, retry: RetryPolicy = RetryPolicy()) {
+    public init(
+        location: S3Location, credentials: AWSCredentials, client: HTTPClient, retry: RetryPolicy = RetryPolicy()
+    ) {
         bucketLocation = location
         signer = SigV4(credentials: credentials, region: location.region)
         self.client = client
@@ -27,7 +29,8 @@ public final class S3ObjectStore: ObjectStore {
     }
 
     public func checkAccess() async throws {
-        let response = try await send(.get, key: nil, query: [("list-type", "2"), ("max-keys", "1")], operation: "list")
+        let response = try await send(
+            .get, key: nil, query: [("list-type", "2"), ("max-keys", "1")], operation: "list")
         guard response.status == 200 else { throw error(for: response, operation: "list", key: "") }
     }
 
@@ -81,9 +84,13 @@ public final class S3ObjectStore: ObjectStore {
             let response = try await send(.get, key: nil, query: query, operation: "list")
             guard response.status == 200 else { throw error(for: response, operation: "list", key: prefix) }
             let xml = response.text
-            let objects = S3XML.contents(in: xml).map { ObjectInfo(key: String($0.key.dropFirst(strip)), size: $0.size) }
+            let objects = S3XML.contents(in: xml).map {
+                ObjectInfo(key: String($0.key.dropFirst(strip)), size: $0.size)
+            }
             if !objects.isEmpty { try await page(objects) }
-            token = S3XML.value(of: "IsTruncated", in: xml) == "true" ? S3XML.value(of: "NextContinuationToken", in: xml) : nil
+            token =
+                S3XML.value(of: "IsTruncated", in: xml) == "true"
+                ? S3XML.value(of: "NextContinuationToken", in: xml) : nil
         } while token != nil
     }
 
@@ -139,9 +146,11 @@ public final class S3ObjectStore: ObjectStore {
         }
         if response.status == 403 || response.status == 401 {
             return S3Error.accessDenied(
-                code: code.isEmpty ? "AccessDenied" : code, message: message.isEmpty ? "HTTP \(response.status)" : message,
+                code: code.isEmpty ? "AccessDenied" : code,
+                message: message.isEmpty ? "HTTP \(response.status)" : message,
                 bucket: bucketLocation.bucket)
         }
-        return S3Error.requestFailed(operation: operation, key: key, status: response.status, code: code, message: message)
+        return S3Error.requestFailed(
+            operation: operation, key: key, status: response.status, code: code, message: message)
     }
 }

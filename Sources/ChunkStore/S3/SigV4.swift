@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HTTPTransport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// AWS Signature Version 4 for S3, computed with OpenSSL's HMAC-SHA256.
 ///
@@ -58,7 +59,8 @@ public struct SigV4: Sendable {
         let names = byName.keys.sorted()
         let canonicalHeaders = names.map { "\($0):\(byName[$0]!.joined(separator: ","))\n" }.joined()
         let signedHeaders = names.joined(separator: ";")
-        let request = [method, path, canonicalQuery, canonicalHeaders, signedHeaders, payloadHash].joined(separator: "\n")
+        let request = [method, path, canonicalQuery, canonicalHeaders, signedHeaders, payloadHash].joined(
+            separator: "\n")
         return (request, signedHeaders)
     }
 

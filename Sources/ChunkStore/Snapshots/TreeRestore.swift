@@ -57,6 +57,23 @@ public struct TreeRestore: Sendable {
                 }
             }
         }
+        // A path listed twice, or one beneath a file or symlink entry (e.g. "link" -> /elsewhere plus "link/evil"),
+        // cannot be restored faithfully: it would fail halfway with a bare "File exists". Refuse it up front.
+        var seen: Set<String> = []
+        let nonDirectories = Set(entries.lazy.filter { $0.kind != .directory }.map(\.path))
+        for entry in entries {
+            guard seen.insert(entry.path).inserted else {
+                throw ChunkStoreError.unsafeManifestPath(path: entry.path, reason: "listed more than once")
+            }
+            var ancestor = ManifestPath.parent(of: entry.path)
+            while !ancestor.isEmpty {
+                if nonDirectories.contains(ancestor) {
+                    throw ChunkStoreError.unsafeManifestPath(
+                        path: entry.path, reason: "'\(ancestor)' is not a directory in the manifest")
+                }
+                ancestor = ManifestPath.parent(of: ancestor)
+            }
+        }
         let root = TreeBackup.absolute(target)
         progress.setTotal(entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) })
         try await pool.run { try Self.prepare(root: root, entries: entries, overwrite: overwrite) }
@@ -103,9 +120,11 @@ public struct TreeRestore: Sendable {
             case nil: try FileSystem.makeDirectory(full, mode: 0o700)
             case .directory: break
             case .symlink:
-                throw ChunkStoreError.unsafeManifestPath(path: entry, reason: "'\(relative)' is a symlink in the target")
+                throw ChunkStoreError.unsafeManifestPath(
+                    path: entry, reason: "'\(relative)' is a symlink in the target")
             default:
-                throw ChunkStoreError.unsafeManifestPath(path: entry, reason: "'\(relative)' exists and is not a directory")
+                throw ChunkStoreError.unsafeManifestPath(
+                    path: entry, reason: "'\(relative)' exists and is not a directory")
             }
             verified.insert(relative)
         }

@@ -37,7 +37,9 @@ struct DemoCommand: AsyncParsableCommand {
             let summary = snapshot.summary
             table.rows.append([
                 "backup \(name)", Format.bytes(summary.logicalBytes), Format.bytes(summary.newStoredBytes),
-                Format.ratio(summary.newStoredBytes == 0 ? .infinity : Double(summary.logicalBytes) / Double(summary.newStoredBytes)),
+                Format.ratio(
+                    summary.newStoredBytes == 0
+                        ? .infinity : Double(summary.logicalBytes) / Double(summary.newStoredBytes)),
                 Format.seconds(summary.seconds), Format.rate(summary.logicalBytes, seconds: summary.seconds),
             ])
         }

@@ -42,11 +42,14 @@ struct BackupDirCommand: AsyncParsableCommand {
         try output.print(snapshot) {
             let summary = snapshot.summary
             print("snapshot \(snapshot.name) of \(snapshot.source) committed to \(repository.store.location)")
-            var table = Table(header: ["FILES", "UNCHANGED", "LOGICAL", "NEW (PLAIN)", "NEW (STORED)", "DEDUP", "TIME", "SPEED"])
+            var table = Table(header: [
+                "FILES", "UNCHANGED", "LOGICAL", "NEW (PLAIN)", "NEW (STORED)", "DEDUP", "TIME", "SPEED",
+            ])
             table.rows.append([
                 "\(summary.files)", "\(summary.unchangedFiles)", Format.bytes(summary.logicalBytes),
                 Format.bytes(summary.newPlainBytes), Format.bytes(summary.newStoredBytes),
-                Format.ratio(summary.newStoredBytes == 0 ? 0 : Double(summary.logicalBytes) / Double(summary.newStoredBytes)),
+                Format.ratio(
+                    summary.newStoredBytes == 0 ? 0 : Double(summary.logicalBytes) / Double(summary.newStoredBytes)),
                 Format.seconds(summary.seconds), Format.rate(summary.logicalBytes, seconds: summary.seconds),
             ])
             print(table.render())
@@ -100,7 +103,8 @@ struct RestoreDirCommand: AsyncParsableCommand {
 }
 
 struct SnapshotsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "snapshots", abstract: "List the directory snapshots in the store.")
+    static let configuration = CommandConfiguration(
+        commandName: "snapshots", abstract: "List the directory snapshots in the store.")
 
     @OptionGroup var storeOptions: StoreOptions
     @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
@@ -125,7 +129,8 @@ struct SnapshotsCommand: AsyncParsableCommand {
 }
 
 struct StatsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show how much the store holds and how well it dedups.")
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Show how much the store holds and how well it dedups.")
 
     @OptionGroup var storeOptions: StoreOptions
     @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
@@ -156,7 +161,8 @@ struct StatsCommand: AsyncParsableCommand {
         try output.print(stats) {
             var table = Table(header: ["SNAPSHOTS", "LOGICAL", "CHUNKS", "STORED", "DEDUP+COMPRESSION"])
             table.rows.append([
-                "\(stats.snapshots)", Format.bytes(logical), "\(chunks)", Format.bytes(stored), Format.ratio(stats.dedupRatio),
+                "\(stats.snapshots)", Format.bytes(logical), "\(chunks)", Format.bytes(stored),
+                Format.ratio(stats.dedupRatio),
             ])
             print(table.render())
         }

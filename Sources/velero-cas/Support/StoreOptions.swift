@@ -17,12 +17,14 @@ struct StoreOptions: ParsableArguments {
     /// Opens an existing store (read commands).
     func openExisting() async throws -> Repository {
         let location = try StoreLocation(parsing: store, environment: environment)
-        return try await Repository.open(try location.open(create: false, environment: environment, client: HTTPClient()))
+        return try await Repository.open(
+            try location.open(create: false, environment: environment, client: HTTPClient()))
     }
 
     /// Opens the store, creating it if needed (write commands).
     func openForWriting() async throws -> Repository {
         let location = try StoreLocation(parsing: store, environment: environment)
-        return try await Repository.openOrCreate(try location.open(create: true, environment: environment, client: HTTPClient()))
+        return try await Repository.openOrCreate(
+            try location.open(create: true, environment: environment, client: HTTPClient()))
     }
 }
