@@ -44,6 +44,8 @@ final class CurlDriver: @unchecked Sendable {
         } else {
             transfer.continuation?.resume(throwing: HTTPTransportError.shutDown)
             transfer.continuation = nil
+            transfer.stream?.finish(throwing: HTTPTransportError.shutDown)
+            transfer.stream = nil
         }
     }
 
@@ -113,6 +115,18 @@ final class CurlDriver: @unchecked Sendable {
     }
 
     private func finish(_ transfer: Transfer, with result: Result<HTTPResponse, any Error>) {
+        if let stream = transfer.stream {
+            transfer.stream = nil
+            switch result {
+            case .success:
+                transfer.stream = stream
+                transfer.sendHeadIfNeeded()
+                transfer.stream = nil
+                stream.finish()
+            case .failure(let error): stream.finish(throwing: error)
+            }
+            return
+        }
         let continuation = transfer.continuation
         transfer.continuation = nil
         continuation?.resume(with: result)

@@ -51,6 +51,23 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    /// Sends `request` and streams the response: first `.head` with the status and headers, then `.data` pieces
+    /// as they arrive (for watches). Ending the iteration early cancels the transfer.
+    public func stream(_ request: HTTPRequest) throws -> AsyncThrowingStream<HTTPStreamEvent, any Error> {
+        guard let handle = curl_easy_init() else {
+            throw HTTPTransportError.transferFailed(url: request.url, reason: "curl_easy_init failed")
+        }
+        let transfer = Transfer(request: request, handle: handle)
+        try configure(transfer)
+        let (stream, continuation) = AsyncThrowingStream<HTTPStreamEvent, any Error>.makeStream()
+        transfer.stream = continuation
+        continuation.onTermination = { [driver] termination in
+            if case .cancelled = termination { driver.cancel(transfer) }
+        }
+        driver.submit(transfer)
+        return stream
+    }
+
     private func configure(_ transfer: Transfer) throws {
         let handle = transfer.handle
         let request = transfer.request

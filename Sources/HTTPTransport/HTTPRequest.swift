@@ -77,3 +77,9 @@ public struct TLSConfiguration: Sendable, Equatable {
         self.clientKeyPEM = clientKeyPEM
     }
 }
+
+/// One piece of a streamed response.
+public enum HTTPStreamEvent: Sendable {
+    case head(status: Int, headers: [HTTPHeader])
+    case data([UInt8])
+}

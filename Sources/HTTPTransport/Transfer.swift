@@ -8,6 +8,9 @@ final class Transfer: @unchecked Sendable {
     let request: HTTPRequest
     let handle: UnsafeMutableRawPointer
     var continuation: CheckedContinuation<HTTPResponse, any Error>?
+    /// Set for streamed requests: the body goes here as it arrives instead of into `body`.
+    var stream: AsyncThrowingStream<HTTPStreamEvent, any Error>.Continuation?
+    var headSent = false
     var headerList: UnsafeMutablePointer<curl_slist>?
     var responseHeaders: [HTTPHeader] = []
     var body: [UInt8] = []
@@ -59,12 +62,29 @@ final class Transfer: @unchecked Sendable {
     }
 }
 
-/// curl's write callback: appends the body bytes to the transfer.
+extension Transfer {
+    /// For streams: the status and headers, once, before any data.
+    func sendHeadIfNeeded() {
+        guard let stream, !headSent else { return }
+        headSent = true
+        var status = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        stream.yield(.head(status: status, headers: responseHeaders))
+    }
+}
+
+/// curl's write callback: appends the body bytes to the transfer, or passes them on for a stream.
 let receiveBody: ccurl_data_callback = { pointer, size, count, context in
     let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
     let length = size * count
     if let pointer, length > 0 {
-        transfer.body.append(contentsOf: UnsafeRawBufferPointer(start: pointer, count: length))
+        let bytes = UnsafeRawBufferPointer(start: pointer, count: length)
+        if let stream = transfer.stream {
+            transfer.sendHeadIfNeeded()
+            stream.yield(.data(Array(bytes)))
+        } else {
+            transfer.body.append(contentsOf: bytes)
+        }
     }
     return length
 }

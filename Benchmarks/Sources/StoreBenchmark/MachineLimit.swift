@@ -13,6 +13,79 @@ enum MachineLimit {
         }
     }
 
+    /// The same work with the file I/O a local store cannot avoid: read each file in 1 MiB blocks, hash, compress,
+    /// and write the compressed block to a scratch file (no fsync), files spread over all cores. No chunking, dedup or
+    /// pipeline: the floor of what any local-store backup costs here.
+    static func readHashCompressWrite(files: [String], scratch: String, cores: Int) async throws -> Double {
+        try FileSystem.makeDirectories(scratch)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<cores {
+                group.addTask {
+                    try await BlockingPool.shared.run {
+                        var bytes = 0
+                        let output = try FileDescriptor.create(scratch + "/worker-\(worker)")
+                        defer { output.close() }
+                        var block = [UInt8](repeating: 0, count: 1 << 20)
+                        for index in stride(from: worker, to: files.count, by: cores) {
+                            let input = try FileDescriptor.openForReading(files[index])
+                            defer { input.close() }
+                            while true {
+                                let count = try block.withUnsafeMutableBytes { try input.readFully(into: $0) }
+                                if count == 0 { break }
+                                let piece = Array(block[..<count])
+                                _ = ChunkID(hashing: piece)
+                                let encoded = ChunkCodec.encode(piece)
+                                try encoded.withUnsafeBytes { try output.write($0) }
+                                bytes += count
+                                if count < block.count { break }
+                            }
+                        }
+                        return bytes
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = clock.now - start
+        try FileSystem.removeTree(scratch)
+        return Double(total) / elapsed.seconds
+    }
+
+    /// The restore-side floor: read each chunk object, decompress and verify it, write the plain bytes to a scratch
+    /// file (no fsync), spread over all cores.
+    static func readDecodeWrite(chunkFiles: [String], scratch: String, cores: Int) async throws -> Double {
+        try FileSystem.makeDirectories(scratch)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<cores {
+                group.addTask {
+                    try await BlockingPool.shared.run {
+                        var bytes = 0
+                        let output = try FileDescriptor.create(scratch + "/worker-\(worker)")
+                        defer { output.close() }
+                        for index in stride(from: worker, to: chunkFiles.count, by: cores) {
+                            guard let id = ChunkID(hex: chunkFiles[index].split(separator: "/").last ?? "") else {
+                                continue
+                            }
+                            let plain = try ChunkCodec.decode(
+                                try FileSystem.readFile(chunkFiles[index]), id: id, key: "floor")
+                            try plain.withUnsafeBytes { try output.write($0) }
+                            bytes += plain.count
+                        }
+                        return bytes
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = clock.now - start
+        try FileSystem.removeTree(scratch)
+        return Double(total) / elapsed.seconds
+    }
+
     /// lz4 decompression + SHA-256 verification of every stored chunk object (what a restore must do per chunk).
     static func decodeAndVerify(chunkFiles: [String], cores: Int) async throws -> Double {
         var stored: [(ChunkID, [UInt8])] = []

@@ -30,6 +30,9 @@ struct StoreBenchmark {
 
         log("measuring the machine limit (SHA-256 + lz4, \(cores) cores)")
         let limit = try await MachineLimit.hashAndCompress(files: files, cores: cores)
+        log("measuring the I/O floor (read + SHA-256 + lz4 + write, \(cores) cores)")
+        let ioLimit = try await MachineLimit.readHashCompressWrite(
+            files: files, scratch: options.workdir + "/scratch", cores: cores)
 
         let cli = CLI(path: options.cli, store: store)
         log("first backup")
@@ -65,7 +68,11 @@ struct StoreBenchmark {
         let restoreRate = Double(restore.bytes) / restore.seconds
         var report = Report()
         report.row("machine limit: SHA-256 + lz4", Format.rate(limit), "", "")
+        report.row(
+            "I/O floor: read + SHA-256 + lz4 + write", Format.rate(ioLimit),
+            Format.percent(ioLimit / limit) + " of limit", "")
         report.row("first backup", Format.rate(firstRate), Format.percent(firstRate / limit) + " of limit", "≥ 70%")
+        report.row("first backup vs the I/O floor", "", Format.percent(firstRate / ioLimit) + " of floor", "")
         report.row(
             "second backup (1% changed): new bytes", Format.mib(second.summary.newStoredBytes),
             Format.percent(Double(second.summary.newStoredBytes) / logical) + " of data", "≤ 3%")

@@ -112,25 +112,9 @@ public final class Repository: Sendable {
 
     /// Cuts `bytes` with the resource chunker and stores the chunks in parallel; returns them in order.
     public func putBlob(_ bytes: [UInt8]) async throws -> [ChunkRef] {
-        let lengths = bytes.withUnsafeBytes { resourceChunker.cuts(of: $0) }
-        var offsets: [Int] = []
-        var offset = 0
-        for length in lengths {
-            offsets.append(offset)
-            offset += length
-        }
-        let results = OrderedResults<ChunkRef>(count: lengths.count)
-        try await withThrowingDiscardingTaskGroup { group in
-            for (index, start) in offsets.enumerated() {
-                await chunkSlots.acquire()
-                let piece = Array(bytes[start..<start + lengths[index]])
-                group.addTask { [chunkSlots] in
-                    defer { chunkSlots.release() }
-                    results.set(index, try await self.putChunk(piece))
-                }
-            }
-        }
-        return results.values()
+        let writer = BlobWriter(repository: self, chunker: resourceChunker)
+        try await writer.append(bytes)
+        return try await writer.finish()
     }
 
     /// Reassembles a blob, fetching its chunks in parallel.

@@ -139,18 +139,20 @@ public struct TreeRestore: Sendable {
                     }
                     try FileSystem.removeFile(root + "/" + entry.path)
                 }
+                // Files are created here, one thread, before the parallel writes: concurrent creates in one
+                // directory serialize on its lock in the kernel and spin. O_EXCL refuses anything already there.
+                if entry.kind == .file {
+                    let file = try FileDescriptor.create(root + "/" + entry.path, mode: 0o600, exclusive: true)
+                    defer { file.close() }
+                    if entry.size > 0 { try file.truncate(to: entry.size) }
+                }
             }
         }
     }
 
     private func restoreFile(_ entry: TreeEntry, root: String) async throws {
         let path = root + "/" + entry.path
-        let size = entry.size
-        let file = try await pool.run {
-            let file = try FileDescriptor.create(path, mode: 0o600, exclusive: true)
-            if size > 0 { try file.truncate(to: size) }
-            return file
-        }
+        let file = try await pool.run { try FileDescriptor.openForWriting(path) }
         defer { file.close() }
         let slots = repository.chunkSlots
         try await withThrowingTaskGroup(of: Void.self) { group in
