@@ -11,11 +11,16 @@ let package = Package(
         .library(name: "ChunkStore", targets: ["ChunkStore"]),
         .library(name: "SampleData", targets: ["SampleData"]),
         .library(name: "SystemIO", targets: ["SystemIO"]),
+        .library(name: "KubeClient", targets: ["KubeClient"]),
+        .library(name: "KubeSim", targets: ["KubeSim"]),
+        .library(name: "Collectors", targets: ["Collectors"]),
+        .executable(name: "kube-sim", targets: ["kube-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries, each behind a prefixed shim header.
@@ -40,6 +45,39 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Kubernetes API client: kubeconfig, auth, REST, discovery, watch, over the shared transport.
+        .target(
+            name: "KubeClient",
+            dependencies: [
+                "HTTPTransport", "SystemIO",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // An in-memory Kubernetes API server for tests, the demo and benchmarks.
+        .target(
+            name: "KubeSim",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "kube-sim",
+            dependencies: ["KubeSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        // Discovery, filters and parallel resource collection into the chunk store.
+        .target(
+            name: "Collectors",
+            dependencies: ["KubeClient", "ChunkStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // Reproducible volume-like data for the demo, the tests and the benchmarks.
         .target(name: "SampleData", dependencies: ["SystemIO"], swiftSettings: strict),
         .executableTarget(
@@ -59,6 +97,13 @@ let package = Package(
         .testTarget(
             name: "ChunkStoreTests",
             dependencies: ["ChunkStore", "SystemIO", "HTTPTransport", "SampleData", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "HTTPTransport", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeSim", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CollectorsTests",
+            dependencies: ["Collectors", "KubeClient", "KubeSim", "ChunkStore", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -15,6 +15,16 @@ let package = Package(
                 .product(name: "SystemIO", package: "velero-cas"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
-        )
+        ),
+        .executableTarget(
+            name: "CollectorBenchmark",
+            dependencies: [
+                .product(name: "ChunkStore", package: "velero-cas"),
+                .product(name: "Collectors", package: "velero-cas"),
+                .product(name: "KubeClient", package: "velero-cas"),
+                .product(name: "SystemIO", package: "velero-cas"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

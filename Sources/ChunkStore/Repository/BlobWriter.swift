@@ -26,6 +26,15 @@ public final class BlobWriter {
         if buffer.count >= chunker.profile.maximum * 2 { try await cut(final: false) }
     }
 
+    /// Stores `bytes` as one chunk of its own, for callers that choose their own boundaries (resource streams cut
+    /// at object boundaries). Anything appended before and not yet cut is cut first.
+    public func appendChunk(_ bytes: [UInt8], isolation: isolated (any Actor)? = #isolation) async throws {
+        try await cut(final: true)
+        guard !bytes.isEmpty else { return }
+        count += Int64(bytes.count)
+        try await upload(bytes)
+    }
+
     /// Cuts what is left and waits for every upload; returns the chunks in order.
     public func finish(isolation: isolated (any Actor)? = #isolation) async throws -> [ChunkRef] {
         try await cut(final: true)
@@ -42,15 +51,19 @@ public final class BlobWriter {
             let length = buffer.withUnsafeBytes { chunker.nextCut(in: UnsafeRawBufferPointer(rebasing: $0[start...])) }
             let piece = Array(buffer[start..<start + length])
             start += length
-            let slots = repository.chunkSlots
-            await slots.acquire()
-            let repository = self.repository
-            pending.append(
-                Task {
-                    defer { slots.release() }
-                    return try await repository.putChunk(piece)
-                })
+            try await upload(piece)
         }
         buffer.removeFirst(start)
+    }
+
+    private func upload(_ piece: [UInt8], isolation: isolated (any Actor)? = #isolation) async throws {
+        let slots = repository.chunkSlots
+        await slots.acquire()
+        let repository = self.repository
+        pending.append(
+            Task {
+                defer { slots.release() }
+                return try await repository.putChunk(piece)
+            })
     }
 }

@@ -1,0 +1,164 @@
+import NIOCore
+import NIOHTTP1
+
+/// One connection: collects a request, asks the core, writes the answer — a plain body, a list streamed in pieces
+/// with backpressure, or a chunked watch stream. Runs on the connection's event loop only.
+final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private struct ListProgress {
+        let body: ListBody
+        var nextItem = 0
+        var headerWritten = false
+        let keepAlive: Bool
+    }
+
+    private let core: SimulatorCore
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var bodyTooLarge = false
+    private var list: ListProgress?
+    private var watch: WatchConnection?
+
+    init(core: SimulatorCore) {
+        self.core = core
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body = nil
+            bodyTooLarge = false
+        case .body(var chunk):
+            guard !bodyTooLarge else { return }
+            if body == nil {
+                body = chunk
+            } else {
+                body!.writeBuffer(&chunk)
+            }
+            if body!.readableBytes > core.configuration.maximumRequestBodyBytes {
+                bodyTooLarge = true
+                body = nil
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let bytes = body.map { Array(buffer: $0) } ?? []
+            body = nil
+            let request = SimRequest(
+                method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) },
+                body: bytes)
+            if bodyTooLarge {
+                write(.error(.requestTooLarge()), keepAlive: false, context: context)
+                return
+            }
+            let admission = core.admit(request)
+            let keepAlive = head.isKeepAlive
+            if admission.latency > .zero {
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let nanoseconds =
+                    admission.latency.components.seconds * 1_000_000_000
+                    + admission.latency.components.attoseconds / 1_000_000_000
+                context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+                    let (handler, context) = bound.value
+                    handler.write(handler.core.respond(request, admission), keepAlive: keepAlive, context: context)
+                }
+            } else {
+                write(core.respond(request, admission), keepAlive: keepAlive, context: context)
+            }
+        }
+    }
+
+    private func write(_ response: SimResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        switch response {
+        case .body(let status, let contentType, let bytes, let extra):
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: contentType)
+            headers.add(name: "Content-Length", value: String(bytes.count))
+            headers.add(name: "Cache-Control", value: "no-cache, private")
+            for (name, value) in extra { headers.add(name: name, value: value) }
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
+            context.write(
+                wrapOutboundOut(
+                    .head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))),
+                promise: nil)
+            var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            end(context: context, keepAlive: keepAlive)
+        case .list(let listBody):
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Content-Length", value: String(listBody.contentLength))
+            headers.add(name: "Cache-Control", value: "no-cache, private")
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil
+            )
+            list = ListProgress(body: listBody, keepAlive: keepAlive)
+            continueList(context: context)
+        case .watch(let plan):
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+            headers.add(name: "Cache-Control", value: "no-cache, private")
+            context.writeAndFlush(
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil
+            )
+            let connection = WatchConnection(plan: plan, store: core.store, context: context, keepAlive: keepAlive)
+            watch = connection
+            connection.start()
+        }
+    }
+
+    private func end(context: ChannelHandlerContext, keepAlive: Bool) {
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Writes list pieces while the channel is writable; resumes from `channelWritabilityChanged`.
+    private func continueList(context: ChannelHandlerContext) {
+        let chunk = core.configuration.listWriteChunkBytes
+        while var progress = list, context.channel.isWritable {
+            var buffer = context.channel.allocator.buffer(capacity: chunk + 16_384)
+            if !progress.headerWritten {
+                buffer.writeBytes(progress.body.header)
+                progress.headerWritten = true
+            }
+            progress.nextItem = progress.body.writeItems(from: progress.nextItem, into: &buffer, limit: chunk)
+            if progress.nextItem == progress.body.items.count {
+                buffer.writeBytes(progress.body.footer)
+                list = nil
+                context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+                end(context: context, keepAlive: progress.keepAlive)
+                return
+            }
+            list = progress
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if list != nil && context.channel.isWritable { continueList(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        list = nil
+        watch?.stop(writeEnd: false)
+        watch = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        watch?.stop(writeEnd: false)
+        watch = nil
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import KubeSim
+
+/// `kube-sim`: serves an in-memory Kubernetes API until SIGTERM or SIGINT.
+@main
+struct KubeSimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kube-sim",
+        abstract: "An in-memory Kubernetes API server for tests, demos and benchmarks.",
+        discussion: """
+            Prints "kube-sim listening on http://HOST:PORT" once it accepts connections. Faults can be injected over \
+            HTTP: POST /sim/faults {"status":503,"count":2} (or "latencyMs", "fraction", "retryAfterSeconds", \
+            "pathPrefix", "verb"); DELETE /sim/faults clears them; POST /sim/compact expires continue tokens.
+            """)
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port = 0
+
+    @Option(
+        name: .customLong("token"),
+        help: "A bearer token, TOKEN or TOKEN=admin or TOKEN=readonly (repeatable). Without any, auth is off.")
+    var tokens: [String] = []
+
+    @Option(name: .customLong("fixtures"), help: "A YAML/JSON file or directory of objects to load (repeatable).")
+    var fixtures: [String] = []
+
+    @Option(help: "Generate a synthetic cluster with this many namespaces.")
+    var generateNamespaces = 0
+
+    @Option(help: "Objects per generated namespace.")
+    var generateObjects = 0
+
+    @Option(help: "Seed of the synthetic cluster.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Write a kubeconfig for this server (with the first token) to this path.")
+    var kubeconfigOut: String?
+
+    @Option(help: "Continue tokens older than this many seconds get 410 Gone.")
+    var compactionWindowSeconds = 300
+
+    @Flag(help: "Do not create the default, kube-system, kube-public and kube-node-lease namespaces.")
+    var noDefaultNamespaces = false
+
+    func validate() throws {
+        for token in tokens where Credential(parsing: token) == nil {
+            throw ValidationError("invalid --token '\(token)': expected TOKEN, TOKEN=admin or TOKEN=readonly")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard generateNamespaces >= 0, generateObjects >= 0 else {
+            throw ValidationError("--generate-namespaces and --generate-objects must not be negative")
+        }
+        guard compactionWindowSeconds > 0 else { throw ValidationError("--compaction-window-seconds must be positive") }
+    }
+
+    func run() async throws {
+        let terminated = SignalWaiter()
+        var configuration = KubeSimConfiguration(
+            host: host, port: port, credentials: tokens.compactMap { Credential(parsing: $0) },
+            compactionWindow: .seconds(compactionWindowSeconds), createDefaultNamespaces: !noDefaultNamespaces,
+            fixtures: fixtures)
+        if generateNamespaces > 0 {
+            configuration.synthetic = SyntheticCluster.Options(
+                namespaces: generateNamespaces, objectsPerNamespace: generateObjects, seed: seed)
+        }
+        let server = try await KubeSimServer.start(configuration)
+        if let kubeconfigOut { try server.writeKubeconfig(path: kubeconfigOut) }
+        if let generated = server.generated {
+            FileHandle.standardError.write(
+                Data("kube-sim generated \(generated.total) objects (\(generated.bytes) bytes)\n".utf8))
+        }
+        FileHandle.standardOutput.write(Data("kube-sim listening on \(server.baseURL)\n".utf8))
+        await terminated.wait()
+        try await server.shutdown()
+    }
+}
+
+/// Turns SIGTERM and SIGINT into the end of `wait()`.
+final class SignalWaiter {
+    private let sources: [any DispatchSourceSignal]
+    private let queue = DispatchQueue(label: "kube-sim-signals")
+    private let stream: AsyncStream<Void>
+
+    init() {
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        self.stream = stream
+        let queue = queue
+        sources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { continuation.yield() }
+            source.resume()
+            return source
+        }
+    }
+
+    func wait() async {
+        for await _ in stream { return }
+    }
+}

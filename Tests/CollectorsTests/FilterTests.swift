@@ -1,0 +1,138 @@
+import KubeClient
+import Testing
+
+@testable import Collectors
+
+@Suite("Velero-compatible filters")
+struct FilterTests {
+    static let discovered: [APIResource] = [
+        APIResource(
+            group: "", version: "v1", name: "namespaces", singularName: "namespace", kind: "Namespace",
+            namespaced: false, shortNames: ["ns"]),
+        APIResource(
+            group: "", version: "v1", name: "configmaps", singularName: "configmap", kind: "ConfigMap",
+            namespaced: true, shortNames: ["cm"]),
+        APIResource(
+            group: "", version: "v1", name: "secrets", singularName: "secret", kind: "Secret", namespaced: true),
+        APIResource(
+            group: "", version: "v1", name: "persistentvolumes", singularName: "persistentvolume",
+            kind: "PersistentVolume", namespaced: false, shortNames: ["pv"]),
+        APIResource(group: "", version: "v1", name: "nodes", singularName: "node", kind: "Node", namespaced: false),
+        APIResource(
+            group: "apps", version: "v1", name: "deployments", singularName: "deployment", kind: "Deployment",
+            namespaced: true, shortNames: ["deploy"]),
+        APIResource(
+            group: "storage.k8s.io", version: "v1", name: "storageclasses", singularName: "storageclass",
+            kind: "StorageClass", namespaced: false, shortNames: ["sc"]),
+        APIResource(
+            group: "apiextensions.k8s.io", version: "v1", name: "customresourcedefinitions",
+            singularName: "customresourcedefinition", kind: "CustomResourceDefinition", namespaced: false,
+            shortNames: ["crd"]),
+    ]
+    static let namespaces = ["default", "prod-a", "prod-b", "dev"]
+
+    func resolve(_ configure: (inout ResourceFilter) -> Void) throws -> ResourceSelection {
+        var filter = ResourceFilter()
+        configure(&filter)
+        return try ResourceSelection.resolve(filter, discovered: Self.discovered, existingNamespaces: Self.namespaces)
+    }
+
+    @Test("by default every listable type except nodes is backed up, cluster-scoped included")
+    func defaults() throws {
+        let selection = try resolve { _ in }
+        #expect(Set(selection.namespaced.map(\.name)) == ["configmaps", "secrets", "deployments"])
+        #expect(
+            Set(selection.clusterScoped.map(\.name)) == [
+                "namespaces", "persistentvolumes", "storageclasses", "customresourcedefinitions",
+            ])
+        #expect(selection.namespaces == .all(excluding: []))
+    }
+
+    @Test("namespace globs select, exclusions remove, and a missing namespace is a warning")
+    func namespaceGlobs() throws {
+        let selection = try resolve {
+            $0.includeNamespaces = ["prod-*", "ghost"]
+            $0.excludeNamespaces = ["prod-b"]
+        }
+        #expect(selection.namespaces == .only(["prod-a"]))
+        #expect(selection.warnings == ["namespace 'ghost' does not exist in the cluster"])
+        // Restricted namespaces, includeClusterResources unset: only related cluster objects (PVs, CRDs).
+        #expect(selection.relatedClusterResourcesOnly)
+        #expect(
+            Set(selection.clusterScoped.map(\.name)) == [
+                "persistentvolumes", "customresourcedefinitions", "namespaces",
+            ])
+    }
+
+    @Test(
+        "resource names: short names, kinds and name.group all resolve; includeClusterResources=false drops cluster types"
+    )
+    func resourceNames() throws {
+        let selection = try resolve {
+            $0.includeResources = ["cm", "Deployment", "storageclasses.storage.k8s.io"]
+            $0.includeClusterResources = false
+        }
+        #expect(Set(selection.namespaced.map(\.name)) == ["configmaps", "deployments"])
+        #expect(selection.clusterScoped.map(\.name) == ["namespaces"])
+    }
+
+    @Test("new-style scoped filters")
+    func scoped() throws {
+        let selection = try resolve {
+            $0.includeClusterScopedResources = ["storageclasses"]
+            $0.excludeNamespaceScopedResources = ["secrets"]
+        }
+        #expect(Set(selection.namespaced.map(\.name)) == ["configmaps", "deployments"])
+        #expect(Set(selection.clusterScoped.map(\.name)) == ["storageclasses", "namespaces"])
+    }
+
+    static func filter(_ configure: (inout ResourceFilter) -> Void) -> ResourceFilter {
+        var filter = ResourceFilter()
+        configure(&filter)
+        return filter
+    }
+
+    static let invalidFilters: [(ResourceFilter, String)] = [
+        (
+            filter {
+                $0.includeResources = ["pods"]; $0.includeClusterScopedResources = ["pv"]
+            }, "cannot be combined"
+        ),
+        (
+            filter {
+                $0.labelSelector = "a=b"; $0.orLabelSelectors = ["c=d"]
+            }, "cannot both be given"
+        ),
+        (filter { $0.excludeNamespaces = ["*"] }, "cannot contain '*'"),
+        (
+            filter {
+                $0.includeNamespaces = ["a"]; $0.excludeNamespaces = ["a"]
+            }, "both included and excluded"
+        ),
+        (filter { $0.includeNamespaces = ["Bad_NS"] }, "not a valid namespace"),
+        (filter { $0.labelSelector = "app in prod" }, "invalid label selector"),
+    ]
+
+    @Test("invalid filters are refused with Velero's rules", arguments: invalidFilters)
+    func invalid(filter: ResourceFilter, message: String) {
+        let error = #expect(throws: FilterError.self) { try filter.validate() }
+        #expect(error?.description.contains(message) == true, "\(String(describing: error))")
+    }
+
+    @Test("an unknown resource name is an error (Velero would silently match nothing)")
+    func unknownResource() {
+        let error = #expect(throws: FilterError.self) { _ = try resolve { $0.includeResources = ["configmapz"] } }
+        #expect(error == .unknownResource("configmapz", suggestion: "configmaps"))
+        #expect(error?.description.contains("did you mean 'configmaps'") == true)
+    }
+
+    @Test(
+        "namespace patterns",
+        arguments: [
+            ("prod-*", "prod-a", true), ("prod-*", "dev", false), ("*", "x", true), ("d?v", "dev", true),
+            ("dev", "dev2", false),
+        ])
+    func patterns(pattern: String, name: String, expected: Bool) {
+        #expect(NamespacePattern.matches(pattern, name) == expected)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import KubeSim
+import TestSupport
+
+/// Runs the real kubectl against a simulator, with its own kubeconfig and discovery cache.
+struct Kubectl: Sendable {
+    /// kubectl on this machine, if any.
+    static let path: String? = {
+        let candidates =
+            ["/usr/bin/kubectl", "/usr/local/bin/kubectl"]
+            + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/kubectl" }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    static var isInstalled: Bool { path != nil }
+
+    struct Result: Sendable {
+        var status: Int32
+        var output: String
+        var error: String
+        var combined: String { output + error }
+    }
+
+    let directory: TemporaryDirectory
+    let kubeconfig: String
+
+    /// Writes a kubeconfig for `server`. kubectl (client-go) never sends bearer tokens over plain http, so the
+    /// server under kubectl must run without credentials.
+    init(server: KubeSimServer) throws {
+        directory = try TemporaryDirectory("kubectl")
+        kubeconfig = directory.sub("kubeconfig")
+        try server.writeKubeconfig(path: kubeconfig)
+    }
+
+    func remove() { directory.remove() }
+
+    /// Writes `text` to a file in the scratch directory and returns its path.
+    func file(_ name: String, _ text: String) throws -> String {
+        let path = directory.sub(name)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Runs kubectl with `arguments`; output goes to files so large outputs cannot fill a pipe.
+    func run(_ arguments: [String]) async throws -> Result {
+        let id = UUID().uuidString
+        let outputPath = directory.sub("out-\(id)")
+        let errorPath = directory.sub("err-\(id)")
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.path!)
+        process.arguments = ["--kubeconfig", kubeconfig, "--cache-dir", directory.sub("cache")] + arguments
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+        process.environment = ["HOME": directory.path, "PATH": "/usr/bin:/bin"]
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
+            do { try process.run() } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let error = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+        return Result(status: status, output: output, error: error)
+    }
+}
