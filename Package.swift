@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "KubeSim", targets: ["KubeSim"]),
         .library(name: "Collectors", targets: ["Collectors"]),
+        .library(name: "Restorer", targets: ["Restorer"]),
         .executable(name: "kube-sim", targets: ["kube-sim"]),
     ],
     dependencies: [
@@ -78,6 +79,12 @@ let package = Package(
             dependencies: ["KubeClient", "ChunkStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Restore planning, object transforms and tiered parallel apply.
+        .target(
+            name: "Restorer",
+            dependencies: ["Collectors", "KubeClient", "ChunkStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // Reproducible volume-like data for the demo, the tests and the benchmarks.
         .target(name: "SampleData", dependencies: ["SystemIO"], swiftSettings: strict),
         .executableTarget(
@@ -99,11 +106,18 @@ let package = Package(
             dependencies: ["ChunkStore", "SystemIO", "HTTPTransport", "SampleData", "TestSupport"],
             swiftSettings: strict
         ),
-        .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "HTTPTransport", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeSim", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "KubeSimTests", dependencies: ["KubeSim", "HTTPTransport", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "KubeClientTests", dependencies: ["KubeClient", "KubeSim", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "CollectorsTests",
             dependencies: ["Collectors", "KubeClient", "KubeSim", "ChunkStore", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RestorerTests",
+            dependencies: ["Restorer", "Collectors", "KubeClient", "KubeSim", "ChunkStore", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -7,6 +7,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [.package(name: "velero-cas", path: "..")],
     targets: [
+        // Child processes the benchmarks start (kube-sim) and their errors.
+        .target(name: "BenchmarkSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "StoreBenchmark",
             dependencies: [
@@ -19,9 +21,22 @@ let package = Package(
         .executableTarget(
             name: "CollectorBenchmark",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "ChunkStore", package: "velero-cas"),
                 .product(name: "Collectors", package: "velero-cas"),
                 .product(name: "KubeClient", package: "velero-cas"),
+                .product(name: "SystemIO", package: "velero-cas"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "RestoreBenchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "ChunkStore", package: "velero-cas"),
+                .product(name: "Collectors", package: "velero-cas"),
+                .product(name: "KubeClient", package: "velero-cas"),
+                .product(name: "Restorer", package: "velero-cas"),
                 .product(name: "SystemIO", package: "velero-cas"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]

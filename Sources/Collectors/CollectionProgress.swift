@@ -14,6 +14,14 @@ public final class CollectionProgress: Sendable {
     public var objects: Int { objectCount.load(ordering: .relaxed) }
     public var bytes: Int { byteCount.load(ordering: .relaxed) }
 
+    /// "12/30 resource types, 45210 objects (220.4 MB), 18250 objects/s" for progress displays and logs.
+    public func line(since start: ContinuousClock.Instant) -> String {
+        let elapsed = Double((ContinuousClock.now - start) / .milliseconds(1)) / 1000
+        let rate = elapsed > 0 ? Int(Double(objects) / elapsed) : 0
+        let megabytes = (Double(bytes) / 1e6 * 10).rounded() / 10
+        return "\(typesDone)/\(totalTypes) resource types, \(objects) objects (\(megabytes) MB), \(rate) objects/s"
+    }
+
     func setTotalTypes(_ count: Int) { typesTotal.store(count, ordering: .relaxed) }
     func typeDone() { types.add(1, ordering: .relaxed) }
     func add(objects: Int, bytes: Int) {

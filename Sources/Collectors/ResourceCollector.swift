@@ -11,17 +11,28 @@ public struct ResourceCollector: Sendable {
     /// Resource types collected at once.
     public var width: Int
     public var pageSize: Int
+    /// How namespaced types are listed when many namespaces are wanted.
+    public var listing: Listing
     public var progress: CollectionProgress
+
+    public enum Listing: Sendable {
+        /// One LIST per type across all namespaces, filtered here (velero-cas).
+        case crossNamespace
+        /// One LIST per type per namespace, as Velero does; only for comparison in benchmarks.
+        case perNamespace
+    }
     private let logger = Logger(label: "velero-cas.collector")
 
     public init(
         client: KubeClient, repository: Repository, width: Int = 8, pageSize: Int = 500,
+        listing: Listing = .crossNamespace,
         progress: CollectionProgress = CollectionProgress()
     ) {
         self.client = client
         self.repository = repository
         self.width = max(1, width)
         self.pageSize = pageSize
+        self.listing = listing
         self.progress = progress
     }
 
@@ -51,12 +62,14 @@ public struct ResourceCollector: Sendable {
         switch selection.namespaces {
         case .all(let excluding):
             namespaceAllowed = { namespace in !excluding.contains { NamespacePattern.matches($0, namespace ?? "") } }
-            perNamespaceLists = nil
+            perNamespaceLists =
+                listing == .perNamespace
+                ? Self.namespaceNames(selection.namespaces, existing: existingNamespaces).sorted() : nil
         case .only(let names):
             let allowed = Set(names)
             namespaceAllowed = { allowed.contains($0 ?? "") }
             // A few namespaces: one LIST each. Many: one LIST for all, filtered here (never one per namespace per type).
-            perNamespaceLists = names.count <= 8 ? names : nil
+            perNamespaceLists = names.count <= 8 || listing == .perNamespace ? names : nil
         }
         let scopedTypes = selection.namespaced.map { resource in
             (
@@ -81,6 +94,14 @@ public struct ResourceCollector: Sendable {
             )
         }
         progress.setTotalTypes(scopedTypes.count + clusterTypes.count)
+        let reporter = Task { [progress, logger] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(2))
+                if Task.isCancelled { break }
+                logger.info("\(progress.line(since: clock))")
+            }
+        }
+        defer { reporter.cancel() }
         var (streams, claimed) = try await run(scopedTypes + clusterTypes)
 
         // Cluster objects that belong to what was collected: the PVs of claims and the CRDs of custom resources.
@@ -166,7 +187,7 @@ public struct ResourceCollector: Sendable {
     }
 
     /// Groups served by Kubernetes itself; anything else is a custom resource whose CRD travels with it.
-    static let builtInGroups: Set<String> = [
+    public static let builtInGroups: Set<String> = [
         "", "apps", "batch", "autoscaling", "policy", "rbac.authorization.k8s.io", "networking.k8s.io",
         "storage.k8s.io",
         "scheduling.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io", "coordination.k8s.io",

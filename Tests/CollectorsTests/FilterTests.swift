@@ -136,3 +136,58 @@ struct FilterTests {
         #expect(NamespacePattern.matches(pattern, name) == expected)
     }
 }
+
+@Suite("Per-object selection")
+struct ObjectSelectionTests {
+    static func object(_ json: String) throws -> KubeObject {
+        try KubeObject(json: Array(json.utf8), apiVersion: "v1", kind: "ConfigMap")
+    }
+
+    static let scope = TypeCollector.Scope(
+        listNamespaces: nil, namespaceAllowed: { $0 != "excluded" }, names: nil, labelSelector: nil,
+        orSelectors: [try! LabelSelector(parsing: "tier=db"), try! LabelSelector(parsing: "keep")])
+
+    @Test(
+        "objects being deleted, labelled exclude-from-backup, in excluded namespaces or matching no or-selector are skipped"
+    )
+    func skips() throws {
+        #expect(
+            TypeCollector.selected(
+                try Self.object(#"{"metadata":{"name":"a","namespace":"n","labels":{"tier":"db"}}}"#), scope: Self.scope
+            ))
+        #expect(
+            TypeCollector.selected(
+                try Self.object(#"{"metadata":{"name":"a","namespace":"n","labels":{"keep":""}}}"#), scope: Self.scope))
+        #expect(
+            !TypeCollector.selected(
+                try Self.object(
+                    #"{"metadata":{"name":"a","namespace":"n","labels":{"tier":"db"},"deletionTimestamp":"2026-01-01T00:00:00Z"}}"#
+                ), scope: Self.scope))
+        #expect(
+            !TypeCollector.selected(
+                try Self.object(
+                    #"{"metadata":{"name":"a","namespace":"n","labels":{"tier":"db","velero.io/exclude-from-backup":"true"}}}"#
+                ), scope: Self.scope))
+        #expect(
+            !TypeCollector.selected(
+                try Self.object(#"{"metadata":{"name":"a","namespace":"excluded","labels":{"tier":"db"}}}"#),
+                scope: Self.scope))
+        #expect(
+            !TypeCollector.selected(
+                try Self.object(#"{"metadata":{"name":"a","namespace":"n","labels":{"tier":"web"}}}"#),
+                scope: Self.scope))
+    }
+
+    @Test("stream boundaries depend only on object identity and size limits, never on content")
+    func boundaries() {
+        #expect(!ObjectBoundary.cutsAfter(namespace: "n", name: "x", pending: ObjectBoundary.minimum - 1))
+        #expect(ObjectBoundary.cutsAfter(namespace: "n", name: "x", pending: ObjectBoundary.maximum))
+        let cuts = (0..<1000).filter {
+            ObjectBoundary.cutsAfter(namespace: "ns", name: "object-\($0)", pending: ObjectBoundary.minimum)
+        }
+        #expect(
+            (150...350).contains(cuts.count),
+            "about one object in \(ObjectBoundary.divisor) ends a chunk: \(cuts.count)")
+        #expect(ObjectBoundary.fnv1a("ns", "object-1") == ObjectBoundary.fnv1a("ns", "object-1"))
+    }
+}

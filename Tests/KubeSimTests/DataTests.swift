@@ -12,17 +12,20 @@ struct DataTests {
         let configuration = KubeSimConfiguration(createDefaultNamespaces: false, synthetic: options)
         try await SimHarness.with(configuration) { sim in
             let summary = try #require(sim.server.generated)
-            let namespaced = [
-                "configmaps", "secrets", "services", "deployments.apps", "serviceaccounts", "pods",
-                "widgets.example.com",
-            ]
+            let namespaced = SyntheticKindsTests.namespacedKeys
             #expect(namespaced.reduce(0) { $0 + (summary.counts[$1] ?? 0) } == 480)
-            for key in namespaced { #expect((summary.counts[key] ?? 0) > 10, "\(key): \(summary.counts[key] ?? 0)") }
+            for key in namespaced { #expect((summary.counts[key] ?? 0) > 0, "\(key): \(summary.counts[key] ?? 0)") }
+            for key in ["configmaps", "secrets", "pods"] {
+                #expect((summary.counts[key] ?? 0) > 40, "\(key): \(summary.counts[key] ?? 0)")
+            }
             #expect(summary.counts["namespaces"] == 4)
             #expect(summary.counts["persistentvolumes"] == 4)
             #expect(summary.counts["storageclasses.storage.k8s.io"] == 3)
             #expect(summary.counts["clusterroles.rbac.authorization.k8s.io"] == 5)
-            #expect(summary.counts["customresourcedefinitions.apiextensions.k8s.io"] == 1)
+            #expect(summary.counts["clusterrolebindings.rbac.authorization.k8s.io"] == 5)
+            #expect(summary.counts["priorityclasses.scheduling.k8s.io"] == 4)
+            #expect(summary.counts["customresourcedefinitions.apiextensions.k8s.io"] == 4)
+            #expect(summary.total == 4 + 480 + 4 + 3 + 5 + 5 + 4 + 4)
             #expect(sim.server.objectCount() == summary.total)
 
             let pods = try await sim.getJSON("/api/v1/pods")
@@ -63,7 +66,8 @@ struct DataTests {
 
     @Test("generated objects parse, round-trip through PUT unchanged, and keep valid resourceVersions")
     func roundTrip() async throws {
-        let options = SyntheticCluster.Options(namespaces: 1, objectsPerNamespace: 40, seed: 3)
+        // 61 objects: one full deck of the weighted kinds, so every kind (deployments included) is there.
+        let options = SyntheticCluster.Options(namespaces: 1, objectsPerNamespace: 61, seed: 3)
         try await SimHarness.with(KubeSimConfiguration(synthetic: options)) { sim in
             let list = try await sim.getJSON("/apis/apps/v1/deployments")
             let item = try #require(list["items"]?.arrayValue?.first)

@@ -44,10 +44,10 @@ struct ObjectBuilder {
     }
 
     /// The metadata object, sorted keys: annotations, creationTimestamp, generation, labels, name, namespace,
-    /// resourceVersion, uid.
+    /// ownerReferences (`owners`, a JSON array written as is), resourceVersion, uid.
     mutating func metadata(
         name: String, namespace: String, uid: String, version: UInt64, created: String, labels: [(String, String)],
-        annotations: [(String, String)] = [], generation: Int? = nil
+        annotations: [(String, String)] = [], generation: Int? = nil, owners: String? = nil
     ) {
         raw("{")
         if !annotations.isEmpty {
@@ -68,6 +68,7 @@ struct ObjectBuilder {
             raw(",\"namespace\":")
             string(namespace)
         }
+        if let owners { raw(",\"ownerReferences\":" + owners) }
         raw(",\"resourceVersion\":\"")
         let start = bytes.count
         raw(String(version))

@@ -1,16 +1,18 @@
-/// A synthetic cluster, deterministic from a seed: namespaces full of config maps, secrets, services, deployments,
-/// service accounts, pods and Widget custom resources (1–10 KiB each, labelled app=/tier=), plus a few cluster-scoped
-/// objects (persistent volumes, storage classes, cluster roles) and the Widget CRD.
+/// A synthetic cluster, deterministic from a seed: namespaces full of objects of 24 namespaced kinds (config maps,
+/// secrets and pods most of all; workloads, RBAC, networking, policy and storage objects; four custom resource types
+/// in three groups), 1–10 KiB each and labelled app=/tier=, plus cluster-scoped objects (persistent volumes, storage
+/// classes, cluster roles and their bindings, priority classes) and the CRDs: 31 resource types in all.
 ///
 /// Bodies are written as bytes directly, so 100,000 objects take a few seconds in a release build.
 public enum SyntheticCluster {
     public struct Options: Sendable, Equatable {
         public var namespaces: Int
+        /// Namespaced objects per namespace, spread over the namespaced kinds by weight.
         public var objectsPerNamespace: Int
         public var seed: UInt64
         public var minimumObjectBytes: Int
         public var maximumObjectBytes: Int
-        /// Persistent volumes, storage classes, cluster roles.
+        /// Persistent volumes, storage classes, cluster roles, cluster role bindings, priority classes.
         public var clusterScoped: Bool
 
         public init(
@@ -35,10 +37,20 @@ public enum SyntheticCluster {
         public var total: Int { counts.values.reduce(0, +) }
     }
 
-    /// The custom resource type the generator uses.
+    /// The custom resource types the generator uses (their CRDs are generated too).
     public static let widgetType = ResourceType(
         group: "example.com", versions: ["v1"], resource: "widgets", singular: "widget", kind: "Widget",
         namespaced: true, shortNames: ["wd"], isCustom: true)
+    public static let gizmoType = ResourceType(
+        group: "example.com", versions: ["v1"], resource: "gizmos", singular: "gizmo", kind: "Gizmo",
+        namespaced: true, shortNames: ["gz"], isCustom: true)
+    public static let sprocketType = ResourceType(
+        group: "tools.example.org", versions: ["v1", "v1beta1"], resource: "sprockets", singular: "sprocket",
+        kind: "Sprocket", namespaced: true, shortNames: ["spr"], categories: ["tools"], isCustom: true)
+    public static let backupType = ResourceType(
+        group: "db.example.net", versions: ["v1alpha1"], resource: "backups", singular: "backup", kind: "Backup",
+        namespaced: true, shortNames: ["dbb"], isCustom: true)
+    public static let customTypes = [widgetType, gizmoType, sprocketType, backupType]
 
     static let apps = [
         "analytics", "auth", "billing", "catalog", "checkout", "frontend", "inventory", "notifications", "payments",
@@ -46,10 +58,52 @@ public enum SyntheticCluster {
     ]
     static let tiers = ["backend", "cache", "db", "frontend"]
 
-    /// The resource kinds of namespaced objects and their weights.
-    static let namespacedKinds: [(key: String, weight: Int)] = [
-        ("configmaps", 3), ("secrets", 2), ("services", 1), ("deployments.apps", 1), ("serviceaccounts", 1),
-        ("pods", 3), ("widgets.example.com", 1),
+    /// A namespaced kind: its resource key, its weight among the namespaced objects, and the middle of its objects'
+    /// names ("billing-config-3").
+    struct Kind: Sendable {
+        var key: String
+        var weight: Int
+        var short: String
+    }
+
+    /// The namespaced kinds, weighted roughly like a real cluster: config maps, secrets and pods dominate. Objects are
+    /// dealt from a shuffled deck holding each kind `weight` times, so every 61 consecutive objects hold each kind
+    /// exactly its weight's number of times (in a seeded random order) and small clusters still get every kind.
+    static let namespacedKinds: [Kind] = [
+        Kind(key: "pods", weight: 10, short: "pod"),
+        Kind(key: "configmaps", weight: 10, short: "config"),
+        Kind(key: "secrets", weight: 9, short: "secret"),
+        Kind(key: "replicasets.apps", weight: 3, short: "rs"),
+        Kind(key: "services", weight: 3, short: "svc"),
+        Kind(key: "endpoints", weight: 3, short: "ep"),
+        Kind(key: "serviceaccounts", weight: 3, short: "sa"),
+        Kind(key: "deployments.apps", weight: 2, short: "deploy"),
+        Kind(key: "rolebindings.rbac.authorization.k8s.io", weight: 2, short: "rolebinding"),
+        Kind(key: "persistentvolumeclaims", weight: 2, short: "data"),
+        Kind(key: "roles.rbac.authorization.k8s.io", weight: 1, short: "role"),
+        Kind(key: "statefulsets.apps", weight: 1, short: "sts"),
+        Kind(key: "daemonsets.apps", weight: 1, short: "ds"),
+        Kind(key: "jobs.batch", weight: 1, short: "job"),
+        Kind(key: "cronjobs.batch", weight: 1, short: "cron"),
+        Kind(key: "ingresses.networking.k8s.io", weight: 1, short: "ing"),
+        Kind(key: "networkpolicies.networking.k8s.io", weight: 1, short: "netpol"),
+        Kind(key: "poddisruptionbudgets.policy", weight: 1, short: "pdb"),
+        Kind(key: "limitranges", weight: 1, short: "limits"),
+        Kind(key: "resourcequotas", weight: 1, short: "quota"),
+        Kind(key: "widgets.example.com", weight: 1, short: "widget"),
+        Kind(key: "gizmos.example.com", weight: 1, short: "gizmo"),
+        Kind(key: "sprockets.tools.example.org", weight: 1, short: "sprocket"),
+        Kind(key: "backups.db.example.net", weight: 1, short: "backup"),
+    ]
+
+    /// Cluster-scoped objects besides one persistent volume per namespace.
+    static let storageClasses = ["standard", "fast-ssd", "archive"]
+    static let clusterRoles = 5
+    static let priorityClasses: [(name: String, value: Int, globalDefault: Bool, description: String)] = [
+        ("critical-services", 1_000_000, false, "Customer-facing services that must not be preempted."),
+        ("high-priority", 100_000, false, "Latency-sensitive backends."),
+        ("default-priority", 1000, true, "Everything without an explicit priority class."),
+        ("batch-low", -10, false, "Batch jobs and reports; preempted first."),
     ]
 
     /// Generates the objects, grouped by type, with resourceVersions from `firstVersion` on.
@@ -60,9 +114,12 @@ public enum SyntheticCluster {
         return writer.run()
     }
 
-    /// How many resourceVersions `generate` uses.
+    /// How many resourceVersions `generate` uses: one per object.
     static func objectCount(_ options: Options) -> Int {
-        let clusterScoped = options.clusterScoped ? options.namespaces + 3 + 5 : 0
-        return 1 + options.namespaces + options.namespaces * options.objectsPerNamespace + clusterScoped
+        let clusterScoped =
+            options.clusterScoped
+            ? options.namespaces + storageClasses.count + 2 * clusterRoles + priorityClasses.count : 0
+        return customTypes.count + options.namespaces + options.namespaces * options.objectsPerNamespace
+            + clusterScoped
     }
 }

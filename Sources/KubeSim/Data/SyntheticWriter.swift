@@ -39,8 +39,12 @@ struct SyntheticWriter {
         return version
     }
 
+    mutating func createdSeconds() -> Int {
+        1_700_000_000 + Int(random.next() % 30_000_000)
+    }
+
     mutating func created() -> String {
-        Timestamp.rfc3339(epochSeconds: 1_700_000_000 + Int(random.next() % 30_000_000))
+        Timestamp.rfc3339(epochSeconds: createdSeconds())
     }
 
     mutating func targetSize() -> Int {
@@ -69,14 +73,20 @@ struct SyntheticWriter {
         var name: String
         var uid: String
         var version: UInt64
+        var createdSeconds: Int
         var created: String
         var labels: [(String, String)]
+
+        /// A timestamp `seconds` after creation.
+        func later(_ seconds: Int) -> String { Timestamp.rfc3339(epochSeconds: createdSeconds + seconds) }
     }
 
     mutating func identity(namespace: String, name: String, labels: [(String, String)]) -> Identity {
-        Identity(
-            namespace: namespace, name: name, uid: Identifiers.uuid(using: &random), version: nextVersion(),
-            created: created(), labels: labels)
+        let uid = Identifiers.uuid(using: &random)
+        let seconds = createdSeconds()
+        return Identity(
+            namespace: namespace, name: name, uid: uid, version: nextVersion(), createdSeconds: seconds,
+            created: Timestamp.rfc3339(epochSeconds: seconds), labels: labels)
     }
 
     /// Builds an object twice: once to measure its skeleton, once with the filler that brings it to `target` bytes.
@@ -102,36 +112,38 @@ struct SyntheticWriter {
     }
 
     mutating func run() -> (batches: [(ResourceType, [StoredObject])], summary: Summary) {
-        addWidgetDefinition()
+        for type in SyntheticCluster.customTypes { addDefinition(type) }
         let width = max(3, String(options.namespaces).count)
         for index in 0..<options.namespaces {
             let namespace = "ns-" + String(repeating: "0", count: width - String(index).count) + String(index)
             summary.namespaceNames.append(namespace)
             addNamespace(namespace, team: SyntheticCluster.apps[index % SyntheticCluster.apps.count])
         }
-        let totalWeight = SyntheticCluster.namespacedKinds.reduce(0) { $0 + $1.weight }
+        let kinds = SyntheticCluster.namespacedKinds
+        // A deck with one card per unit of weight, reshuffled (Fisher–Yates) whenever it runs out.
+        var deck = kinds.indices.flatMap { Array(repeating: $0, count: kinds[$0].weight) }
+        var dealt = deck.count
         for namespace in summary.namespaceNames {
-            var counters: [String: Int] = [:]
+            var counters = Array(repeating: 0, count: kinds.count)
             for _ in 0..<options.objectsPerNamespace {
-                var pick = Int(random.next() % UInt64(totalWeight))
-                var kind = SyntheticCluster.namespacedKinds[0].key
-                for candidate in SyntheticCluster.namespacedKinds {
-                    if pick < candidate.weight {
-                        kind = candidate.key
-                        break
+                if dealt == deck.count {
+                    for position in stride(from: deck.count - 1, to: 0, by: -1) {
+                        deck.swapAt(position, Int(random.next() % UInt64(position + 1)))
                     }
-                    pick -= candidate.weight
+                    dealt = 0
                 }
+                let index = deck[dealt]
+                dealt += 1
                 let app = SyntheticCluster.apps.randomElement(using: &random)!
                 let tier = SyntheticCluster.tiers.randomElement(using: &random)!
-                counters[kind, default: 0] += 1
-                let name = "\(app)-\(SyntheticWriter.shortName[kind]!)-\(counters[kind]!)"
-                addNamespaced(kind, namespace: namespace, name: name, app: app, tier: tier)
+                counters[index] += 1
+                let name = app + "-" + kinds[index].short + "-" + String(counters[index])
+                addNamespaced(kinds[index].key, namespace: namespace, name: name, app: app, tier: tier)
             }
         }
         if options.clusterScoped { addClusterScoped() }
         var types: [String: ResourceType] = [:]
-        for type in ResourceType.builtIn + [SyntheticCluster.widgetType] { types[type.key] = type }
+        for type in ResourceType.builtIn + SyntheticCluster.customTypes { types[type.key] = type }
         let order = ["customresourcedefinitions.apiextensions.k8s.io", "namespaces"]
         let keys = order.filter { objects[$0] != nil } + objects.keys.filter { !order.contains($0) }.sorted()
         let batches = keys.map { key in
@@ -139,9 +151,4 @@ struct SyntheticWriter {
         }
         return (batches, summary)
     }
-
-    static let shortName = [
-        "configmaps": "config", "secrets": "secret", "services": "svc", "deployments.apps": "deploy",
-        "serviceaccounts": "sa", "pods": "pod", "widgets.example.com": "widget",
-    ]
 }

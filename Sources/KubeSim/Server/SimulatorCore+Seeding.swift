@@ -69,7 +69,7 @@ extension SimulatorCore {
     func generate(_ options: SyntheticCluster.Options) -> SyntheticCluster.Summary {
         let first = store.reserveRevisions(SyntheticCluster.objectCount(options))
         let (batches, summary) = SyntheticCluster.generate(options, firstVersion: first)
-        store.registerType(SyntheticCluster.widgetType)
+        for type in SyntheticCluster.customTypes { store.registerType(type) }
         store.insertMany(batches)
         return summary
     }

@@ -1,0 +1,245 @@
+import Collectors
+import Foundation
+import KubeClient
+import Logging
+
+/// Restores a collected manifest into a cluster: tier by tier (`RestoreOrder`), objects within a tier applied in
+/// parallel by at most `width` workers (Velero applies one object at a time), CRDs waited for until served, existing
+/// objects left or updated per policy, and one failing object never stopping the others.
+public struct ResourceRestorer: Sendable {
+    public let client: KubeClient
+    public let reader: ResourceReader
+    public var width: Int
+    private let logger = Logger(label: "velero-cas.restore")
+
+    public init(client: KubeClient, reader: ResourceReader, width: Int = 16) {
+        self.client = client
+        self.reader = reader
+        self.width = max(1, width)
+    }
+
+    struct Item: Sendable {
+        var resource: APIResource
+        var json: [UInt8]
+        var namespace: String?
+        var name: String
+    }
+
+    public func restore(_ manifest: ResourceManifest, options: RestoreOptions) async throws -> RestoreResult {
+        let clock = ContinuousClock.now
+        let transform = ObjectTransform(
+            namespaceMappings: options.namespaceMappings, preserveNodePorts: options.preserveNodePorts,
+            statusIncludedResources: Set(options.statusIncludeResources))
+        let selectorTexts: [String] = (options.labelSelector.map { [$0] } ?? []) + options.orLabelSelectors
+        let selectors = try selectorTexts.map { (text: String) throws -> LabelSelector in
+            do { return try LabelSelector(parsing: text) } catch { throw RestoreError.invalidOption("\(error)") }
+        }
+        let streams = try Self.selectStreams(manifest.streams, options: options)
+        let clusterWanted =
+            options.includeClusterResources
+            ?? (options.includeNamespaces.isEmpty || options.includeNamespaces.contains("*"))
+        let customResources = Set(
+            streams.filter { $0.resource.namespaced && !ResourceCollector.builtInGroups.contains($0.resource.group) }
+                .map(\.resource.qualifiedName))
+        var results: [RestoreItemResult] = []
+        var warnings: [String] = []
+        var targetResources = try await client.discover()
+        var existingNamespaces = Set<String>()
+        try await client.listAll(try Self.namespacesResource(targetResources)) {
+            existingNamespaces.formUnion($0.map(\.name))
+        }
+
+        for tier in RestoreOrder.tiers(streams.map(\.resource)) {
+            var items: [Item] = []
+            for stream in streams where tier.contains(stream.resource) {
+                guard let target = Self.target(for: stream.resource, in: targetResources) else {
+                    results += stream.objects.map {
+                        RestoreItemResult(
+                            resource: stream.resource.qualifiedName, namespace: $0.namespace, name: $0.name,
+                            outcome: .failed, message: "the target cluster does not serve \(stream.resource)")
+                    }
+                    continue
+                }
+                for bytes in try await reader.objects(in: stream) {
+                    let object = try KubeObject(json: bytes)
+                    if stream.resource.name == "customresourcedefinitions" && !clusterWanted
+                        && !customResources.contains(object.name)
+                    {
+                        continue
+                    }
+                    // A Namespace object is selected by its own name, like the objects in it.
+                    let isNamespace = stream.resource.group.isEmpty && stream.resource.name == "namespaces"
+                    guard Self.namespaceSelected(isNamespace ? object.name : object.namespace, options: options),
+                        selectors.isEmpty
+                            || Self.labelsSelected(
+                                object.metadata.labels ?? [:], selectors, any: options.labelSelector == nil)
+                    else { continue }
+                    switch try transform.apply(bytes, resource: target) {
+                    case .restore(let json, let namespace, let name):
+                        items.append(Item(resource: target, json: json, namespace: namespace, name: name))
+                    case .skip(let reason):
+                        results.append(
+                            RestoreItemResult(
+                                resource: target.qualifiedName, namespace: object.namespace, name: object.name,
+                                outcome: .skipped, message: reason))
+                    }
+                }
+            }
+            // Namespaces the tier's objects need but the backup did not select are created bare, as Velero does.
+            let needed = Set(items.compactMap(\.namespace)).subtracting(existingNamespaces)
+                .subtracting(items.filter { $0.resource.name == "namespaces" && $0.resource.group.isEmpty }.map(\.name))
+            for namespace in needed.sorted() {
+                try await client.create(
+                    try Self.namespacesResource(targetResources), namespace: nil,
+                    json: Array(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"\#(namespace)"}}"#.utf8))
+                existingNamespaces.insert(namespace)
+            }
+            let tierResults = try await apply(items, policy: options.existingResourcePolicy, transform: transform)
+            results += tierResults.results
+            warnings += tierResults.warnings
+            existingNamespaces.formUnion(
+                items.filter { $0.resource.name == "namespaces" && $0.resource.group.isEmpty }.map(\.name))
+            if tier.contains(where: { $0.name == "customresourcedefinitions" }) {
+                let applied = Set(tierResults.results.filter { $0.outcome != .failed }.map(\.name))
+                targetResources = try await waitForCustomResources(
+                    items.filter { applied.contains($0.name) }, current: targetResources)
+            }
+        }
+        let failed = results.count { $0.outcome == .failed }
+        let phase: RestoreResult.Phase =
+            failed == 0 ? .completed : (failed == results.count ? .failed : .partiallyFailed)
+        return RestoreResult(
+            phase: phase, items: results, warnings: warnings,
+            seconds: Double((ContinuousClock.now - clock) / .milliseconds(1)) / 1000)
+    }
+
+    /// Applies one tier's objects with bounded parallelism.
+    private func apply(_ items: [Item], policy: RestoreOptions.ExistingResourcePolicy, transform: ObjectTransform)
+        async throws
+        -> (results: [RestoreItemResult], warnings: [String])
+    {
+        try await withThrowingTaskGroup(of: (RestoreItemResult, String?).self) { group in
+            var results: [RestoreItemResult] = []
+            var warnings: [String] = []
+            var next = 0
+            func start() {
+                let item = items[next]
+                next += 1
+                group.addTask { await self.applyOne(item, policy: policy, transform: transform) }
+            }
+            while next < min(width, items.count) { start() }
+            while let (result, warning) = try await group.next() {
+                results.append(result)
+                if let warning { warnings.append(warning) }
+                if next < items.count { start() }
+            }
+            return (results, warnings)
+        }
+    }
+
+    private func applyOne(_ item: Item, policy: RestoreOptions.ExistingResourcePolicy, transform: ObjectTransform) async
+        -> (RestoreItemResult, String?)
+    {
+        func result(_ outcome: RestoreItemResult.Outcome, _ message: String? = nil) -> RestoreItemResult {
+            RestoreItemResult(
+                resource: item.resource.qualifiedName, namespace: item.namespace, name: item.name, outcome: outcome,
+                message: message)
+        }
+        do {
+            try await client.create(item.resource, namespace: item.namespace, json: item.json)
+            return (result(.created), nil)
+        } catch let error as KubeAPIError where error.isAlreadyExists {
+            do {
+                let existing = try await client.get(item.resource, namespace: item.namespace, name: item.name)
+                guard case .restore(let current, _, _) = try transform.apply(existing.json, resource: item.resource),
+                    try Self.differs(current, item.json)
+                else { return (result(.skippedExists, "already exists and matches the backup"), nil) }
+                switch policy {
+                case .none:
+                    let label = "\(item.resource) \(item.namespace.map { "\($0)/" } ?? "")\(item.name)"
+                    return (
+                        result(.skippedExists, "already exists and differs from the backup"),
+                        "\(label) already exists and differs from the backup; left as it is"
+                    )
+                case .update:
+                    let patch = try MergePatch.diff(from: current, to: item.json)
+                    try await client.mergePatch(item.resource, namespace: item.namespace, name: item.name, patch: patch)
+                    return (result(.updated), nil)
+                }
+            } catch {
+                return (result(.failed, "\(error)"), nil)
+            }
+        } catch {
+            return (result(.failed, "\(error)"), nil)
+        }
+    }
+
+    /// Compares the cluster's object (already put through the restore transform, so server-set fields don't count)
+    /// with the backup's.
+    static func differs(_ current: [UInt8], _ backup: [UInt8]) throws -> Bool {
+        let a = try JSONSerialization.jsonObject(with: Data(current)) as? NSDictionary
+        let b = try JSONSerialization.jsonObject(with: Data(backup)) as? NSDictionary
+        return a != b
+    }
+
+    /// After CRDs are created, waits (up to 30 s) until discovery serves their resources.
+    private func waitForCustomResources(_ crds: [Item], current: [APIResource]) async throws -> [APIResource] {
+        let wanted = Set(crds.map(\.name))
+        var resources = current
+        for _ in 0..<60 {
+            resources = try await client.discover()
+            let served = Set(resources.map(\.qualifiedName))
+            if wanted.isSubset(of: served) { return resources }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw RestoreError.crdNotEstablished(
+            wanted.subtracting(Set(resources.map(\.qualifiedName))).sorted().joined(separator: ", "))
+    }
+
+    static func selectStreams(_ streams: [ResourceStream], options: RestoreOptions) throws -> [ResourceStream] {
+        func resolve(_ names: [String]) throws -> Set<String>? {
+            if names.isEmpty || names.contains("*") { return nil }
+            var result: Set<String> = []
+            for name in names {
+                let hits = streams.filter { $0.resource.matches(name) }.map(\.resource.qualifiedName)
+                guard !hits.isEmpty else { throw RestoreError.unknownResource(name) }
+                result.formUnion(hits)
+            }
+            return result
+        }
+        let included = try resolve(options.includeResources)
+        let excluded = try resolve(options.excludeResources) ?? []
+        let allNamespaces = options.includeNamespaces.isEmpty || options.includeNamespaces.contains("*")
+        let clusterWanted = options.includeClusterResources ?? allNamespaces
+        return streams.filter { stream in
+            let name = stream.resource.qualifiedName
+            guard included?.contains(name) ?? true, !excluded.contains(name) else { return false }
+            let isNamespaceList = stream.resource.group.isEmpty && stream.resource.name == "namespaces"
+            let isCRDList =
+                stream.resource.group == "apiextensions.k8s.io" && stream.resource.name == "customresourcedefinitions"
+            return stream.resource.namespaced || isNamespaceList || isCRDList || clusterWanted
+        }
+    }
+
+    static func namespaceSelected(_ namespace: String?, options: RestoreOptions) -> Bool {
+        guard let namespace else { return true }
+        if options.excludeNamespaces.contains(namespace) { return false }
+        return options.includeNamespaces.isEmpty || options.includeNamespaces.contains("*")
+            || options.includeNamespaces.contains(namespace)
+    }
+
+    static func labelsSelected(_ labels: [String: String], _ selectors: [LabelSelector], any: Bool) -> Bool {
+        any ? selectors.contains { $0.matches(labels) } : selectors.allSatisfy { $0.matches(labels) }
+    }
+
+    static func target(for resource: APIResource, in discovered: [APIResource]) -> APIResource? {
+        discovered.first { $0.group == resource.group && $0.name == resource.name }
+    }
+
+    static func namespacesResource(_ discovered: [APIResource]) throws -> APIResource {
+        guard let resource = discovered.first(where: { $0.group.isEmpty && $0.name == "namespaces" }) else {
+            throw RestoreError.unknownResource("namespaces")
+        }
+        return resource
+    }
+}

@@ -1,0 +1,63 @@
+/// What a restore selects and how it treats what it finds, with Velero's flags.
+public struct RestoreOptions: Sendable, Codable, Equatable {
+    public enum ExistingResourcePolicy: String, Sendable, Codable, CaseIterable {
+        /// Leave an existing object alone; record a warning when it differs from the backup.
+        case none
+        /// Patch an existing object to match the backup.
+        case update
+    }
+
+    public var includeNamespaces: [String] = []
+    public var excludeNamespaces: [String] = []
+    public var includeResources: [String] = []
+    public var excludeResources: [String] = []
+    /// Source namespace → target namespace.
+    public var namespaceMappings: [String: String] = [:]
+    public var labelSelector: String?
+    public var orLabelSelectors: [String] = []
+    public var existingResourcePolicy: ExistingResourcePolicy = .none
+    public var preserveNodePorts = false
+    /// nil: cluster-scoped objects are restored when all namespaces are; false: never; true: always.
+    public var includeClusterResources: Bool?
+    public var statusIncludeResources: [String] = []
+
+    public init() {}
+
+    /// Parses `a:b,c:d`, refusing malformed pairs, invalid names and two sources mapped to one target.
+    public static func parseNamespaceMappings(_ text: String) throws(RestoreError) -> [String: String] {
+        var mappings: [String: String] = [:]
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, isNamespaceName(parts[0]), isNamespaceName(parts[1]) else {
+                throw .invalidOption("namespace mapping '\(pair)' must be source:target with valid namespace names")
+            }
+            guard mappings[parts[0]] == nil else { throw .invalidOption("namespace '\(parts[0])' is mapped twice") }
+            mappings[parts[0]] = parts[1]
+        }
+        guard Set(mappings.values).count == mappings.count else {
+            throw .invalidOption("two namespaces are mapped to the same target")
+        }
+        return mappings
+    }
+
+    static func isNamespaceName(_ name: String) -> Bool {
+        guard (1...63).contains(name.count), let first = name.first, let last = name.last else { return false }
+        let allowed = name.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+        return allowed && first != "-" && last != "-"
+    }
+}
+
+/// Why a restore could not start.
+public enum RestoreError: Error, CustomStringConvertible, Equatable, Sendable {
+    case invalidOption(String)
+    case unknownResource(String)
+    case crdNotEstablished(String)
+
+    public var description: String {
+        switch self {
+        case .invalidOption(let reason): "invalid restore option: \(reason)"
+        case .unknownResource(let name): "the backup holds no resource named '\(name)'"
+        case .crdNotEstablished(let name): "custom resource definition \(name) was created but never became servable"
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+
+/// What happened to one object.
+public struct RestoreItemResult: Sendable, Codable, Equatable {
+    public enum Outcome: String, Sendable, Codable {
+        case created, updated, skippedExists = "skipped-exists", skipped, failed
+    }
+    public var resource: String
+    public var namespace: String?
+    public var name: String
+    public var outcome: Outcome
+    public var message: String?
+}
+
+/// The result of a restore, with Velero's phases.
+public struct RestoreResult: Sendable, Codable {
+    public enum Phase: String, Sendable, Codable {
+        case completed = "Completed", partiallyFailed = "PartiallyFailed", failed = "Failed"
+    }
+    public var phase: Phase
+    public var items: [RestoreItemResult]
+    public var warnings: [String]
+    public var seconds: Double
+
+    public func count(_ outcome: RestoreItemResult.Outcome) -> Int { items.count { $0.outcome == outcome } }
+    public var errors: [String] {
+        items.filter { $0.outcome == .failed }.map {
+            "\($0.resource) \($0.namespace.map { "\($0)/" } ?? "")\($0.name): \($0.message ?? "")"
+        }
+    }
+}
