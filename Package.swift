@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "velero-cas",
             dependencies: [
-                "ChunkStore", "SystemIO", "SampleData",
+                "ChunkStore", "SystemIO", "SampleData", "KubeClient", "Collectors", "Restorer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -122,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VeleroCASCLITests",
-            dependencies: ["velero-cas", "SystemIO", "TestSupport"],
+            dependencies: ["velero-cas", "SystemIO", "KubeSim", "TestSupport"],
             swiftSettings: strict
         ),
     ]

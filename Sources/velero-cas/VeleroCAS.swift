@@ -7,7 +7,7 @@ struct VeleroCAS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "velero-cas",
         abstract: "Back up, restore and migrate Kubernetes clusters into deduplicated, content-addressed storage.",
-        subcommands: [StoreCommand.self, DemoCommand.self]
+        subcommands: [BackupCommand.self, RestoreCommand.self, StoreCommand.self, DemoCommand.self]
     )
 
     static func main() async {

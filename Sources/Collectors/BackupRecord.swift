@@ -1,0 +1,107 @@
+import ChunkStore
+import Foundation
+
+/// A backup as the store records it (`backups/<name>.json`), with Velero's phases. A backup is usable only once
+/// its record says Completed (or PartiallyFailed): that write comes last, after everything it names is durable.
+public struct BackupRecord: Codable, Sendable, Equatable {
+    public enum Phase: String, Codable, Sendable, CaseIterable {
+        case new = "New", inProgress = "InProgress", completed = "Completed", partiallyFailed = "PartiallyFailed"
+        case failed = "Failed", failedValidation = "FailedValidation"
+
+        /// Whether a restore may use the backup.
+        public var isRestorable: Bool { self == .completed || self == .partiallyFailed }
+    }
+
+    public static func key(_ name: String) -> String { "backups/\(name).json" }
+
+    public var name: String
+    public var phase: Phase
+    public var labels: [String: String]
+    public var annotations: [String: String]
+    public var filter: ResourceFilter
+    public var snapshotVolumes: Bool
+    /// Seconds; nil means the backup never expires.
+    public var ttlSeconds: Int?
+    public var storageLocation: String
+    public var cluster: String
+    public var startTimestamp: Date
+    public var completionTimestamp: Date?
+    public var expiration: Date?
+    public var itemsBackedUp: Int
+    public var warnings: [String]
+    public var errors: [String]
+    /// The resource manifest record this backup committed (same name), once it exists.
+    public var resourceManifest: String?
+    public var summary: CollectionSummary?
+
+    public init(
+        name: String, labels: [String: String] = [:], annotations: [String: String] = [:], filter: ResourceFilter,
+        snapshotVolumes: Bool = true, ttlSeconds: Int?, storageLocation: String, cluster: String, start: Date = Date()
+    ) {
+        self.name = name
+        phase = .new
+        self.labels = labels
+        self.annotations = annotations
+        self.filter = filter
+        self.snapshotVolumes = snapshotVolumes
+        self.ttlSeconds = ttlSeconds
+        self.storageLocation = storageLocation
+        self.cluster = cluster
+        startTimestamp = start
+        expiration = ttlSeconds.map { start.addingTimeInterval(TimeInterval($0)) }
+        itemsBackedUp = 0
+        warnings = []
+        errors = []
+    }
+}
+
+/// Runs a backup: records it InProgress, collects, then commits the final record (Completed, or Failed with the
+/// reason). A name that already exists is refused before anything is written.
+public struct BackupPipeline: Sendable {
+    public let collector: ResourceCollector
+
+    public init(collector: ResourceCollector) { self.collector = collector }
+
+    public func run(_ request: BackupRecord) async throws -> BackupRecord {
+        let repository = collector.repository
+        try ResourceName.validate(request.name, what: "backup name")
+        if try await repository.record(BackupRecord.self, key: BackupRecord.key(request.name)) != nil {
+            throw CollectorError.alreadyExists(request.name)
+        }
+        var record = request
+        do {
+            try request.filter.validate()
+        } catch {
+            record.phase = .failedValidation
+            record.errors = [error.description]
+            record.completionTimestamp = Date()
+            try await repository.commitRecord(record, key: BackupRecord.key(record.name))
+            throw error
+        }
+        record.phase = .inProgress
+        try await repository.commitRecord(record, key: BackupRecord.key(record.name))
+        do {
+            let (manifest, summary) = try await collector.collect(name: record.name, filter: record.filter)
+            record.phase = .completed
+            record.resourceManifest = manifest.name
+            record.summary = summary
+            record.itemsBackedUp = manifest.objectCount
+            record.warnings = manifest.warnings
+        } catch {
+            record.phase = .failed
+            record.errors = ["\(error)"]
+        }
+        record.completionTimestamp = Date()
+        try await repository.commitRecord(record, key: BackupRecord.key(record.name))
+        return record
+    }
+
+    /// Every backup record in the store, newest first.
+    public static func list(_ repository: Repository) async throws -> [BackupRecord] {
+        var records: [BackupRecord] = []
+        for object in try await repository.store.listAll(prefix: "backups/") where object.key.hasSuffix(".json") {
+            if let record = try await repository.record(BackupRecord.self, key: object.key) { records.append(record) }
+        }
+        return records.sorted { $0.startTimestamp > $1.startTimestamp }
+    }
+}

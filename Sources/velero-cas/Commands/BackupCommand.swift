@@ -1,0 +1,233 @@
+import ArgumentParser
+import ChunkStore
+import Collectors
+import Foundation
+
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Back up cluster resources into the store.",
+        subcommands: [
+            BackupCreateCommand.self, BackupGetCommand.self, BackupDescribeCommand.self, BackupDeleteCommand.self,
+        ])
+}
+
+struct BackupCreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Back up the selected resources of a cluster (runs to completion).")
+
+    @Argument(help: "The backup's name (lowercase letters, digits, '-', '.').") var name: String
+    @Option(help: "Namespaces to include, comma-separated ('*' or globs like prod-*); default all.")
+    var includeNamespaces: String?
+    @Option(help: "Namespaces to exclude, comma-separated.") var excludeNamespaces: String?
+    @Option(help: "Resources to include (names, short names, kinds, resource.group), comma-separated.")
+    var includeResources: String?
+    @Option(help: "Resources to exclude, comma-separated.") var excludeResources: String?
+    @Option(help: "Cluster-scoped resources to include (new-style filter).") var includeClusterScopedResources: String?
+    @Option(help: "Cluster-scoped resources to exclude (new-style filter).") var excludeClusterScopedResources: String?
+    @Option(help: "Namespace-scoped resources to include (new-style filter).") var includeNamespaceScopedResources:
+        String?
+    @Option(help: "Namespace-scoped resources to exclude (new-style filter).") var excludeNamespaceScopedResources:
+        String?
+    @Option(help: "Include cluster-scoped resources: true or false (default: only when all namespaces are backed up).")
+    var includeClusterResources: Bool?
+    @Option(name: [.short, .customLong("selector")], help: "Only objects matching this label selector.") var selector:
+        String?
+    @Option(help: "Objects matching any of these selectors, separated by ' or '.") var orSelector: String?
+    @Option(help: "Labels for the backup itself, k=v,k2=v2.") var labels: String?
+    @Option(help: "Annotations for the backup itself, k=v,k2=v2.") var annotations: String?
+    @Option(help: "How long to keep the backup (Go duration, e.g. 720h; 0 keeps it forever).") var ttl = "720h"
+    @Option(help: "Back up the data of reachable persistent volumes: true or false.") var snapshotVolumes = true
+    @Option(help: "Concurrent resource collectors.") var parallel = 8
+    @Flag(help: "Wait for the backup to finish (it always does; accepted for Velero compatibility).") var wait = false
+    @Option(name: .shortAndLong, help: "Print the backup request as json or yaml instead of running it.") var output:
+        OutputFormat?
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard (1...64).contains(parallel) else { throw ValidationError("--parallel must be between 1 and 64") }
+        if output == .table { throw ValidationError("-o takes json or yaml for backup create") }
+    }
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        try ResourceName.validate(name, what: "backup name")
+        let ttlSeconds = try GoDuration.parse(ttl)
+        var filter = ResourceFilter()
+        filter.includeNamespaces = commaList(includeNamespaces)
+        filter.excludeNamespaces = commaList(excludeNamespaces)
+        filter.includeResources = commaList(includeResources)
+        filter.excludeResources = commaList(excludeResources)
+        filter.includeClusterScopedResources = commaList(includeClusterScopedResources)
+        filter.excludeClusterScopedResources = commaList(excludeClusterScopedResources)
+        filter.includeNamespaceScopedResources = commaList(includeNamespaceScopedResources)
+        filter.excludeNamespaceScopedResources = commaList(excludeNamespaceScopedResources)
+        filter.includeClusterResources = includeClusterResources
+        filter.labelSelector = selector
+        filter.orLabelSelectors = orSelector.map { $0.components(separatedBy: " or ") } ?? []
+        try filter.validate()
+        let backupLabels = try keyValues(labels, flag: "--labels")
+        let backupAnnotations = try keyValues(annotations, flag: "--annotations")
+        let client = try cluster.client()
+        let request = BackupRecord(
+            name: name, labels: backupLabels, annotations: backupAnnotations, filter: filter,
+            snapshotVolumes: snapshotVolumes, ttlSeconds: ttlSeconds, storageLocation: storeOptions.store,
+            cluster: client.configuration.server)
+        if let output {
+            try output.print(request) {}
+            return
+        }
+        let repository = try await storeOptions.openForWriting()
+        let progress = CollectionProgress()
+        let reporter = CollectionReporter(progress: progress)
+        let record: BackupRecord
+        do {
+            let collector = ResourceCollector(
+                client: client, repository: repository, width: parallel, progress: progress)
+            record = try await BackupPipeline(collector: collector).run(request)
+            reporter.stop()
+        } catch {
+            reporter.stop()
+            throw error
+        }
+        guard record.phase.isRestorable else {
+            throw ValidationError("backup \(name) \(record.phase.rawValue): \(record.errors.joined(separator: "; "))")
+        }
+        let summary = record.summary
+        print(
+            "backup \(name) \(record.phase.rawValue): \(record.itemsBackedUp) items, \(Format.bytes(summary?.bytes ?? 0)) of objects, \(Format.bytes(summary?.newStoredBytes ?? 0)) new in the store, \(Format.seconds(summary?.seconds ?? 0))"
+        )
+        for warning in record.warnings { print("warning: \(warning)") }
+    }
+}
+
+struct BackupGetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "List backups.")
+
+    @Argument(help: "Names to show; all when omitted.") var names: [String] = []
+    @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let repository = try await storeOptions.openExisting()
+        var records = try await BackupPipeline.list(repository)
+        if !names.isEmpty {
+            for name in names where !records.contains(where: { $0.name == name }) {
+                throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
+            }
+            records = records.filter { names.contains($0.name) }
+        }
+        try output.print(records) {
+            var table = Table(header: [
+                "NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR",
+            ])
+            for record in records {
+                table.rows.append([
+                    record.name, record.phase.rawValue, "\(record.errors.count)", "\(record.warnings.count)",
+                    Format.date(record.startTimestamp), record.expiration.map(Format.date) ?? "never",
+                    record.storageLocation,
+                    record.filter.labelSelector
+                        ?? (record.filter.orLabelSelectors.isEmpty
+                            ? "<none>" : record.filter.orLabelSelectors.joined(separator: " or ")),
+                ])
+            }
+            print(table.render())
+        }
+    }
+}
+
+struct BackupDescribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show one backup in detail.")
+
+    @Argument(help: "The backup to describe.") var name: String
+    @Flag(help: "List the objects of each resource type.") var details = false
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let repository = try await storeOptions.openExisting()
+        guard let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
+            throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
+        }
+        print("Name:         \(record.name)")
+        print("Phase:        \(record.phase.rawValue)")
+        print("Cluster:      \(record.cluster)")
+        print("Started:      \(Format.date(record.startTimestamp))")
+        print("Completed:    \(record.completionTimestamp.map(Format.date) ?? "-")")
+        print("Expires:      \(record.expiration.map(Format.date) ?? "never")")
+        print(
+            "Namespaces:   included \(record.filter.includeNamespaces.isEmpty ? "*" : record.filter.includeNamespaces.joined(separator: ",")), excluded \(record.filter.excludeNamespaces.isEmpty ? "<none>" : record.filter.excludeNamespaces.joined(separator: ","))"
+        )
+        print("Items:        \(record.itemsBackedUp)")
+        if let summary = record.summary {
+            print(
+                "Dedup:        \(Format.bytes(summary.bytes)) of objects, \(Format.bytes(summary.newStoredBytes)) new in the store (\(summary.newChunks) new chunks, \(summary.reusedChunks) reused)"
+            )
+        }
+        for error in record.errors { print("Error:        \(error)") }
+        for warning in record.warnings { print("Warning:      \(warning)") }
+        guard let manifestName = record.resourceManifest else { return }
+        let manifest = try await ResourceReader(repository: repository).manifest(named: manifestName)
+        print("Resources:")
+        for stream in manifest.streams where !stream.objects.isEmpty {
+            print("  \(stream.resource.qualifiedName): \(stream.objects.count)")
+            if details {
+                for object in stream.objects { print("    - \(object.namespace.map { "\($0)/" } ?? "")\(object.name)") }
+            }
+        }
+    }
+}
+
+struct BackupDeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete",
+        abstract: "Delete a backup's records. Its chunks are freed by garbage collection, once that exists.")
+
+    @Argument(help: "The backup to delete.") var name: String
+    @Flag(help: "Confirm the deletion.") var confirm = false
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        guard confirm else { throw ValidationError("deleting backup '\(name)' needs --confirm") }
+        let repository = try await storeOptions.openExisting()
+        guard let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
+            throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
+        }
+        guard record.phase != .inProgress else { throw ValidationError("backup '\(name)' is still in progress") }
+        try await repository.store.delete(BackupRecord.key(name))
+        try await repository.store.delete(ResourceManifestRecord.key(name))
+        try await repository.store.sync()
+        print("backup \(name) deleted")
+    }
+}
+
+/// Redraws a collection's progress on stderr while it runs; silent when stderr is not a terminal.
+final class CollectionReporter: Sendable {
+    private let task: Task<Void, Never>?
+
+    init(progress: CollectionProgress, enabled: Bool = isatty(2) == 1) {
+        guard enabled else {
+            task = nil
+            return
+        }
+        let start = ContinuousClock.now
+        task = Task.detached {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(progress.line(since: start))".utf8))
+            }
+        }
+    }
+
+    func stop() {
+        guard let task else { return }
+        task.cancel()
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

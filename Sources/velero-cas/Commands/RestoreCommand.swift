@@ -1,0 +1,116 @@
+import ArgumentParser
+import ChunkStore
+import Collectors
+import Foundation
+import Restorer
+
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore", abstract: "Restore a backup into a cluster (the same one, or another: migration).",
+        subcommands: [RestoreCreateCommand.self, RestoreGetCommand.self])
+}
+
+struct RestoreCreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Restore a backup (runs to completion).")
+
+    @Argument(help: "The restore's name; default <backup>-<timestamp>.") var name: String?
+    @Option(help: "The backup to restore.") var fromBackup: String
+    @Option(help: "Namespaces to include, comma-separated; default all.") var includeNamespaces: String?
+    @Option(help: "Namespaces to exclude, comma-separated.") var excludeNamespaces: String?
+    @Option(help: "Resources to include, comma-separated.") var includeResources: String?
+    @Option(help: "Resources to exclude, comma-separated.") var excludeResources: String?
+    @Option(help: "Restore namespaces under other names: src1:dst1,src2:dst2.") var namespaceMappings: String?
+    @Option(name: [.short, .customLong("selector")], help: "Only objects matching this label selector.") var selector:
+        String?
+    @Option(help: "Objects matching any of these selectors, separated by ' or '.") var orSelector: String?
+    @Option(help: "What to do with objects that already exist: none (leave them) or update.")
+    var existingResourcePolicy = "none"
+    @Option(help: "Restore volume data: true or false.") var restoreVolumes = true
+    @Flag(help: "Keep Services' auto-assigned nodePorts.") var preserveNodePorts = false
+    @Option(help: "Include cluster-scoped resources: true or false (default: when all namespaces are restored).")
+    var includeClusterResources: Bool?
+    @Option(help: "Resources whose status is restored too, comma-separated.") var statusIncludeResources: String?
+    @Option(help: "Objects applied at once within a priority tier.") var parallel = 16
+    @Flag(help: "Wait for the restore to finish (it always does; accepted for Velero compatibility).") var wait = false
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard (1...256).contains(parallel) else { throw ValidationError("--parallel must be between 1 and 256") }
+        guard RestoreOptions.ExistingResourcePolicy(rawValue: existingResourcePolicy) != nil else {
+            throw ValidationError("--existing-resource-policy must be none or update, not '\(existingResourcePolicy)'")
+        }
+    }
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let started = Date()
+        let restoreName = name ?? "\(fromBackup)-\(BackupDirCommand.timestamp())"
+        try ResourceName.validate(restoreName, what: "restore name")
+        var options = RestoreOptions()
+        options.includeNamespaces = commaList(includeNamespaces)
+        options.excludeNamespaces = commaList(excludeNamespaces)
+        options.includeResources = commaList(includeResources)
+        options.excludeResources = commaList(excludeResources)
+        options.namespaceMappings = try RestoreOptions.parseNamespaceMappings(namespaceMappings ?? "")
+        options.labelSelector = selector
+        options.orLabelSelectors = orSelector.map { $0.components(separatedBy: " or ") } ?? []
+        options.existingResourcePolicy = RestoreOptions.ExistingResourcePolicy(rawValue: existingResourcePolicy)!
+        options.preserveNodePorts = preserveNodePorts
+        options.includeClusterResources = includeClusterResources
+        options.statusIncludeResources = commaList(statusIncludeResources)
+
+        let repository = try await storeOptions.openExisting()
+        if try await repository.record(RestoreRecord.self, key: RestoreRecord.key(restoreName)) != nil {
+            throw ValidationError("a restore named '\(restoreName)' already exists")
+        }
+        guard let backup = try await repository.record(BackupRecord.self, key: BackupRecord.key(fromBackup)) else {
+            throw ValidationError("backup '\(fromBackup)' not found in \(repository.store.location)")
+        }
+        guard backup.phase.isRestorable, let manifestName = backup.resourceManifest else {
+            throw ValidationError(
+                "backup '\(fromBackup)' is \(backup.phase.rawValue); only Completed or PartiallyFailed backups can be restored"
+            )
+        }
+        let manifest = try await ResourceReader(repository: repository).manifest(named: manifestName)
+        let restorer = ResourceRestorer(
+            client: try cluster.client(), reader: ResourceReader(repository: repository), width: parallel)
+        let result = try await restorer.restore(manifest, options: options)
+        let record = RestoreRecord(
+            name: restoreName, backup: fromBackup, options: options, started: started, result: result)
+        try await repository.commitRecord(record, key: RestoreRecord.key(restoreName))
+        print(
+            "restore \(restoreName) \(record.phase.rawValue): \(record.created) created, \(record.updated) updated, \(record.skipped) skipped, \(record.failed) failed in \(Format.seconds(result.seconds))"
+        )
+        for warning in record.warnings.prefix(20) { print("warning: \(warning)") }
+        for error in record.errors.prefix(20) { print("error: \(error)") }
+        if record.phase != .completed { throw ExitCode(1) }
+    }
+}
+
+struct RestoreGetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "List restores.")
+
+    @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let records = try await RestoreRecord.list(try await storeOptions.openExisting())
+        try output.print(records) {
+            var table = Table(header: [
+                "NAME", "BACKUP", "STATUS", "CREATED", "UPDATED", "SKIPPED", "FAILED", "STARTED",
+            ])
+            for record in records {
+                table.rows.append([
+                    record.name, record.backup, record.phase.rawValue, "\(record.created)", "\(record.updated)",
+                    "\(record.skipped)", "\(record.failed)", Format.date(record.startTimestamp),
+                ])
+            }
+            print(table.render())
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import KubeClient
+
+/// `--kubeconfig` and `--kubecontext`, as kubectl and Velero take them.
+struct ClusterOptions: ParsableArguments {
+    @Option(help: "Path to a kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).") var kubeconfig: String?
+    @Option(help: "The kubeconfig context to use (default: its current-context).") var kubecontext: String?
+
+    func client() throws -> KubeClient {
+        let configuration = try ClusterConfiguration.load(
+            path: kubeconfig, context: kubecontext, environment: ProcessInfo.processInfo.environment)
+        return KubeClient(configuration: configuration)
+    }
+}
+
+/// Comma-separated list options, as Velero's flags take them.
+func commaList(_ value: String?) -> [String] {
+    value.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+}
+
+/// `k=v,k2=v2` into a dictionary, refusing malformed pairs.
+func keyValues(_ value: String?, flag: String) throws -> [String: String] {
+    var result: [String: String] = [:]
+    for pair in commaList(value) {
+        let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("\(flag) '\(pair)' must be key=value") }
+        result[parts[0]] = parts[1]
+    }
+    return result
+}

@@ -1,0 +1,96 @@
+import Foundation
+import KubeSim
+import TestSupport
+import Testing
+
+@Suite("velero-cas backup and restore commands")
+struct BackupRestoreCommandTests {
+    @Test("backup create from cluster A, get/describe, restore create into cluster B (migration)")
+    func migrate() async throws {
+        let temp = try TemporaryDirectory("cli-backup")
+        defer { temp.remove() }
+        let source = try await KubeSimServer.start(
+            KubeSimConfiguration(synthetic: SyntheticCluster.Options(namespaces: 2, objectsPerNamespace: 30)))
+        let target = try await KubeSimServer.start(KubeSimConfiguration())
+        try source.writeKubeconfig(path: temp.sub("a"))
+        try target.writeKubeconfig(path: temp.sub("b"))
+        let store = ["--store", temp.sub("store")]
+
+        let created = try CLIRunner.run(
+            ["backup", "create", "nightly", "--kubeconfig", temp.sub("a"), "--ttl", "24h"] + store)
+        #expect(created.status == 0, "\(created.errors)")
+        #expect(created.output.contains("backup nightly Completed"))
+        let duplicate = try CLIRunner.run(["backup", "create", "nightly", "--kubeconfig", temp.sub("a")] + store)
+        #expect(duplicate.status != 0 && duplicate.errors.contains("already exists"))
+
+        let list = try CLIRunner.run(["backup", "get", "-o", "json"] + store)
+        let records = try JSONSerialization.jsonObject(with: Data(list.output.utf8)) as? [[String: Any]]
+        #expect(records?.first?["phase"] as? String == "Completed")
+        #expect((records?.first?["itemsBackedUp"] as? Int ?? 0) >= 60)
+        let table = try CLIRunner.run(["backup", "get"] + store)
+        #expect(table.output.contains("NAME") && table.output.contains("nightly") && table.output.contains("Completed"))
+        let describe = try CLIRunner.run(["backup", "describe", "nightly", "--details"] + store)
+        #expect(describe.output.contains("configmaps:") && describe.output.contains("Phase:        Completed"))
+
+        let namespace = try #require(source.generated?.namespaceNames.first)
+        let restored = try CLIRunner.run(
+            [
+                "restore", "create", "move", "--from-backup", "nightly", "--kubeconfig", temp.sub("b"),
+                "--include-namespaces", namespace, "--namespace-mappings", "\(namespace):moved",
+            ] + store)
+        #expect(restored.status == 0, "\(restored.output) \(restored.errors)")
+        #expect(restored.output.contains("restore move Completed"))
+        #expect(target.objectCount(namespace: "moved") > 0)
+        #expect(target.objectCount(namespace: namespace) == 0)
+        let restores = try CLIRunner.run(["restore", "get"] + store)
+        #expect(restores.output.contains("move") && restores.output.contains("nightly"))
+
+        let deleted = try CLIRunner.run(["backup", "delete", "nightly"] + store)
+        #expect(deleted.status != 0 && deleted.errors.contains("--confirm"))
+        #expect(try CLIRunner.run(["backup", "delete", "nightly", "--confirm"] + store).status == 0)
+        let gone = try CLIRunner.run(
+            ["restore", "create", "--from-backup", "nightly", "--kubeconfig", temp.sub("b")] + store)
+        #expect(gone.status != 0 && gone.errors.contains("backup 'nightly' not found"))
+        try await source.shutdown()
+        try await target.shutdown()
+    }
+
+    @Test(
+        "bad backup and restore input gets a clear message",
+        arguments: [
+            (["backup", "create", "x", "--ttl", "forever"], "is not a duration"),
+            (["backup", "create", "x", "--ttl=-5h"], "is not a duration"),
+            (["backup", "create", "x", "--ttl", "1000000h"], "out of range"),
+            (["backup", "create", "Bad_Name"], "invalid name 'Bad_Name'"),
+            (["backup", "create", "x", "--selector", "a=b", "--or-selector", "c=d"], "cannot both be given"),
+            (
+                ["backup", "create", "x", "--include-resources", "pods", "--include-cluster-scoped-resources", "pv"],
+                "cannot be combined"
+            ),
+            (["backup", "create", "x", "--labels", "novalue"], "must be key=value"),
+            (
+                ["backup", "create", "x", "--kubeconfig", "/nonexistent/kubeconfig"],
+                "cannot read /nonexistent/kubeconfig"
+            ),
+            (["restore", "create", "--from-backup", "missing"], "backup 'missing' not found"),
+            (
+                ["restore", "create", "--from-backup", "b", "--namespace-mappings", "a:b:c"],
+                "namespace mapping 'a:b:c'"
+            ),
+            (
+                ["restore", "create", "--from-backup", "b", "--existing-resource-policy", "overwrite"],
+                "must be none or update"
+            ),
+            (["backup", "describe", "missing"], "backup 'missing' not found"),
+        ])
+    func badInput(arguments: [String], message: String) throws {
+        let temp = try TemporaryDirectory("cli-backup-bad")
+        defer { temp.remove() }
+        #expect(
+            try CLIRunner.run(["store", "backup-dir", temp.path, "--store", temp.sub("store"), "--name", "seed"]).status
+                == 0)
+        let result = try CLIRunner.run(arguments + ["--store", temp.sub("store")])
+        #expect(result.status != 0)
+        #expect(result.errors.contains(message), "stderr was: \(result.errors)")
+    }
+}
