@@ -117,7 +117,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RestorerTests",
-            dependencies: ["Restorer", "Collectors", "KubeClient", "KubeSim", "ChunkStore", "TestSupport"],
+            dependencies: ["Restorer", "Collectors", "KubeClient", "KubeSim", "ChunkStore", "SampleData", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -33,6 +33,10 @@ public struct BackupRecord: Codable, Sendable, Equatable {
     /// The resource manifest record this backup committed (same name), once it exists.
     public var resourceManifest: String?
     public var summary: CollectionSummary?
+    /// Persistent volume data backed up with the resources.
+    public var volumes: [VolumeRecord] = []
+    /// How node paths map to local ones, for the volume data.
+    public var volumePathMap = VolumePathMap()
 
     public init(
         name: String, labels: [String: String] = [:], annotations: [String: String] = [:], filter: ResourceFilter,
@@ -81,12 +85,36 @@ public struct BackupPipeline: Sendable {
         record.phase = .inProgress
         try await repository.commitRecord(record, key: BackupRecord.key(record.name))
         do {
+            // Volume data is read in parallel with resource collection; both commit before the final record.
+            let volumes = VolumeCollector(
+                client: collector.client, repository: repository, pathMap: record.volumePathMap)
+            let snapshotVolumes = record.snapshotVolumes
+            let name = record.name
+            let filter = record.filter
+            async let volumeRecords: [VolumeRecord] = {
+                guard snapshotVolumes else { return [] }
+                let all = filter.includeNamespaces.isEmpty || filter.includeNamespaces.contains("*")
+                let selected = try await volumes.volumes(
+                    namespaceSelected: { namespace in
+                        (all || filter.includeNamespaces.contains { NamespacePattern.matches($0, namespace) })
+                            && !filter.excludeNamespaces.contains { NamespacePattern.matches($0, namespace) }
+                    }, allNamespaces: all)
+                return await volumes.backup(selected, backupName: name)
+            }()
             let (manifest, summary) = try await collector.collect(name: record.name, filter: record.filter)
+            record.volumes = try await volumeRecords
             record.phase = .completed
             record.resourceManifest = manifest.name
             record.summary = summary
             record.itemsBackedUp = manifest.objectCount
-            record.warnings = manifest.warnings
+            record.warnings =
+                manifest.warnings
+                + record.volumes.compactMap { volume in
+                    volume.skipped.map { "persistent volume \(volume.persistentVolume): \($0)" }
+                }
+            if record.volumes.contains(where: { $0.skipped?.contains("failed") == true }) {
+                record.phase = .partiallyFailed
+            }
         } catch {
             record.phase = .failed
             record.errors = ["\(error)"]

@@ -18,6 +18,7 @@ public struct RestoreRecord: Codable, Sendable {
     public var warnings: [String]
     public var errors: [String]
     public var items: [RestoreItemResult]
+    public var volumes: [VolumeRestoreResult] = []
 
     public init(name: String, backup: String, options: RestoreOptions, started: Date, result: RestoreResult) {
         self.name = name

@@ -37,6 +37,8 @@ struct BackupCreateCommand: AsyncParsableCommand {
     @Option(help: "Annotations for the backup itself, k=v,k2=v2.") var annotations: String?
     @Option(help: "How long to keep the backup (Go duration, e.g. 720h; 0 keeps it forever).") var ttl = "720h"
     @Option(help: "Back up the data of reachable persistent volumes: true or false.") var snapshotVolumes = true
+    @Option(help: "Where node volume paths are readable here: /node/path=/local/path,… (hostPath and local volumes).")
+    var volumePathMap: String?
     @Option(help: "Concurrent resource collectors.") var parallel = 8
     @Flag(help: "Wait for the backup to finish (it always does; accepted for Velero compatibility).") var wait = false
     @Option(name: .shortAndLong, help: "Print the backup request as json or yaml instead of running it.") var output:
@@ -69,11 +71,13 @@ struct BackupCreateCommand: AsyncParsableCommand {
         try filter.validate()
         let backupLabels = try keyValues(labels, flag: "--labels")
         let backupAnnotations = try keyValues(annotations, flag: "--annotations")
+        let pathMap = try VolumePathMap(parsing: volumePathMap ?? "")
         let client = try cluster.client()
-        let request = BackupRecord(
+        var request = BackupRecord(
             name: name, labels: backupLabels, annotations: backupAnnotations, filter: filter,
             snapshotVolumes: snapshotVolumes, ttlSeconds: ttlSeconds, storageLocation: storeOptions.store,
             cluster: client.configuration.server)
+        request.volumePathMap = pathMap
         if let output {
             try output.print(request) {}
             return
@@ -98,6 +102,11 @@ struct BackupCreateCommand: AsyncParsableCommand {
         print(
             "backup \(name) \(record.phase.rawValue): \(record.itemsBackedUp) items, \(Format.bytes(summary?.bytes ?? 0)) of objects, \(Format.bytes(summary?.newStoredBytes ?? 0)) new in the store, \(Format.seconds(summary?.seconds ?? 0))"
         )
+        for volume in record.volumes where volume.snapshot != nil {
+            print(
+                "volume \(volume.persistentVolume): \(volume.files) files, \(Format.bytes(volume.logicalBytes)), \(Format.bytes(volume.newStoredBytes)) new"
+            )
+        }
         for warning in record.warnings { print("warning: \(warning)") }
     }
 }
@@ -167,6 +176,13 @@ struct BackupDescribeCommand: AsyncParsableCommand {
             print(
                 "Dedup:        \(Format.bytes(summary.bytes)) of objects, \(Format.bytes(summary.newStoredBytes)) new in the store (\(summary.newChunks) new chunks, \(summary.reusedChunks) reused)"
             )
+        }
+        for volume in record.volumes {
+            let state =
+                volume.snapshot != nil
+                ? "\(volume.files) files, \(Format.bytes(volume.logicalBytes)) (\(Format.bytes(volume.newStoredBytes)) new)"
+                : "skipped: \(volume.skipped ?? "")"
+            print("Volume:       \(volume.persistentVolume) \(volume.path): \(state)")
         }
         for error in record.errors { print("Error:        \(error)") }
         for warning in record.warnings { print("Warning:      \(warning)") }

@@ -31,6 +31,7 @@ struct RestoreCreateCommand: AsyncParsableCommand {
     @Option(help: "Include cluster-scoped resources: true or false (default: when all namespaces are restored).")
     var includeClusterResources: Bool?
     @Option(help: "Resources whose status is restored too, comma-separated.") var statusIncludeResources: String?
+    @Option(help: "Where node volume paths are written here: /node/path=/local/path,…") var volumePathMap: String?
     @Option(help: "Objects applied at once within a priority tier.") var parallel = 16
     @Flag(help: "Wait for the restore to finish (it always does; accepted for Velero compatibility).") var wait = false
     @OptionGroup var storeOptions: StoreOptions
@@ -77,13 +78,19 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         let manifest = try await ResourceReader(repository: repository).manifest(named: manifestName)
         let restorer = ResourceRestorer(
             client: try cluster.client(), reader: ResourceReader(repository: repository), width: parallel)
-        let result = try await restorer.restore(manifest, options: options)
-        let record = RestoreRecord(
+        let volumes = VolumeRestorer(repository: repository, pathMap: try VolumePathMap(parsing: volumePathMap ?? ""))
+        let (result, volumeResults) = try await RestorePipeline(restorer: restorer, volumes: volumes)
+            .run(backup, manifest: manifest, options: options, restoreVolumes: restoreVolumes)
+        var record = RestoreRecord(
             name: restoreName, backup: fromBackup, options: options, started: started, result: result)
+        record.volumes = volumeResults
         try await repository.commitRecord(record, key: RestoreRecord.key(restoreName))
         print(
             "restore \(restoreName) \(record.phase.rawValue): \(record.created) created, \(record.updated) updated, \(record.skipped) skipped, \(record.failed) failed in \(Format.seconds(result.seconds))"
         )
+        for volume in volumeResults where volume.error == nil {
+            print("volume \(volume.persistentVolume): \(Format.bytes(volume.bytes)) restored into \(volume.path)")
+        }
         for warning in record.warnings.prefix(20) { print("warning: \(warning)") }
         for error in record.errors.prefix(20) { print("error: \(error)") }
         if record.phase != .completed { throw ExitCode(1) }

@@ -1,0 +1,154 @@
+import ChunkStore
+import Foundation
+import KubeClient
+import Logging
+import SystemIO
+
+/// Maps volume paths as the cluster's nodes see them to where velero-cas can read them (`/var/lib/k=/mnt/node1`).
+public struct VolumePathMap: Sendable, Codable, Equatable {
+    public var entries: [Entry]
+    public struct Entry: Sendable, Codable, Equatable {
+        public var from: String
+        public var to: String
+    }
+
+    public init(entries: [Entry] = []) { self.entries = entries }
+
+    /// Parses `from=to,from2=to2` (absolute paths).
+    public init(parsing text: String) throws(FilterError) {
+        entries = []
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0].hasPrefix("/"), parts[1].hasPrefix("/") else {
+                throw .invalid("volume path mapping '\(pair)' must be /node/path=/local/path")
+            }
+            entries.append(Entry(from: parts[0], to: parts[1]))
+        }
+    }
+
+    /// The local path for a node path: the longest matching prefix is replaced.
+    public func localPath(_ path: String) -> String {
+        let match = entries.filter {
+            path == $0.from || path.hasPrefix($0.from.hasSuffix("/") ? $0.from : $0.from + "/")
+        }
+        .max { $0.from.count < $1.from.count }
+        guard let match else { return path }
+        return match.to + path.dropFirst(match.from.count)
+    }
+}
+
+/// One persistent volume's data in a backup.
+public struct VolumeRecord: Codable, Sendable, Equatable {
+    public var persistentVolume: String
+    /// "namespace/name" of the bound claim.
+    public var claim: String?
+    /// The path the cluster's nodes use (hostPath or local).
+    public var path: String
+    /// The tree snapshot holding the data, when it was backed up.
+    public var snapshot: String?
+    public var files: Int
+    public var logicalBytes: Int64
+    public var newStoredBytes: Int64
+    public var seconds: Double
+    /// Why the data is not in the backup.
+    public var skipped: String?
+}
+
+/// Finds the persistent volumes whose data can be read from here and backs each up as a tree snapshot, in parallel
+/// (bounded by the repository's chunk slots) and incrementally against the previous backup of the same volume.
+public struct VolumeCollector: Sendable {
+    public let client: KubeClient
+    public let repository: Repository
+    public var pathMap: VolumePathMap
+    private let logger = Logger(label: "velero-cas.volumes")
+
+    public init(client: KubeClient, repository: Repository, pathMap: VolumePathMap = VolumePathMap()) {
+        self.client = client
+        self.repository = repository
+        self.pathMap = pathMap
+    }
+
+    struct Volume: Sendable {
+        var name: String
+        var path: String
+        var claimNamespace: String?
+        var claimName: String?
+    }
+
+    /// hostPath and local volumes whose claim lives in a namespace the backup selects.
+    func volumes(namespaceSelected: @Sendable (String) -> Bool, allNamespaces: Bool) async throws -> [Volume] {
+        guard
+            let resource = try await client.discover().first(where: {
+                $0.group.isEmpty && $0.name == "persistentvolumes"
+            })
+        else {
+            return []
+        }
+        struct PV: Decodable {
+            struct Spec: Decodable {
+                struct PathSource: Decodable { var path: String }
+                struct ClaimRef: Decodable { var namespace: String?; var name: String? }
+                var hostPath: PathSource?
+                var local: PathSource?
+                var claimRef: ClaimRef?
+            }
+            var spec: Spec?
+        }
+        var result: [Volume] = []
+        try await client.listAll(resource) { page in
+            for object in page {
+                guard let pv = try? JSONDecoder().decode(PV.self, from: Data(object.json)),
+                    let path = pv.spec?.hostPath?.path ?? pv.spec?.local?.path
+                else { continue }
+                let claim = pv.spec?.claimRef
+                if let namespace = claim?.namespace {
+                    guard namespaceSelected(namespace) else { continue }
+                } else if !allNamespaces {
+                    continue
+                }
+                result.append(
+                    Volume(name: object.name, path: path, claimNamespace: claim?.namespace, claimName: claim?.name))
+            }
+        }
+        return result
+    }
+
+    /// Backs up every volume's data as snapshot "<backup>.pv.<volume>".
+    func backup(_ volumes: [Volume], backupName: String) async -> [VolumeRecord] {
+        await withTaskGroup(of: VolumeRecord.self) { group in
+            for volume in volumes {
+                group.addTask { await self.backup(volume, backupName: backupName) }
+            }
+            var records: [VolumeRecord] = []
+            for await record in group { records.append(record) }
+            return records.sorted { $0.persistentVolume < $1.persistentVolume }
+        }
+    }
+
+    private func backup(_ volume: Volume, backupName: String) async -> VolumeRecord {
+        var record = VolumeRecord(
+            persistentVolume: volume.name, claim: volume.claimNamespace.map { "\($0)/\(volume.claimName ?? "")" },
+            path: volume.path, snapshot: nil, files: 0, logicalBytes: 0, newStoredBytes: 0, seconds: 0, skipped: nil)
+        let local = pathMap.localPath(volume.path)
+        let reachable = (try? FileSystem.statusIfExists(local))?.kind == .directory
+        guard reachable else {
+            record.skipped =
+                "the volume's path \(local) is not reachable from here (use --volume-path-map for node mounts)"
+            logger.warning("persistent volume \(volume.name): \(record.skipped!)")
+            return record
+        }
+        do {
+            let snapshot = try await TreeBackup(repository: repository, fileConcurrency: 4)
+                .run(source: local, name: "\(backupName).pv.\(volume.name)")
+            record.snapshot = snapshot.name
+            record.files = snapshot.summary.files
+            record.logicalBytes = snapshot.summary.logicalBytes
+            record.newStoredBytes = snapshot.summary.newStoredBytes
+            record.seconds = snapshot.summary.seconds
+        } catch {
+            record.skipped = "backing up \(local) failed: \(error)"
+            logger.error("persistent volume \(volume.name): \(record.skipped!)")
+        }
+        return record
+    }
+}
