@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "velero-cas",
             dependencies: [
-                "ChunkStore", "SystemIO", "SampleData", "KubeClient", "Collectors", "Restorer",
+                "ChunkStore", "SystemIO", "SampleData", "KubeClient", "KubeSim", "Collectors", "Restorer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -5,7 +5,10 @@ import PackageDescription
 let package = Package(
     name: "velero-cas-benchmarks",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(name: "velero-cas", path: "..")],
+    dependencies: [
+        .package(name: "velero-cas", path: ".."),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
     targets: [
         // Child processes the benchmarks start (kube-sim) and their errors.
         .target(name: "BenchmarkSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
@@ -22,6 +25,7 @@ let package = Package(
             name: "CollectorBenchmark",
             dependencies: [
                 "BenchmarkSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ChunkStore", package: "velero-cas"),
                 .product(name: "Collectors", package: "velero-cas"),
                 .product(name: "KubeClient", package: "velero-cas"),
@@ -33,6 +37,7 @@ let package = Package(
             name: "RestoreBenchmark",
             dependencies: [
                 "BenchmarkSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ChunkStore", package: "velero-cas"),
                 .product(name: "Collectors", package: "velero-cas"),
                 .product(name: "KubeClient", package: "velero-cas"),

@@ -3,6 +3,7 @@ import ChunkStore
 import Collectors
 import Foundation
 import KubeClient
+import Logging
 import SystemIO
 
 /// Resource collection throughput: a generated cluster served by `kube-sim` (a separate process on the same two
@@ -33,6 +34,11 @@ struct CollectorBenchmark {
             }
         }
         ProcessTuning.configureAllocator()
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
         try FileSystem.removeTree(workdir)
         try FileSystem.makeDirectories(workdir)
         log("starting kube-sim with \(namespaces) namespaces × \(perNamespace) objects")

@@ -3,6 +3,7 @@ import ChunkStore
 import Collectors
 import Foundation
 import KubeClient
+import Logging
 import Restorer
 import SystemIO
 
@@ -31,6 +32,11 @@ struct RestoreBenchmark {
             }
         }
         ProcessTuning.configureAllocator()
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
         try FileSystem.removeTree(workdir)
         try FileSystem.makeDirectories(workdir)
         log("starting the source cluster: \(namespaces) namespaces × \(perNamespace) objects")

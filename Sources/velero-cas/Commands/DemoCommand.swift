@@ -1,64 +1,108 @@
 import ArgumentParser
 import ChunkStore
+import Collectors
 import Foundation
+import KubeClient
+import KubeSim
+import Restorer
 import SampleData
 import SystemIO
 
-/// The README's main job on the embedded default: a local directory store and generated data.
+/// The README's main job on the embedded default: a served demo cluster and a local directory store.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Back up generated data into a local store twice (showing dedup), restore it, and verify every byte.")
+        abstract:
+            "Back up a served demo cluster (with volume data) into a local store, lose a namespace, restore it, verify every object and byte, and back up again incrementally."
+    )
 
-    @Option(help: "Working directory for the data, the store and the restore (removed first).")
+    @Option(help: "Working directory for the volume data and the store (removed first).")
     var workdir: String = "/tmp/velero-cas-demo"
-    @Option(help: "Megabytes of data to generate.") var megabytes: Int = 256
+    @Option(help: "Megabytes of volume data in the demo's persistent volume.") var megabytes: Int = 128
+    @Option(help: "Namespaces of generated workload beside the demo's own.") var namespaces: Int = 20
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
         guard (1...65536).contains(megabytes) else { throw ValidationError("--megabytes must be between 1 and 65536") }
+        guard (0...5000).contains(namespaces) else { throw ValidationError("--namespaces must be between 0 and 5000") }
     }
 
     func run() async throws {
         try global.bootstrapLogging()
-        let source = workdir + "/data"
-        let storePath = workdir + "/store"
-        let target = workdir + "/restored"
+        let volume = workdir + "/node-1/shop-data"
         try FileSystem.removeTree(workdir)
-        try FileSystem.makeDirectories(source)
-        print("generating \(megabytes) MB of sample data (text and random, small and large files) in \(source)")
-        let generator = SampleData(seed: 42)
-        try await BlockingPool.shared.run { try generator.generate(into: source, bytes: megabytes << 20) }
+        print("generating \(megabytes) MB of volume data in \(volume)")
+        let data = SampleData(seed: 42)
+        try await BlockingPool.shared.run { try data.generate(into: volume, bytes: megabytes << 20) }
 
-        let repository = try await Repository.openOrCreate(try LocalDirectoryStore(root: storePath, create: true))
-        var table = Table(header: ["STEP", "LOGICAL", "NEW (STORED)", "DEDUP", "TIME", "SPEED"])
-        func backup(_ name: String) async throws {
-            let snapshot = try await TreeBackup(repository: repository).run(source: source, name: name)
-            let summary = snapshot.summary
+        let server = try await KubeSimServer.start(
+            KubeSimConfiguration(
+                synthetic: SyntheticCluster.Options(
+                    namespaces: namespaces, objectsPerNamespace: 50, clusterScoped: false)))
+        defer { Task { try? await server.shutdown() } }
+        let client = KubeClient(configuration: ClusterConfiguration(server: server.baseURL))
+        let shop = try await DemoWorkload(client: client).create(volumePath: volume)
+        print(
+            "serving a demo cluster at \(server.baseURL): \(server.objectCount()) objects, namespace 'shop' with a \(megabytes) MB hostPath volume"
+        )
+
+        let repository = try await Repository.openOrCreate(
+            try LocalDirectoryStore(root: workdir + "/store", create: true))
+        let pipeline = BackupPipeline(collector: ResourceCollector(client: client, repository: repository))
+        var table = Table(header: ["STEP", "OBJECTS", "VOLUME DATA", "NEW IN STORE", "TIME"])
+        func backup(_ name: String) async throws -> BackupRecord {
+            let record = try await pipeline.run(
+                BackupRecord(
+                    name: name, filter: ResourceFilter(), ttlSeconds: 720 * 3600, storageLocation: workdir + "/store",
+                    cluster: server.baseURL))
+            guard record.phase == .completed else {
+                throw ValidationError("backup \(name) \(record.phase.rawValue): \(record.errors)")
+            }
+            let volumeBytes = record.volumes.reduce(Int64(0)) { $0 + $1.logicalBytes }
+            let newBytes =
+                (record.summary?.newStoredBytes ?? 0) + record.volumes.reduce(Int64(0)) { $0 + $1.newStoredBytes }
+            let seconds = max(record.summary?.seconds ?? 0, record.volumes.map(\.seconds).max() ?? 0)
             table.rows.append([
-                "backup \(name)", Format.bytes(summary.logicalBytes), Format.bytes(summary.newStoredBytes),
-                Format.ratio(
-                    summary.newStoredBytes == 0
-                        ? .infinity : Double(summary.logicalBytes) / Double(summary.newStoredBytes)),
-                Format.seconds(summary.seconds), Format.rate(summary.logicalBytes, seconds: summary.seconds),
+                "backup \(name)", "\(record.itemsBackedUp)", Format.bytes(volumeBytes), Format.bytes(newBytes),
+                Format.seconds(seconds),
             ])
+            return record
         }
-        try await backup("first")
-        print("changing about 1% of the data")
-        try await BlockingPool.shared.run { try generator.mutate(directory: source, fraction: 0.01) }
-        try await backup("second")
-        try await backup("unchanged")
+        let first = try await backup("demo-1")
 
-        let restored = try await TreeRestore(repository: repository).run(snapshot: "unchanged", into: target)
+        print("disaster: deleting namespace 'shop' and losing its volume data")
+        let before = try await shop.snapshot()
+        try await shop.deleteNamespace()
+        try FileSystem.rename(volume, to: volume + ".lost")
+
+        let manifest = try await ResourceReader(repository: repository).manifest(named: "demo-1")
+        var options = RestoreOptions()
+        options.includeNamespaces = ["shop"]
+        let restorePipeline = RestorePipeline(
+            restorer: ResourceRestorer(client: client, reader: ResourceReader(repository: repository)),
+            volumes: VolumeRestorer(repository: repository))
+        let (restored, volumes) = try await restorePipeline.run(
+            first, manifest: manifest, options: options, restoreVolumes: true)
         table.rows.append([
-            "restore unchanged", Format.bytes(restored.bytes), "-", "-", Format.seconds(restored.seconds),
-            Format.rate(restored.bytes, seconds: restored.seconds),
+            "restore shop", "\(restored.count(.created))", Format.bytes(volumes.reduce(0) { $0 + $1.bytes }), "-",
+            Format.seconds(max(restored.seconds, volumes.map(\.seconds).max() ?? 0)),
         ])
-        let mismatches = try await BlockingPool.shared.run { try SampleData.compareTrees(source, target) }
-        print(table.render())
-        guard mismatches.isEmpty else {
-            throw ValidationError("restore differs from the source: \(mismatches.prefix(5).joined(separator: ", "))")
+        let after = try await shop.snapshot()
+        let differences = try await BlockingPool.shared.run { try SampleData.compareTrees(volume + ".lost", volume) }
+        guard restored.phase == .completed, after == before, differences.isEmpty else {
+            print(table.render())
+            throw ValidationError(
+                "verification failed: phase \(restored.phase.rawValue), objects equal: \(after == before), volume differences: \(differences.prefix(3))"
+            )
         }
-        print("verified: the restored tree is byte-identical to the source (store: \(storePath))")
+
+        print("changing about 1% of the volume data and a few objects")
+        try await BlockingPool.shared.run { try data.mutate(directory: volume, fraction: 0.01) }
+        try await shop.touch()
+        _ = try await backup("demo-2")
+        print(table.render())
+        print(
+            "verified: all \(before.count) objects of 'shop' are back as they were and the volume is byte-identical (store: \(workdir)/store)"
+        )
     }
 }
