@@ -11,7 +11,13 @@ let package = Package(
     ],
     targets: [
         // Child processes the benchmarks start (kube-sim) and their errors.
-        .target(name: "BenchmarkSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [
+                .product(name: "SystemIO", package: "velero-cas"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .executableTarget(
             name: "StoreBenchmark",
             dependencies: [
@@ -25,7 +31,6 @@ let package = Package(
             name: "CollectorBenchmark",
             dependencies: [
                 "BenchmarkSupport",
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ChunkStore", package: "velero-cas"),
                 .product(name: "Collectors", package: "velero-cas"),
                 .product(name: "KubeClient", package: "velero-cas"),
@@ -37,7 +42,6 @@ let package = Package(
             name: "RestoreBenchmark",
             dependencies: [
                 "BenchmarkSupport",
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ChunkStore", package: "velero-cas"),
                 .product(name: "Collectors", package: "velero-cas"),
                 .product(name: "KubeClient", package: "velero-cas"),

@@ -1,5 +1,6 @@
 import ChunkStore
 import Foundation
+import Logging
 
 /// A backup as the store records it (`backups/<name>.json`), with Velero's phases. A backup is usable only once
 /// its record says Completed (or PartiallyFailed): that write comes last, after everything it names is durable.
@@ -13,6 +14,8 @@ public struct BackupRecord: Codable, Sendable, Equatable {
     }
 
     public static func key(_ name: String) -> String { "backups/\(name).json" }
+    /// The backup's log, stored beside its record.
+    public static func logKey(_ name: String) -> String { "backups/\(name).log" }
 
     public var name: String
     public var phase: Phase
@@ -84,6 +87,8 @@ public struct BackupPipeline: Sendable {
         }
         record.phase = .inProgress
         try await repository.commitRecord(record, key: BackupRecord.key(record.name))
+        let logger = Logger(label: "velero-cas.backup")
+        logger.info("backup \(record.name) started against \(record.cluster) into \(record.storageLocation)")
         do {
             // Volume data is read in parallel with resource collection; both commit before the final record.
             let volumes = VolumeCollector(
@@ -120,6 +125,14 @@ public struct BackupPipeline: Sendable {
             record.errors = ["\(error)"]
         }
         record.completionTimestamp = Date()
+        for volume in record.volumes where volume.snapshot != nil {
+            logger.info(
+                "volume \(volume.persistentVolume): \(volume.files) files, \(volume.logicalBytes) bytes, \(volume.newStoredBytes) new"
+            )
+        }
+        logger.info(
+            "backup \(record.name) \(record.phase.rawValue): \(record.itemsBackedUp) items, \(record.errors.count) errors, \(record.warnings.count) warnings"
+        )
         try await repository.commitRecord(record, key: BackupRecord.key(record.name))
         return record
     }

@@ -45,7 +45,8 @@ public struct ResourceCollector: Sendable {
         }
         let started = Date()
         let clock = ContinuousClock.now
-        let before = repository.statistics.current
+        // This collection's own counts: volume snapshots or other backups may share the repository right now.
+        let statistics = StoreStatistics()
         let discovered = try await client.discover()
         guard let namespaceResource = discovered.first(where: { $0.group.isEmpty && $0.name == "namespaces" }) else {
             throw CollectorError.discovery("the server does not serve namespaces")
@@ -102,7 +103,7 @@ public struct ResourceCollector: Sendable {
             }
         }
         defer { reporter.cancel() }
-        var (streams, claimed) = try await run(scopedTypes + clusterTypes)
+        var (streams, claimed) = try await run(scopedTypes + clusterTypes, statistics: statistics)
 
         // Cluster objects that belong to what was collected: the PVs of claims and the CRDs of custom resources.
         if filter.includeClusterResources != false {
@@ -127,7 +128,7 @@ public struct ResourceCollector: Sendable {
             }
             if !relatedTypes.isEmpty {
                 progress.setTotalTypes(progress.totalTypes + relatedTypes.count)
-                streams += try await run(relatedTypes).0
+                streams += try await run(relatedTypes, statistics: statistics).0
             }
         }
         streams.sort { $0.resource.qualifiedName < $1.resource.qualifiedName }
@@ -136,12 +137,11 @@ public struct ResourceCollector: Sendable {
             name: name, server: client.configuration.server, startedAt: started, completedAt: Date(), filter: filter,
             streams: streams, warnings: selection.warnings)
         // Counted before the manifest is stored: the summary speaks of the cluster's data, not of this record.
-        let after = repository.statistics.current
+        let after = statistics.current
         let manifestChunks = try await repository.putBlob(try StoreJSON.encode(manifest, pretty: false))
         let summary = CollectionSummary(
             resourceTypes: streams.count, objects: manifest.objectCount, bytes: manifest.bytes,
-            newStoredBytes: after.newStoredBytes - before.newStoredBytes, newChunks: after.newChunks - before.newChunks,
-            reusedChunks: after.reusedChunks - before.reusedChunks,
+            newStoredBytes: after.newStoredBytes, newChunks: after.newChunks, reusedChunks: after.reusedChunks,
             seconds: Double((ContinuousClock.now - clock) / .milliseconds(1)) / 1000, warnings: selection.warnings.count
         )
         try await repository.commitRecord(
@@ -151,7 +151,9 @@ public struct ResourceCollector: Sendable {
     }
 
     /// Runs collectors with at most `width` at once; results come back in submission order.
-    private func run(_ work: [(APIResource, TypeCollector.Scope)]) async throws -> ([ResourceStream], Set<String>) {
+    private func run(_ work: [(APIResource, TypeCollector.Scope)], statistics: StoreStatistics) async throws
+        -> ([ResourceStream], Set<String>)
+    {
         try await withThrowingTaskGroup(of: (Int, ResourceStream, Set<String>).self) { group in
             var results = [ResourceStream?](repeating: nil, count: work.count)
             var claimed: Set<String> = []
@@ -163,8 +165,13 @@ public struct ResourceCollector: Sendable {
                 group.addTask { [client, repository, pageSize, progress] in
                     let collector = TypeCollector(
                         resource: resource, client: client, repository: repository, pageSize: pageSize,
-                        progress: progress)
+                        progress: progress, statistics: statistics)
                     let (stream, volumes) = try await collector.run(scope)
+                    if !stream.objects.isEmpty {
+                        Logger(label: "velero-cas.collector").info(
+                            "collected \(stream.objects.count) \(resource) (\(stream.bytes) bytes, \(stream.chunks.count) chunks)"
+                        )
+                    }
                     return (index, stream, volumes)
                 }
             }

@@ -27,11 +27,13 @@ actor TypeCollector {
     /// spec.volumeName of collected PersistentVolumeClaims, so their volumes can be added.
     private(set) var claimedVolumes: Set<String> = []
 
-    init(resource: APIResource, client: KubeClient, repository: Repository, pageSize: Int, progress: CollectionProgress)
-    {
+    init(
+        resource: APIResource, client: KubeClient, repository: Repository, pageSize: Int, progress: CollectionProgress,
+        statistics: StoreStatistics
+    ) {
         self.resource = resource
         self.client = client
-        writer = BlobWriter(repository: repository, chunker: repository.resourceChunker)
+        writer = BlobWriter(repository: repository, chunker: repository.resourceChunker, statistics: statistics)
         self.pageSize = pageSize
         self.progress = progress
     }

@@ -95,6 +95,14 @@ public struct ResourceRestorer: Sendable {
                 existingNamespaces.insert(namespace)
             }
             let tierResults = try await apply(items, policy: options.existingResourcePolicy, transform: transform)
+            logger.info(
+                "restored tier \(tier.map(\.qualifiedName).joined(separator: ", ")): \(tierResults.results.count { $0.outcome == .created }) created, \(tierResults.results.count { $0.outcome == .failed }) failed"
+            )
+            for failure in tierResults.results where failure.outcome == .failed {
+                logger.warning(
+                    "could not restore \(failure.resource) \(failure.namespace.map { "\($0)/" } ?? "")\(failure.name): \(failure.message ?? "")"
+                )
+            }
             results += tierResults.results
             warnings += tierResults.warnings
             existingNamespaces.formUnion(

@@ -4,6 +4,8 @@ import Foundation
 /// A restore as the store records it (`restores/<name>.json`): what was asked, the phase, and every item's result.
 public struct RestoreRecord: Codable, Sendable {
     public static func key(_ name: String) -> String { "restores/\(name).json" }
+    /// The restore's log, stored beside its record.
+    public static func logKey(_ name: String) -> String { "restores/\(name).log" }
 
     public var name: String
     public var backup: String

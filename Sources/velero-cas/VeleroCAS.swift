@@ -7,7 +7,9 @@ struct VeleroCAS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "velero-cas",
         abstract: "Back up, restore and migrate Kubernetes clusters into deduplicated, content-addressed storage.",
-        subcommands: [BackupCommand.self, RestoreCommand.self, StoreCommand.self, DemoCommand.self]
+        subcommands: [
+            BackupCommand.self, RestoreCommand.self, LocationCommand.self, StoreCommand.self, DemoCommand.self,
+        ]
     )
 
     static func main() async {
@@ -47,9 +49,10 @@ enum LoggingBootstrap {
         guard !done else { return }
         done = true
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            var terminal = StreamLogHandler.standardError(label: label)
+            terminal.logLevel = level
+            // Backups and restores also keep their log (info and up) beside their record.
+            return MultiplexLogHandler([terminal, CapturingLogHandler(label: label)])
         }
     }
 }

@@ -45,6 +45,35 @@ struct BackupRestoreCommandTests {
         let restores = try CLIRunner.run(["restore", "get"] + store)
         #expect(restores.output.contains("move") && restores.output.contains("nightly"))
 
+        let tarball = temp.sub("n.tar")
+        let downloaded = try CLIRunner.run(["backup", "download", "nightly", "--output-file", tarball] + store)
+        #expect(downloaded.status == 0, "\(downloaded.errors)")
+        #expect(downloaded.output.contains("backup nightly downloaded to \(tarball)"))
+        let listing = try Self.tar(["-tf", tarball])
+        let entries = Set(listing.split(separator: "\n").map(String.init))
+        let configMaps = entries.filter { $0.hasPrefix("resources/configmaps/namespaces/\(namespace)/") }.sorted()
+        #expect(!configMaps.isEmpty && configMaps.allSatisfy { $0.hasSuffix(".json") })
+        #expect(entries.contains("resources/namespaces/cluster/\(namespace).json"))
+        #expect(entries.contains("metadata/version"))
+        #expect(!entries.contains { $0.hasPrefix("resources/namespaces/namespaces/") })
+        let extracted = temp.sub("extracted")
+        try FileManager.default.createDirectory(atPath: extracted, withIntermediateDirectories: true)
+        _ = try Self.tar(["-xf", tarball, "-C", extracted])
+        #expect(try String(contentsOfFile: extracted + "/metadata/version", encoding: .utf8) == "1")
+        let first = try #require(configMaps.first)
+        let object = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: extracted + "/" + first)))
+        let metadata = (object as? [String: Any])?["metadata"] as? [String: Any]
+        let objectName = String(first.split(separator: "/").last!.dropLast(".json".count))
+        #expect(metadata?["name"] as? String == objectName)
+        #expect(metadata?["namespace"] as? String == namespace)
+        #expect((object as? [String: Any])?["kind"] as? String == "ConfigMap")
+        let again = try CLIRunner.run(["backup", "download", "nightly", "--output-file", tarball] + store)
+        #expect(again.status != 0 && again.errors.contains("--force"), "\(again.errors)")
+        let forced = try CLIRunner.run(["backup", "download", "nightly", "--output-file", tarball, "--force"] + store)
+        #expect(forced.status == 0, "\(forced.errors)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temp.path).filter { $0.contains(".tmp-") }.isEmpty)
+
         let deleted = try CLIRunner.run(["backup", "delete", "nightly"] + store)
         #expect(deleted.status != 0 && deleted.errors.contains("--confirm"))
         #expect(try CLIRunner.run(["backup", "delete", "nightly", "--confirm"] + store).status == 0)
@@ -53,6 +82,20 @@ struct BackupRestoreCommandTests {
         #expect(gone.status != 0 && gone.errors.contains("backup 'nightly' not found"))
         try await source.shutdown()
         try await target.shutdown()
+    }
+
+    /// Runs /bin/tar and returns its standard output; fails the test when tar fails.
+    static func tar(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/tar")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "tar \(arguments) failed")
+        return String(decoding: data, as: UTF8.self)
     }
 
     @Test(
@@ -82,6 +125,7 @@ struct BackupRestoreCommandTests {
                 "must be none or update"
             ),
             (["backup", "describe", "missing"], "backup 'missing' not found"),
+            (["backup", "download", "missing"], "backup 'missing' not found"),
         ])
     func badInput(arguments: [String], message: String) throws {
         let temp = try TemporaryDirectory("cli-backup-bad")

@@ -3,7 +3,6 @@ import ChunkStore
 import Collectors
 import Foundation
 import KubeClient
-import Logging
 import Restorer
 import SystemIO
 
@@ -15,30 +14,11 @@ import SystemIO
 @main
 struct RestoreBenchmark {
     static func main() async throws {
-        var namespaces = 200
-        var perNamespace = 100
-        var simPath = ".build/release/kube-sim"
-        var workdir = "/tmp/velero-cas-restore-bench"
-        var arguments = Array(CommandLine.arguments.dropFirst()).makeIterator()
-        while let argument = arguments.next() {
-            switch argument {
-            case "--namespaces": namespaces = Int(arguments.next() ?? "") ?? namespaces
-            case "--objects-per-namespace": perNamespace = Int(arguments.next() ?? "") ?? perNamespace
-            case "--kube-sim": simPath = arguments.next() ?? simPath
-            case "--workdir": workdir = arguments.next() ?? workdir
-            default:
-                FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
-                exit(2)
-            }
-        }
-        ProcessTuning.configureAllocator()
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .warning
-            return handler
-        }
-        try FileSystem.removeTree(workdir)
-        try FileSystem.makeDirectories(workdir)
+        let options = try ClusterBenchmarkOptions.setUp(
+            namespaces: 200, objectsPerNamespace: 100, workdir: "/tmp/velero-cas-restore-bench")
+        let (namespaces, perNamespace, simPath, workdir) = (
+            options.namespaces, options.objectsPerNamespace, options.kubeSim, options.workdir
+        )
         log("starting the source cluster: \(namespaces) namespaces × \(perNamespace) objects")
         let source = try SimProcess.start(
             path: simPath,
@@ -99,7 +79,4 @@ struct RestoreBenchmark {
         }
     }
 
-    static func log(_ message: String) {
-        FileHandle.standardError.write(Data("· \(message)\n".utf8))
-    }
 }

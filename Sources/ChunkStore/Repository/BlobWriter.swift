@@ -8,12 +8,15 @@ public final class BlobWriter {
     private let chunker: ContentDefinedChunker
     private var buffer: [UInt8] = []
     private var pending: [Task<ChunkRef, any Error>] = []
+    private let statistics: StoreStatistics?
     /// Bytes appended so far: the offset the next appended byte will have in the blob.
     public private(set) var count: Int64 = 0
 
-    public init(repository: Repository, chunker: ContentDefinedChunker) {
+    /// `statistics` counts this writer's chunks besides the repository's totals.
+    public init(repository: Repository, chunker: ContentDefinedChunker, statistics: StoreStatistics? = nil) {
         self.repository = repository
         self.chunker = chunker
+        self.statistics = statistics
     }
 
     deinit {
@@ -60,10 +63,11 @@ public final class BlobWriter {
         let slots = repository.chunkSlots
         await slots.acquire()
         let repository = self.repository
+        let statistics = self.statistics
         pending.append(
             Task {
                 defer { slots.release() }
-                return try await repository.putChunk(piece)
+                return try await repository.putChunk(piece, statistics: statistics)
             })
     }
 }

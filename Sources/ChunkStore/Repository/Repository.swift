@@ -70,7 +70,8 @@ public final class Repository: Sendable {
 
     /// Stores one chunk (hash, then compress and upload only if the store lacks it) and returns its reference.
     @discardableResult
-    public func putChunk(_ plain: [UInt8]) async throws -> ChunkRef {
+    /// `statistics` also counts the chunk, for figures of one operation among several running at once.
+    public func putChunk(_ plain: [UInt8], statistics operation: StoreStatistics? = nil) async throws -> ChunkRef {
         let id = ChunkID(hashing: plain)
         let key = Self.chunkKey(id)
         let store = self.store
@@ -81,6 +82,7 @@ public final class Repository: Sendable {
             return encoded.count
         }
         statistics.recordPut(plainBytes: plain.count, storedBytes: written)
+        operation?.recordPut(plainBytes: plain.count, storedBytes: written)
         return ChunkRef(id: id, length: plain.count)
     }
 
@@ -97,22 +99,35 @@ public final class Repository: Sendable {
         return try ChunkCodec.decode(stored, id: id, key: key)
     }
 
+    /// Reads a chunk and checks it holds as many bytes as the manifest that names it says.
+    public func getChunk(_ ref: ChunkRef) async throws -> [UInt8] {
+        let plain = try await getChunk(ref.id)
+        guard plain.count == ref.length else {
+            throw ChunkStoreError.corruptChunk(
+                id: ref.id, key: Self.chunkKey(ref.id),
+                reason: "holds \(plain.count) bytes, the manifest says \(ref.length)")
+        }
+        return plain
+    }
+
     /// Whether a chunk object exists (without reading it).
     public func hasChunk(_ id: ChunkID) async throws -> Bool {
         try await store.size(of: Self.chunkKey(id)) != nil
     }
 
     /// Counts chunks a caller reuses without reading them (an unchanged file).
-    public func recordReused(_ refs: [ChunkRef]) async {
-        statistics.recordReused(plainBytes: refs.reduce(0) { $0 + Int64($1.length) }, chunks: refs.count)
+    public func recordReused(_ refs: [ChunkRef], statistics operation: StoreStatistics? = nil) async {
+        let bytes = refs.reduce(Int64(0)) { $0 + Int64($1.length) }
+        statistics.recordReused(plainBytes: bytes, chunks: refs.count)
+        operation?.recordReused(plainBytes: bytes, chunks: refs.count)
         await index.markKnown(refs.map(\.id))
     }
 
     // MARK: - Blobs (manifests, resource streams)
 
     /// Cuts `bytes` with the resource chunker and stores the chunks in parallel; returns them in order.
-    public func putBlob(_ bytes: [UInt8]) async throws -> [ChunkRef] {
-        let writer = BlobWriter(repository: self, chunker: resourceChunker)
+    public func putBlob(_ bytes: [UInt8], statistics operation: StoreStatistics? = nil) async throws -> [ChunkRef] {
+        let writer = BlobWriter(repository: self, chunker: resourceChunker, statistics: operation)
         try await writer.append(bytes)
         return try await writer.finish()
     }
@@ -124,12 +139,7 @@ public final class Repository: Sendable {
                 await chunkSlots.acquire()
                 group.addTask { [chunkSlots] in
                     defer { chunkSlots.release() }
-                    let plain = try await self.getChunk(ref.id)
-                    guard plain.count == ref.length else {
-                        throw ChunkStoreError.corruptChunk(
-                            id: ref.id, key: Self.chunkKey(ref.id),
-                            reason: "holds \(plain.count) bytes, the manifest says \(ref.length)")
-                    }
+                    let plain = try await self.getChunk(ref)
                     return (index, plain)
                 }
             }

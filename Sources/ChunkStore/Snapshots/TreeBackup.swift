@@ -49,7 +49,8 @@ public struct TreeBackup: Sendable {
         let logger = self.logger
         let items = try await pool.run { try TreeWalker.walk(root: absoluteSource, logger: logger) }
         progress.setTotal(items.reduce(0) { $0 + ($1.status.kind == .regular ? $1.status.size : 0) })
-        let before = repository.statistics.current
+        // This run's own counts: other backups (and volume snapshots) may share the repository right now.
+        let statistics = StoreStatistics()
         var entries = items.map(Self.entry(for:))
         let fileIndices = entries.indices.filter { entries[$0].kind == .file }
         var unchanged = 0
@@ -59,7 +60,7 @@ public struct TreeBackup: Sendable {
                 if let old = previous[entries[index].path], entries[index].isUnchanged(comparedTo: old) {
                     entries[index].chunks = old.chunks
                     unchanged += 1
-                    await repository.recordReused(old.chunks ?? [])
+                    await repository.recordReused(old.chunks ?? [], statistics: statistics)
                     progress.addBytes(Int(entries[index].size))
                     progress.addFile()
                     continue
@@ -69,7 +70,7 @@ public struct TreeBackup: Sendable {
                     running -= 1
                 }
                 let path = absoluteSource + "/" + entries[index].path
-                group.addTask { (index, try await self.backupFile(path)) }
+                group.addTask { (index, try await self.backupFile(path, statistics: statistics)) }
                 running += 1
             }
             for try await (done, refs) in group {
@@ -79,8 +80,8 @@ public struct TreeBackup: Sendable {
         // The size recorded is what was read, in case the file changed under us.
         for index in fileIndices { entries[index].size = Int64(entries[index].chunks!.reduce(0) { $0 + $1.length }) }
 
-        let manifest = try await repository.putBlob(try TreeManifest.encode(entries))
-        let after = repository.statistics.current
+        let manifest = try await repository.putBlob(try TreeManifest.encode(entries), statistics: statistics)
+        let after = statistics.current
         let snapshot = Snapshot(
             name: name, source: absoluteSource, hostname: hostname, createdAt: Date(), parent: parentSnapshot?.name,
             manifest: manifest,
@@ -88,16 +89,15 @@ public struct TreeBackup: Sendable {
                 files: fileIndices.count, directories: entries.count { $0.kind == .directory },
                 symlinks: entries.count { $0.kind == .symlink }, unchangedFiles: unchanged,
                 logicalBytes: entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) },
-                newPlainBytes: after.newPlainBytes - before.newPlainBytes,
-                newStoredBytes: after.newStoredBytes - before.newStoredBytes,
-                newChunks: after.newChunks - before.newChunks, reusedChunks: after.reusedChunks - before.reusedChunks,
+                newPlainBytes: after.newPlainBytes, newStoredBytes: after.newStoredBytes, newChunks: after.newChunks,
+                reusedChunks: after.reusedChunks,
                 seconds: Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000))
         try await repository.commitRecord(snapshot, key: Snapshot.key(name))
         return snapshot
     }
 
     /// Reads one file chunk by chunk, storing the chunks in parallel; returns their references in file order.
-    private func backupFile(_ path: String) async throws -> [ChunkRef] {
+    private func backupFile(_ path: String, statistics: StoreStatistics) async throws -> [ChunkRef] {
         let file: FileDescriptor
         do {
             file = try await pool.run { try FileDescriptor.openForReading(path) }
@@ -125,7 +125,7 @@ public struct TreeBackup: Sendable {
                 let index = results.reserve()
                 group.addTask { [repository, progress] in
                     defer { slots.release() }
-                    results.set(index, try await repository.putChunk(chunk))
+                    results.set(index, try await repository.putChunk(chunk, statistics: statistics))
                     progress.addBytes(chunk.count)
                 }
             }

@@ -163,12 +163,7 @@ public struct TreeRestore: Sendable {
                 offset += Int64(ref.length)
                 group.addTask { [repository, pool, progress] in
                     defer { slots.release() }
-                    let plain = try await repository.getChunk(ref.id)
-                    guard plain.count == ref.length else {
-                        throw ChunkStoreError.corruptChunk(
-                            id: ref.id, key: Repository.chunkKey(ref.id),
-                            reason: "holds \(plain.count) bytes, the manifest says \(ref.length)")
-                    }
+                    let plain = try await repository.getChunk(ref)
                     try await pool.run { try plain.withUnsafeBytes { try file.write($0, at: at) } }
                     progress.addBytes(plain.count)
                 }

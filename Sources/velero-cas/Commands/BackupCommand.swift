@@ -7,7 +7,8 @@ struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup", abstract: "Back up cluster resources into the store.",
         subcommands: [
-            BackupCreateCommand.self, BackupGetCommand.self, BackupDescribeCommand.self, BackupDeleteCommand.self,
+            BackupCreateCommand.self, BackupGetCommand.self, BackupDescribeCommand.self, BackupLogsCommand.self,
+            BackupDeleteCommand.self, BackupDownloadCommand.self,
         ])
 }
 
@@ -75,7 +76,7 @@ struct BackupCreateCommand: AsyncParsableCommand {
         let client = try cluster.client()
         var request = BackupRecord(
             name: name, labels: backupLabels, annotations: backupAnnotations, filter: filter,
-            snapshotVolumes: snapshotVolumes, ttlSeconds: ttlSeconds, storageLocation: storeOptions.store,
+            snapshotVolumes: snapshotVolumes, ttlSeconds: ttlSeconds, storageLocation: try storeOptions.locationName,
             cluster: client.configuration.server)
         request.volumePathMap = pathMap
         if let output {
@@ -84,13 +85,14 @@ struct BackupCreateCommand: AsyncParsableCommand {
         }
         let repository = try await storeOptions.openForWriting()
         let progress = CollectionProgress()
-        let reporter = CollectionReporter(progress: progress)
+        let reporter = ProgressReporter(collection: progress)
         let record: BackupRecord
         do {
             let collector = ResourceCollector(
                 client: client, repository: repository, width: parallel, progress: progress)
             record = try await BackupPipeline(collector: collector).run(request)
             reporter.stop()
+            try await repository.store.put(BackupRecord.logKey(name), Array(OperationLog.shared.text.utf8))
         } catch {
             reporter.stop()
             throw error
@@ -198,6 +200,26 @@ struct BackupDescribeCommand: AsyncParsableCommand {
     }
 }
 
+struct BackupLogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show the log of a backup.")
+
+    @Argument(help: "The backup.") var name: String
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let repository = try await storeOptions.openExisting()
+        guard try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) != nil else {
+            throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
+        }
+        guard let log = try? await repository.store.get(BackupRecord.logKey(name)) else {
+            throw ValidationError("backup '\(name)' has no log (it may still be running, or was made by another tool)")
+        }
+        print(String(decoding: log, as: UTF8.self), terminator: "")
+    }
+}
+
 struct BackupDeleteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete",
@@ -217,33 +239,9 @@ struct BackupDeleteCommand: AsyncParsableCommand {
         }
         guard record.phase != .inProgress else { throw ValidationError("backup '\(name)' is still in progress") }
         try await repository.store.delete(BackupRecord.key(name))
+        try await repository.store.delete(BackupRecord.logKey(name))
         try await repository.store.delete(ResourceManifestRecord.key(name))
         try await repository.store.sync()
         print("backup \(name) deleted")
-    }
-}
-
-/// Redraws a collection's progress on stderr while it runs; silent when stderr is not a terminal.
-final class CollectionReporter: Sendable {
-    private let task: Task<Void, Never>?
-
-    init(progress: CollectionProgress, enabled: Bool = isatty(2) == 1) {
-        guard enabled else {
-            task = nil
-            return
-        }
-        let start = ContinuousClock.now
-        task = Task.detached {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(500))
-                FileHandle.standardError.write(Data("\r\u{1B}[K\(progress.line(since: start))".utf8))
-            }
-        }
-    }
-
-    func stop() {
-        guard let task else { return }
-        task.cancel()
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }

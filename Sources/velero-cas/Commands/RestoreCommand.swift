@@ -7,7 +7,9 @@ import Restorer
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore", abstract: "Restore a backup into a cluster (the same one, or another: migration).",
-        subcommands: [RestoreCreateCommand.self, RestoreGetCommand.self])
+        subcommands: [
+            RestoreCreateCommand.self, RestoreGetCommand.self, RestoreDescribeCommand.self, RestoreLogsCommand.self,
+        ])
 }
 
 struct RestoreCreateCommand: AsyncParsableCommand {
@@ -85,6 +87,7 @@ struct RestoreCreateCommand: AsyncParsableCommand {
             name: restoreName, backup: fromBackup, options: options, started: started, result: result)
         record.volumes = volumeResults
         try await repository.commitRecord(record, key: RestoreRecord.key(restoreName))
+        try await repository.store.put(RestoreRecord.logKey(restoreName), Array(OperationLog.shared.text.utf8))
         print(
             "restore \(restoreName) \(record.phase.rawValue): \(record.created) created, \(record.updated) updated, \(record.skipped) skipped, \(record.failed) failed in \(Format.seconds(result.seconds))"
         )
@@ -119,5 +122,66 @@ struct RestoreGetCommand: AsyncParsableCommand {
             }
             print(table.render())
         }
+    }
+}
+
+struct RestoreDescribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show one restore in detail.")
+
+    @Argument(help: "The restore.") var name: String
+    @Flag(help: "List every item's result.") var details = false
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let repository = try await storeOptions.openExisting()
+        guard let record = try await repository.record(RestoreRecord.self, key: RestoreRecord.key(name)) else {
+            throw ValidationError("restore '\(name)' not found in \(repository.store.location)")
+        }
+        print("Name:         \(record.name)")
+        print("Backup:       \(record.backup)")
+        print("Phase:        \(record.phase.rawValue)")
+        print("Started:      \(Format.date(record.startTimestamp))")
+        print("Completed:    \(Format.date(record.completionTimestamp))")
+        print(
+            "Items:        \(record.created) created, \(record.updated) updated, \(record.skipped) skipped, \(record.failed) failed"
+        )
+        if !record.options.namespaceMappings.isEmpty {
+            print(
+                "Mappings:     \(record.options.namespaceMappings.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","))"
+            )
+        }
+        for volume in record.volumes {
+            print(
+                "Volume:       \(volume.persistentVolume) → \(volume.path): \(volume.error ?? Format.bytes(volume.bytes))"
+            )
+        }
+        for warning in record.warnings { print("Warning:      \(warning)") }
+        for error in record.errors { print("Error:        \(error)") }
+        if details {
+            for item in record.items {
+                print(
+                    "  \(item.outcome.rawValue): \(item.resource) \(item.namespace.map { "\($0)/" } ?? "")\(item.name)\(item.message.map { " (\($0))" } ?? "")"
+                )
+            }
+        }
+    }
+}
+
+struct RestoreLogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show the log of a restore.")
+
+    @Argument(help: "The restore.") var name: String
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let repository = try await storeOptions.openExisting()
+        guard let log = try? await repository.store.get(RestoreRecord.logKey(name)) else {
+            throw ValidationError("restore '\(name)' not found in \(repository.store.location)")
+        }
+        print(String(decoding: log, as: UTF8.self), terminator: "")
     }
 }

@@ -3,27 +3,54 @@ import ChunkStore
 import Foundation
 import HTTPTransport
 
-/// `--store`: where the deduplicated store lives.
+/// `--store` or `--storage-location`: where the deduplicating store lives.
 struct StoreOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Store location: a local directory, or s3://bucket/prefix[?region=R&endpoint=URL&addressing=path|virtual&profile=P].",
+            "Store location: a local directory, or s3://bucket/prefix[?region=R&endpoint=URL&addressing=path|virtual&profile=P]. Overrides --storage-location.",
             discussion: "S3 credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials."))
-    var store: String
+    var store: String?
+    @Option(
+        help:
+            "A named storage location (see 'velero-cas location'); default: the configured default, else ~/.velero-cas/store."
+    )
+    var storageLocation: String?
 
-    var environment: [String: String] { ProcessInfo.processInfo.environment }
+    /// The location used, as recorded in backups: its name, or the --store text.
+    var locationName: String {
+        get throws { try store ?? StorageLocations.load().resolve(storageLocation).name }
+    }
+
+    /// The store text and the environment for its credentials.
+    func resolved() throws -> (store: String, environment: [String: String]) {
+        var environment = ProcessInfo.processInfo.environment
+        if let store { return (store, environment) }
+        let location = try StorageLocations.load().resolve(storageLocation)
+        var text = location.store
+        if let file = location.credentialsFile {
+            environment["AWS_SHARED_CREDENTIALS_FILE"] = file
+            environment["AWS_ACCESS_KEY_ID"] = nil
+            environment["AWS_SECRET_ACCESS_KEY"] = nil
+        }
+        if let profile = location.profile, text.hasPrefix("s3://"), !text.contains("profile=") {
+            text += (text.contains("?") ? "&" : "?") + "profile=\(profile)"
+        }
+        return (text, environment)
+    }
 
     /// Opens an existing store (read commands).
     func openExisting() async throws -> Repository {
-        let location = try StoreLocation(parsing: store, environment: environment)
+        let (text, environment) = try resolved()
+        let location = try StoreLocation(parsing: text, environment: environment)
         return try await Repository.open(
             try location.open(create: false, environment: environment, client: HTTPClient()))
     }
 
     /// Opens the store, creating it if needed (write commands).
     func openForWriting() async throws -> Repository {
-        let location = try StoreLocation(parsing: store, environment: environment)
+        let (text, environment) = try resolved()
+        let location = try StoreLocation(parsing: text, environment: environment)
         return try await Repository.openOrCreate(
             try location.open(create: true, environment: environment, client: HTTPClient()))
     }

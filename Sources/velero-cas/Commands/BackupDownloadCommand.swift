@@ -1,0 +1,53 @@
+import ArgumentParser
+import ChunkStore
+import Collectors
+import Foundation
+
+struct BackupDownloadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "download",
+        abstract: "Write a backup's objects to a Velero-style tarball.",
+        discussion: """
+            The tarball is plain POSIX ustar (not gzipped). Objects are stored as Velero lays them out: \
+            resources/<resource.group>/namespaces/<namespace>/<name>.json for namespaced objects, \
+            resources/<resource.group>/cluster/<name>.json for cluster-scoped ones, and metadata/version.
+            """)
+
+    @Argument(help: "The backup to download.") var name: String
+    @Option(help: "Where to write the tarball (default: <name>-data.tar in the current directory).")
+    var outputFile: String?
+    @Flag(help: "Overwrite the output file if it already exists.") var force = false
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        try ResourceName.validate(name, what: "backup name")
+        let path = outputFile ?? "\(name)-data.tar"
+        guard !path.isEmpty else { throw ValidationError("--output-file must not be empty") }
+        let repository = try await storeOptions.openExisting()
+        guard let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
+            throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
+        }
+        guard record.phase.isRestorable else {
+            throw ValidationError(
+                "backup '\(name)' is \(record.phase.rawValue); only Completed or PartiallyFailed backups can be downloaded"
+            )
+        }
+        guard let manifestName = record.resourceManifest else {
+            throw ValidationError("backup '\(name)' has no resource manifest; there is nothing to download")
+        }
+        if !force, FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("'\(path)' already exists; use --force to overwrite it")
+        }
+        let reader = ResourceReader(repository: repository)
+        let manifest = try await reader.manifest(named: manifestName)
+        let summary: BackupTarball.Summary
+        do {
+            summary = try await BackupTarball.write(manifest, reader: reader, to: path, overwrite: force)
+        } catch let error as BackupTarballError {
+            throw ValidationError(error.description)
+        }
+        print("backup \(name) downloaded to \(path): \(summary.objects) objects, \(Format.bytes(summary.bytes))")
+    }
+}
