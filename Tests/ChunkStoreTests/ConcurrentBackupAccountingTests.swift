@@ -1,7 +1,7 @@
 import ChunkStore
 import SampleData
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Per-operation statistics")
 struct ConcurrentBackupAccountingTests {
@@ -11,7 +11,8 @@ struct ConcurrentBackupAccountingTests {
         defer { temp.remove() }
         try SampleData(seed: 21).generate(into: temp.sub("unchanged"), bytes: 512 << 10)
         try SampleData(seed: 22).generate(into: temp.sub("fresh"), bytes: 8 << 20)
-        let repository = try await Repository.openOrCreate(try LocalDirectoryStore(root: temp.sub("store"), create: true))
+        let repository = try await Repository.openOrCreate(
+            try LocalDirectoryStore(root: temp.sub("store"), create: true))
         _ = try await TreeBackup(repository: repository).run(source: temp.sub("unchanged"), name: "before")
 
         async let fresh = TreeBackup(repository: repository).run(source: temp.sub("fresh"), name: "fresh")

@@ -1,5 +1,6 @@
 import Foundation
 import KubeSim
+import SystemIO
 import TestSupport
 import Testing
 
@@ -58,5 +59,34 @@ struct LocationAndLogTests {
         #expect(try CLIRunner.run(["location", "delete", "primary"], environment: environment).status != 0)
         try await server.shutdown()
         try await target.shutdown()
+    }
+}
+
+@Suite("backups that fail")
+struct FailedBackupTests {
+    @Test("a backup of an unreachable cluster ends Failed, says why, and cannot be restored")
+    func unreachable() throws {
+        let temp = try TemporaryDirectory("cli-failed")
+        defer { temp.remove() }
+        let kubeconfig = """
+            apiVersion: v1
+            kind: Config
+            current-context: down
+            clusters: [{name: down, cluster: {server: "http://127.0.0.1:1"}}]
+            contexts: [{name: down, context: {cluster: down}}]
+            """
+        try Array(kubeconfig.utf8).withUnsafeBytes { try FileSystem.writeAtomically(temp.sub("kubeconfig"), bytes: $0) }
+        let store = ["--store", temp.sub("store")]
+        let backup = try CLIRunner.run(["backup", "create", "doomed", "--kubeconfig", temp.sub("kubeconfig")] + store)
+        #expect(backup.status != 0)
+        #expect(
+            backup.errors.contains("backup doomed Failed")
+                && backup.errors.contains("cannot reach the Kubernetes API server"))
+        let get = try CLIRunner.run(["backup", "get"] + store)
+        #expect(get.output.contains("doomed") && get.output.contains("Failed"))
+        let restore = try CLIRunner.run(
+            ["restore", "create", "--from-backup", "doomed", "--kubeconfig", temp.sub("kubeconfig")] + store)
+        #expect(restore.status != 0)
+        #expect(restore.errors.contains("only Completed or PartiallyFailed backups can be restored"))
     }
 }

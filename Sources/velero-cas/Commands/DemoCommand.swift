@@ -49,7 +49,7 @@ struct DemoCommand: AsyncParsableCommand {
         let repository = try await Repository.openOrCreate(
             try LocalDirectoryStore(root: workdir + "/store", create: true))
         let pipeline = BackupPipeline(collector: ResourceCollector(client: client, repository: repository))
-        var table = Table(header: ["STEP", "OBJECTS", "VOLUME DATA", "NEW IN STORE", "TIME"])
+        var table = Table(header: ["STEP", "OBJECTS", "VOLUME DATA", "NEW IN STORE", "DEDUP", "TIME"])
         func backup(_ name: String) async throws -> BackupRecord {
             let record = try await pipeline.run(
                 BackupRecord(
@@ -64,6 +64,7 @@ struct DemoCommand: AsyncParsableCommand {
             let seconds = max(record.summary?.seconds ?? 0, record.volumes.map(\.seconds).max() ?? 0)
             table.rows.append([
                 "backup \(name)", "\(record.itemsBackedUp)", Format.bytes(volumeBytes), Format.bytes(newBytes),
+                Format.ratio(Double(volumeBytes + (record.summary?.bytes ?? 0)) / Double(max(newBytes, 1))),
                 Format.seconds(seconds),
             ])
             return record
@@ -84,7 +85,7 @@ struct DemoCommand: AsyncParsableCommand {
         let (restored, volumes) = try await restorePipeline.run(
             first, manifest: manifest, options: options, restoreVolumes: true)
         table.rows.append([
-            "restore shop", "\(restored.count(.created))", Format.bytes(volumes.reduce(0) { $0 + $1.bytes }), "-",
+            "restore shop", "\(restored.count(.created))", Format.bytes(volumes.reduce(0) { $0 + $1.bytes }), "-", "-",
             Format.seconds(max(restored.seconds, volumes.map(\.seconds).max() ?? 0)),
         ])
         let after = try await shop.snapshot()
