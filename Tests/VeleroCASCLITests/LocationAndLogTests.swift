@@ -39,6 +39,10 @@ struct LocationAndLogTests {
         let missing = try CLIRunner.run(["backup", "get", "--storage-location", "nowhere"], environment: environment)
         #expect(missing.status != 0 && missing.errors.contains("storage location 'nowhere' is not configured"))
 
+        let verify = try CLIRunner.run(["verify", "--read-data"], environment: environment)
+        #expect(verify.status == 0, "\(verify.errors)")
+        #expect(verify.output.contains("1 backups reference"))
+
         let logs = try CLIRunner.run(["backup", "logs", "b1"], environment: environment)
         #expect(logs.status == 0)
         #expect(logs.output.contains("backup b1 started") && logs.output.contains("backup b1 Completed"))

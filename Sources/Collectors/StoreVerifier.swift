@@ -1,0 +1,112 @@
+import ChunkStore
+import Foundation
+import SystemIO
+
+/// Checks a store without changing it: every chunk that a committed snapshot or resource manifest references
+/// exists (and, reading the data, decodes and hashes to its id), and which chunks nothing references (orphans).
+public struct StoreVerifier: Sendable {
+    public let repository: Repository
+
+    public init(repository: Repository) { self.repository = repository }
+
+    public struct Damage: Codable, Sendable, Equatable {
+        public var chunk: String
+        public var problem: String
+        /// The records that reference the chunk: "snapshot NAME" or "backup NAME".
+        public var affected: [String]
+    }
+
+    public struct Report: Codable, Sendable {
+        public var snapshots: Int
+        public var resourceManifests: Int
+        public var referencedChunks: Int
+        public var storedChunks: Int
+        public var storedBytes: Int64
+        public var checkedData: Bool
+        public var damage: [Damage]
+        public var orphanedChunks: Int
+        public var orphanedBytes: Int64
+
+        public var isClean: Bool { damage.isEmpty }
+    }
+
+    public func verify(readData: Bool) async throws -> Report {
+        var owners: [ChunkID: [String]] = [:]
+        func reference(_ refs: [ChunkRef], by owner: String) {
+            for ref in refs { owners[ref.id, default: []].append(owner) }
+        }
+        var damage: [Damage] = []
+        let snapshots = try await repository.store.listAll(prefix: "snapshots/").filter { $0.key.hasSuffix(".json") }
+        for object in snapshots {
+            guard let snapshot = try await repository.record(Snapshot.self, key: object.key) else { continue }
+            let owner = "snapshot \(snapshot.name)"
+            reference(snapshot.manifest, by: owner)
+            do {
+                let entries = try TreeManifest.decode(try await repository.readBlob(snapshot.manifest), key: object.key)
+                for entry in entries { reference(entry.chunks ?? [], by: owner) }
+            } catch {
+                damage.append(Damage(chunk: "-", problem: "its manifest cannot be read: \(error)", affected: [owner]))
+            }
+        }
+        let manifests = try await repository.store.listAll(prefix: "resource-manifests/").filter {
+            $0.key.hasSuffix(".json")
+        }
+        for object in manifests {
+            guard let record = try await repository.record(ResourceManifestRecord.self, key: object.key) else {
+                continue
+            }
+            let owner = "backup \(record.name)"
+            reference(record.manifest, by: owner)
+            do {
+                let manifest = try StoreJSON.decode(
+                    ResourceManifest.self, from: try await repository.readBlob(record.manifest), key: object.key)
+                for stream in manifest.streams { reference(stream.chunks, by: owner) }
+            } catch {
+                damage.append(
+                    Damage(chunk: "-", problem: "its resource manifest cannot be read: \(error)", affected: [owner]))
+            }
+        }
+
+        var stored: [ChunkID: Int] = [:]
+        try await repository.store.list(prefix: "chunks/") { page in
+            for object in page {
+                guard let id = ChunkID(hex: object.key.split(separator: "/").last ?? "") else { continue }
+                stored[id] = object.size
+            }
+        }
+        for (id, owner) in owners where stored[id] == nil {
+            damage.append(Damage(chunk: id.hex, problem: "missing", affected: Array(Set(owner)).sorted()))
+        }
+        if readData {
+            let present = owners.keys.filter { stored[$0] != nil }
+            let slots = AsyncSemaphore(permits: ProcessInfo.processInfo.activeProcessorCount * 2)
+            let corrupt = try await withThrowingTaskGroup(of: (ChunkID, String)?.self) { group in
+                for id in present {
+                    await slots.acquire()
+                    group.addTask { [repository] in
+                        defer { slots.release() }
+                        do {
+                            _ = try await repository.getChunk(id)
+                            return nil
+                        } catch let error as ChunkStoreError {
+                            return (id, error.description)
+                        }
+                    }
+                }
+                var found: [(ChunkID, String)] = []
+                for try await result in group { if let result { found.append(result) } }
+                return found
+            }
+            for (id, problem) in corrupt {
+                damage.append(Damage(chunk: id.hex, problem: problem, affected: Array(Set(owners[id] ?? [])).sorted()))
+            }
+        }
+        let orphans = stored.filter { owners[$0.key] == nil }
+        return Report(
+            snapshots: snapshots.count, resourceManifests: manifests.count, referencedChunks: owners.count,
+            storedChunks: stored.count, storedBytes: stored.values.reduce(Int64(0)) { $0 + Int64($1) },
+            checkedData: readData,
+            damage: damage.sorted { ($0.chunk, $0.problem) < ($1.chunk, $1.problem) }, orphanedChunks: orphans.count,
+            orphanedBytes: orphans.values.reduce(Int64(0)) { $0 + Int64($1) })
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import SampleData
+import SystemIO
+import TestSupport
+import Testing
+
+@Suite("velero-cas verify")
+struct VerifyCommandTests {
+    /// A store with two snapshots of one tree; returns the path of one chunk file that both reference.
+    static func store(_ temp: TemporaryDirectory) throws -> String {
+        try SampleData(seed: 31).generate(into: temp.sub("data"), bytes: 1 << 20)
+        for name in ["one", "two"] {
+            #expect(
+                try CLIRunner.run([
+                    "store", "backup-dir", temp.sub("data"), "--store", temp.sub("store"), "--name", name,
+                ]).status == 0)
+        }
+        let chunks = temp.sub("store/chunks")
+        let fanout = try #require(try FileSystem.contentsOfDirectory(chunks).first)
+        let chunk = try #require(try FileSystem.contentsOfDirectory(chunks + "/" + fanout).first)
+        return chunks + "/" + fanout + "/" + chunk
+    }
+
+    @Test("a healthy store verifies clean, with and without reading the data")
+    func clean() throws {
+        let temp = try TemporaryDirectory("verify")
+        defer { temp.remove() }
+        _ = try Self.store(temp)
+        for flags in [[], ["--read-data"]] {
+            let result = try CLIRunner.run(["verify", "--store", temp.sub("store"), "-o", "json"] + flags)
+            #expect(result.status == 0, "\(result.errors)")
+            let report = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+            #expect((report?["damage"] as? [Any])?.isEmpty == true)
+            #expect(report?["snapshots"] as? Int == 2)
+            #expect(report?["orphanedChunks"] as? Int == 0)
+        }
+    }
+
+    @Test("a deleted chunk is named with every snapshot it breaks; exit is non-zero")
+    func missing() throws {
+        let temp = try TemporaryDirectory("verify")
+        defer { temp.remove() }
+        let chunk = try Self.store(temp)
+        try FileSystem.removeFile(chunk)
+        let result = try CLIRunner.run(["verify", "--store", temp.sub("store")])
+        #expect(result.status != 0)
+        let id = String(chunk.split(separator: "/").last!)
+        #expect(result.output.contains(id) && result.output.contains("missing"))
+        #expect(result.output.contains("snapshot one") && result.output.contains("snapshot two"))
+        #expect(result.errors.contains("the store is damaged"))
+    }
+
+    @Test("a corrupted chunk passes a plain verify but --read-data catches it")
+    func corrupt() throws {
+        let temp = try TemporaryDirectory("verify")
+        defer { temp.remove() }
+        let chunk = try Self.store(temp)
+        var bytes = try FileSystem.readFile(chunk)
+        bytes[bytes.count - 1] ^= 0xFF
+        try bytes.withUnsafeBytes { try FileSystem.writeAtomically(chunk, bytes: $0) }
+        #expect(try CLIRunner.run(["verify", "--store", temp.sub("store")]).status == 0)
+        let result = try CLIRunner.run(["verify", "--read-data", "--store", temp.sub("store")])
+        #expect(result.status != 0)
+        #expect(result.output.contains("corrupt") && result.output.contains(String(chunk.split(separator: "/").last!)))
+    }
+
+    @Test("a chunk nothing references is reported as orphaned, with its size")
+    func orphan() throws {
+        let temp = try TemporaryDirectory("verify")
+        defer { temp.remove() }
+        _ = try Self.store(temp)
+        try FileSystem.removeFile(temp.sub("store/snapshots/two.json"))
+        try FileSystem.removeFile(temp.sub("store/snapshots/one.json"))
+        let result = try CLIRunner.run(["verify", "--store", temp.sub("store"), "-o", "json"])
+        #expect(result.status == 0)
+        let report = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+        #expect((report?["orphanedChunks"] as? Int ?? 0) > 0)
+        #expect((report?["orphanedBytes"] as? Int ?? 0) > 500_000)
+    }
+}
