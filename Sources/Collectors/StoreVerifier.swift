@@ -26,14 +26,33 @@ public struct StoreVerifier: Sendable {
         public var damage: [Damage]
         public var orphanedChunks: Int
         public var orphanedBytes: Int64
+        /// Plain bytes the snapshots and backups hold, duplicates included.
+        public var logicalBytes: Int64
+        /// Plain bytes of the distinct chunks they reference.
+        public var uniqueBytes: Int64
+        /// Stored (compressed) bytes of those chunks.
+        public var referencedStoredBytes: Int64
+
+        /// Logical bytes per unique byte: what deduplication saves.
+        public var dedupRatio: Double { uniqueBytes == 0 ? 0 : Double(logicalBytes) / Double(uniqueBytes) }
+        /// Unique plain bytes per stored byte: what lz4 saves.
+        public var compressionRatio: Double {
+            referencedStoredBytes == 0 ? 0 : Double(uniqueBytes) / Double(referencedStoredBytes)
+        }
 
         public var isClean: Bool { damage.isEmpty }
     }
 
     public func verify(readData: Bool) async throws -> Report {
         var owners: [ChunkID: [String]] = [:]
+        var lengths: [ChunkID: Int] = [:]
+        var logical: Int64 = 0
         func reference(_ refs: [ChunkRef], by owner: String) {
-            for ref in refs { owners[ref.id, default: []].append(owner) }
+            for ref in refs {
+                owners[ref.id, default: []].append(owner)
+                lengths[ref.id] = ref.length
+                logical += Int64(ref.length)
+            }
         }
         var damage: [Damage] = []
         let snapshots = try await repository.store.listAll(prefix: "snapshots/").filter { $0.key.hasSuffix(".json") }
@@ -102,11 +121,15 @@ public struct StoreVerifier: Sendable {
             }
         }
         let orphans = stored.filter { owners[$0.key] == nil }
+        let referencedStored = owners.keys.reduce(Int64(0)) { $0 + Int64(stored[$1] ?? 0) }
+        let unique = lengths.values.reduce(Int64(0)) { $0 + Int64($1) }
         return Report(
             snapshots: snapshots.count, resourceManifests: manifests.count, referencedChunks: owners.count,
             storedChunks: stored.count, storedBytes: stored.values.reduce(Int64(0)) { $0 + Int64($1) },
             checkedData: readData,
             damage: damage.sorted { ($0.chunk, $0.problem) < ($1.chunk, $1.problem) }, orphanedChunks: orphans.count,
-            orphanedBytes: orphans.values.reduce(Int64(0)) { $0 + Int64($1) })
+            orphanedBytes: orphans.values.reduce(Int64(0)) { $0 + Int64($1) }, logicalBytes: logical,
+            uniqueBytes: unique,
+            referencedStoredBytes: referencedStored)
     }
 }

@@ -78,3 +78,23 @@ struct VerifyCommandTests {
         #expect((report?["orphanedBytes"] as? Int ?? 0) > 500_000)
     }
 }
+
+@Suite("velero-cas store stats")
+struct StatsCommandTests {
+    @Test("stats: two snapshots of one tree dedup 2x; lz4 shrinks the text half; no orphans")
+    func stats() throws {
+        let temp = try TemporaryDirectory("stats")
+        defer { temp.remove() }
+        _ = try VerifyCommandTests.store(temp)
+        let result = try CLIRunner.run(["store", "stats", "--store", temp.sub("store"), "-o", "json"])
+        #expect(result.status == 0, "\(result.errors)")
+        let stats = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(stats["snapshots"] as? Int == 2)
+        let dedup = try #require(stats["dedupRatio"] as? Double)
+        #expect(dedup > 1.9 && dedup < 2.1, "two identical snapshots: \(dedup)")
+        #expect((stats["compressionRatio"] as? Double ?? 0) > 1.1)
+        #expect(stats["orphanedBytes"] as? Int == 0)
+        let table = try CLIRunner.run(["store", "stats", "--store", temp.sub("store")])
+        #expect(table.output.contains("DEDUP") && table.output.contains("COMPRESSION"))
+    }
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChunkStore
+import Collectors
 import Foundation
 
 struct StoreCommand: AsyncParsableCommand {
@@ -130,7 +131,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
 
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Show how much the store holds and how well it dedups.")
+        commandName: "stats", abstract: "Show how much the store holds and how well it dedups and compresses.")
 
     @OptionGroup var storeOptions: StoreOptions
     @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
@@ -138,31 +139,35 @@ struct StatsCommand: AsyncParsableCommand {
 
     struct Stats: Encodable {
         var snapshots: Int
+        var backups: Int
         var logicalBytes: Int64
-        var chunks: Int
+        var uniqueBytes: Int64
         var storedBytes: Int64
+        var chunks: Int
         var dedupRatio: Double
+        var compressionRatio: Double
+        var orphanedChunks: Int
+        var orphanedBytes: Int64
     }
 
     func run() async throws {
         try global.bootstrapLogging()
         let repository = try await storeOptions.openExisting()
-        let snapshots = try await SnapshotCatalog(repository: repository).all()
-        var chunks = 0
-        var stored: Int64 = 0
-        try await repository.store.list(prefix: "chunks/") { page in
-            chunks += page.count
-            stored += page.reduce(0) { $0 + Int64($1.size) }
-        }
-        let logical = snapshots.reduce(Int64(0)) { $0 + $1.summary.logicalBytes }
+        let report = try await StoreVerifier(repository: repository).verify(readData: false)
         let stats = Stats(
-            snapshots: snapshots.count, logicalBytes: logical, chunks: chunks, storedBytes: stored,
-            dedupRatio: stored == 0 ? 0 : Double(logical) / Double(stored))
+            snapshots: report.snapshots, backups: report.resourceManifests, logicalBytes: report.logicalBytes,
+            uniqueBytes: report.uniqueBytes, storedBytes: report.storedBytes, chunks: report.storedChunks,
+            dedupRatio: report.dedupRatio, compressionRatio: report.compressionRatio,
+            orphanedChunks: report.orphanedChunks, orphanedBytes: report.orphanedBytes)
         try output.print(stats) {
-            var table = Table(header: ["SNAPSHOTS", "LOGICAL", "CHUNKS", "STORED", "DEDUP+COMPRESSION"])
+            var table = Table(header: [
+                "SNAPSHOTS", "BACKUPS", "LOGICAL", "UNIQUE", "STORED", "CHUNKS", "DEDUP", "COMPRESSION", "ORPHANED",
+            ])
             table.rows.append([
-                "\(stats.snapshots)", Format.bytes(logical), "\(chunks)", Format.bytes(stored),
-                Format.ratio(stats.dedupRatio),
+                "\(stats.snapshots)", "\(stats.backups)", Format.bytes(stats.logicalBytes),
+                Format.bytes(stats.uniqueBytes),
+                Format.bytes(stats.storedBytes), "\(stats.chunks)", Format.ratio(stats.dedupRatio),
+                Format.ratio(stats.compressionRatio), Format.bytes(stats.orphanedBytes),
             ])
             print(table.render())
         }
