@@ -77,21 +77,7 @@ public struct SigV4: Sendable {
     }
 
     /// RFC 3986 percent-encoding of everything but unreserved characters (what SigV4 requires).
-    public static func encode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            if (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
-                || byte == UInt8(ascii: "~")
-            {
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                let hex = Array("0123456789ABCDEF".utf8)
-                out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
-            }
-        }
-        return out
-    }
+    public static func encode(_ text: String) -> String { PercentEncoding.encode(text) }
 
     /// Encodes each path segment, keeping the slashes (S3 encodes object keys once).
     public static func encodePath(_ path: String) -> String {
