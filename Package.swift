@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "KubeSim", targets: ["KubeSim"]),
         .library(name: "Collectors", targets: ["Collectors"]),
         .library(name: "Restorer", targets: ["Restorer"]),
+        .library(name: "GarbageCollector", targets: ["GarbageCollector"]),
         .executable(name: "kube-sim", targets: ["kube-sim"]),
     ],
     dependencies: [
@@ -85,6 +86,12 @@ let package = Package(
             dependencies: ["Collectors", "KubeClient", "ChunkStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Store locks, reference counts, TTL expiry and chunk collection.
+        .target(
+            name: "GarbageCollector",
+            dependencies: ["ChunkStore", "Collectors", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // Reproducible volume-like data for the demo, the tests and the benchmarks.
         .target(name: "SampleData", dependencies: ["SystemIO"], swiftSettings: strict),
         .executableTarget(
@@ -118,6 +125,11 @@ let package = Package(
         .testTarget(
             name: "RestorerTests",
             dependencies: ["Restorer", "Collectors", "KubeClient", "KubeSim", "ChunkStore", "SampleData", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GarbageCollectorTests",
+            dependencies: ["GarbageCollector", "ChunkStore", "Collectors", "SampleData", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -70,6 +70,20 @@ public struct BackupPipeline: Sendable {
     public init(collector: ResourceCollector) { self.collector = collector }
 
     public func run(_ request: BackupRecord) async throws -> BackupRecord {
+        // Garbage collection cannot run while this lock is held, so no chunk this backup reuses can vanish.
+        let lock = try await StoreLock.acquire(
+            .shared, repository: collector.repository, operation: "backup \(request.name)")
+        do {
+            let record = try await backup(request)
+            await lock.release()
+            return record
+        } catch {
+            await lock.release()
+            throw error
+        }
+    }
+
+    private func backup(_ request: BackupRecord) async throws -> BackupRecord {
         let repository = collector.repository
         try ResourceName.validate(request.name, what: "backup name")
         if try await repository.record(BackupRecord.self, key: BackupRecord.key(request.name)) != nil {
@@ -108,6 +122,14 @@ public struct BackupPipeline: Sendable {
             }()
             let (manifest, summary) = try await collector.collect(name: record.name, filter: record.filter)
             record.volumes = try await volumeRecords
+            // The resource data's chunks, for reference counting (volume snapshots keep their own lists).
+            var referenced = Set(manifest.streams.flatMap { $0.chunks.map(\.id) })
+            if let manifestRecord = try await repository.record(
+                ResourceManifestRecord.self, key: ResourceManifestRecord.key(record.name))
+            {
+                referenced.formUnion(manifestRecord.manifest.map(\.id))
+            }
+            try await ReferenceList.write(referenced, owner: .backup(record.name), repository: repository)
             record.phase = .completed
             record.resourceManifest = manifest.name
             record.summary = summary

@@ -115,7 +115,14 @@ public final class LocalDirectoryStore: ObjectStore {
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for directory in directories {
-                group.addTask { [pool] in try await pool.run { try FileSystem.syncDirectory(directory) } }
+                group.addTask { [pool] in
+                    try await pool.run {
+                        // A directory that never came to exist (a delete of an absent key) has nothing to flush.
+                        do { try FileSystem.syncDirectory(directory) } catch let error as SystemError
+                            where error.isNotFound
+                        {}
+                    }
+                }
             }
             try await group.waitForAll()
         }

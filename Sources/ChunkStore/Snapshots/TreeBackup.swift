@@ -28,6 +28,19 @@ public struct TreeBackup: Sendable {
     /// snapshot of the same source on this host is used, if any.
     public func run(source: String, name: String, parent: String? = nil) async throws -> Snapshot {
         try ResourceName.validate(name, what: "snapshot name")
+        // Garbage collection cannot run while this lock is held, so no chunk this backup reuses can vanish.
+        let lock = try await StoreLock.acquire(.shared, repository: repository, operation: "snapshot \(name)")
+        do {
+            let snapshot = try await backup(source: source, name: name, parent: parent)
+            await lock.release()
+            return snapshot
+        } catch {
+            await lock.release()
+            throw error
+        }
+    }
+
+    private func backup(source: String, name: String, parent: String?) async throws -> Snapshot {
         let started = ContinuousClock.now
         let catalog = SnapshotCatalog(repository: repository)
         if try await catalog.snapshot(named: name) != nil {
@@ -92,6 +105,10 @@ public struct TreeBackup: Sendable {
                 newPlainBytes: after.newPlainBytes, newStoredBytes: after.newStoredBytes, newChunks: after.newChunks,
                 reusedChunks: after.reusedChunks,
                 seconds: Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000))
+        // What this snapshot references, for reference counting; written before the record that commits it.
+        var referenced = Set(manifest.map(\.id))
+        for entry in entries { referenced.formUnion((entry.chunks ?? []).map(\.id)) }
+        try await ReferenceList.write(referenced, owner: .snapshot(name), repository: repository)
         try await repository.commitRecord(snapshot, key: Snapshot.key(name))
         return snapshot
     }

@@ -1,0 +1,195 @@
+import ChunkStore
+import Collectors
+import Foundation
+import Logging
+
+/// Expires backups and frees the chunks nothing references any more, safely while other processes back up.
+///
+/// Under the exclusive lock, so no backup runs meanwhile: (1) interrupted expiries are finished, (2) the reference
+/// lists of newly committed snapshots and backups are added to the counts, (3) each backup to expire gets a journal,
+/// its chunks' counts are decremented, chunks at zero are deleted, then its lists, records and journal. Every step
+/// is idempotent, so a crash at any point is repaired by running again. Cost follows the expired backups and the
+/// backups made since the last run, not the size of the store.
+public struct GarbageCollector: Sendable {
+    public let repository: Repository
+    private let logger = Logger(label: "velero-cas.gc")
+
+    public init(repository: Repository) { self.repository = repository }
+
+    public struct Result: Codable, Sendable {
+        public var expired: [String] = []
+        public var counted: [String] = []
+        public var discarded: [String] = []
+        public var deletedChunks = 0
+        public var deletedBytes: Int64 = 0
+        public var orphans = 0
+    }
+
+    /// Runs a collection: expires backups whose expiration is before `now` and the backups named in `delete`.
+    /// With `orphans`, also deletes every chunk no committed snapshot or backup references (left by crashed
+    /// backups). That reads all reference counts and lists every chunk: it costs the whole store, so it is opt-in.
+    public func run(now: Date = Date(), delete: [String] = [], orphans: Bool = false, lockWait: Duration = .seconds(60))
+        async throws -> Result
+    {
+        let lock = try await StoreLock.acquire(.exclusive, repository: repository, operation: "gc", wait: lockWait)
+        do {
+            var result = try await collect(now: now, delete: delete)
+            if orphans { try await sweepOrphans(result: &result) }
+            await lock.release()
+            return result
+        } catch {
+            await lock.release()
+            throw error
+        }
+    }
+
+    private func collect(now: Date, delete: [String]) async throws -> Result {
+        var result = Result()
+        // 1. Finish expiries a crash interrupted.
+        for object in try await repository.store.listAll(prefix: "refs/expiring/") {
+            guard let owner = ReferenceOwner(marker: String(object.key.split(separator: "/").last ?? "")) else {
+                continue
+            }
+            try await expire(owner, result: &result)
+        }
+        // 2. Count what was committed since the last run; discard lists of owners that never committed.
+        for object in try await repository.store.listAll(prefix: "refs/pending/") {
+            guard let owner = ReferenceOwner(marker: String(object.key.split(separator: "/").last ?? "")) else {
+                continue
+            }
+            if try await isCommitted(owner), let ids = try await ReferenceList.read(owner, repository: repository) {
+                _ = try await ReferenceCounts(repository: repository).apply("+\(owner)", ids: ids, delta: 1)
+                result.counted.append(owner.description)
+            } else {
+                try await repository.store.delete(owner.listKey)
+                result.discarded.append(owner.description)
+                logger.warning(
+                    "\(owner) never committed (its process stopped); its chunks are left for an orphan sweep")
+            }
+            try await repository.store.delete(owner.pendingKey)
+        }
+        // 2b. Committed owners with no list at all (made before reference counting) are listed from their manifests
+        // and counted, so none of their chunks can reach zero while they use them.
+        try await adoptUnlisted(result: &result)
+        // 3. Expire.
+        let backups = try await BackupPipeline.list(repository)
+        for name in delete where !backups.contains(where: { $0.name == name }) {
+            throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
+        }
+        for backup in backups where delete.contains(backup.name) || (backup.expiration.map { $0 < now } ?? false) {
+            try await repository.store.put(ReferenceOwner.backup(backup.name).journalKey, [])
+            for volume in backup.volumes {
+                if let snapshot = volume.snapshot {
+                    try await repository.store.put(ReferenceOwner.snapshot(snapshot).journalKey, [])
+                }
+            }
+            for volume in backup.volumes {
+                if let snapshot = volume.snapshot { try await expire(.snapshot(snapshot), result: &result) }
+            }
+            try await expire(.backup(backup.name), result: &result)
+        }
+        try await repository.store.sync()
+        return result
+    }
+
+    private func adoptUnlisted(result: inout Result) async throws {
+        var owners: [ReferenceOwner] = []
+        for object in try await repository.store.listAll(prefix: "snapshots/") where object.key.hasSuffix(".json") {
+            owners.append(.snapshot(String(object.key.dropFirst("snapshots/".count).dropLast(".json".count))))
+        }
+        for backup in try await BackupPipeline.list(repository) where backup.phase.isRestorable {
+            owners.append(.backup(backup.name))
+        }
+        for owner in owners where try await repository.store.size(of: owner.listKey) == nil {
+            let ids = try await referencedChunks(owner)
+            try await ReferenceList.write(ids, owner: owner, repository: repository)
+            _ = try await ReferenceCounts(repository: repository).apply("+\(owner)", ids: ids, delta: 1)
+            try await repository.store.delete(owner.pendingKey)
+            result.counted.append(owner.description)
+        }
+    }
+
+    /// The chunks an owner's manifests reference (the source the lists can always be rebuilt from).
+    func referencedChunks(_ owner: ReferenceOwner) async throws -> [ChunkID] {
+        var ids = Set<ChunkID>()
+        switch owner {
+        case .snapshot(let name):
+            guard let snapshot = try await repository.record(Snapshot.self, key: Snapshot.key(name)) else { return [] }
+            ids.formUnion(snapshot.manifest.map(\.id))
+            let entries = try TreeManifest.decode(
+                try await repository.readBlob(snapshot.manifest), key: Snapshot.key(name))
+            for entry in entries { ids.formUnion((entry.chunks ?? []).map(\.id)) }
+        case .backup(let name):
+            guard
+                let record = try await repository.record(
+                    ResourceManifestRecord.self, key: ResourceManifestRecord.key(name))
+            else { return [] }
+            ids.formUnion(record.manifest.map(\.id))
+            let manifest = try StoreJSON.decode(
+                ResourceManifest.self, from: try await repository.readBlob(record.manifest),
+                key: ResourceManifestRecord.key(name))
+            for stream in manifest.streams { ids.formUnion(stream.chunks.map(\.id)) }
+        }
+        return Array(ids)
+    }
+
+    private func sweepOrphans(result: inout Result) async throws {
+        let counted = try await ReferenceCounts(repository: repository).all()
+        var orphans: [ObjectInfo] = []
+        try await repository.store.list(prefix: "chunks/") { page in
+            orphans += page.filter { counted[String($0.key.split(separator: "/").last ?? "")] == nil }
+        }
+        for orphan in orphans {
+            try await repository.store.delete(orphan.key)
+            result.deletedChunks += 1
+            result.deletedBytes += Int64(orphan.size)
+            result.orphans += 1
+        }
+    }
+
+    private func isCommitted(_ owner: ReferenceOwner) async throws -> Bool {
+        switch owner {
+        case .snapshot(let name): return try await repository.record(Snapshot.self, key: Snapshot.key(name)) != nil
+        case .backup(let name):
+            return try await repository.record(BackupRecord.self, key: BackupRecord.key(name))?.phase.isRestorable
+                == true
+        }
+    }
+
+    /// Decrements the owner's chunks, deletes those at zero, then its list, records and journal.
+    private func expire(_ owner: ReferenceOwner, result: inout Result) async throws {
+        try await repository.store.put(owner.journalKey, [])
+        if let ids = try await ReferenceList.read(owner, repository: repository) {
+            let zero = try await ReferenceCounts(repository: repository).apply("-\(owner)", ids: ids, delta: -1)
+            for id in zero {
+                let key = Repository.chunkKey(id)
+                if let size = try await repository.store.size(of: key) {
+                    try await repository.store.delete(key)
+                    result.deletedChunks += 1
+                    result.deletedBytes += Int64(size)
+                }
+            }
+            try await repository.store.delete(owner.listKey)
+        }
+        try await repository.store.delete(owner.pendingKey)
+        switch owner {
+        case .snapshot(let name):
+            try await repository.store.delete(Snapshot.key(name))
+        case .backup(let name):
+            for restore in try await repository.store.listAll(prefix: "restores/") where restore.key.hasSuffix(".json")
+            {
+                struct Made: Decodable { var backup: String }
+                if (try? await repository.record(Made.self, key: restore.key))?.backup == name {
+                    try await repository.store.delete(restore.key)
+                    try await repository.store.delete(String(restore.key.dropLast(5)) + ".log")
+                }
+            }
+            try await repository.store.delete(ResourceManifestRecord.key(name))
+            try await repository.store.delete(BackupRecord.logKey(name))
+            try await repository.store.delete(BackupRecord.key(name))
+        }
+        try await repository.store.delete(owner.journalKey)
+        result.expired.append(owner.description)
+        logger.info("expired \(owner)")
+    }
+}

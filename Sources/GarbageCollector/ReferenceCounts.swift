@@ -1,0 +1,50 @@
+import ChunkStore
+
+/// Reference counts in 256 shards (`refs/counts/<first two hex digits>`), changed only under the exclusive lock.
+///
+/// Each shard remembers which operations ("+snapshots/x", "-backups/y") it has applied, so a collection that crashes
+/// half-way and runs again never applies one twice. An operation touches only the shards of its own chunks.
+struct ReferenceCounts {
+    let repository: Repository
+
+    struct Shard: Codable {
+        var applied: [String] = []
+        var counts: [String: Int] = [:]
+    }
+
+    static func shardKey(_ prefix: String) -> String { "refs/counts/\(prefix)" }
+
+    func shard(_ prefix: String) async throws -> Shard {
+        try await repository.record(Shard.self, key: Self.shardKey(prefix)) ?? Shard()
+    }
+
+    /// Adds `delta` to the count of every chunk in `ids` under operation `operation`; returns the chunks whose count
+    /// is now zero (for a decrement), whether this call or an earlier interrupted one applied it.
+    func apply(_ operation: String, ids: [ChunkID], delta: Int) async throws -> [ChunkID] {
+        let byShard = Dictionary(grouping: ids) { String($0.hex.prefix(2)) }
+        var zero: [ChunkID] = []
+        for (prefix, shardIDs) in byShard.sorted(by: { $0.key < $1.key }) {
+            var shard = try await shard(prefix)
+            if !shard.applied.contains(operation) {
+                for id in shardIDs {
+                    let count = (shard.counts[id.hex] ?? 0) + delta
+                    shard.counts[id.hex] = count > 0 ? count : nil
+                }
+                shard.applied.append(operation)
+                try await repository.store.put(Self.shardKey(prefix), try StoreJSON.encode(shard, pretty: false))
+            }
+            if delta < 0 { zero += shardIDs.filter { shard.counts[$0.hex] == nil } }
+        }
+        return zero
+    }
+
+    /// Every count, for verification and rebuilds (reads all shards: the full-scan path).
+    func all() async throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        for object in try await repository.store.listAll(prefix: "refs/counts/") {
+            let shard = try await shard(String(object.key.dropFirst("refs/counts/".count)))
+            result.merge(shard.counts) { a, _ in a }
+        }
+        return result
+    }
+}
