@@ -98,6 +98,7 @@ let package = Package(
             name: "velero-cas",
             dependencies: [
                 "ChunkStore", "SystemIO", "SampleData", "KubeClient", "KubeSim", "Collectors", "Restorer",
+                "GarbageCollector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -139,6 +139,7 @@ public struct GarbageCollector: Sendable {
         try await repository.store.list(prefix: "chunks/") { page in
             orphans += page.filter { counted[String($0.key.split(separator: "/").last ?? "")] == nil }
         }
+        await repository.forgetChunks(orphans.compactMap { ChunkID(hex: $0.key.split(separator: "/").last ?? "") })
         for orphan in orphans {
             try await repository.store.delete(orphan.key)
             result.deletedChunks += 1
@@ -161,6 +162,7 @@ public struct GarbageCollector: Sendable {
         try await repository.store.put(owner.journalKey, [])
         if let ids = try await ReferenceList.read(owner, repository: repository) {
             let zero = try await ReferenceCounts(repository: repository).apply("-\(owner)", ids: ids, delta: -1)
+            await repository.forgetChunks(zero)
             for id in zero {
                 let key = Repository.chunkKey(id)
                 if let size = try await repository.store.size(of: key) {

@@ -68,6 +68,9 @@ public struct RestorePipeline: Sendable {
             return ResourceRestorer.namespaceSelected(namespace, options: options)
         }
         let overwrite = options.existingResourcePolicy == .update
+        let lock = try await StoreLock.acquire(
+            .shared, repository: volumes.repository, operation: "restore from \(backup.name)")
+        defer { Task { await lock.release() } }
         async let volumeResults = restoreVolumes ? volumes.restore(selected, overwrite: overwrite) : []
         var result = try await restorer.restore(manifest, options: options)
         let volumeOutcome = await volumeResults

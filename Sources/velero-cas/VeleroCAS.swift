@@ -8,7 +8,8 @@ struct VeleroCAS: AsyncParsableCommand {
         commandName: "velero-cas",
         abstract: "Back up, restore and migrate Kubernetes clusters into deduplicated, content-addressed storage.",
         subcommands: [
-            BackupCommand.self, RestoreCommand.self, LocationCommand.self, VerifyCommand.self, StoreCommand.self,
+            BackupCommand.self, RestoreCommand.self, LocationCommand.self, GCCommand.self, VerifyCommand.self,
+            StoreCommand.self,
             DemoCommand.self,
         ]
     )

@@ -30,4 +30,9 @@ actor ChunkIndex {
     func forget(_ ids: some Sequence<ChunkID>) {
         known.subtract(ids)
     }
+
+    /// Forgets every known chunk (uploads in flight stay): what was known may have been collected since.
+    func forgetAll() {
+        known.removeAll()
+    }
 }

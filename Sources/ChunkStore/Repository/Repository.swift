@@ -115,6 +115,17 @@ public final class Repository: Sendable {
         try await store.size(of: Self.chunkKey(id)) != nil
     }
 
+    /// Forgets which chunks are known to exist. "Known" is only true while garbage collection cannot run, that is
+    /// while a shared lock is held, so taking one starts afresh (`StoreLock` calls this).
+    public func forgetKnownChunks() async {
+        await index.forgetAll()
+    }
+
+    /// Forgets chunks that were just deleted.
+    public func forgetChunks(_ ids: [ChunkID]) async {
+        await index.forget(ids)
+    }
+
     /// Counts chunks a caller reuses without reading them (an unchanged file).
     public func recordReused(_ refs: [ChunkRef], statistics operation: StoreStatistics? = nil) async {
         let bytes = refs.reduce(Int64(0)) { $0 + Int64($1.length) }

@@ -74,6 +74,9 @@ public final class StoreLock: Sendable {
             if conflicting.isEmpty {
                 if kind == .exclusive {
                     for lock in stale { try await repository.store.delete(key(lock)) }
+                } else {
+                    // Chunks this process knew of before may have been collected while it held no lock.
+                    await repository.forgetKnownChunks()
                 }
                 return StoreLock(record: record, repository: repository, staleAfter: staleAfter)
             }

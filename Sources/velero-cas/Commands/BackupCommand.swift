@@ -2,6 +2,7 @@ import ArgumentParser
 import ChunkStore
 import Collectors
 import Foundation
+import GarbageCollector
 
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -223,7 +224,7 @@ struct BackupLogsCommand: AsyncParsableCommand {
 struct BackupDeleteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete",
-        abstract: "Delete a backup's records. Its chunks are freed by garbage collection, once that exists.")
+        abstract: "Delete a backup: its records, its restores, and every chunk no other backup references.")
 
     @Argument(help: "The backup to delete.") var name: String
     @Flag(help: "Confirm the deletion.") var confirm = false
@@ -234,14 +235,12 @@ struct BackupDeleteCommand: AsyncParsableCommand {
         try global.bootstrapLogging()
         guard confirm else { throw ValidationError("deleting backup '\(name)' needs --confirm") }
         let repository = try await storeOptions.openExisting()
-        guard let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
+        guard try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) != nil else {
             throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
         }
-        guard record.phase != .inProgress else { throw ValidationError("backup '\(name)' is still in progress") }
-        try await repository.store.delete(BackupRecord.key(name))
-        try await repository.store.delete(BackupRecord.logKey(name))
-        try await repository.store.delete(ResourceManifestRecord.key(name))
-        try await repository.store.sync()
+        // The same path as expiry; it waits for (and so never deletes) a backup still in progress.
+        let result = try await GarbageCollector(repository: repository).run(delete: [name])
         print("backup \(name) deleted")
+        GCCommand.printSummary(result)
     }
 }
