@@ -28,12 +28,13 @@ public struct GarbageCollector: Sendable {
     /// Runs a collection: expires backups whose expiration is before `now` and the backups named in `delete`.
     /// With `orphans`, also deletes every chunk no committed snapshot or backup references (left by crashed
     /// backups). That reads all reference counts and lists every chunk: it costs the whole store, so it is opt-in.
-    public func run(now: Date = Date(), delete: [String] = [], orphans: Bool = false, lockWait: Duration = .seconds(60))
-        async throws -> Result
-    {
+    public func run(
+        now: Date = Date(), delete: [String] = [], forgetSnapshots: [String] = [], orphans: Bool = false,
+        lockWait: Duration = .seconds(60)
+    ) async throws -> Result {
         let lock = try await StoreLock.acquire(.exclusive, repository: repository, operation: "gc", wait: lockWait)
         do {
-            var result = try await collect(now: now, delete: delete)
+            var result = try await collect(now: now, delete: delete, forgetSnapshots: forgetSnapshots)
             if orphans { try await sweepOrphans(result: &result) }
             await lock.release()
             return result
@@ -43,7 +44,7 @@ public struct GarbageCollector: Sendable {
         }
     }
 
-    private func collect(now: Date, delete: [String]) async throws -> Result {
+    private func collect(now: Date, delete: [String], forgetSnapshots: [String]) async throws -> Result {
         var result = Result()
         // 1. Finish expiries a crash interrupted.
         for object in try await repository.store.listAll(prefix: "refs/expiring/") {
@@ -87,6 +88,13 @@ public struct GarbageCollector: Sendable {
                 if let snapshot = volume.snapshot { try await expire(.snapshot(snapshot), result: &result) }
             }
             try await expire(.backup(backup.name), result: &result)
+        }
+        // Standalone snapshots (`store backup-dir`) have no TTL; they go when asked.
+        for name in forgetSnapshots {
+            guard try await repository.record(Snapshot.self, key: Snapshot.key(name)) != nil else {
+                throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
+            }
+            try await expire(.snapshot(name), result: &result)
         }
         try await repository.store.sync()
         return result

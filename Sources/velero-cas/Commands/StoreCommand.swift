@@ -2,12 +2,15 @@ import ArgumentParser
 import ChunkStore
 import Collectors
 import Foundation
+import GarbageCollector
 
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Work with the deduplicating chunk store directly: back up and restore directory trees, show stats.",
-        subcommands: [BackupDirCommand.self, RestoreDirCommand.self, SnapshotsCommand.self, StatsCommand.self]
+        subcommands: [
+            BackupDirCommand.self, RestoreDirCommand.self, SnapshotsCommand.self, ForgetCommand.self, StatsCommand.self,
+        ]
     )
 }
 
@@ -171,5 +174,24 @@ struct StatsCommand: AsyncParsableCommand {
             ])
             print(table.render())
         }
+    }
+}
+
+struct ForgetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget", abstract: "Delete directory snapshots and every chunk nothing else references.")
+
+    @Argument(help: "The snapshots to delete.") var names: [String]
+    @Flag(help: "Confirm the deletion.") var confirm = false
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        guard !names.isEmpty else { throw ValidationError("name at least one snapshot to forget") }
+        guard confirm else { throw ValidationError("forgetting snapshots needs --confirm") }
+        let repository = try await storeOptions.openExisting()
+        let result = try await GarbageCollector(repository: repository).run(forgetSnapshots: names)
+        GCCommand.printSummary(result)
     }
 }

@@ -1,0 +1,88 @@
+import Foundation
+import SampleData
+import SystemIO
+import TestSupport
+import Testing
+
+@Suite("kill -9 during backup and garbage collection")
+struct CrashTests {
+    /// Starts the CLI and SIGKILLs it after `delay`; returns whether it had already finished by itself.
+    static func runAndKill(_ arguments: [String], after delay: Duration, environment: [String: String]) async throws
+        -> Bool
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLIRunner.binary)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try await Task.sleep(for: delay)
+        let finished = !process.isRunning
+        if !finished { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return finished
+    }
+
+    @Test("20 random kills: afterwards gc converges, verify is clean, every committed snapshot restores exactly")
+    func randomKills() async throws {
+        let temp = try TemporaryDirectory("crash")
+        defer { temp.remove() }
+        // Locks of killed processes go stale after a second (instead of 30 minutes).
+        let environment = ["VELERO_CAS_LOCK_STALE_SECONDS": "1"]
+        let store = ["--store", temp.sub("store")]
+        for variant in 0..<4 {
+            try SampleData(seed: UInt64(50 + variant)).generate(into: temp.sub("data-\(variant)"), bytes: 12 << 20)
+        }
+        #expect(try CLIRunner.run(["store", "backup-dir", temp.sub("data-0"), "--name", "base"] + store).status == 0)
+        var random = SplitMix(seed: 99)
+        var killed = 0
+        for trial in 0..<20 {
+            let delay = Duration.milliseconds(Int.random(in: 2...60, using: &random))
+            let arguments: [String]
+            if trial % 3 == 2 {
+                // A collection that has something to do: forget a snapshot made earlier, if any besides base.
+                let snapshots = try FileSystem.contentsOfDirectory(temp.sub("store/snapshots")).filter {
+                    $0 != "base.json"
+                }
+                arguments =
+                    snapshots.first.map { ["store", "forget", String($0.dropLast(5)), "--confirm"] } ?? [
+                        "gc", "--orphans",
+                    ]
+            } else {
+                // A fresh copy (new inodes) is read and hashed in full, so the kill lands mid-backup.
+                let copy = temp.sub("copy-\(trial)")
+                let cp = Process()
+                cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+                cp.arguments = ["-a", temp.sub("data-\(trial % 4)"), copy]
+                try cp.run()
+                cp.waitUntilExit()
+                arguments = ["store", "backup-dir", copy, "--name", "trial-\(trial)"]
+            }
+            if !(try await Self.runAndKill(arguments + store, after: delay, environment: environment)) { killed += 1 }
+            try await Task.sleep(for: .milliseconds(1100))  // let the killed process's lock go stale
+        }
+        #expect(killed >= 10, "most runs were killed mid-way (\(killed) of 20)")
+
+        // Recovery: a collection finishes interrupted expiries and sweeps the crashed backups' chunks.
+        let gc = try CLIRunner.run(["gc", "--orphans"] + store, environment: environment)
+        #expect(gc.status == 0, "\(gc.errors)")
+        let again = try CLIRunner.run(["gc", "--orphans", "-o", "json"] + store, environment: environment)
+        let result = try JSONSerialization.jsonObject(with: Data(again.output.utf8)) as? [String: Any]
+        #expect(result?["deletedChunks"] as? Int == 0, "gc converged: \(again.output)")
+        let verify = try CLIRunner.run(["verify", "--read-data", "-o", "json"] + store, environment: environment)
+        #expect(verify.status == 0, "\(verify.output)")
+        let report = try JSONSerialization.jsonObject(with: Data(verify.output.utf8)) as? [String: Any]
+        #expect(report?["orphanedChunks"] as? Int == 0)
+
+        let snapshots = try FileSystem.contentsOfDirectory(temp.sub("store/snapshots")).map { String($0.dropLast(5)) }
+        #expect(snapshots.contains("base"))
+        for name in snapshots {
+            let target = temp.sub("restore-\(name)")
+            let restore = try CLIRunner.run(["store", "restore-dir", name, target] + store, environment: environment)
+            #expect(restore.status == 0, "\(name): \(restore.errors)")
+            let variant = name == "base" ? 0 : (Int(name.dropFirst("trial-".count)) ?? 0) % 4
+            #expect(try SampleData.compareTrees(temp.sub("data-\(variant)"), target) == [], "\(name)")
+        }
+    }
+}
