@@ -89,7 +89,7 @@ let package = Package(
         // Store locks, reference counts, TTL expiry and chunk collection.
         .target(
             name: "GarbageCollector",
-            dependencies: ["ChunkStore", "Collectors", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ChunkStore", "Collectors", "SystemIO", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // Reproducible volume-like data for the demo, the tests and the benchmarks.
@@ -106,7 +106,9 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .target(name: "TestSupport", dependencies: ["SystemIO"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(
+            name: "TestSupport", dependencies: ["SystemIO", "ChunkStore", "HTTPTransport"], path: "Tests/TestSupport",
+            swiftSettings: strict),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"], swiftSettings: strict),
         .testTarget(

@@ -39,6 +39,18 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "GCBenchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "ChunkStore", package: "velero-cas"),
+                .product(name: "Collectors", package: "velero-cas"),
+                .product(name: "GarbageCollector", package: "velero-cas"),
+                .product(name: "SampleData", package: "velero-cas"),
+                .product(name: "SystemIO", package: "velero-cas"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "RestoreBenchmark",
             dependencies: [
                 "BenchmarkSupport",

@@ -14,6 +14,12 @@ public struct StoreVerifier: Sendable {
         public var problem: String
         /// The records that reference the chunk: "snapshot NAME" or "backup NAME".
         public var affected: [String]
+
+        public init(chunk: String, problem: String, affected: [String]) {
+            self.chunk = chunk
+            self.problem = problem
+            self.affected = affected
+        }
     }
 
     public struct Report: Codable, Sendable {

@@ -52,6 +52,15 @@ public struct VolumeRecord: Codable, Sendable, Equatable {
     public var seconds: Double
     /// Why the data is not in the backup.
     public var skipped: String?
+
+    /// A volume whose data was not backed up, and why.
+    public static func unreachable(persistentVolume: String, claim: String? = nil, path: String, reason: String)
+        -> VolumeRecord
+    {
+        VolumeRecord(
+            persistentVolume: persistentVolume, claim: claim, path: path, snapshot: nil, files: 0, logicalBytes: 0,
+            newStoredBytes: 0, seconds: 0, skipped: reason)
+    }
 }
 
 /// Finds the persistent volumes whose data can be read from here and backs each up as a tree snapshot, in parallel

@@ -100,7 +100,11 @@ public struct GarbageCollector: Sendable {
         return result
     }
 
+    /// Written once every owner has a list; from then on every new owner writes its own, so the pass is skipped.
+    static let adoptedKey = "refs/adopted"
+
     private func adoptUnlisted(result: inout Result) async throws {
+        if try await repository.store.size(of: Self.adoptedKey) != nil { return }
         var owners: [ReferenceOwner] = []
         for object in try await repository.store.listAll(prefix: "snapshots/") where object.key.hasSuffix(".json") {
             owners.append(.snapshot(String(object.key.dropFirst("snapshots/".count).dropLast(".json".count))))
@@ -115,6 +119,7 @@ public struct GarbageCollector: Sendable {
             try await repository.store.delete(owner.pendingKey)
             result.counted.append(owner.description)
         }
+        try await repository.store.put(Self.adoptedKey, [])
     }
 
     /// The chunks an owner's manifests reference (the source the lists can always be rebuilt from).
@@ -154,6 +159,29 @@ public struct GarbageCollector: Sendable {
             result.deletedBytes += Int64(orphan.size)
             result.orphans += 1
         }
+    }
+
+    /// Chunks whose stored count differs from a recount of the counted lists (those without a pending marker); the
+    /// counts can always be rebuilt from those lists, and the lists from the manifests.
+    public func countMismatches() async throws -> [String] {
+        var pending = Set<String>()
+        for object in try await repository.store.listAll(prefix: "refs/pending/") {
+            pending.insert(String(object.key.dropFirst("refs/pending/".count)))
+        }
+        var expected: [String: Int] = [:]
+        for object in try await repository.store.listAll(prefix: "refs/lists/") {
+            let path = object.key.dropFirst("refs/lists/".count)
+            let parts = path.split(separator: "/", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let owner: ReferenceOwner =
+                parts[0] == "snapshots" ? .snapshot(String(parts[1])) : .backup(String(parts[1]))
+            if pending.contains(String(owner.pendingKey.dropFirst("refs/pending/".count))) { continue }
+            for id in try await ReferenceList.read(owner, repository: repository) ?? [] {
+                expected[id.hex, default: 0] += 1
+            }
+        }
+        let actual = try await ReferenceCounts(repository: repository).all()
+        return Set(expected.keys).union(actual.keys).filter { expected[$0] != actual[$0] }.sorted()
     }
 
     private func isCommitted(_ owner: ReferenceOwner) async throws -> Bool {

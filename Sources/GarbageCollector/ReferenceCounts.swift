@@ -1,6 +1,9 @@
 import ChunkStore
+import SystemIO
 
-/// Reference counts in 256 shards (`refs/counts/<first two hex digits>`), changed only under the exclusive lock.
+/// Reference counts in 4,096 shards (`refs/counts/<first three hex digits>`), changed only under the exclusive lock.
+///
+/// Small shards keep an operation's cost near the size of its own chunk list rather than the store's.
 ///
 /// Each shard remembers which operations ("+snapshots/x", "-backups/y") it has applied, so a collection that crashes
 /// half-way and runs again never applies one twice. An operation touches only the shards of its own chunks.
@@ -21,21 +24,31 @@ struct ReferenceCounts {
     /// Adds `delta` to the count of every chunk in `ids` under operation `operation`; returns the chunks whose count
     /// is now zero (for a decrement), whether this call or an earlier interrupted one applied it.
     func apply(_ operation: String, ids: [ChunkID], delta: Int) async throws -> [ChunkID] {
-        let byShard = Dictionary(grouping: ids) { String($0.hex.prefix(2)) }
-        var zero: [ChunkID] = []
-        for (prefix, shardIDs) in byShard.sorted(by: { $0.key < $1.key }) {
-            var shard = try await shard(prefix)
-            if !shard.applied.contains(operation) {
-                for id in shardIDs {
-                    let count = (shard.counts[id.hex] ?? 0) + delta
-                    shard.counts[id.hex] = count > 0 ? count : nil
+        let byShard = Dictionary(grouping: ids) { String($0.hex.prefix(3)) }
+        // Shards are independent: update several at once so their writes (and fsyncs) overlap.
+        let slots = AsyncSemaphore(permits: 8)
+        return try await withThrowingTaskGroup(of: [ChunkID].self) { group in
+            for (prefix, shardIDs) in byShard {
+                await slots.acquire()
+                group.addTask {
+                    defer { slots.release() }
+                    var shard = try await self.shard(prefix)
+                    if !shard.applied.contains(operation) {
+                        for id in shardIDs {
+                            let count = (shard.counts[id.hex] ?? 0) + delta
+                            shard.counts[id.hex] = count > 0 ? count : nil
+                        }
+                        shard.applied.append(operation)
+                        try await repository.store.put(
+                            Self.shardKey(prefix), try StoreJSON.encode(shard, pretty: false))
+                    }
+                    return delta < 0 ? shardIDs.filter { shard.counts[$0.hex] == nil } : []
                 }
-                shard.applied.append(operation)
-                try await repository.store.put(Self.shardKey(prefix), try StoreJSON.encode(shard, pretty: false))
             }
-            if delta < 0 { zero += shardIDs.filter { shard.counts[$0.hex] == nil } }
+            var zero: [ChunkID] = []
+            for try await ids in group { zero += ids }
+            return zero
         }
-        return zero
     }
 
     /// Every count, for verification and rebuilds (reads all shards: the full-scan path).

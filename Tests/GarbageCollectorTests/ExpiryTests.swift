@@ -88,6 +88,10 @@ struct ExpiryTests {
         #expect(result.deletedChunks == 0, "b still references every chunk")
         let counts = try await ReferenceCounts(repository: repository).all()
         #expect(counts.values.allSatisfy { $0 == 1 }, "the decrement was applied once: \(Set(counts.values))")
+        #expect(try await GarbageCollector(repository: repository).countMismatches().isEmpty)
+        // A damaged count is caught.
+        _ = try await ReferenceCounts(repository: repository).apply("+corruption", ids: Array(ids.prefix(1)), delta: 1)
+        #expect(try await GarbageCollector(repository: repository).countMismatches() == [ids[0].hex])
         let report = try await StoreVerifier(repository: repository).verify(readData: true)
         #expect(report.isClean)
     }

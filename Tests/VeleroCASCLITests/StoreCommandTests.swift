@@ -74,6 +74,9 @@ struct StoreCommandTests {
             (["store", "restore-dir", "missing", "/tmp/t2", "--store", "STORE"], "snapshot 'missing' not found"),
             (["store", "stats", "--store", "STORE", "--log-level", "loud"], "unknown --log-level 'loud'"),
             (["demo", "--megabytes", "0"], "--megabytes must be between"),
+            (["gc", "--store", "/nonexistent/store"], "no velero-cas store"),
+            (["store", "forget", "seed", "--store", "STORE"], "needs --confirm"),
+            (["store", "forget", "nope", "--confirm", "--store", "STORE"], "snapshot 'nope' not found"),
         ])
     func badInput(arguments: [String], message: String) throws {
         let temp = try TemporaryDirectory("cli-bad")

@@ -30,15 +30,20 @@ public struct ClusterBenchmarkOptions: Sendable {
                 )
             }
         }
+        try prepare(workdir: options.workdir)
+        return options
+    }
+
+    /// Tunes the allocator, sends logs (warnings and up) to stderr, and empties `workdir`.
+    public static func prepare(workdir: String) throws {
         ProcessTuning.configureAllocator()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .warning
             return handler
         }
-        try FileSystem.removeTree(options.workdir)
-        try FileSystem.makeDirectories(options.workdir)
-        return options
+        try FileSystem.removeTree(workdir)
+        try FileSystem.makeDirectories(workdir)
     }
 }
 

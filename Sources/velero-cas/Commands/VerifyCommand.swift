@@ -2,6 +2,7 @@ import ArgumentParser
 import ChunkStore
 import Collectors
 import Foundation
+import GarbageCollector
 
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,14 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         try global.bootstrapLogging()
         let repository = try await storeOptions.openExisting()
-        let report = try await StoreVerifier(repository: repository).verify(readData: readData)
+        var report = try await StoreVerifier(repository: repository).verify(readData: readData)
+        // Reference counts must match a recount of the reference lists.
+        for chunk in try await GarbageCollector(repository: repository).countMismatches() {
+            report.damage.append(
+                .init(
+                    chunk: chunk, problem: "reference count does not match the reference lists (run 'velero-cas gc')",
+                    affected: []))
+        }
         try output.print(report) {
             print(
                 "\(report.snapshots) snapshots and \(report.resourceManifests) backups reference \(report.referencedChunks) chunks; the store holds \(report.storedChunks) (\(Format.bytes(report.storedBytes)))\(report.checkedData ? ", all read and checked" : "")"

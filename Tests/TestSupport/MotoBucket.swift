@@ -1,24 +1,23 @@
 import ChunkStore
 import HTTPTransport
-import TestSupport
 
 /// Buckets and stores on the moto server of this test run.
-enum MotoBucket {
-    struct CreationFailed: Error, CustomStringConvertible {
+public enum MotoBucket {
+    public struct CreationFailed: Error, CustomStringConvertible {
         let bucket: String
         let status: Int
         let body: String
-        var description: String { "creating bucket '\(bucket)' failed with HTTP \(status): \(body)" }
+        public var description: String { "creating bucket '\(bucket)' failed with HTTP \(status): \(body)" }
     }
 
-    static var environment: MotoEnvironment { MotoEnvironment.current! }
+    public static var environment: MotoEnvironment { MotoEnvironment.current! }
 
-    static var credentials: AWSCredentials {
+    public static var credentials: AWSCredentials {
         AWSCredentials(accessKeyID: environment.accessKey, secretAccessKey: environment.secretKey)
     }
 
     /// Creates a fresh bucket with a signed path-style `PUT /bucket` and returns its name.
-    static func create(_ label: String, client: HTTPClient) async throws -> String {
+    public static func create(_ label: String, client: HTTPClient) async throws -> String {
         let bucket = MotoEnvironment.uniqueBucketName(label)
         let signer = SigV4(credentials: credentials, region: "us-east-1")
         let path = "/" + bucket
@@ -34,13 +33,13 @@ enum MotoBucket {
     }
 
     /// The parsed location of `bucket` (and `prefix`) on moto.
-    static func location(_ bucket: String, prefix: String = "") throws -> S3Location {
+    public static func location(_ bucket: String, prefix: String = "") throws -> S3Location {
         let path = prefix.isEmpty ? bucket : bucket + "/" + prefix
         return try S3Location(parsing: "s3://\(path)?endpoint=\(environment.endpoint)")
     }
 
     /// A store in `bucket` with the test credentials (or others, to test failures).
-    static func store(
+    public static func store(
         _ bucket: String, prefix: String = "", client: HTTPClient, credentials: AWSCredentials? = nil,
         retry: RetryPolicy = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(10))
     ) throws -> S3ObjectStore {

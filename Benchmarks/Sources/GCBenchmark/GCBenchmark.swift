@@ -1,0 +1,82 @@
+import BenchmarkSupport
+import ChunkStore
+import Collectors
+import Foundation
+import GarbageCollector
+import SampleData
+import SystemIO
+
+/// Expiry cost: stores holding 10 and 100 backups of a slowly changing dataset; the time to expire one backup,
+/// against a full mark-and-sweep (read every manifest, list every chunk) of the same store in the same run.
+///
+///     swift run -c release --package-path Benchmarks GCBenchmark [--megabytes 128]
+@main
+struct GCBenchmark {
+    static func main() async throws {
+        var megabytes = 128
+        var workdir = "/tmp/velero-cas-gc-bench"
+        var arguments = Array(CommandLine.arguments.dropFirst()).makeIterator()
+        while let argument = arguments.next() {
+            switch argument {
+            case "--megabytes": megabytes = Int(arguments.next() ?? "") ?? megabytes
+            case "--workdir": workdir = arguments.next() ?? workdir
+            default: throw BenchError("unknown argument \(argument) (known: --megabytes N, --workdir DIR)")
+            }
+        }
+        try ClusterBenchmarkOptions.prepare(workdir: workdir)
+        var rows: [[String]] = []
+        var expiry: [Int: Double] = [:]
+        for backups in [10, 100] {
+            let root = "\(workdir)/\(backups)"
+            let data = root + "/data"
+            let generator = SampleData(seed: 5)
+            try generator.generate(into: data, bytes: megabytes << 20)
+            let repository = try await Repository.openOrCreate(try LocalDirectoryStore(root: root + "/store", create: true))
+            log("making \(backups) backups of \(megabytes) MiB, 1% changing between them")
+            for index in 0..<backups {
+                if index > 0 { try SampleData(seed: UInt64(100 + index)).mutate(directory: data, fraction: 0.01) }
+                try await backup("b\(index)", source: data, repository: repository)
+            }
+            _ = try await GarbageCollector(repository: repository).run()  // count everything first
+            let clock = ContinuousClock()
+            var start = clock.now
+            let result = try await GarbageCollector(repository: repository).run(delete: ["b1"])
+            let expireSeconds = (clock.now - start).seconds
+            start = clock.now
+            let sweep = try await StoreVerifier(repository: repository).verify(readData: false)
+            let sweepSeconds = (clock.now - start).seconds
+            expiry[backups] = expireSeconds
+            rows.append([
+                "\(backups) backups: expire one (\(result.deletedChunks) chunks freed)", String(format: "%.3fs", expireSeconds),
+                String(format: "%.1f%% of a full mark-and-sweep", expireSeconds / sweepSeconds * 100), "≤ 10%",
+            ])
+            rows.append([
+                "\(backups) backups: full mark-and-sweep (\(sweep.referencedChunks) chunks)", String(format: "%.3fs", sweepSeconds), "", "",
+            ])
+        }
+        rows.append(["100 vs 10 backups: expiry time", "", String(format: "%.2fx", expiry[100]! / expiry[10]!), "≤ 2x"])
+        print("velero-cas expiry benchmark: \(megabytes) MiB per backup, local store")
+        for row in rows {
+            print(
+                row[0].padding(toLength: 60, withPad: " ", startingAt: 0) + row[1].padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + row[2].padding(toLength: 34, withPad: " ", startingAt: 0) + row[3])
+        }
+    }
+
+    /// A committed backup whose data is a volume snapshot of `source` (no cluster needed).
+    static func backup(_ name: String, source: String, repository: Repository) async throws {
+        let snapshot = try await TreeBackup(repository: repository).run(source: source, name: "\(name).pv.data")
+        var record = BackupRecord(name: name, filter: ResourceFilter(), ttlSeconds: nil, storageLocation: "bench", cluster: "none")
+        record.phase = .completed
+        var volume = VolumeRecord.unreachable(persistentVolume: "data", path: source, reason: "")
+        volume.snapshot = snapshot.name
+        volume.skipped = nil
+        record.volumes = [volume]
+        try await ReferenceList.write([], owner: .backup(name), repository: repository)
+        try await repository.commitRecord(record, key: BackupRecord.key(name))
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
