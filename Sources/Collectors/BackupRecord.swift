@@ -7,7 +7,7 @@ import Logging
 public struct BackupRecord: Codable, Sendable, Equatable {
     public enum Phase: String, Codable, Sendable, CaseIterable {
         case new = "New", inProgress = "InProgress", completed = "Completed", partiallyFailed = "PartiallyFailed"
-        case failed = "Failed", failedValidation = "FailedValidation"
+        case failed = "Failed", failedValidation = "FailedValidation", deleting = "Deleting"
 
         /// Whether a restore may use the backup.
         public var isRestorable: Bool { self == .completed || self == .partiallyFailed }

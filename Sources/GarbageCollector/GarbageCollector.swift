@@ -30,10 +30,11 @@ public struct GarbageCollector: Sendable {
     /// backups). That reads all reference counts and lists every chunk: it costs the whole store, so it is opt-in.
     public func run(
         now: Date = Date(), delete: [String] = [], forgetSnapshots: [String] = [], orphans: Bool = false,
-        lockWait: Duration = .seconds(60)
+        rebuildCounts: Bool = false, lockWait: Duration = .seconds(60)
     ) async throws -> Result {
         let lock = try await StoreLock.acquire(.exclusive, repository: repository, operation: "gc", wait: lockWait)
         do {
+            if rebuildCounts { try await dropReferenceState() }
             var result = try await collect(now: now, delete: delete, forgetSnapshots: forgetSnapshots)
             if orphans { try await sweepOrphans(result: &result) }
             await lock.release()
@@ -77,8 +78,10 @@ public struct GarbageCollector: Sendable {
         for name in delete where !backups.contains(where: { $0.name == name }) {
             throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
         }
-        for backup in backups where delete.contains(backup.name) || (backup.expiration.map { $0 < now } ?? false) {
+        for var backup in backups where delete.contains(backup.name) || (backup.expiration.map { $0 < now } ?? false) {
             try await repository.store.put(ReferenceOwner.backup(backup.name).journalKey, [])
+            backup.phase = .deleting
+            try await repository.commitRecord(backup, key: BackupRecord.key(backup.name))
             for volume in backup.volumes {
                 if let snapshot = volume.snapshot {
                     try await repository.store.put(ReferenceOwner.snapshot(snapshot).journalKey, [])
@@ -98,6 +101,17 @@ public struct GarbageCollector: Sendable {
         }
         try await repository.store.sync()
         return result
+    }
+
+    /// Forgets the counts and lists (not the journals of unfinished expiries), so the adoption pass rebuilds them
+    /// from the manifests: the reference state is derived data and can always be rebuilt.
+    private func dropReferenceState() async throws {
+        for prefix in ["refs/counts/", "refs/lists/", "refs/pending/"] {
+            for object in try await repository.store.listAll(prefix: prefix) {
+                try await repository.store.delete(object.key)
+            }
+        }
+        try await repository.store.delete(Self.adoptedKey)
     }
 
     /// Written once every owner has a list; from then on every new owner writes its own, so the pass is skipped.

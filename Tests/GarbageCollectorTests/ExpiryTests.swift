@@ -145,3 +145,27 @@ struct ExpiryTests {
         #expect(try await StoreLock.locks(repository).isEmpty)
     }
 }
+
+@Suite("Reference state maintenance")
+struct ReferenceStateTests {
+    @Test("gc on an empty store does nothing; rebuilding the counts from the manifests gives the same counts")
+    func emptyAndRebuild() async throws {
+        let temp = try TemporaryDirectory("gc-rebuild")
+        defer { temp.remove() }
+        let repository = try await ExpiryTests.repository(temp)
+        let empty = try await GarbageCollector(repository: repository).run()
+        #expect(empty.expired.isEmpty && empty.deletedChunks == 0)
+
+        try SampleData(seed: 44).generate(into: temp.sub("data"), bytes: 1 << 20)
+        try await ExpiryTests.backup("one", source: temp.sub("data"), expires: nil, repository: repository)
+        try SampleData(seed: 44).mutate(directory: temp.sub("data"), fraction: 0.2)
+        try await ExpiryTests.backup("two", source: temp.sub("data"), expires: nil, repository: repository)
+        _ = try await GarbageCollector(repository: repository).run()
+        let before = try await ReferenceCounts(repository: repository).all()
+        #expect(before.values.contains(2), "shared chunks are counted twice")
+        let rebuilt = try await GarbageCollector(repository: repository).run(rebuildCounts: true)
+        #expect(rebuilt.deletedChunks == 0)
+        #expect(try await ReferenceCounts(repository: repository).all() == before)
+        #expect(try await GarbageCollector(repository: repository).countMismatches().isEmpty)
+    }
+}

@@ -11,6 +11,7 @@ struct GCCommand: AsyncParsableCommand {
 
     @Flag(help: "Also delete chunks no backup or snapshot references (left by crashed backups); reads the whole store.")
     var orphans = false
+    @Flag(help: "Rebuild the reference lists and counts from the manifests first.") var rebuildCounts = false
     @Option(help: "How long to wait for running backups to finish, in seconds.") var waitSeconds = 60
     @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
     @OptionGroup var storeOptions: StoreOptions
@@ -26,7 +27,7 @@ struct GCCommand: AsyncParsableCommand {
         try global.bootstrapLogging()
         let repository = try await storeOptions.openExisting()
         let result = try await GarbageCollector(repository: repository).run(
-            orphans: orphans, lockWait: .seconds(waitSeconds))
+            orphans: orphans, rebuildCounts: rebuildCounts, lockWait: .seconds(waitSeconds))
         try output.print(result) { GCCommand.printSummary(result) }
     }
 
