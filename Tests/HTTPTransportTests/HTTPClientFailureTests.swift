@@ -39,7 +39,8 @@ struct HTTPClientFailureTests {
         let elapsed = ContinuousClock.now - started
         #expect(error == .timedOut(url: listener.url))
         #expect(elapsed >= .milliseconds(250), "timed out after only \(elapsed)")
-        #expect(elapsed < .seconds(5), "a 300 ms timeout took \(elapsed)")
+        // Generous: the suite loads the machine; the point is that it times out instead of hanging (default 120 s).
+        #expect(elapsed < .seconds(20), "a 300 ms timeout took \(elapsed)")
     }
 
     @Test func cancellationAbortsAHangingRequestQuickly() async throws {
@@ -54,7 +55,7 @@ struct HTTPClientFailureTests {
         let result = await task.result
         let elapsed = ContinuousClock.now - cancelled
         #expect(throws: CancellationError.self) { try result.get() }
-        #expect(elapsed < .seconds(3), "cancellation took \(elapsed) to end the request")
+        #expect(elapsed < .seconds(10), "cancellation took \(elapsed) to end the request")
     }
 
     @Test func alreadyCancelledTaskDoesNotSend() async throws {
@@ -88,7 +89,7 @@ struct HTTPClientFailureTests {
         #expect(sum == 49_995_000)
         // Were the hanging requests holding cooperative threads (there are 2 here), the task would wait for their
         // 30 s timeout; the bound is loose only because parallel tests share the machine.
-        #expect(elapsed < .seconds(3), "a 50 ms task took \(elapsed) while 4 requests hung")
+        #expect(elapsed < .seconds(10), "a 50 ms task took \(elapsed) while 4 requests hung")
         for task in hanging {
             task.cancel()
             let result = await task.result
