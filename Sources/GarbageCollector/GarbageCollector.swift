@@ -25,7 +25,8 @@ public struct GarbageCollector: Sendable {
         public var orphans = 0
     }
 
-    /// Runs a collection: expires backups whose expiration is before `now` and the backups named in `delete`.
+    /// Runs a collection. A plain run expires the backups whose expiration is before `now`; a run with `delete` or
+    /// `forgetSnapshots` removes just those (so deleting one backup does not expire others as a side effect).
     /// With `orphans`, also deletes every chunk no committed snapshot or backup references (left by crashed
     /// backups). That reads all reference counts and lists every chunk: it costs the whole store, so it is opt-in.
     public func run(
@@ -74,11 +75,19 @@ public struct GarbageCollector: Sendable {
         // and counted, so none of their chunks can reach zero while they use them.
         try await adoptUnlisted(result: &result)
         // 3. Expire.
-        let backups = try await BackupPipeline.list(repository)
-        for name in delete where !backups.contains(where: { $0.name == name }) {
-            throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
+        // A plain run expires what is past its TTL; an explicit deletion handles just the named backups (and does
+        // not read every record).
+        var targets: [BackupRecord] = []
+        if delete.isEmpty && forgetSnapshots.isEmpty {
+            targets = try await BackupPipeline.list(repository).filter { $0.expiration.map { $0 < now } ?? false }
         }
-        for var backup in backups where delete.contains(backup.name) || (backup.expiration.map { $0 < now } ?? false) {
+        for name in delete {
+            guard let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
+                throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
+            }
+            targets.append(record)
+        }
+        for var backup in targets {
             try await repository.store.put(ReferenceOwner.backup(backup.name).journalKey, [])
             backup.phase = .deleting
             try await repository.commitRecord(backup, key: BackupRecord.key(backup.name))
