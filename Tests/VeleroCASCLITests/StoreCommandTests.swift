@@ -127,5 +127,6 @@ struct StoreCommandTests {
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.output.contains("volume is byte-identical"))
         #expect(result.output.contains("restore shop") && result.output.contains("backup demo-2"))
+        #expect(result.output.contains("delete demo-1") && result.output.contains("verify --read-data is clean"))
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChunkStore
 import Collectors
 import Foundation
+import GarbageCollector
 import KubeClient
 import KubeSim
 import Restorer
@@ -101,7 +102,20 @@ struct DemoCommand: AsyncParsableCommand {
         try await BlockingPool.shared.run { try data.mutate(directory: volume, fraction: 0.01) }
         try await shop.touch()
         _ = try await backup("demo-2")
+
+        // Delete the first backup: only the chunks demo-2 does not share are freed; then check the whole store.
+        let collector = GarbageCollector(repository: repository)
+        let collected = try await collector.run(delete: ["demo-1"])
+        table.rows.append([
+            "delete demo-1", "-", "-", "-" + Format.bytes(collected.deletedBytes), "-", "-",
+        ])
+        let report = try await StoreVerifier(repository: repository).verify(readData: true)
+        guard report.isClean, try await collector.countMismatches().isEmpty else {
+            print(table.render())
+            throw ValidationError("the store does not verify after deleting demo-1: \(report.damage.prefix(3))")
+        }
         print(table.render())
+        print("deleted demo-1: \(collected.deletedChunks) chunks no other backup needed; verify --read-data is clean")
         print(
             "verified: all \(before.count) objects of 'shop' are back as they were and the volume is byte-identical (store: \(workdir)/store)"
         )
