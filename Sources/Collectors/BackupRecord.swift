@@ -71,15 +71,10 @@ public struct BackupPipeline: Sendable {
 
     public func run(_ request: BackupRecord) async throws -> BackupRecord {
         // Garbage collection cannot run while this lock is held, so no chunk this backup reuses can vanish.
-        let lock = try await StoreLock.acquire(
-            .shared, repository: collector.repository, operation: "backup \(request.name)")
-        do {
-            let record = try await backup(request)
-            await lock.release()
-            return record
-        } catch {
-            await lock.release()
-            throw error
+        return try await StoreLock.withLock(
+            .shared, repository: collector.repository, operation: "backup \(request.name)"
+        ) {
+            try await backup(request)
         }
     }
 

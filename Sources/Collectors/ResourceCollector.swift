@@ -39,14 +39,8 @@ public struct ResourceCollector: Sendable {
     /// Collects the objects `filter` selects and commits them as `resource-manifests/<name>.json`.
     public func collect(name: String, filter: ResourceFilter) async throws -> (ResourceManifest, CollectionSummary) {
         // No garbage collection while chunks are being reused (a backup pipeline holds one too; both are shared).
-        let lock = try await StoreLock.acquire(.shared, repository: repository, operation: "collect \(name)")
-        do {
-            let result = try await collectLocked(name: name, filter: filter)
-            await lock.release()
-            return result
-        } catch {
-            await lock.release()
-            throw error
+        return try await StoreLock.withLock(.shared, repository: repository, operation: "collect \(name)") {
+            try await collectLocked(name: name, filter: filter)
         }
     }
 

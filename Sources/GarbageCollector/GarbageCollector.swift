@@ -33,16 +33,11 @@ public struct GarbageCollector: Sendable {
         now: Date = Date(), delete: [String] = [], forgetSnapshots: [String] = [], orphans: Bool = false,
         rebuildCounts: Bool = false, lockWait: Duration = .seconds(60)
     ) async throws -> Result {
-        let lock = try await StoreLock.acquire(.exclusive, repository: repository, operation: "gc", wait: lockWait)
-        do {
+        try await StoreLock.withLock(.exclusive, repository: repository, operation: "gc", wait: lockWait) {
             if rebuildCounts { try await dropReferenceState() }
             var result = try await collect(now: now, delete: delete, forgetSnapshots: forgetSnapshots)
             if orphans { try await sweepOrphans(result: &result) }
-            await lock.release()
             return result
-        } catch {
-            await lock.release()
-            throw error
         }
     }
 

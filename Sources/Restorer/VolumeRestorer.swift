@@ -68,17 +68,18 @@ public struct RestorePipeline: Sendable {
             return ResourceRestorer.namespaceSelected(namespace, options: options)
         }
         let overwrite = options.existingResourcePolicy == .update
-        let lock = try await StoreLock.acquire(
-            .shared, repository: volumes.repository, operation: "restore from \(backup.name)")
-        defer { Task { await lock.release() } }
-        async let volumeResults = restoreVolumes ? volumes.restore(selected, overwrite: overwrite) : []
-        var result = try await restorer.restore(manifest, options: options)
-        let volumeOutcome = await volumeResults
-        let failedVolumes = volumeOutcome.filter { $0.error != nil }
-        if !failedVolumes.isEmpty && result.phase == .completed { result.phase = .partiallyFailed }
-        result.warnings += failedVolumes.map {
-            "volume data of \($0.persistentVolume) was not restored into \($0.path): \($0.error ?? "")"
+        return try await StoreLock.withLock(
+            .shared, repository: volumes.repository, operation: "restore from \(backup.name)"
+        ) {
+            async let volumeResults = restoreVolumes ? volumes.restore(selected, overwrite: overwrite) : []
+            var result = try await restorer.restore(manifest, options: options)
+            let volumeOutcome = await volumeResults
+            let failedVolumes = volumeOutcome.filter { $0.error != nil }
+            if !failedVolumes.isEmpty && result.phase == .completed { result.phase = .partiallyFailed }
+            result.warnings += failedVolumes.map {
+                "volume data of \($0.persistentVolume) was not restored into \($0.path): \($0.error ?? "")"
+            }
+            return (result, volumeOutcome)
         }
-        return (result, volumeOutcome)
     }
 }

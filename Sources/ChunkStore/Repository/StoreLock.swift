@@ -105,6 +105,23 @@ public final class StoreLock: Sendable {
             staleAfter.components.attoseconds) / 1e18
     }
 
+    /// Runs `body` holding a lock of `kind`, releasing it however `body` ends.
+    public static func withLock<T: Sendable>(
+        _ kind: Kind, repository: Repository, operation: String, staleAfter: Duration = defaultStaleAfter,
+        wait: Duration = .seconds(60), _ body: () async throws -> T
+    ) async throws -> T {
+        let lock = try await acquire(
+            kind, repository: repository, operation: operation, staleAfter: staleAfter, wait: wait)
+        do {
+            let result = try await body()
+            await lock.release()
+            return result
+        } catch {
+            await lock.release()
+            throw error
+        }
+    }
+
     public func release() async {
         guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
         refresher.cancel()

@@ -29,14 +29,8 @@ public struct TreeBackup: Sendable {
     public func run(source: String, name: String, parent: String? = nil) async throws -> Snapshot {
         try ResourceName.validate(name, what: "snapshot name")
         // Garbage collection cannot run while this lock is held, so no chunk this backup reuses can vanish.
-        let lock = try await StoreLock.acquire(.shared, repository: repository, operation: "snapshot \(name)")
-        do {
-            let snapshot = try await backup(source: source, name: name, parent: parent)
-            await lock.release()
-            return snapshot
-        } catch {
-            await lock.release()
-            throw error
+        return try await StoreLock.withLock(.shared, repository: repository, operation: "snapshot \(name)") {
+            try await backup(source: source, name: name, parent: parent)
         }
     }
 

@@ -35,14 +35,8 @@ public struct TreeRestore: Sendable {
     /// Restores snapshot `name` into `target`, which must be empty or absent unless `overwrite` is set.
     public func run(snapshot name: String, into target: String, overwrite: Bool = false) async throws -> Summary {
         // Garbage collection waits while a restore reads, so the snapshot cannot be collected under it.
-        let lock = try await StoreLock.acquire(.shared, repository: repository, operation: "restore \(name)")
-        do {
-            let summary = try await restoreLocked(snapshot: name, into: target, overwrite: overwrite)
-            await lock.release()
-            return summary
-        } catch {
-            await lock.release()
-            throw error
+        return try await StoreLock.withLock(.shared, repository: repository, operation: "restore \(name)") {
+            try await restoreLocked(snapshot: name, into: target, overwrite: overwrite)
         }
     }
 
