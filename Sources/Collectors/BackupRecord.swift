@@ -40,6 +40,15 @@ public struct BackupRecord: Codable, Sendable, Equatable {
     public var volumes: [VolumeRecord] = []
     /// How node paths map to local ones, for the volume data.
     public var volumePathMap = VolumePathMap()
+    /// This backup's identity in the reference state (`CommitID`), made when it starts; its volume snapshots and
+    /// resource manifest carry it too. Nil only in records written before it existed.
+    public var commit: String?
+    /// The store lock of the process running the backup; when that lock is gone or stale while the record still
+    /// says InProgress, the process died and the backup is Failed.
+    public var lockID: String?
+
+    /// The backup's identity in the reference state.
+    public var owner: ReferenceOwner? { commit.map { .backup(name, commit: $0) } }
 
     public init(
         name: String, labels: [String: String] = [:], annotations: [String: String] = [:], filter: ResourceFilter,
@@ -95,6 +104,9 @@ public struct BackupPipeline: Sendable {
             throw error
         }
         record.phase = .inProgress
+        let commit = CommitID.make()
+        record.commit = commit
+        record.lockID = StoreLock.currentLockID
         try await repository.commitRecord(record, key: BackupRecord.key(record.name))
         let logger = Logger(label: "velero-cas.backup")
         logger.info("backup \(record.name) started against \(record.cluster) into \(record.storageLocation)")
@@ -113,9 +125,17 @@ public struct BackupPipeline: Sendable {
                         (all || filter.includeNamespaces.contains { NamespacePattern.matches($0, namespace) })
                             && !filter.excludeNamespaces.contains { NamespacePattern.matches($0, namespace) }
                     }, allNamespaces: all)
-                return await volumes.backup(selected, backupName: name)
+                return await volumes.backup(selected, backupName: name, backupCommit: commit)
             }()
-            let (manifest, summary) = try await collector.collect(name: record.name, filter: record.filter)
+            let manifest: ResourceManifest
+            let summary: CollectionSummary
+            do {
+                (manifest, summary) = try await collector.collect(name: record.name, filter: record.filter, commit: commit)
+            } catch {
+                // Volume snapshots that committed belong to this backup's record and expire with it.
+                record.volumes = (try? await volumeRecords) ?? []
+                throw error
+            }
             record.volumes = try await volumeRecords
             // The resource data's chunks, for reference counting (volume snapshots keep their own lists).
             var referenced = Set(manifest.streams.flatMap { $0.chunks.map(\.id) })
@@ -124,7 +144,7 @@ public struct BackupPipeline: Sendable {
             {
                 referenced.formUnion(manifestRecord.manifest.map(\.id))
             }
-            try await ReferenceList.write(referenced, owner: .backup(record.name), repository: repository)
+            try await ReferenceList.write(referenced, owner: .backup(record.name, commit: commit), repository: repository)
             record.phase = .completed
             record.resourceManifest = manifest.name
             record.summary = summary

@@ -36,15 +36,18 @@ public struct ResourceCollector: Sendable {
         self.progress = progress
     }
 
-    /// Collects the objects `filter` selects and commits them as `resource-manifests/<name>.json`.
-    public func collect(name: String, filter: ResourceFilter) async throws -> (ResourceManifest, CollectionSummary) {
+    /// Collects the objects `filter` selects and commits them as `resource-manifests/<name>.json`, marked with the
+    /// commit of the backup they belong to.
+    public func collect(name: String, filter: ResourceFilter, commit: String? = nil) async throws -> (
+        ResourceManifest, CollectionSummary
+    ) {
         // No garbage collection while chunks are being reused (a backup pipeline holds one too; both are shared).
         return try await StoreLock.withLock(.shared, repository: repository, operation: "collect \(name)") {
-            try await collectLocked(name: name, filter: filter)
+            try await collectLocked(name: name, filter: filter, commit: commit)
         }
     }
 
-    private func collectLocked(name: String, filter: ResourceFilter) async throws -> (
+    private func collectLocked(name: String, filter: ResourceFilter, commit: String?) async throws -> (
         ResourceManifest, CollectionSummary
     ) {
         try ResourceName.validate(name, what: "backup name")
@@ -154,7 +157,7 @@ public struct ResourceCollector: Sendable {
             seconds: Double((ContinuousClock.now - clock) / .milliseconds(1)) / 1000, warnings: selection.warnings.count
         )
         try await repository.commitRecord(
-            ResourceManifestRecord(name: name, manifest: manifestChunks, summary: summary),
+            ResourceManifestRecord(name: name, manifest: manifestChunks, summary: summary, commit: commit),
             key: ResourceManifestRecord.key(name))
         return (manifest, summary)
     }

@@ -39,6 +39,8 @@ public struct ResourceManifestRecord: Codable, Sendable {
     public var name: String
     public var manifest: [ChunkRef]
     public var summary: CollectionSummary
+    /// The commit of the backup that made it; nil in records written before commits had identities.
+    public var commit: String?
 }
 
 public struct CollectionSummary: Codable, Sendable, Equatable {

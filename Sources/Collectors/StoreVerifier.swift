@@ -2,8 +2,9 @@ import ChunkStore
 import Foundation
 import SystemIO
 
-/// Checks a store without changing it: every chunk that a committed snapshot or resource manifest references
-/// exists (and, reading the data, decodes and hashes to its id), and which chunks nothing references (orphans).
+/// Checks a store without changing it: every chunk that a committed snapshot or backup references exists (and,
+/// reading the data, decodes and hashes to its id), and which chunks nothing references (orphans). "Committed" is
+/// `CommittedOwners`' definition, the one garbage collection uses.
 public struct StoreVerifier: Sendable {
     public let repository: Repository
 
@@ -61,36 +62,19 @@ public struct StoreVerifier: Sendable {
             }
         }
         var damage: [Damage] = []
-        let snapshots = try await repository.store.listAll(prefix: "snapshots/").filter { $0.key.hasSuffix(".json") }
-        for object in snapshots {
-            guard let snapshot = try await repository.record(Snapshot.self, key: object.key) else { continue }
-            let owner = "snapshot \(snapshot.name)"
-            reference(snapshot.manifest, by: owner)
+        // The same notion of "committed" as garbage collection's, so an orphan sweep never creates "damage".
+        let committed = try await CommittedOwners.all(repository)
+        for entry in committed {
+            let owner = entry.owner.description
             do {
-                let entries = try TreeManifest.decode(try await repository.readBlob(snapshot.manifest), key: object.key)
-                for entry in entries { reference(entry.chunks ?? [], by: owner) }
+                reference(try await CommittedOwners.referencedChunks(entry, repository: repository), by: owner)
             } catch {
+                reference(entry.manifest, by: owner)
                 damage.append(Damage(chunk: "-", problem: "its manifest cannot be read: \(error)", affected: [owner]))
             }
         }
-        let manifests = try await repository.store.listAll(prefix: "resource-manifests/").filter {
-            $0.key.hasSuffix(".json")
-        }
-        for object in manifests {
-            guard let record = try await repository.record(ResourceManifestRecord.self, key: object.key) else {
-                continue
-            }
-            let owner = "backup \(record.name)"
-            reference(record.manifest, by: owner)
-            do {
-                let manifest = try StoreJSON.decode(
-                    ResourceManifest.self, from: try await repository.readBlob(record.manifest), key: object.key)
-                for stream in manifest.streams { reference(stream.chunks, by: owner) }
-            } catch {
-                damage.append(
-                    Damage(chunk: "-", problem: "its resource manifest cannot be read: \(error)", affected: [owner]))
-            }
-        }
+        let snapshotCount = committed.count { $0.owner.kind == .snapshot }
+        let manifestCount = committed.count { $0.owner.kind == .backup }
 
         var stored: [ChunkID: Int] = [:]
         try await repository.store.list(prefix: "chunks/") { page in
@@ -130,7 +114,7 @@ public struct StoreVerifier: Sendable {
         let referencedStored = owners.keys.reduce(Int64(0)) { $0 + Int64(stored[$1] ?? 0) }
         let unique = lengths.values.reduce(Int64(0)) { $0 + Int64($1) }
         return Report(
-            snapshots: snapshots.count, resourceManifests: manifests.count, referencedChunks: owners.count,
+            snapshots: snapshotCount, resourceManifests: manifestCount, referencedChunks: owners.count,
             storedChunks: stored.count, storedBytes: stored.values.reduce(Int64(0)) { $0 + Int64($1) },
             checkedData: readData,
             damage: damage.sorted { ($0.chunk, $0.problem) < ($1.chunk, $1.problem) }, orphanedChunks: orphans.count,

@@ -123,10 +123,10 @@ public struct VolumeCollector: Sendable {
     }
 
     /// Backs up every volume's data as snapshot "<backup>.pv.<volume>".
-    func backup(_ volumes: [Volume], backupName: String) async -> [VolumeRecord] {
+    func backup(_ volumes: [Volume], backupName: String, backupCommit: String) async -> [VolumeRecord] {
         await withTaskGroup(of: VolumeRecord.self) { group in
             for volume in volumes {
-                group.addTask { await self.backup(volume, backupName: backupName) }
+                group.addTask { await self.backup(volume, backupName: backupName, backupCommit: backupCommit) }
             }
             var records: [VolumeRecord] = []
             for await record in group { records.append(record) }
@@ -134,7 +134,7 @@ public struct VolumeCollector: Sendable {
         }
     }
 
-    private func backup(_ volume: Volume, backupName: String) async -> VolumeRecord {
+    private func backup(_ volume: Volume, backupName: String, backupCommit: String) async -> VolumeRecord {
         var record = VolumeRecord(
             persistentVolume: volume.name, claim: volume.claimNamespace.map { "\($0)/\(volume.claimName ?? "")" },
             path: volume.path, snapshot: nil, files: 0, logicalBytes: 0, newStoredBytes: 0, seconds: 0, skipped: nil)
@@ -148,7 +148,7 @@ public struct VolumeCollector: Sendable {
         }
         do {
             let snapshot = try await TreeBackup(repository: repository, fileConcurrency: 4)
-                .run(source: local, name: "\(backupName).pv.\(volume.name)")
+                .run(source: local, name: "\(backupName).pv.\(volume.name)", backupCommit: backupCommit)
             record.snapshot = snapshot.name
             record.files = snapshot.summary.files
             record.logicalBytes = snapshot.summary.logicalBytes

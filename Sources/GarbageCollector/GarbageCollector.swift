@@ -5,11 +5,18 @@ import Logging
 
 /// Expires backups and frees the chunks nothing references any more, safely while other processes back up.
 ///
-/// Under the exclusive lock, so no backup runs meanwhile: (1) interrupted expiries are finished, (2) the reference
-/// lists of newly committed snapshots and backups are added to the counts, (3) each backup to expire gets a journal,
-/// its chunks' counts are decremented, chunks at zero are deleted, then its lists, records and journal. Every step
-/// is idempotent, so a crash at any point is repaired by running again. Cost follows the expired backups and the
-/// backups made since the last run, not the size of the store.
+/// Under the exclusive lock, so no backup runs meanwhile:
+/// 1. a store without the current reference state (older format, or `rebuildCounts`) gets lists for every committed
+///    owner, rebuilt from the manifests;
+/// 2. the reference lists of newly committed snapshots and backups are added to the counts (a list whose record
+///    does not name its commit never committed, and is discarded);
+/// 3. interrupted expiries are finished (their journals);
+/// 4. backups a dead process left InProgress are marked Failed (with the volume snapshots they committed);
+/// 5. each backup to expire gets a journal, its chunks' counts are decremented, chunks at zero are deleted, then its
+///    list and, only where they still name its commit, its records, log and restores.
+/// Every step is idempotent and keyed by commit identity, never by name, so a crash at any point is repaired by
+/// running again and a recreated name is never confused with the owner it replaced. Cost follows the expired
+/// backups and the backups made since the last run, not the size of the store.
 public struct GarbageCollector: Sendable {
     public let repository: Repository
     private let logger = Logger(label: "velero-cas.gc")
@@ -20,10 +27,18 @@ public struct GarbageCollector: Sendable {
         public var expired: [String] = []
         public var counted: [String] = []
         public var discarded: [String] = []
+        /// Backups a dead process left InProgress, now Failed.
+        public var failed: [String] = []
         public var deletedChunks = 0
         public var deletedBytes: Int64 = 0
         public var orphans = 0
+        /// Temporary files of killed writers that were removed.
+        public var interruptedWrites = 0
     }
+
+    /// The key whose content says which reference-state format the store has (absent before commit identities).
+    static let versionKey = "refs/version"
+    static let currentVersion = "2"
 
     /// Runs a collection. A plain run expires the backups whose expiration is before `now`; a run with `delete` or
     /// `forgetSnapshots` removes just those (so deleting one backup does not expire others as a side effect).
@@ -34,148 +49,14 @@ public struct GarbageCollector: Sendable {
         rebuildCounts: Bool = false, lockWait: Duration = .seconds(60)
     ) async throws -> Result {
         try await StoreLock.withLock(.exclusive, repository: repository, operation: "gc", wait: lockWait) {
-            if rebuildCounts { try await dropReferenceState() }
-            var result = try await collect(now: now, delete: delete, forgetSnapshots: forgetSnapshots)
-            if orphans { try await sweepOrphans(result: &result) }
-            return result
-        }
-    }
-
-    private func collect(now: Date, delete: [String], forgetSnapshots: [String]) async throws -> Result {
-        var result = Result()
-        // 1. Finish expiries a crash interrupted.
-        for object in try await repository.store.listAll(prefix: "refs/expiring/") {
-            guard let owner = ReferenceOwner(marker: String(object.key.split(separator: "/").last ?? "")) else {
-                continue
-            }
-            try await expire(owner, result: &result)
-        }
-        // 2. Count what was committed since the last run; discard lists of owners that never committed.
-        for object in try await repository.store.listAll(prefix: "refs/pending/") {
-            guard let owner = ReferenceOwner(marker: String(object.key.split(separator: "/").last ?? "")) else {
-                continue
-            }
-            if try await isCommitted(owner), let ids = try await ReferenceList.read(owner, repository: repository) {
-                _ = try await ReferenceCounts(repository: repository).apply("+\(owner)", ids: ids, delta: 1)
-                result.counted.append(owner.description)
-            } else {
-                try await repository.store.delete(owner.listKey)
-                result.discarded.append(owner.description)
-                logger.warning(
-                    "\(owner) never committed (its process stopped); its chunks are left for an orphan sweep")
-            }
-            try await repository.store.delete(owner.pendingKey)
-        }
-        // 2b. Committed owners with no list at all (made before reference counting) are listed from their manifests
-        // and counted, so none of their chunks can reach zero while they use them.
-        try await adoptUnlisted(result: &result)
-        // 3. Expire.
-        // A plain run expires what is past its TTL; an explicit deletion handles just the named backups (and does
-        // not read every record).
-        var targets: [BackupRecord] = []
-        if delete.isEmpty && forgetSnapshots.isEmpty {
-            targets = try await BackupPipeline.list(repository).filter { $0.expiration.map { $0 < now } ?? false }
-        }
-        for name in delete {
-            guard let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
-                throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
-            }
-            targets.append(record)
-        }
-        for var backup in targets {
-            try await repository.store.put(ReferenceOwner.backup(backup.name).journalKey, [])
-            backup.phase = .deleting
-            try await repository.commitRecord(backup, key: BackupRecord.key(backup.name))
-            for volume in backup.volumes {
-                if let snapshot = volume.snapshot {
-                    try await repository.store.put(ReferenceOwner.snapshot(snapshot).journalKey, [])
-                }
-            }
-            for volume in backup.volumes {
-                if let snapshot = volume.snapshot { try await expire(.snapshot(snapshot), result: &result) }
-            }
-            try await expire(.backup(backup.name), result: &result)
-        }
-        // Standalone snapshots (`store backup-dir`) have no TTL; they go when asked.
-        for name in forgetSnapshots {
-            guard try await repository.record(Snapshot.self, key: Snapshot.key(name)) != nil else {
-                throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
-            }
-            try await expire(.snapshot(name), result: &result)
-        }
-        try await repository.store.sync()
-        return result
-    }
-
-    /// Forgets the counts and lists (not the journals of unfinished expiries), so the adoption pass rebuilds them
-    /// from the manifests: the reference state is derived data and can always be rebuilt.
-    private func dropReferenceState() async throws {
-        for prefix in ["refs/counts/", "refs/lists/", "refs/pending/"] {
-            for object in try await repository.store.listAll(prefix: prefix) {
-                try await repository.store.delete(object.key)
-            }
-        }
-        try await repository.store.delete(Self.adoptedKey)
-    }
-
-    /// Written once every owner has a list; from then on every new owner writes its own, so the pass is skipped.
-    static let adoptedKey = "refs/adopted"
-
-    private func adoptUnlisted(result: inout Result) async throws {
-        if try await repository.store.size(of: Self.adoptedKey) != nil { return }
-        var owners: [ReferenceOwner] = []
-        for object in try await repository.store.listAll(prefix: "snapshots/") where object.key.hasSuffix(".json") {
-            owners.append(.snapshot(String(object.key.dropFirst("snapshots/".count).dropLast(".json".count))))
-        }
-        for backup in try await BackupPipeline.list(repository) where backup.phase.isRestorable {
-            owners.append(.backup(backup.name))
-        }
-        for owner in owners where try await repository.store.size(of: owner.listKey) == nil {
-            let ids = try await referencedChunks(owner)
-            try await ReferenceList.write(ids, owner: owner, repository: repository)
-            _ = try await ReferenceCounts(repository: repository).apply("+\(owner)", ids: ids, delta: 1)
-            try await repository.store.delete(owner.pendingKey)
-            result.counted.append(owner.description)
-        }
-        try await repository.store.put(Self.adoptedKey, [])
-    }
-
-    /// The chunks an owner's manifests reference (the source the lists can always be rebuilt from).
-    func referencedChunks(_ owner: ReferenceOwner) async throws -> [ChunkID] {
-        var ids = Set<ChunkID>()
-        switch owner {
-        case .snapshot(let name):
-            guard let snapshot = try await repository.record(Snapshot.self, key: Snapshot.key(name)) else { return [] }
-            ids.formUnion(snapshot.manifest.map(\.id))
-            let entries = try TreeManifest.decode(
-                try await repository.readBlob(snapshot.manifest), key: Snapshot.key(name))
-            for entry in entries { ids.formUnion((entry.chunks ?? []).map(\.id)) }
-        case .backup(let name):
-            guard
-                let record = try await repository.record(
-                    ResourceManifestRecord.self, key: ResourceManifestRecord.key(name))
-            else { return [] }
-            ids.formUnion(record.manifest.map(\.id))
-            let manifest = try StoreJSON.decode(
-                ResourceManifest.self, from: try await repository.readBlob(record.manifest),
-                key: ResourceManifestRecord.key(name))
-            for stream in manifest.streams { ids.formUnion(stream.chunks.map(\.id)) }
-        }
-        return Array(ids)
-    }
-
-    private func sweepOrphans(result: inout Result) async throws {
-        let counted = try await ReferenceCounts(repository: repository).all()
-        var orphans: [ObjectInfo] = []
-        try await repository.store.list(prefix: "chunks/") { page in
-            orphans += page.filter { counted[String($0.key.split(separator: "/").last ?? "")] == nil }
-        }
-        await repository.forgetChunks(orphans.compactMap { ChunkID(hex: $0.key.split(separator: "/").last ?? "") })
-        for orphan in orphans {
-            try await repository.store.delete(orphan.key)
-            result.deletedChunks += 1
-            result.deletedBytes += Int64(orphan.size)
-            result.orphans += 1
+            var run = Run(repository: repository, logger: logger)
+            run.result.interruptedWrites = try await repository.store.removeInterruptedWrites(
+                olderThan: repository.config.lockStaleAfter)
+            try await run.collect(
+                now: now, delete: delete, forgetSnapshots: forgetSnapshots, rebuild: rebuildCounts)
+            if orphans { try await run.sweepOrphans() }
+            try await repository.store.sync()
+            return run.result
         }
     }
 
@@ -188,12 +69,9 @@ public struct GarbageCollector: Sendable {
         }
         var expected: [String: Int] = [:]
         for object in try await repository.store.listAll(prefix: "refs/lists/") {
-            let path = object.key.dropFirst("refs/lists/".count)
-            let parts = path.split(separator: "/", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            let owner: ReferenceOwner =
-                parts[0] == "snapshots" ? .snapshot(String(parts[1])) : .backup(String(parts[1]))
-            if pending.contains(String(owner.pendingKey.dropFirst("refs/pending/".count))) { continue }
+            let commit = String(object.key.dropFirst("refs/lists/".count))
+            guard CommitID.isValid(commit), !pending.contains(commit) else { continue }
+            let owner = ReferenceOwner.snapshot("", commit: commit)
             for id in try await ReferenceList.read(owner, repository: repository) ?? [] {
                 expected[id.hex, default: 0] += 1
             }
@@ -202,21 +80,164 @@ public struct GarbageCollector: Sendable {
         return Set(expected.keys).union(actual.keys).filter { expected[$0] != actual[$0] }.sorted()
     }
 
-    private func isCommitted(_ owner: ReferenceOwner) async throws -> Bool {
-        switch owner {
-        case .snapshot(let name): return try await repository.record(Snapshot.self, key: Snapshot.key(name)) != nil
-        case .backup(let name):
-            return try await repository.record(BackupRecord.self, key: BackupRecord.key(name))?.phase.isRestorable
-                == true
+    /// The longest applied-operation memory of any count shard: bounded by the operations under way, not by history.
+    public func appliedOperationMemory() async throws -> Int {
+        try await ReferenceCounts(repository: repository).allShards().maxApplied
+    }
+}
+
+/// One collection's state: the result so far and the operations whose markers exist.
+private struct Run {
+    let repository: Repository
+    let logger: Logger
+    var result = GarbageCollector.Result()
+    /// Operations that may still be applied (their pending marker or journal exists); count shards forget others.
+    var active: Set<String> = []
+
+    init(repository: Repository, logger: Logger) {
+        self.repository = repository
+        self.logger = logger
+    }
+
+    var counts: ReferenceCounts { ReferenceCounts(repository: repository) }
+
+    mutating func collect(now: Date, delete: [String], forgetSnapshots: [String], rebuild: Bool) async throws {
+        if rebuild { try await dropReferenceState() }
+        if try await repository.store.size(of: GarbageCollector.versionKey) == nil {
+            try await adoptAll()
+        }
+        // Markers that exist now; no backup can add one while the exclusive lock is held.
+        let pending = try await markers("refs/pending/")
+        let journals = try await markers("refs/expiring/")
+        active = Set(pending.map(\.incrementOperation) + journals.map(\.decrementOperation))
+
+        // Count what was committed since the last run; discard lists of owners that never committed. Counting
+        // comes first: an interrupted expiry must never decrement counts that lack increments of owners still alive.
+        for owner in pending {
+            if try await CommittedOwners.isCommitted(owner, repository: repository),
+                let ids = try await ReferenceList.read(owner, repository: repository)
+            {
+                _ = try await counts.apply(owner.incrementOperation, ids: ids, delta: 1, active: active)
+                result.counted.append(owner.description)
+            } else {
+                try await repository.store.delete(owner.listKey)
+                result.discarded.append(owner.description)
+                logger.warning(
+                    "\(owner) never committed (its process stopped); its chunks are left for an orphan sweep")
+            }
+            try await repository.store.delete(owner.pendingKey)
+            active.remove(owner.incrementOperation)
+        }
+        // Finish expiries a crash interrupted.
+        for owner in journals { try await expire(owner) }
+
+        var targets: [BackupRecord] = []
+        if delete.isEmpty && forgetSnapshots.isEmpty {
+            // A plain run reads every backup record: it expires what is past its TTL and fails what a dead process
+            // left InProgress (no live lock exists while this one is held, so nobody is running it).
+            var all = try await BackupPipeline.list(repository)
+            for index in all.indices where all[index].phase == .inProgress || all[index].phase == .new {
+                all[index] = try await failAbandoned(all[index])
+            }
+            targets = all.filter { $0.expiration.map { $0 < now } ?? false }
+        }
+        for name in delete {
+            guard let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
+                throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
+            }
+            targets.append(record)
+        }
+        for backup in targets { try await expire(backup: backup) }
+        // Standalone snapshots (`store backup-dir`) have no TTL; they go when asked.
+        for name in forgetSnapshots {
+            guard var snapshot = try await repository.record(Snapshot.self, key: Snapshot.key(name)) else {
+                throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
+            }
+            if snapshot.commit == nil {
+                // Written before commit identities and never adopted (not counted): give it one to expire under.
+                snapshot.commit = CommitID.make()
+                try await repository.commitRecord(snapshot, key: Snapshot.key(name))
+            }
+            try await expire(snapshot.owner!)
         }
     }
 
-    /// Decrements the owner's chunks, deletes those at zero, then its list, records and journal.
-    private func expire(_ owner: ReferenceOwner, result: inout Result) async throws {
-        try await repository.store.put(owner.journalKey, [])
+    private func markers(_ prefix: String) async throws -> [ReferenceOwner] {
+        var owners: [ReferenceOwner] = []
+        for object in try await repository.store.listAll(prefix: prefix) {
+            guard let owner = try await ReferenceList.marker(object.key, repository: repository) else { continue }
+            owners.append(owner)
+        }
+        return owners
+    }
+
+    /// A backup left InProgress by a process that died: Failed, keeping the volume snapshots it committed (found by
+    /// their backup commit), so they expire with it.
+    private mutating func failAbandoned(_ backup: BackupRecord) async throws -> BackupRecord {
+        var record = backup
+        record.phase = .failed
+        record.errors.append("the process running the backup stopped before it finished (its store lock went stale)")
+        record.completionTimestamp = record.completionTimestamp ?? Date()
+        if let commit = record.commit {
+            let known = Set(record.volumes.compactMap(\.snapshot))
+            for snapshot in try await SnapshotCatalog(repository: repository).all()
+            where snapshot.backupCommit == commit && !known.contains(snapshot.name) {
+                var volume = VolumeRecord.unreachable(
+                    persistentVolume: String(snapshot.name.dropFirst(record.name.count + ".pv.".count)),
+                    path: snapshot.source, reason: "the backup stopped before it finished")
+                volume.snapshot = snapshot.name
+                volume.skipped = nil
+                record.volumes.append(volume)
+            }
+        }
+        try await repository.commitRecord(record, key: BackupRecord.key(record.name))
+        result.failed.append(record.name)
+        logger.warning("backup \(record.name) was left InProgress by a process that is gone; marked Failed")
+        return record
+    }
+
+    /// Expires a backup: journals for it and its volume snapshots first (so a crash resumes all of them), the
+    /// Deleting phase, then each expiry.
+    private mutating func expire(backup: BackupRecord) async throws {
+        var backup = backup
+        if backup.commit == nil {
+            // Never committed, or written before commit identities: give it one to expire under.
+            backup.commit = CommitID.make()
+        }
+        let owner = backup.owner!
+        var snapshots: [ReferenceOwner] = []
+        for volume in backup.volumes {
+            guard let name = volume.snapshot,
+                var snapshot = try await repository.record(Snapshot.self, key: Snapshot.key(name))
+            else { continue }
+            // Only the snapshot this backup made, not a later one that reuses the name.
+            guard snapshot.backupCommit == nil || snapshot.backupCommit == backup.commit else { continue }
+            if snapshot.commit == nil {
+                snapshot.commit = CommitID.make()
+                try await repository.commitRecord(snapshot, key: Snapshot.key(name))
+            }
+            snapshots.append(snapshot.owner!)
+        }
+        for target in snapshots + [owner] { try await writeJournal(target) }
+        backup.phase = .deleting
+        try await repository.commitRecord(backup, key: BackupRecord.key(backup.name))
+        for snapshot in snapshots { try await expire(snapshot) }
+        try await expire(owner)
+    }
+
+    private mutating func writeJournal(_ owner: ReferenceOwner) async throws {
+        try await repository.store.put(owner.journalKey, try StoreJSON.encode(owner, pretty: false))
+        active.insert(owner.decrementOperation)
+    }
+
+    /// Decrements the owner's chunks, deletes those at zero, then its list, the records that still name its commit,
+    /// and its journal.
+    private mutating func expire(_ owner: ReferenceOwner) async throws {
+        try await writeJournal(owner)
         if let ids = try await ReferenceList.read(owner, repository: repository) {
-            let zero = try await ReferenceCounts(repository: repository).apply("-\(owner)", ids: ids, delta: -1)
+            let zero = try await counts.apply(owner.decrementOperation, ids: ids, delta: -1, active: active)
             await repository.forgetChunks(zero)
+            try await StoreLock.ensureHeld()
             for id in zero {
                 let key = Repository.chunkKey(id)
                 if let size = try await repository.store.size(of: key) {
@@ -228,24 +249,130 @@ public struct GarbageCollector: Sendable {
             try await repository.store.delete(owner.listKey)
         }
         try await repository.store.delete(owner.pendingKey)
-        switch owner {
-        case .snapshot(let name):
-            try await repository.store.delete(Snapshot.key(name))
-        case .backup(let name):
-            for restore in try await repository.store.listAll(prefix: "restores/") where restore.key.hasSuffix(".json")
+        switch owner.kind {
+        case .snapshot:
+            if try await repository.record(Snapshot.self, key: Snapshot.key(owner.name))?.commit == owner.commit {
+                try await repository.store.delete(Snapshot.key(owner.name))
+            }
+        case .backup:
+            if try await repository.record(BackupRecord.self, key: BackupRecord.key(owner.name))?.commit
+                == owner.commit
             {
-                struct Made: Decodable { var backup: String }
-                if (try? await repository.record(Made.self, key: restore.key))?.backup == name {
+                for restore in try await repository.store.listAll(prefix: "restores/")
+                where restore.key.hasSuffix(".json") {
+                    struct Made: Decodable {
+                        var backup: String
+                        var backupCommit: String?
+                    }
+                    guard let made = try? await repository.record(Made.self, key: restore.key),
+                        made.backup == owner.name, made.backupCommit == nil || made.backupCommit == owner.commit
+                    else { continue }
                     try await repository.store.delete(restore.key)
                     try await repository.store.delete(String(restore.key.dropLast(5)) + ".log")
                 }
+                let manifest = try await repository.record(
+                    ResourceManifestRecord.self, key: ResourceManifestRecord.key(owner.name))
+                if let manifest, manifest.commit == nil || manifest.commit == owner.commit {
+                    try await repository.store.delete(ResourceManifestRecord.key(owner.name))
+                }
+                try await repository.store.delete(BackupRecord.logKey(owner.name))
+                // The record goes last: it is what says the other objects are this commit's.
+                try await repository.store.delete(BackupRecord.key(owner.name))
             }
-            try await repository.store.delete(ResourceManifestRecord.key(name))
-            try await repository.store.delete(BackupRecord.logKey(name))
-            try await repository.store.delete(BackupRecord.key(name))
         }
         try await repository.store.delete(owner.journalKey)
+        active.remove(owner.decrementOperation)
         result.expired.append(owner.description)
         logger.info("expired \(owner)")
+    }
+
+    /// Forgets the counts and lists (not the journals of unfinished expiries), so the adoption pass rebuilds them
+    /// from the manifests: the reference state is derived data and can always be rebuilt.
+    private func dropReferenceState() async throws {
+        for prefix in ["refs/counts/", "refs/lists/", "refs/pending/"] {
+            for object in try await repository.store.listAll(prefix: prefix) {
+                try await repository.store.delete(object.key)
+            }
+        }
+        try await repository.store.delete(GarbageCollector.versionKey)
+        try await repository.store.delete("refs/adopted")
+    }
+
+    /// Gives every committed owner a commit identity (records written before they existed) and a reference list
+    /// rebuilt from its manifests, with a pending marker so this run counts it. Runs once per store (and after a
+    /// rebuild); reference state of the older, name-keyed format is dropped first, and expiries it had under way
+    /// are finished by removing what they named (their chunks are left to an orphan sweep).
+    private mutating func adoptAll() async throws {
+        // Older format: lists and markers keyed by name ("refs/lists/snapshots/x", "refs/pending/backups-x").
+        for object in try await repository.store.listAll(prefix: "refs/expiring/") {
+            let name = String(object.key.dropFirst("refs/expiring/".count))
+            guard !CommitID.isValid(name) else { continue }
+            if name.hasPrefix("snapshots-") {
+                try await repository.store.delete(Snapshot.key(String(name.dropFirst("snapshots-".count))))
+            } else if name.hasPrefix("backups-") {
+                let backup = String(name.dropFirst("backups-".count))
+                try await repository.store.delete(ResourceManifestRecord.key(backup))
+                try await repository.store.delete(BackupRecord.logKey(backup))
+                try await repository.store.delete(BackupRecord.key(backup))
+            }
+            try await repository.store.delete(object.key)
+        }
+        for prefix in ["refs/lists/", "refs/pending/", "refs/counts/"] {
+            for object in try await repository.store.listAll(prefix: prefix) {
+                let last = String(object.key.split(separator: "/").last ?? "")
+                if prefix == "refs/counts/" || !CommitID.isValid(last) || object.key.dropFirst(prefix.count).contains("/") {
+                    try await repository.store.delete(object.key)
+                }
+            }
+        }
+        try await repository.store.delete("refs/adopted")
+        for var entry in try await CommittedOwners.all(repository) {
+            if entry.owner.commit.isEmpty {
+                entry.owner.commit = try await assignCommit(entry)
+            }
+            guard try await repository.store.size(of: entry.owner.listKey) == nil else { continue }
+            let refs = try await CommittedOwners.referencedChunks(entry, repository: repository)
+            try await ReferenceList.write(refs.map(\.id), owner: entry.owner, repository: repository)
+        }
+        try await repository.store.put(GarbageCollector.versionKey, Array(GarbageCollector.currentVersion.utf8))
+    }
+
+    /// Rewrites a record written before commit identities with one (and its resource manifest, for a backup).
+    private func assignCommit(_ entry: CommittedOwners.Entry) async throws -> String {
+        let commit = CommitID.make()
+        switch entry.owner.kind {
+        case .snapshot:
+            guard var snapshot = try await repository.record(Snapshot.self, key: entry.recordKey) else { return commit }
+            snapshot.commit = commit
+            try await repository.commitRecord(snapshot, key: entry.recordKey)
+        case .backup:
+            let manifestKey = ResourceManifestRecord.key(entry.owner.name)
+            if var manifest = try await repository.record(ResourceManifestRecord.self, key: manifestKey) {
+                manifest.commit = commit
+                try await repository.commitRecord(manifest, key: manifestKey)
+            }
+            guard var backup = try await repository.record(BackupRecord.self, key: entry.recordKey) else {
+                return commit
+            }
+            backup.commit = commit
+            try await repository.commitRecord(backup, key: entry.recordKey)
+        }
+        return commit
+    }
+
+    mutating func sweepOrphans() async throws {
+        let counted = try await counts.all()
+        var orphans: [ObjectInfo] = []
+        try await repository.store.list(prefix: "chunks/") { page in
+            orphans += page.filter { counted[String($0.key.split(separator: "/").last ?? "")] == nil }
+        }
+        await repository.forgetChunks(orphans.compactMap { ChunkID(hex: $0.key.split(separator: "/").last ?? "") })
+        try await StoreLock.ensureHeld()
+        for orphan in orphans {
+            try await repository.store.delete(orphan.key)
+            result.deletedChunks += 1
+            result.deletedBytes += Int64(orphan.size)
+            result.orphans += 1
+        }
     }
 }

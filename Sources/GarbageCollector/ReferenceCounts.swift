@@ -5,8 +5,10 @@ import SystemIO
 ///
 /// Small shards keep an operation's cost near the size of its own chunk list rather than the store's.
 ///
-/// Each shard remembers which operations ("+snapshots/x", "-backups/y") it has applied, so a collection that crashes
-/// half-way and runs again never applies one twice. An operation touches only the shards of its own chunks.
+/// Each shard remembers which operations (`+<commit>`, `-<commit>`) it has applied, so a collection that crashes
+/// half-way and runs again never applies one twice. That memory is bounded: an operation can only be applied again
+/// while its marker (pending marker or expiry journal) exists, so whenever a shard is written it keeps only the
+/// operations still in `active` — what it remembers is what is under way, not the store's history.
 struct ReferenceCounts {
     let repository: Repository
 
@@ -22,8 +24,9 @@ struct ReferenceCounts {
     }
 
     /// Adds `delta` to the count of every chunk in `ids` under operation `operation`; returns the chunks whose count
-    /// is now zero (for a decrement), whether this call or an earlier interrupted one applied it.
-    func apply(_ operation: String, ids: [ChunkID], delta: Int) async throws -> [ChunkID] {
+    /// is now zero (for a decrement), whether this call or an earlier interrupted one applied it. `active` is every
+    /// operation whose marker exists (this one included).
+    func apply(_ operation: String, ids: [ChunkID], delta: Int, active: Set<String>) async throws -> [ChunkID] {
         let byShard = Dictionary(grouping: ids) { String($0.hex.prefix(3)) }
         // Shards are independent: update several at once so their writes (and fsyncs) overlap.
         let slots = AsyncSemaphore(permits: 8)
@@ -38,7 +41,7 @@ struct ReferenceCounts {
                             let count = (shard.counts[id.hex] ?? 0) + delta
                             shard.counts[id.hex] = count > 0 ? count : nil
                         }
-                        shard.applied.append(operation)
+                        shard.applied = shard.applied.filter { active.contains($0) } + [operation]
                         try await repository.store.put(
                             Self.shardKey(prefix), try StoreJSON.encode(shard, pretty: false))
                     }
@@ -53,11 +56,18 @@ struct ReferenceCounts {
 
     /// Every count, for verification and rebuilds (reads all shards: the full-scan path).
     func all() async throws -> [String: Int] {
+        try await allShards().counts
+    }
+
+    /// Every count, and the longest applied-operation memory of any shard (to show it stays bounded).
+    func allShards() async throws -> (counts: [String: Int], maxApplied: Int) {
         var result: [String: Int] = [:]
+        var maxApplied = 0
         for object in try await repository.store.listAll(prefix: "refs/counts/") {
             let shard = try await shard(String(object.key.dropFirst("refs/counts/".count)))
             result.merge(shard.counts) { a, _ in a }
+            maxApplied = max(maxApplied, shard.applied.count)
         }
-        return result
+        return (result, maxApplied)
     }
 }

@@ -21,6 +21,9 @@ public struct RestoreRecord: Codable, Sendable {
     public var errors: [String]
     public var items: [RestoreItemResult]
     public var volumes: [VolumeRestoreResult] = []
+    /// The commit of the backup it restored from, so deleting that backup removes exactly its restores even when
+    /// the name has been reused since.
+    public var backupCommit: String?
 
     public init(name: String, backup: String, options: RestoreOptions, started: Date, result: RestoreResult) {
         self.name = name

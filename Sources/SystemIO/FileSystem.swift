@@ -69,12 +69,17 @@ public enum FileSystem {
         throw SystemError("create directory", path: path, code: code)
     }
 
-    /// Creates a directory and any missing parents.
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
-        if (try? status(path))?.kind == .directory { return }
+    /// Creates a directory and any missing parents; returns the directories it created, outermost first (their
+    /// parents' entries must be fsynced for the new directories to survive a crash).
+    @discardableResult
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemError) -> [String] {
+        if (try? status(path))?.kind == .directory { return [] }
         let parent = Path.parent(of: path)
-        if parent != path && !parent.isEmpty { try makeDirectories(parent, mode: mode) }
+        var created: [String] = []
+        if parent != path && !parent.isEmpty { created = try makeDirectories(parent, mode: mode) }
+        if mkdir(path, mode) == 0 { return created + [path] }
         try makeDirectory(path, mode: mode)
+        return created
     }
 
     public static func rename(_ from: String, to: String) throws(SystemError) {
@@ -133,21 +138,27 @@ public enum FileSystem {
         return try file.readToEnd()
     }
 
-    /// Writes `bytes` so that `path` is either absent or whole: a temporary file beside it, fsync, rename, and an
-    /// fsync of the directory so the rename itself survives a crash.
-    public static func writeAtomically(_ path: String, bytes: UnsafeRawBufferPointer, syncDirectory: Bool = true)
-        throws(SystemError)
-    {
+    /// Writes `bytes` so that `path` is either absent or whole: a temporary file (beside it, or in
+    /// `temporaryDirectory` on the same file system), fsync, rename, and an fsync of the directory so the rename
+    /// itself survives a crash. The file gets `mode` (before the umask).
+    public static func writeAtomically(
+        _ path: String, bytes: UnsafeRawBufferPointer, mode: mode_t = 0o644, temporaryDirectory: String? = nil,
+        syncDirectory: Bool = true
+    ) throws(SystemError) {
         let directory = Path.parent(of: path)
-        let temporary = directory + "/.tmp-" + Path.randomSuffix()
-        let file = try FileDescriptor.create(temporary, exclusive: true)
+        let temporary = (temporaryDirectory ?? directory) + "/.tmp-" + Path.randomSuffix()
+        let file = try FileDescriptor.create(temporary, mode: mode, exclusive: true)
         do {
+            defer { file.close() }
             try file.write(bytes)
             try file.sync()
-            file.close()
+        } catch {
+            try? removeFile(temporary)
+            throw error
+        }
+        do {
             try rename(temporary, to: path)
         } catch {
-            file.close()
             try? removeFile(temporary)
             throw error
         }

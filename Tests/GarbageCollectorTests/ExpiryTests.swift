@@ -1,5 +1,6 @@
 import Foundation
 import SampleData
+import SystemIO
 import TestSupport
 import Testing
 
@@ -19,10 +20,13 @@ struct ExpiryTests {
 
     /// A committed backup record whose only data is a volume snapshot of `source` (no cluster needed).
     static func backup(_ name: String, source: String, expires: Date?, repository: Repository) async throws {
-        let snapshot = try await TreeBackup(repository: repository).run(source: source, name: "\(name).pv.data")
+        let commit = CommitID.make()
+        let snapshot = try await TreeBackup(repository: repository).run(
+            source: source, name: "\(name).pv.data", backupCommit: commit)
         var record = BackupRecord(
             name: name, filter: ResourceFilter(), ttlSeconds: nil, storageLocation: "test", cluster: "none")
         record.phase = .completed
+        record.commit = commit
         record.expiration = expires
         record.volumes = [
             VolumeRecord(
@@ -30,8 +34,15 @@ struct ExpiryTests {
                 files: snapshot.summary.files,
                 logicalBytes: snapshot.summary.logicalBytes, newStoredBytes: 0, seconds: 0, skipped: nil)
         ]
-        try await ReferenceList.write([], owner: .backup(name), repository: repository)
+        try await ReferenceList.write([], owner: .backup(name, commit: commit), repository: repository)
         try await repository.commitRecord(record, key: BackupRecord.key(name))
+    }
+
+    /// The chunks a committed snapshot references, read from its manifest.
+    static func referenced(_ snapshot: Snapshot, repository: Repository) async throws -> Set<String> {
+        let entry = CommittedOwners.Entry(
+            owner: snapshot.owner!, manifest: snapshot.manifest, recordKey: Snapshot.key(snapshot.name))
+        return Set(try await CommittedOwners.referencedChunks(entry, repository: repository).map(\.id.hex))
     }
 
     @Test("expiring a backup deletes exactly the chunks no other backup references; the rest still restore")
@@ -52,8 +63,7 @@ struct ExpiryTests {
         #expect(result.deletedChunks > 0)
         let remaining = try await Self.chunkIDs(repository)
         let newSnapshot = try #require(try await SnapshotCatalog(repository: repository).snapshot(named: "new.pv.data"))
-        let needed = Set(
-            try await GarbageCollector(repository: repository).referencedChunks(.snapshot(newSnapshot.name)).map(\.hex))
+        let needed = try await Self.referenced(newSnapshot, repository: repository)
         #expect(needed.isSubset(of: remaining), "a chunk the remaining backup needs was deleted")
         #expect(remaining == needed, "every chunk only the expired backup used is gone")
         #expect(afterNew.subtracting(afterOld).isSubset(of: remaining))
@@ -80,9 +90,11 @@ struct ExpiryTests {
         try await Self.backup("b", source: temp.sub("data"), expires: nil, repository: repository)
         _ = try await GarbageCollector(repository: repository).run()  // counts both
         // Simulate a crash after decrementing "a" but before deleting its records: apply the decrement by hand.
-        let ids = try #require(try await ReferenceList.read(.snapshot("a.pv.data"), repository: repository))
-        _ = try await ReferenceCounts(repository: repository).apply("-snapshot a.pv.data", ids: ids, delta: -1)
-        try await repository.store.put(ReferenceOwner.snapshot("a.pv.data").journalKey, [])
+        let owner = try #require(try await SnapshotCatalog(repository: repository).snapshot(named: "a.pv.data")?.owner)
+        let ids = try #require(try await ReferenceList.read(owner, repository: repository))
+        _ = try await ReferenceCounts(repository: repository).apply(
+            owner.decrementOperation, ids: ids, delta: -1, active: [owner.decrementOperation])
+        try await repository.store.put(owner.journalKey, try StoreJSON.encode(owner))
         let result = try await GarbageCollector(repository: repository).run()
         #expect(result.expired.contains("snapshot a.pv.data"))
         #expect(result.deletedChunks == 0, "b still references every chunk")
@@ -90,27 +102,46 @@ struct ExpiryTests {
         #expect(counts.values.allSatisfy { $0 == 1 }, "the decrement was applied once: \(Set(counts.values))")
         #expect(try await GarbageCollector(repository: repository).countMismatches().isEmpty)
         // A damaged count is caught.
-        _ = try await ReferenceCounts(repository: repository).apply("+corruption", ids: Array(ids.prefix(1)), delta: 1)
+        _ = try await ReferenceCounts(repository: repository).apply(
+            "+corruption", ids: Array(ids.prefix(1)), delta: 1, active: [])
         #expect(try await GarbageCollector(repository: repository).countMismatches() == [ids[0].hex])
         let report = try await StoreVerifier(repository: repository).verify(readData: true)
         #expect(report.isClean)
     }
 
-    @Test("snapshots made before reference counting are adopted, not endangered")
+    @Test("a store of the older, name-keyed reference format is adopted: commits assigned, counts rebuilt, nothing lost")
     func legacyOwners() async throws {
         let temp = try TemporaryDirectory("gc")
         defer { temp.remove() }
         let repository = try await Self.repository(temp)
         try SampleData(seed: 43).generate(into: temp.sub("data"), bytes: 1 << 20)
-        _ = try await TreeBackup(repository: repository).run(source: temp.sub("data"), name: "legacy")
-        try await repository.store.delete(ReferenceOwner.snapshot("legacy").listKey)
-        try await repository.store.delete(ReferenceOwner.snapshot("legacy").pendingKey)
+        var legacy = try await TreeBackup(repository: repository).run(source: temp.sub("data"), name: "legacy")
         try await Self.backup(
             "expiring", source: temp.sub("data"), expires: Date(timeIntervalSinceNow: -1), repository: repository)
+        // Rewrite the store as the older format left it: no commit in the record, lists and counts keyed by name.
+        let list = try await repository.store.get(legacy.owner!.listKey)
+        for prefix in ["refs/"] {
+            for object in try await repository.store.listAll(prefix: prefix) {
+                try await repository.store.delete(object.key)
+            }
+        }
+        legacy.commit = nil
+        try await repository.commitRecord(legacy, key: Snapshot.key("legacy"))
+        try await repository.store.put("refs/lists/snapshots/legacy", list)
+        try await repository.store.put("refs/adopted", [])
+        try await repository.store.put("refs/counts/abc", Array(#"{"applied":["+snapshots/legacy"],"counts":{}}"#.utf8))
+
         let result = try await GarbageCollector(repository: repository).run()
         #expect(result.counted.contains("snapshot legacy"))
-        #expect(result.deletedChunks == 0)
+        #expect(result.expired.contains("backup expiring"))
+        #expect(result.deletedChunks == 0, "the legacy snapshot shares every chunk of the expired backup")
+        let adopted = try #require(try await SnapshotCatalog(repository: repository).snapshot(named: "legacy"))
+        #expect(adopted.commit.map(CommitID.isValid) == true)
+        #expect(try await repository.store.size(of: "refs/lists/snapshots/legacy") == nil)
+        #expect(try await GarbageCollector(repository: repository).countMismatches().isEmpty)
         #expect(try await StoreVerifier(repository: repository).verify(readData: true).isClean)
+        _ = try await TreeRestore(repository: repository).run(snapshot: "legacy", into: temp.sub("restored"))
+        #expect(try SampleData.compareTrees(temp.sub("data"), temp.sub("restored")) == [])
     }
 
     @Test("a live lock blocks the other kind; a stale one is reported and removed by the exclusive locker")
@@ -133,13 +164,21 @@ struct ExpiryTests {
         }
         await exclusive.release()
 
-        // A crashed process's lock: written, never refreshed, never released.
-        let crashed = StoreLock.Record(
-            kind: .shared, id: "crashed", host: "h", pid: 1, operation: "backup",
+        // A lock whose holder's clock is an hour behind, but which the store saw written just now: live. Staleness
+        // is judged on the store's clock, not the holder's.
+        let skewed = StoreLock.Record(
+            kind: .shared, id: "skewed", host: "h", pid: 1, operation: "backup",
             refreshed: Date(timeIntervalSinceNow: -3600))
-        try await repository.store.put("locks/shared-crashed.json", try StoreJSON.encode(crashed))
-        let gc = try await StoreLock.acquire(
-            .exclusive, repository: repository, operation: "gc", staleAfter: .seconds(60))
+        try await repository.store.put("locks/shared-skewed.json", try StoreJSON.encode(skewed))
+        await #expect(throws: LockError.self) {
+            _ = try await StoreLock.acquire(.exclusive, repository: repository, operation: "gc", wait: .milliseconds(300))
+        }
+        // The same lock last written (by the store's clock) longer ago than the store's threshold: a crashed
+        // process's. It is reported and removed by the exclusive locker.
+        try FileSystem.setModificationTime(
+            temp.sub("store/locks/shared-skewed.json"), seconds: Int64(Date().timeIntervalSince1970) - 3 * 3600,
+            nanoseconds: 0)
+        let gc = try await StoreLock.acquire(.exclusive, repository: repository, operation: "gc")
         #expect(try await StoreLock.locks(repository).map(\.id) == [gc.record.id], "the stale lock was removed")
         await gc.release()
         #expect(try await StoreLock.locks(repository).isEmpty)

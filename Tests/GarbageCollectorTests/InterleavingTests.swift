@@ -32,17 +32,19 @@ struct InterleavingTests {
             }
         }
         let lock = try await StoreLock.acquire(.shared, repository: repository, operation: "backup \(name)")
+        let commit = CommitID.make()
         let snapshot = try await TreeBackup(repository: repository, fileConcurrency: 2).run(
-            source: source, name: "\(name).pv.data")
+            source: source, name: "\(name).pv.data", backupCommit: commit)
         var record = BackupRecord(
             name: name, filter: ResourceFilter(), ttlSeconds: nil, storageLocation: "t", cluster: "none")
         record.phase = .completed
+        record.commit = commit
         record.volumes = [
             VolumeRecord(
                 persistentVolume: "data", claim: nil, path: source, snapshot: snapshot.name, files: files.count,
                 logicalBytes: 0, newStoredBytes: 0, seconds: 0, skipped: nil)
         ]
-        try await ReferenceList.write([], owner: .backup(name), repository: repository)
+        try await ReferenceList.write([], owner: .backup(name, commit: commit), repository: repository)
         try await repository.commitRecord(record, key: BackupRecord.key(name))
         await lock.release()
     }

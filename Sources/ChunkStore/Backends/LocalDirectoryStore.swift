@@ -1,15 +1,28 @@
+import Foundation
 import Synchronization
 import SystemIO
 
 /// A store in a local directory: one file per object, written atomically (temporary file, fsync, rename).
 ///
 /// Directory entries created by renames are made durable in `sync()`, which fsyncs each directory touched since the
-/// last sync; that is the barrier a commit waits for before writing the record that names the objects.
+/// last sync; that is the barrier a commit waits for before writing the record that names the objects. A directory
+/// the store had to create is itself an entry of its parent, so the parent is fsynced too.
+///
+/// Backups hold every Secret of a cluster: directories are created 0700 and files 0600. Temporary files live in
+/// `.tmp/` under the root (the same file system, so the rename stays atomic), where the leftovers of killed writers
+/// can be found without walking the store.
 public final class LocalDirectoryStore: ObjectStore {
     public let root: String
     public var location: String { root }
     private let pool: BlockingPool
-    private let touchedDirectories = Mutex<Set<String>>([])
+    /// Directories with entries not yet fsynced, each with the generation of its latest change. A sync flushes the
+    /// directories it saw and then drops only the entries nobody changed meanwhile, so a sync running beside another
+    /// never returns before the directories it depends on are flushed (each sync flushes what it saw itself).
+    private let dirty = Mutex<(generation: UInt64, directories: [String: UInt64])>((0, [:]))
+
+    static let temporaryName = ".tmp"
+    public static let directoryMode: mode_t = 0o700
+    public static let fileMode: mode_t = 0o600
 
     /// Opens the store at `root`. With `create`, a missing directory is made; otherwise `checkAccess` reports it.
     public init(root: String, create: Bool = false, pool: BlockingPool = .shared) throws {
@@ -18,7 +31,11 @@ public final class LocalDirectoryStore: ObjectStore {
         self.root = root
         self.pool = pool
         if create {
-            do { try FileSystem.makeDirectories(root) } catch { throw ChunkStoreError.system(error) }
+            do {
+                let created = try FileSystem.makeDirectories(root, mode: Self.directoryMode)
+                if let first = created.first { try FileSystem.syncDirectory(Path.parent(of: first)) }
+                for directory in created { try FileSystem.syncDirectory(directory) }
+            } catch { throw ChunkStoreError.system(error) }
         }
     }
 
@@ -26,6 +43,8 @@ public final class LocalDirectoryStore: ObjectStore {
         try ObjectKey.validate(key)
         return root + "/" + key
     }
+
+    private var temporaryDirectory: String { root + "/" + Self.temporaryName }
 
     public func checkAccess() async throws {
         let root = self.root
@@ -36,20 +55,38 @@ public final class LocalDirectoryStore: ObjectStore {
         }
     }
 
+    private func markDirty(_ directories: some Sequence<String>) {
+        dirty.withLock { state in
+            for directory in directories {
+                state.generation += 1
+                state.directories[directory] = state.generation
+            }
+        }
+    }
+
     public func put(_ key: String, _ bytes: [UInt8]) async throws {
         let path = try path(key)
         let directory = Path.parent(of: path)
-        try await pool.run {
+        let temporary = temporaryDirectory
+        let created = try await pool.run { () throws -> [String] in
             try bytes.withUnsafeBytes { bytes in
-                do {
-                    try FileSystem.writeAtomically(path, bytes: bytes, syncDirectory: false)
-                } catch let error as SystemError where error.isNotFound {
-                    try FileSystem.makeDirectories(directory)
-                    try FileSystem.writeAtomically(path, bytes: bytes, syncDirectory: false)
+                var created: [String] = []
+                for attempt in 0..<2 {
+                    do {
+                        try FileSystem.writeAtomically(
+                            path, bytes: bytes, mode: Self.fileMode, temporaryDirectory: temporary,
+                            syncDirectory: false)
+                        return created
+                    } catch let error as SystemError where error.isNotFound && attempt == 0 {
+                        created += try FileSystem.makeDirectories(temporary, mode: Self.directoryMode)
+                        created += try FileSystem.makeDirectories(directory, mode: Self.directoryMode)
+                    }
                 }
+                return created
             }
         }
-        touchedDirectories.withLock { _ = $0.insert(directory) }
+        // The rename's directory, and for each directory created here its parent (which holds its entry).
+        markDirty([directory] + created.map { Path.parent(of: $0) } + created)
     }
 
     public func get(_ key: String) async throws -> [UInt8] {
@@ -69,7 +106,7 @@ public final class LocalDirectoryStore: ObjectStore {
     public func delete(_ key: String) async throws {
         let path = try path(key)
         try await pool.run { try FileSystem.removeFile(path) }
-        touchedDirectories.withLock { _ = $0.insert(Path.parent(of: path)) }
+        markDirty([Path.parent(of: path)])
     }
 
     public func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws {
@@ -84,7 +121,7 @@ public final class LocalDirectoryStore: ObjectStore {
             let names = try await pool.run { () throws -> [(String, FileStatus)] in
                 guard try FileSystem.statusIfExists(directory)?.kind == .directory else { return [] }
                 return try FileSystem.contentsOfDirectory(directory).compactMap { name in
-                    guard !name.hasPrefix(".tmp-"), let status = try FileSystem.statusIfExists(directory + "/" + name)
+                    guard !name.hasPrefix("."), let status = try FileSystem.statusIfExists(directory + "/" + name)
                     else { return nil }
                     return (name, status)
                 }
@@ -96,7 +133,10 @@ public final class LocalDirectoryStore: ObjectStore {
                 if status.kind == .directory {
                     if key.hasPrefix(prefix) || prefix.hasPrefix(key + "/") { subdirectories.append(key) }
                 } else if status.kind == .regular && key.hasPrefix(prefix) {
-                    batch.append(ObjectInfo(key: key, size: Int(status.size)))
+                    let modified = Date(
+                        timeIntervalSince1970: Double(status.modificationSeconds)
+                            + Double(status.modificationNanoseconds) / 1e9)
+                    batch.append(ObjectInfo(key: key, size: Int(status.size), modified: modified))
                     if batch.count >= 1000 {
                         try await page(batch)
                         batch.removeAll(keepingCapacity: true)
@@ -109,12 +149,9 @@ public final class LocalDirectoryStore: ObjectStore {
     }
 
     public func sync() async throws {
-        let directories = touchedDirectories.withLock { touched in
-            defer { touched.removeAll() }
-            return touched
-        }
+        let seen = dirty.withLock { $0.directories }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for directory in directories {
+            for directory in seen.keys {
                 group.addTask { [pool] in
                     try await pool.run {
                         // A directory that never came to exist (a delete of an absent key) has nothing to flush.
@@ -125,6 +162,31 @@ public final class LocalDirectoryStore: ObjectStore {
                 }
             }
             try await group.waitForAll()
+        }
+        dirty.withLock { state in
+            for (directory, generation) in seen where state.directories[directory] == generation {
+                state.directories[directory] = nil
+            }
+        }
+    }
+
+    /// Removes temporary files that killed writers left, once older than `age` (a live writer's temporary file
+    /// exists for milliseconds). Returns how many were removed.
+    public func removeInterruptedWrites(olderThan age: Duration) async throws -> Int {
+        let temporary = temporaryDirectory
+        let cutoff = Date().timeIntervalSince1970 - Double(age.components.seconds)
+        return try await pool.run { () throws -> Int in
+            guard try FileSystem.statusIfExists(temporary)?.kind == .directory else { return 0 }
+            var removed = 0
+            for name in try FileSystem.contentsOfDirectory(temporary) where name.hasPrefix(".tmp-") {
+                let path = temporary + "/" + name
+                guard let status = try FileSystem.statusIfExists(path),
+                    Double(status.modificationSeconds) < cutoff
+                else { continue }
+                try FileSystem.removeFile(path)
+                removed += 1
+            }
+            return removed
         }
     }
 }

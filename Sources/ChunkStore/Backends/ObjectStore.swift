@@ -1,11 +1,17 @@
+import Foundation
+
 /// One object as a listing returns it.
 public struct ObjectInfo: Sendable, Equatable {
     public var key: String
     public var size: Int
+    /// When the object was last written, by the store's own clock (S3's LastModified, a file's mtime); nil when the
+    /// backend cannot say. Lock staleness is judged on this clock, so no host's clock is trusted alone.
+    public var modified: Date?
 
-    public init(key: String, size: Int) {
+    public init(key: String, size: Int, modified: Date? = nil) {
         self.key = key
         self.size = size
+        self.modified = modified
     }
 }
 
@@ -28,8 +34,15 @@ public protocol ObjectStore: Sendable {
     func delete(_ key: String) async throws
     /// Calls `page` with successive batches (of at most 1,000) of the objects under `prefix`; order is unspecified.
     func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws
-    /// Makes every completed `put` durable (the commit barrier before a record that names them).
+    /// Makes every completed `put` and `delete` durable (the commit barrier before a record that names them).
     func sync() async throws
+    /// Removes what writers killed mid-write left behind (temporary files), once older than `age`.
+    func removeInterruptedWrites(olderThan age: Duration) async throws -> Int
+}
+
+extension ObjectStore {
+    /// Stores whose writes are single atomic requests (S3) leave nothing behind.
+    public func removeInterruptedWrites(olderThan age: Duration) async throws -> Int { 0 }
 }
 
 extension ObjectStore {
@@ -48,7 +61,8 @@ public enum ObjectKey {
             throw .invalidObjectKey(key)
         }
         for component in key.split(separator: "/", omittingEmptySubsequences: false) {
-            guard !component.isEmpty, component != ".", component != "..",
+            // A leading dot is reserved for the backends' own files (a local store's `.tmp/`).
+            guard !component.isEmpty, !component.hasPrefix("."),
                 component.utf8.allSatisfy({ isSafe($0) })
             else { throw .invalidObjectKey(key) }
         }

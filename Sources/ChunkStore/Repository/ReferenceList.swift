@@ -1,52 +1,65 @@
-/// What a committed snapshot or backup references, for reference counting (see docs/gc-design.md).
-///
-/// Written just before the owner's final record (so every committed owner has one), together with a pending marker:
-/// the next garbage collection adds the list to the reference counts and removes the marker. Writers never touch the
-/// counts themselves, so they need only a shared lock.
-public enum ReferenceOwner: Hashable, Sendable, CustomStringConvertible {
-    case snapshot(String)
-    case backup(String)
+import Foundation
 
-    var path: String {
-        switch self {
-        case .snapshot(let name): "snapshots/\(name)"
-        case .backup(let name): "backups/\(name)"
-        }
+/// A commit's identity: 32 random hex digits, made when a backup or snapshot starts. Names are reused all the time
+/// (`nightly`, schedules, `<backup>.pv.<pv>`), so the reference state never keys anything by name: deleting and
+/// recreating a name makes a new owner with a new identity, and the old owner's lists, counts and journals can never
+/// be confused with the new one's.
+public enum CommitID {
+    public static func make() -> String {
+        (0..<2).map { _ in
+            let hex = String(UInt64.random(in: .min ... .max), radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
     }
 
-    public var listKey: String { "refs/lists/\(path)" }
-    public var pendingKey: String { "refs/pending/\(path.replacingOccurrences(of: "/", with: "-"))" }
-    public var journalKey: String { "refs/expiring/\(path.replacingOccurrences(of: "/", with: "-"))" }
-
-    /// Parses a pending or journal key's last component back into an owner.
-    public init?(marker name: String) {
-        if name.hasPrefix("snapshots-") {
-            self = .snapshot(String(name.dropFirst("snapshots-".count)))
-        } else if name.hasPrefix("backups-") {
-            self = .backup(String(name.dropFirst("backups-".count)))
-        } else {
-            return nil
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .snapshot(let name): "snapshot \(name)"
-        case .backup(let name): "backup \(name)"
-        }
+    public static func isValid(_ text: String) -> Bool {
+        text.utf8.count == 32 && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
     }
 }
 
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+/// One committed snapshot or backup as the reference state knows it: its kind, its name, and its commit identity.
+///
+/// Its keys are named by the commit alone: the sorted chunk list `refs/lists/<commit>`, the pending marker
+/// `refs/pending/<commit>` (until garbage collection adds the list to the counts) and the journal
+/// `refs/expiring/<commit>` (while its expiry is under way). Markers and journals hold the owner itself, so garbage
+/// collection can check that the record of that name still names this commit before it acts.
+public struct ReferenceOwner: Hashable, Sendable, Codable, CustomStringConvertible {
+    public enum Kind: String, Codable, Sendable { case snapshot, backup }
+
+    public var kind: Kind
+    public var name: String
+    public var commit: String
+
+    public init(kind: Kind, name: String, commit: String) {
+        self.kind = kind
+        self.name = name
+        self.commit = commit
     }
+
+    public static func snapshot(_ name: String, commit: String) -> ReferenceOwner {
+        ReferenceOwner(kind: .snapshot, name: name, commit: commit)
+    }
+
+    public static func backup(_ name: String, commit: String) -> ReferenceOwner {
+        ReferenceOwner(kind: .backup, name: name, commit: commit)
+    }
+
+    public var listKey: String { "refs/lists/\(commit)" }
+    public var pendingKey: String { "refs/pending/\(commit)" }
+    public var journalKey: String { "refs/expiring/\(commit)" }
+    /// The reference-count operations of this owner: added once, removed once.
+    public var incrementOperation: String { "+\(commit)" }
+    public var decrementOperation: String { "-\(commit)" }
+
+    public var description: String { "\(kind.rawValue) \(name)" }
 }
 
 public enum ReferenceList {
-    /// Stores the owner's chunk ids (sorted, 32 bytes each) and its pending marker.
+    /// Stores the owner's chunk ids (sorted, 32 bytes each) and its pending marker. Part of a commit, so the locks
+    /// the task holds are checked first.
     public static func write(_ ids: some Sequence<ChunkID>, owner: ReferenceOwner, repository: Repository) async throws
     {
+        try await StoreLock.ensureHeld()
         var bytes: [UInt8] = []
         for id in Set(ids).sorted() {
             withUnsafeBytes(of: id.words.0.bigEndian) { bytes += $0 }
@@ -55,7 +68,7 @@ public enum ReferenceList {
             withUnsafeBytes(of: id.words.3.bigEndian) { bytes += $0 }
         }
         try await repository.store.put(owner.listKey, bytes)
-        try await repository.store.put(owner.pendingKey, [])
+        try await repository.store.put(owner.pendingKey, try StoreJSON.encode(owner, pretty: false))
     }
 
     /// The owner's chunk ids, or nil when it has no list.
@@ -74,6 +87,19 @@ public enum ReferenceList {
             stride(from: 0, to: raw.count, by: 32).map {
                 ChunkID(digest: UnsafeRawBufferPointer(rebasing: raw[$0..<$0 + 32]))
             }
+        }
+    }
+
+    /// The owner a pending marker or journal names, or nil when the object is gone.
+    public static func marker(_ key: String, repository: Repository) async throws -> ReferenceOwner? {
+        do {
+            let owner = try StoreJSON.decode(ReferenceOwner.self, from: try await repository.store.get(key), key: key)
+            guard CommitID.isValid(owner.commit), key.hasSuffix("/" + owner.commit) else {
+                throw ChunkStoreError.corruptRecord(key: key, reason: "names commit '\(owner.commit)'")
+            }
+            return owner
+        } catch ChunkStoreError.objectNotFound {
+            return nil
         }
     }
 }

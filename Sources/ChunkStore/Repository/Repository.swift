@@ -49,12 +49,13 @@ public final class Repository: Sendable {
         return try Repository(store: store, config: config)
     }
 
-    /// Opens the store, writing a new `config` first if there is none.
-    public static func openOrCreate(_ store: any ObjectStore) async throws -> Repository {
+    /// Opens the store, writing a new `config` first if there is none (`config` is what a new store gets).
+    public static func openOrCreate(_ store: any ObjectStore, config: RepositoryConfig = RepositoryConfig()) async throws
+        -> Repository
+    {
         do {
             return try await open(store)
         } catch ChunkStoreError.repositoryNotFound {
-            let config = RepositoryConfig()
             try await store.put(RepositoryConfig.key, try StoreJSON.encode(config))
             try await store.sync()
             return try await open(store)
@@ -163,8 +164,11 @@ public final class Repository: Sendable {
 
     // MARK: - Records
 
-    /// Commits a record: waits until everything put so far is durable, then writes the record atomically.
+    /// Commits a record: checks that the locks this task holds are still held (a process whose lock went stale may
+    /// have had its work collected, so it must not commit), waits until everything put so far is durable, then
+    /// writes the record atomically.
     public func commitRecord<T: Encodable>(_ value: T, key: String) async throws {
+        try await StoreLock.ensureHeld()
         try await store.sync()
         try await store.put(key, try StoreJSON.encode(value))
         try await store.sync()

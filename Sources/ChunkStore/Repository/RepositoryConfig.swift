@@ -11,14 +11,26 @@ public struct RepositoryConfig: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var volumeChunker: ChunkerProfile
     public var resourceChunker: ChunkerProfile
+    /// How long a lock may go unrefreshed (by the store's clock) before it counts as a crashed process's. A property
+    /// of the store, so every process that shares it judges locks alike. Absent in older configs: 30 minutes.
+    public var lockStaleSeconds: Int?
 
-    public init(id: String = UUID().uuidString.lowercased(), createdAt: Date = Date()) {
+    public static let defaultLockStaleSeconds = 1800
+
+    public init(
+        id: String = UUID().uuidString.lowercased(), createdAt: Date = Date(),
+        lockStaleSeconds: Int = RepositoryConfig.defaultLockStaleSeconds
+    ) {
         version = Self.currentVersion
         self.id = id
         self.createdAt = createdAt
         volumeChunker = .volume
         resourceChunker = .resources
+        self.lockStaleSeconds = lockStaleSeconds
     }
+
+    /// The stale threshold in force for this store.
+    public var lockStaleAfter: Duration { .seconds(lockStaleSeconds ?? Self.defaultLockStaleSeconds) }
 }
 
 /// JSON as the store writes it: sorted keys, ISO 8601 dates.

@@ -4,11 +4,20 @@ import Synchronization
 
 /// A lock on the store, as an object under `locks/` (restic's protocol, which works on S3 too).
 ///
-/// Backups hold a shared lock and garbage collection an exclusive one. Acquiring writes the lock, then lists
-/// `locks/`: a shared lock must see no live exclusive lock, an exclusive lock no other live lock at all, or it
-/// withdraws and retries. PUT and LIST are read-after-write consistent on S3 and on a local directory, so two
-/// processes cannot both think they won. A held lock is refreshed; one not refreshed for `staleAfter` belongs to a
-/// crashed process: it is reported by name, and the next exclusive locker removes it.
+/// Backups, collections and restores hold a shared lock and garbage collection an exclusive one. Acquiring writes
+/// the lock, then lists `locks/`: a shared lock must see no live exclusive lock, an exclusive lock no other live lock
+/// at all, or it withdraws and retries. PUT and LIST are read-after-write consistent on S3 and on a local directory,
+/// so two processes cannot both think they won.
+///
+/// Fail closed:
+/// - A lock is stale when the store's own clock says it was last written more than the store's `lockStaleSeconds`
+///   ago (the listing's modification times of the lock and of the locker's own, just written, lock): neither
+///   host's clock is trusted. The holder's refresh sequence and time are kept in the object for people to read.
+/// - A lock object that cannot be read counts as held (unless stale by the store's clock).
+/// - The holder refreshes its lock every sixth of the stale threshold. If it has not refreshed successfully for half
+///   the threshold, or finds its lock object removed, the lock is lost: the operation is cancelled, and every commit
+///   point (`Repository.commitRecord`, reference lists, garbage collection's deletions) checks `ensureHeld()` first,
+///   so nothing more is committed under a lock that another process may already consider stale.
 public final class StoreLock: Sendable {
     public enum Kind: String, Codable, Sendable { case shared, exclusive }
 
@@ -18,102 +27,247 @@ public final class StoreLock: Sendable {
         public var host: String
         public var pid: Int32
         public var operation: String
+        /// The holder's clock at its latest refresh (informational: staleness is judged on the store's clock).
         public var refreshed: Date
+        /// How many times the holder has refreshed the lock.
+        public var sequence: Int?
+
+        public init(
+            kind: Kind, id: String, host: String, pid: Int32, operation: String, refreshed: Date, sequence: Int? = 0
+        ) {
+            self.kind = kind
+            self.id = id
+            self.host = host
+            self.pid = pid
+            self.operation = operation
+            self.refreshed = refreshed
+            self.sequence = sequence
+        }
+    }
+
+    /// A lock as a listing finds it.
+    public struct Observed: Sendable {
+        public var record: Record
+        public var key: String
+        /// When the store last saw it written, by the store's clock.
+        public var modified: Date?
+        /// Set when the object could not be read; such a lock counts as held.
+        public var unreadable: String?
+    }
+
+    private struct State {
+        var lastRefresh: ContinuousClock.Instant
+        var sequence = 0
+        var lost: String?
+        var released = false
     }
 
     public let record: Record
+    public let staleAfter: Duration
     private let repository: Repository
-    private let refresher: Task<Void, Never>
-    private let released = Atomic<Bool>(false)
+    private let state: Mutex<State>
+    private let refresher = Mutex<Task<Void, Never>?>(nil)
+
+    /// The locks the current task holds (innermost last); commit points check them.
+    @TaskLocal static var held: [StoreLock] = []
+    /// The id of the innermost lock the current task holds, recorded in InProgress records.
+    public static var currentLockID: String? { held.last?.record.id }
+    /// Every lock this process holds, so SIGINT/SIGTERM can give them up.
+    private static let registry = Mutex<[String: StoreLock]>([:])
 
     public var key: String { Self.key(record) }
     static func key(_ record: Record) -> String { "locks/\(record.kind.rawValue)-\(record.id).json" }
 
-    private init(record: Record, repository: Repository, staleAfter: Duration) {
+    private init(record: Record, repository: Repository, staleAfter: Duration, acquiredAt: ContinuousClock.Instant) {
         self.record = record
         self.repository = repository
-        refresher = Task { [record] in
-            var current = record
+        self.staleAfter = staleAfter
+        state = Mutex(State(lastRefresh: acquiredAt))
+    }
+
+    private var refreshInterval: Duration { staleAfter / 6 }
+    private var lossThreshold: Duration { staleAfter / 2 }
+
+    private func startRefreshing() {
+        let task = Task { [weak self] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: staleAfter / 4)
-                if Task.isCancelled { break }
-                current.refreshed = Date()
-                try? await repository.store.put(Self.key(current), try StoreJSON.encode(current))
+                guard let interval = self?.refreshInterval else { return }
+                try? await Task.sleep(for: interval)
+                guard let self, !Task.isCancelled else { return }
+                await self.refreshOnce()
+            }
+        }
+        refresher.withLock { $0 = task }
+    }
+
+    /// One refresh: the lock must still exist (a process that judged it stale may have removed it and be collecting
+    /// now; writing it again would hide that), then it is rewritten with the next sequence number.
+    private func refreshOnce() async {
+        let started = ContinuousClock.now
+        let next = state.withLock { $0.sequence + 1 }
+        var updated = record
+        updated.sequence = next
+        updated.refreshed = Date()
+        do {
+            guard try await repository.store.size(of: key) != nil else {
+                markLost("its lock object \(key) was removed by another process that judged it stale")
+                return
+            }
+            try await repository.store.put(key, try StoreJSON.encode(updated))
+            state.withLock { state in
+                state.sequence = next
+                state.lastRefresh = started
+            }
+        } catch {
+            Logger(label: "velero-cas.lock").warning("refreshing lock \(record.id) failed: \(error)")
+            if (try? check()) == nil { return }
+        }
+    }
+
+    private func markLost(_ reason: String) {
+        state.withLock { if $0.lost == nil { $0.lost = reason } }
+        Logger(label: "velero-cas.lock").error("lost the store lock of '\(record.operation)': \(reason)")
+    }
+
+    /// Throws `LockError.lost` when the lock can no longer be trusted: released, found removed, or not refreshed
+    /// for half the stale threshold.
+    public func check() throws(LockError) {
+        let (lost, released, last) = state.withLock { ($0.lost, $0.released, $0.lastRefresh) }
+        if let lost { throw .lost(operation: record.operation, reason: lost) }
+        if released { throw .lost(operation: record.operation, reason: "the lock was released") }
+        let since = ContinuousClock.now - last
+        if since > lossThreshold {
+            let reason =
+                "it could not be refreshed for \(since.components.seconds) s (the store's stale threshold is \(staleAfter.components.seconds) s)"
+            markLost(reason)
+            throw .lost(operation: record.operation, reason: reason)
+        }
+    }
+
+    /// Checks every lock the current task holds, locally and against the store (its object must still exist).
+    /// Called before each commit and before garbage collection deletes anything.
+    public static func ensureHeld() async throws {
+        for lock in held {
+            try lock.check()
+            guard try await lock.repository.store.size(of: lock.key) != nil else {
+                lock.markLost("its lock object \(lock.key) is gone (another process judged it stale)")
+                throw LockError.lost(operation: lock.record.operation, reason: "its lock object was removed")
             }
         }
     }
 
-    /// How long a lock may go unrefreshed before it counts as a crashed process's (VELERO_CAS_LOCK_STALE_SECONDS
-    /// overrides the default of 30 minutes).
-    public static var defaultStaleAfter: Duration {
-        let seconds = ProcessInfo.processInfo.environment["VELERO_CAS_LOCK_STALE_SECONDS"].flatMap(Double.init)
-        return .milliseconds(Int((seconds ?? 1800) * 1000))
-    }
-
-    /// Takes a lock, retrying (with jitter) for up to `wait` while another process holds a conflicting one.
+    /// Takes a lock, retrying (with jitter) for up to `wait` while another process holds a conflicting one. The
+    /// stale threshold is the store's (`RepositoryConfig.lockStaleSeconds`).
     public static func acquire(
-        _ kind: Kind, repository: Repository, operation: String, staleAfter: Duration = defaultStaleAfter,
-        wait: Duration = .seconds(60)
+        _ kind: Kind, repository: Repository, operation: String, wait: Duration = .seconds(60)
     ) async throws -> StoreLock {
+        let staleAfter = repository.config.lockStaleAfter
         let record = Record(
             kind: kind, id: UUID().uuidString.lowercased(), host: ProcessInfo.processInfo.hostName,
             pid: ProcessInfo.processInfo.processIdentifier, operation: operation, refreshed: Date())
         let deadline = ContinuousClock.now + wait
         while true {
+            let written = ContinuousClock.now
             try await repository.store.put(key(record), try StoreJSON.encode(record))
             try await repository.store.sync()
-            let others = try await locks(repository).filter { $0.id != record.id }
-            let stale = others.filter { isStale($0, staleAfter: staleAfter) }
+            let all = try await observe(repository)
+            let storeNow = all.first { $0.record.id == record.id }?.modified
+            let others = all.filter { $0.record.id != record.id }
+            let stale = others.filter { isStale($0, storeNow: storeNow, staleAfter: staleAfter) }
             for lock in stale {
                 Logger(label: "velero-cas.lock").warning(
-                    "stale \(lock.kind.rawValue) lock \(lock.id) of '\(lock.operation)' (pid \(lock.pid) on \(lock.host), last refreshed \(lock.refreshed)) belongs to a process that is gone"
+                    "stale \(lock.record.kind.rawValue) lock \(lock.record.id) of '\(lock.record.operation)' (pid \(lock.record.pid) on \(lock.record.host), refresh \(lock.record.sequence ?? 0)) belongs to a process that is gone"
                 )
             }
-            let live = others.filter { !isStale($0, staleAfter: staleAfter) }
-            let conflicting = kind == .exclusive ? live : live.filter { $0.kind == .exclusive }
+            let live = others.filter { !isStale($0, storeNow: storeNow, staleAfter: staleAfter) }
+            let conflicting = kind == .exclusive ? live : live.filter { $0.record.kind == .exclusive }
             if conflicting.isEmpty {
                 if kind == .exclusive {
-                    for lock in stale { try await repository.store.delete(key(lock)) }
+                    for lock in stale { try await repository.store.delete(lock.key) }
                 } else {
                     // Chunks this process knew of before may have been collected while it held no lock.
                     await repository.forgetKnownChunks()
                 }
-                return StoreLock(record: record, repository: repository, staleAfter: staleAfter)
+                let lock = StoreLock(record: record, repository: repository, staleAfter: staleAfter, acquiredAt: written)
+                registry.withLock { $0[record.id] = lock }
+                lock.startRefreshing()
+                return lock
             }
             try await repository.store.delete(key(record))
             guard ContinuousClock.now < deadline else {
-                let holders = conflicting.map {
-                    "\($0.kind.rawValue) lock of '\($0.operation)' (pid \($0.pid) on \($0.host))"
-                }
-                throw LockError.busy(holders: holders)
+                throw LockError.busy(holders: conflicting.map(\.holderDescription))
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 20...200)))
         }
     }
 
-    /// Every lock object in the store.
-    public static func locks(_ repository: Repository) async throws -> [Record] {
-        var records: [Record] = []
+    /// Every lock object in the store, readable or not.
+    public static func observe(_ repository: Repository) async throws -> [Observed] {
+        var found: [Observed] = []
         for object in try await repository.store.listAll(prefix: "locks/") where object.key.hasSuffix(".json") {
-            if let record = try? await repository.record(Record.self, key: object.key) { records.append(record) }
+            do {
+                let record = try StoreJSON.decode(Record.self, from: try await repository.store.get(object.key), key: object.key)
+                found.append(Observed(record: record, key: object.key, modified: object.modified))
+            } catch ChunkStoreError.objectNotFound {
+                continue  // released between the listing and the read
+            } catch {
+                let name = String(object.key.dropFirst("locks/".count).dropLast(".json".count))
+                let placeholder = Record(
+                    kind: .exclusive, id: name, host: "?", pid: 0, operation: "unreadable lock \(object.key)",
+                    refreshed: .distantPast, sequence: nil)
+                found.append(
+                    Observed(record: placeholder, key: object.key, modified: object.modified, unreadable: "\(error)"))
+            }
         }
-        return records
+        return found
     }
 
-    static func isStale(_ record: Record, staleAfter: Duration) -> Bool {
-        Date().timeIntervalSince(record.refreshed) > Double(staleAfter.components.seconds) + Double(
-            staleAfter.components.attoseconds) / 1e18
+    /// Every readable lock record in the store.
+    public static func locks(_ repository: Repository) async throws -> [Record] {
+        try await observe(repository).filter { $0.unreadable == nil }.map(\.record)
     }
 
-    /// Runs `body` holding a lock of `kind`, releasing it however `body` ends.
+    /// Whether a lock is stale: by the store's clock when the listing carries modification times (`storeNow` is the
+    /// time the store gave the locker's own lock, written just before), else by the holder's recorded time.
+    static func isStale(_ lock: Observed, storeNow: Date?, staleAfter: Duration) -> Bool {
+        let limit = Double(staleAfter.components.seconds) + Double(staleAfter.components.attoseconds) / 1e18
+        if let storeNow, let modified = lock.modified { return storeNow.timeIntervalSince(modified) > limit }
+        if lock.unreadable != nil { return false }
+        return Date().timeIntervalSince(lock.record.refreshed) > limit
+    }
+
+    /// The ids of the locks that are not stale now, for showing operations that a dead process left InProgress.
+    /// Display only, so "now" is this host's clock; garbage collection, which acts on it, decides under its
+    /// exclusive lock (no live lock exists then).
+    public static func liveLockIDs(_ repository: Repository) async throws -> Set<String> {
+        let staleAfter = repository.config.lockStaleAfter
+        return Set(try await observe(repository).filter { !isStale($0, storeNow: Date(), staleAfter: staleAfter) }.map(\.record.id))
+    }
+
+    /// Runs `body` holding a lock of `kind`, releasing it however `body` ends. If the lock is lost meanwhile, `body`
+    /// is cancelled and this throws `LockError.lost` (commit points inside `body` refuse to commit before that).
     public static func withLock<T: Sendable>(
-        _ kind: Kind, repository: Repository, operation: String, staleAfter: Duration = defaultStaleAfter,
-        wait: Duration = .seconds(60), _ body: () async throws -> T
+        _ kind: Kind, repository: Repository, operation: String, wait: Duration = .seconds(60),
+        _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let lock = try await acquire(
-            kind, repository: repository, operation: operation, staleAfter: staleAfter, wait: wait)
+        let lock = try await acquire(kind, repository: repository, operation: operation, wait: wait)
         do {
-            let result = try await body()
+            let result = try await $held.withValue(held + [lock]) {
+                try await withThrowingTaskGroup(of: T?.self) { group in
+                    group.addTask { try await body() }
+                    group.addTask {
+                        while true {
+                            try lock.check()
+                            try await Task.sleep(for: .milliseconds(200))
+                        }
+                    }
+                    guard let first = try await group.next(), let value = first else {
+                        throw LockError.lost(operation: operation, reason: "the lock watcher stopped")
+                    }
+                    group.cancelAll()
+                    return value
+                }
+            }
             await lock.release()
             return result
         } catch {
@@ -123,20 +277,46 @@ public final class StoreLock: Sendable {
     }
 
     public func release() async {
-        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        refresher.cancel()
+        guard !state.withLock({ $0.released }) else { return }
+        state.withLock { $0.released = true }
+        refresher.withLock { $0?.cancel() }
+        Self.registry.withLock { $0[record.id] = nil }
         try? await repository.store.delete(key)
     }
 
-    deinit { refresher.cancel() }
+    /// Gives up every lock this process holds (SIGINT, SIGTERM): marks them released first, so no commit passes its
+    /// check any more, then removes their objects.
+    public static func releaseAll() async {
+        let all = registry.withLock { Array($0.values) }
+        for lock in all { lock.state.withLock { $0.lost = $0.lost ?? "the process is stopping" } }
+        for lock in all { await lock.release() }
+    }
+
+    /// Whether this process holds any lock.
+    public static var anyHeld: Bool { registry.withLock { !$0.isEmpty } }
+
+    deinit { refresher.withLock { $0?.cancel() } }
+}
+
+extension StoreLock.Observed {
+    var holderDescription: String {
+        if let unreadable {
+            return
+                "\(key), which cannot be read (\(unreadable)); it counts as held until it is stale or removed with 'velero-cas store unlock'"
+        }
+        return "\(record.kind.rawValue) lock of '\(record.operation)' (pid \(record.pid) on \(record.host))"
+    }
 }
 
 public enum LockError: Error, CustomStringConvertible, Sendable {
     case busy(holders: [String])
+    case lost(operation: String, reason: String)
 
     public var description: String {
         switch self {
         case .busy(let holders): "the store is in use: \(holders.joined(separator: "; ")); try again when it finishes"
+        case .lost(let operation, let reason):
+            "'\(operation)' stopped: its store lock is lost (\(reason)); nothing more was committed"
         }
     }
 }

@@ -47,12 +47,20 @@ enum S3XML {
 
     static func value(of tag: String, in xml: String) -> String? { values(of: tag, in: xml).first }
 
-    /// Each `<Contents>` block's key and size.
-    static func contents(in xml: String) -> [(key: String, size: Int)] {
+    /// Each `<Contents>` block's key, size and LastModified (the store's clock).
+    static func contents(in xml: String) -> [(key: String, size: Int, modified: Date?)] {
         values(of: "Contents", in: xml).compactMap { block in
             guard let key = value(of: "Key", in: block) else { return nil }
-            return (key, Int(value(of: "Size", in: block) ?? "") ?? 0)
+            return (key, Int(value(of: "Size", in: block) ?? "") ?? 0, value(of: "LastModified", in: block).flatMap(date))
         }
+    }
+
+    /// An ISO 8601 timestamp as S3 writes it, with or without fractional seconds.
+    static func date(_ text: String) -> Date? {
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = withFraction.date(from: text) { return date }
+        return ISO8601DateFormatter().date(from: text)
     }
 
     static func unescape(_ text: String) -> String {

@@ -85,7 +85,7 @@ public final class S3ObjectStore: ObjectStore {
             guard response.status == 200 else { throw error(for: response, operation: "list", key: prefix) }
             let xml = response.text
             let objects = S3XML.contents(in: xml).map {
-                ObjectInfo(key: String($0.key.dropFirst(strip)), size: $0.size)
+                ObjectInfo(key: String($0.key.dropFirst(strip)), size: $0.size, modified: $0.modified)
             }
             if !objects.isEmpty { try await page(objects) }
             token =

@@ -25,16 +25,21 @@ public struct TreeBackup: Sendable {
     }
 
     /// Backs up `source` as snapshot `name`. `parent` names the snapshot to compare against; when nil, the latest
-    /// snapshot of the same source on this host is used, if any.
-    public func run(source: String, name: String, parent: String? = nil) async throws -> Snapshot {
+    /// snapshot of the same source on this host is used, if any. `backupCommit` ties a volume snapshot to the backup
+    /// it belongs to, so it expires with it.
+    public func run(source: String, name: String, parent: String? = nil, backupCommit: String? = nil) async throws
+        -> Snapshot
+    {
         try ResourceName.validate(name, what: "snapshot name")
         // Garbage collection cannot run while this lock is held, so no chunk this backup reuses can vanish.
         return try await StoreLock.withLock(.shared, repository: repository, operation: "snapshot \(name)") {
-            try await backup(source: source, name: name, parent: parent)
+            try await backup(source: source, name: name, parent: parent, backupCommit: backupCommit)
         }
     }
 
-    private func backup(source: String, name: String, parent: String?) async throws -> Snapshot {
+    private func backup(source: String, name: String, parent: String?, backupCommit: String?) async throws
+        -> Snapshot
+    {
         let started = ContinuousClock.now
         let catalog = SnapshotCatalog(repository: repository)
         if try await catalog.snapshot(named: name) != nil {
@@ -89,7 +94,7 @@ public struct TreeBackup: Sendable {
 
         let manifest = try await repository.putBlob(try TreeManifest.encode(entries), statistics: statistics)
         let after = statistics.current
-        let snapshot = Snapshot(
+        var snapshot = Snapshot(
             name: name, source: absoluteSource, hostname: hostname, createdAt: Date(), parent: parentSnapshot?.name,
             manifest: manifest,
             summary: Snapshot.Summary(
@@ -102,7 +107,11 @@ public struct TreeBackup: Sendable {
         // What this snapshot references, for reference counting; written before the record that commits it.
         var referenced = Set(manifest.map(\.id))
         for entry in entries { referenced.formUnion((entry.chunks ?? []).map(\.id)) }
-        try await ReferenceList.write(referenced, owner: .snapshot(name), repository: repository)
+        // A new identity for this commit: the name may have been used (and deleted) before.
+        let commit = CommitID.make()
+        snapshot.commit = commit
+        snapshot.backupCommit = backupCommit
+        try await ReferenceList.write(referenced, owner: .snapshot(name, commit: commit), repository: repository)
         try await repository.commitRecord(snapshot, key: Snapshot.key(name))
         return snapshot
     }

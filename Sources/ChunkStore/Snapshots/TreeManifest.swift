@@ -65,6 +65,15 @@ public struct Snapshot: Codable, Sendable, Equatable {
     /// The chunks of the JSON-lines manifest.
     public var manifest: [ChunkRef]
     public var summary: Summary
+    /// This commit's identity in the reference state (`CommitID`); nil only in records written before it existed
+    /// (garbage collection gives those one when it adopts them).
+    public var commit: String?
+    /// The commit of the backup this snapshot holds a volume of, so it expires with that backup even when the
+    /// backup failed or its process died before recording its volumes.
+    public var backupCommit: String?
+
+    /// The snapshot's identity in the reference state.
+    public var owner: ReferenceOwner? { commit.map { .snapshot(name, commit: $0) } }
 
     public struct Summary: Codable, Sendable, Equatable {
         public var files: Int

@@ -86,6 +86,7 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         var record = RestoreRecord(
             name: restoreName, backup: fromBackup, options: options, started: started, result: result)
         record.volumes = volumeResults
+        record.backupCommit = backup.commit
         try await repository.commitRecord(record, key: RestoreRecord.key(restoreName))
         try await repository.store.put(RestoreRecord.logKey(restoreName), Array(OperationLog.shared.text.utf8))
         print(
