@@ -125,9 +125,14 @@ private struct Run {
                 logger.warning(
                     "\(owner) never committed (its process stopped); its chunks are left for an orphan sweep")
             }
-            try await repository.store.delete(owner.pendingKey)
-            active.remove(owner.incrementOperation)
         }
+        // Barriers: the counts are durable before their markers go, and the markers are gone for good before any
+        // later shard write forgets their operations (a power cut may persist writes of different directories in
+        // any order).
+        try await repository.store.sync()
+        for owner in pending { try await repository.store.delete(owner.pendingKey) }
+        try await repository.store.sync()
+        active.subtract(pending.map(\.incrementOperation))
         // Finish expiries a crash interrupted.
         for owner in journals { try await expire(owner) }
 
@@ -225,8 +230,10 @@ private struct Run {
         try await expire(owner)
     }
 
+    /// Writes the owner's expiry journal and makes it durable before anything is decremented.
     private mutating func writeJournal(_ owner: ReferenceOwner) async throws {
         try await repository.store.put(owner.journalKey, try StoreJSON.encode(owner, pretty: false))
+        try await repository.store.sync()
         active.insert(owner.decrementOperation)
     }
 
@@ -280,7 +287,11 @@ private struct Run {
                 try await repository.store.delete(BackupRecord.key(owner.name))
             }
         }
+        // Everything above is durable before the journal goes, and the journal is gone before a later shard write
+        // forgets its operation.
+        try await repository.store.sync()
         try await repository.store.delete(owner.journalKey)
+        try await repository.store.sync()
         active.remove(owner.decrementOperation)
         result.expired.append(owner.description)
         logger.info("expired \(owner)")
@@ -289,6 +300,9 @@ private struct Run {
     /// Forgets the counts and lists (not the journals of unfinished expiries), so the adoption pass rebuilds them
     /// from the manifests: the reference state is derived data and can always be rebuilt.
     private func dropReferenceState() async throws {
+        // The version marker goes first (and durably), so a crash part-way leaves a store that is adopted again.
+        try await repository.store.delete(GarbageCollector.versionKey)
+        try await repository.store.sync()
         for prefix in ["refs/counts/", "refs/lists/", "refs/pending/"] {
             for object in try await repository.store.listAll(prefix: prefix) {
                 try await repository.store.delete(object.key)
@@ -334,6 +348,8 @@ private struct Run {
             let refs = try await CommittedOwners.referencedChunks(entry, repository: repository)
             try await ReferenceList.write(refs.map(\.id), owner: entry.owner, repository: repository)
         }
+        // Every list and marker is durable before the store says it has the current reference state.
+        try await repository.store.sync()
         try await repository.store.put(GarbageCollector.versionKey, Array(GarbageCollector.currentVersion.utf8))
     }
 

@@ -1,4 +1,7 @@
 import ArgumentParser
+import ChunkStore
+import Dispatch
+import Foundation
 import Logging
 import SystemIO
 
@@ -16,15 +19,42 @@ struct VeleroCAS: AsyncParsableCommand {
 
     static func main() async {
         ProcessTuning.configureAllocator()
-        do {
+        let work = Task {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
+        }
+        let signals = StopSignals.install { signal in
+            // Give up the store's locks first (marked lost at once, so nothing more commits), stop the work, and
+            // leave with the conventional status.
+            work.cancel()
+            Task {
+                await StoreLock.releaseAll()
+                FileHandle.standardError.write(Data("velero-cas: stopped by signal \(signal)\n".utf8))
+                Foundation.exit(128 + signal)
+            }
+        }
+        defer { signals.forEach { $0.cancel() } }
+        do {
+            try await work.value
         } catch {
             exit(withError: error)
+        }
+    }
+}
+
+/// SIGINT and SIGTERM handled on a dispatch queue instead of killing the process, so held locks are released.
+enum StopSignals {
+    static func install(_ handler: @escaping @Sendable (Int32) -> Void) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { handler(number) }
+            source.resume()
+            return source
         }
     }
 }

@@ -47,11 +47,11 @@ struct StoreOptions: ParsableArguments {
             try location.open(create: false, environment: environment, client: HTTPClient()))
     }
 
-    /// Opens the store, creating it if needed (write commands).
-    func openForWriting() async throws -> Repository {
+    /// Opens the store, creating it with `config` if needed (write commands).
+    func openForWriting(config: RepositoryConfig = RepositoryConfig()) async throws -> Repository {
         let (text, environment) = try resolved()
         let location = try StoreLocation(parsing: text, environment: environment)
         return try await Repository.openOrCreate(
-            try location.open(create: true, environment: environment, client: HTTPClient()))
+            try location.open(create: true, environment: environment, client: HTTPClient()), config: config)
     }
 }
