@@ -12,7 +12,8 @@ public struct VolumeRestoreResult: Sendable, Codable, Equatable {
 }
 
 /// Reassembles backed-up volume data into each volume's path (through the path map), byte for byte, refusing path
-/// escapes (`TreeRestore`) and non-empty targets unless existing data may be overwritten.
+/// escapes and symlinks (`TreeRestore`) and non-empty targets unless existing data may be overwritten. Owners, and
+/// with them setuid/setgid bits, are restored when running as root (a node agent), as `TreeRestore` does.
 public struct VolumeRestorer: Sendable {
     public let repository: Repository
     public var pathMap: VolumePathMap

@@ -16,6 +16,29 @@ public struct FileStatus: Sendable, Equatable {
     public var modificationNanoseconds: Int64
     public var changeSeconds: Int64
     public var changeNanoseconds: Int64
+    /// The owning user and group ids.
+    public var owner: UInt32
+    public var group: UInt32
+
+    init(_ info: stat) {
+        kind =
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: .regular
+            case S_IFDIR: .directory
+            case S_IFLNK: .symlink
+            default: .other
+            }
+        size = Int64(info.st_size)
+        mode = UInt32(info.st_mode & 0o7777)
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        modificationSeconds = Int64(info.st_mtim.tv_sec)
+        modificationNanoseconds = Int64(info.st_mtim.tv_nsec)
+        changeSeconds = Int64(info.st_ctim.tv_sec)
+        changeNanoseconds = Int64(info.st_ctim.tv_nsec)
+        owner = UInt32(info.st_uid)
+        group = UInt32(info.st_gid)
+    }
 }
 
 /// Blocking file-system calls, one thin wrapper each. Call them from `BlockingPool`.
@@ -23,18 +46,7 @@ public enum FileSystem {
     public static func status(_ path: String) throws(SystemError) -> FileStatus {
         var info = stat()
         guard lstat(path, &info) == 0 else { throw SystemError("stat", path: path) }
-        let kind: FileStatus.Kind =
-            switch info.st_mode & S_IFMT {
-            case S_IFREG: .regular
-            case S_IFDIR: .directory
-            case S_IFLNK: .symlink
-            default: .other
-            }
-        return FileStatus(
-            kind: kind, size: Int64(info.st_size), mode: UInt32(info.st_mode & 0o7777),
-            device: UInt64(info.st_dev), inode: UInt64(info.st_ino),
-            modificationSeconds: Int64(info.st_mtim.tv_sec), modificationNanoseconds: Int64(info.st_mtim.tv_nsec),
-            changeSeconds: Int64(info.st_ctim.tv_sec), changeNanoseconds: Int64(info.st_ctim.tv_nsec))
+        return FileStatus(info)
     }
 
     /// The status, or nil when nothing is at `path`.
@@ -42,23 +54,11 @@ public enum FileSystem {
         do { return try status(path) } catch  where error.isNotFound { return nil }
     }
 
-    /// The names in a directory, without "." and "..", sorted bytewise so walks are deterministic.
+    /// The names in a directory, without "." and "..", sorted bytewise so walks are deterministic. A name that is
+    /// not valid UTF-8 comes back repaired (U+FFFD), so it cannot be opened again: use `names(inDirectory:)` where
+    /// names come from outside this program.
     public static func contentsOfDirectory(_ path: String) throws(SystemError) -> [String] {
-        guard let directory = opendir(path) else { throw SystemError("list", path: path) }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(directory) else {
-                if errno != 0 { throw SystemError("list", path: path) }
-                break
-            }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        try names(inDirectory: Array(path.utf8)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Creates one directory; succeeds if it already exists as a directory.
@@ -96,14 +96,24 @@ public enum FileSystem {
         guard rmdir(path) == 0 else { throw SystemError("remove directory", path: path) }
     }
 
-    /// Removes a tree; a missing path is not an error.
+    /// Removes a tree; a missing path is not an error. Names are handled as bytes, so any name is removed.
     public static func removeTree(_ path: String) throws(SystemError) {
-        guard let info = try statusIfExists(path) else { return }
+        try removeTree(bytes: Array(path.utf8))
+    }
+
+    private static func removeTree(bytes path: [UInt8]) throws(SystemError) {
+        let info: FileStatus
+        do { info = try status(bytes: path) } catch  where error.isNotFound { return }
+        let display = Path.display(path)
         if info.kind == .directory {
-            for name in try contentsOfDirectory(path) { try removeTree(path + "/" + name) }
-            try removeDirectory(path)
+            for name in try names(inDirectory: path) { try removeTree(bytes: path + [UInt8(ascii: "/")] + name) }
+            guard Path.withCString(path, { rmdir($0) }) == 0 else {
+                throw SystemError("remove directory", path: display)
+            }
         } else {
-            try removeFile(path)
+            guard Path.withCString(path, { unlink($0) }) == 0 || errno == ENOENT else {
+                throw SystemError("remove", path: display)
+            }
         }
     }
 

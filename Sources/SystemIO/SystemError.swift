@@ -25,4 +25,7 @@ public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
 
     /// The path does not exist.
     public var isNotFound: Bool { code == ENOENT }
+
+    /// An open with `O_NOFOLLOW` (and `O_DIRECTORY`) met a symlink or something that is not a directory.
+    public var isSymlinkOrNotDirectory: Bool { code == ELOOP || code == ENOTDIR }
 }

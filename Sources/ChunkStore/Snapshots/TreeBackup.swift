@@ -81,7 +81,7 @@ public struct TreeBackup: Sendable {
                     entries[done].chunks = refs
                     running -= 1
                 }
-                let path = absoluteSource + "/" + entries[index].path
+                let path = Array((absoluteSource + "/").utf8) + entries[index].rawPath
                 group.addTask { (index, try await self.backupFile(path, statistics: statistics)) }
                 running += 1
             }
@@ -117,10 +117,11 @@ public struct TreeBackup: Sendable {
     }
 
     /// Reads one file chunk by chunk, storing the chunks in parallel; returns their references in file order.
-    private func backupFile(_ path: String, statistics: StoreStatistics) async throws -> [ChunkRef] {
+    private func backupFile(_ rawPath: [UInt8], statistics: StoreStatistics) async throws -> [ChunkRef] {
+        let path = Path.display(rawPath)
         let file: FileDescriptor
         do {
-            file = try await pool.run { try FileDescriptor.openForReading(path) }
+            file = try await pool.run { try FileDescriptor.openForReading(bytes: rawPath) }
         } catch let error as SystemError {
             throw ChunkStoreError.sourceUnreadable(path: path, reason: error.description)
         }
@@ -170,11 +171,17 @@ public struct TreeBackup: Sendable {
             case .symlink: .symlink
             default: .file
             }
-        return TreeEntry(
-            path: item.path, kind: kind, mode: status.mode, size: kind == .file ? status.size : 0,
+        var entry = TreeEntry(
+            path: "", kind: kind, mode: status.mode, size: kind == .file ? status.size : 0,
             mtime: status.modificationSeconds, mtimeNanoseconds: status.modificationNanoseconds,
             ctime: status.changeSeconds, ctimeNanoseconds: status.changeNanoseconds, inode: status.inode,
-            target: item.target, chunks: nil)
+            target: nil, chunks: nil, uid: status.owner, gid: status.group,
+            xattrs: item.attributes.isEmpty
+                ? nil : item.attributes.map { TreeEntry.Attribute(name: $0.name, value: $0.value) })
+        // Names are bytes: these keep a name that is not UTF-8 exactly (see `TreeEntry`).
+        entry.rawPath = item.path
+        entry.rawTarget = item.target
+        return entry
     }
 
     static func absolute(_ path: String) -> String {

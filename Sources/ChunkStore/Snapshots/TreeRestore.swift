@@ -2,17 +2,34 @@ import Foundation
 import Logging
 import SystemIO
 
-/// Restores a snapshot's tree into a directory, byte for byte, with modes, mtimes, symlinks and empty directories.
+/// Restores a snapshot's tree into a directory, byte for byte, with names (as bytes), modes, owners, extended
+/// attributes, mtimes, symlinks and empty directories.
 ///
-/// Every manifest path is checked before anything is written, and no write goes through a symlink: directories are
-/// created (or checked) one component at a time, files are created with O_EXCL, and symlinks are made last, so a
-/// manifest cannot smuggle a write outside the target. Files are restored in parallel, their chunks fetched,
-/// verified and written at their offsets in parallel.
+/// Every manifest path is checked before anything is written, and no restore ever follows a symlink, not even one
+/// that someone puts into the target while the restore runs: the target is opened once as a directory, and every
+/// directory below it is made with `mkdirat` and opened from its open parent with `O_NOFOLLOW`; files are created
+/// with `O_EXCL|O_NOFOLLOW`, and later opened the same way and checked to be the very inode created; owners, modes,
+/// attributes and times are set on open descriptors (`fchown`, `fchmod`, `fsetxattr`, `futimens`), never through a
+/// path. A symlink found where a directory should be fails the restore with `unsafeManifestPath` naming it.
+/// Files are restored in parallel, their chunks fetched, verified and written at their offsets in parallel.
+///
+/// Owners are restored when `restoreOwners` is set (by default when running as root). setuid and setgid bits are
+/// restored only together with their owner: without it (not asked, an old manifest without owners, or a failed
+/// `fchown`) they are cleared, so a restore never makes a set-id program owned by someone else. For the same
+/// reason, extended attributes outside the `user.` and `system.posix_acl_` namespaces (`security.capability`,
+/// `trusted.*`, …) are restored only together with owners. Order per path: owner, attributes, mode, times, because
+/// `chown` clears set-id bits and file capabilities.
 public struct TreeRestore: Sendable {
     public let repository: Repository
     public var fileConcurrency: Int
     public var progress: TreeProgress
+    /// Whether owners (and with them setuid/setgid bits and privileged extended attributes) are restored.
+    public var restoreOwners: Bool
     private let pool: BlockingPool
+    private let logger = Logger(label: "velero-cas.tree-restore")
+    /// Runs after the directories and empty files exist and before any data is written; tests use it to change
+    /// the target under a running restore.
+    var afterPrepare: (@Sendable () async throws -> Void)?
 
     public struct Summary: Sendable, Codable, Equatable {
         public var files: Int
@@ -24,11 +41,12 @@ public struct TreeRestore: Sendable {
 
     public init(
         repository: Repository, fileConcurrency: Int = 8, progress: TreeProgress = TreeProgress(),
-        pool: BlockingPool = .shared
+        restoreOwners: Bool = ProcessIdentity.isRoot, pool: BlockingPool = .shared
     ) {
         self.repository = repository
         self.fileConcurrency = max(1, fileConcurrency)
         self.progress = progress
+        self.restoreOwners = restoreOwners
         self.pool = pool
     }
 
@@ -54,112 +72,144 @@ public struct TreeRestore: Sendable {
     public func restore(entries: [TreeEntry], into target: String, overwrite: Bool, started: ContinuousClock.Instant)
         async throws -> Summary
     {
-        for entry in entries {
-            try ManifestPath.validate(entry.path)
-            if entry.kind == .file {
-                let total = (entry.chunks ?? []).reduce(Int64(0)) { $0 + Int64($1.length) }
-                guard total == entry.size else {
-                    throw ChunkStoreError.unsafeManifestPath(
-                        path: entry.path, reason: "chunks hold \(total) bytes but the size is \(entry.size)")
-                }
-            }
-        }
-        // A path listed twice, or one beneath a file or symlink entry (e.g. "link" -> /elsewhere plus "link/evil"),
-        // cannot be restored faithfully: it would fail halfway with a bare "File exists". Refuse it up front.
-        var seen: Set<String> = []
-        let nonDirectories = Set(entries.lazy.filter { $0.kind != .directory }.map(\.path))
-        for entry in entries {
-            guard seen.insert(entry.path).inserted else {
-                throw ChunkStoreError.unsafeManifestPath(path: entry.path, reason: "listed more than once")
-            }
-            var ancestor = ManifestPath.parent(of: entry.path)
-            while !ancestor.isEmpty {
-                if nonDirectories.contains(ancestor) {
-                    throw ChunkStoreError.unsafeManifestPath(
-                        path: entry.path, reason: "'\(ancestor)' is not a directory in the manifest")
-                }
-                ancestor = ManifestPath.parent(of: ancestor)
-            }
-        }
+        try Self.validate(entries)
         let root = TreeBackup.absolute(target)
         progress.setTotal(entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) })
-        try await pool.run { try Self.prepare(root: root, entries: entries, overwrite: overwrite) }
+        let directory = try await pool.run { try Self.openTarget(root, overwrite: overwrite) }
+        defer { directory.close() }
+        let created = try await pool.run { try Self.prepare(directory, entries: entries, overwrite: overwrite) }
+        if let afterPrepare { try await afterPrepare() }
 
-        let files = entries.filter { $0.kind == .file }
+        let files = entries.indices.filter { entries[$0].kind == .file }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var running = 0
-            for entry in files {
+            for index in files {
                 if running == fileConcurrency {
                     try await group.next()
                     running -= 1
                 }
-                group.addTask { try await self.restoreFile(entry, root: root) }
+                let entry = entries[index]
+                let identity = created[index]
+                group.addTask { try await self.restoreFile(entry, root: directory, created: identity) }
                 running += 1
             }
             try await group.waitForAll()
         }
-        try await pool.run { try Self.finish(root: root, entries: entries) }
+        let owners = restoreOwners
+        let logger = self.logger
+        try await pool.run { try Self.finish(directory, entries: entries, owners: owners, logger: logger) }
         return Summary(
             files: files.count, directories: entries.count { $0.kind == .directory },
-            symlinks: entries.count { $0.kind == .symlink }, bytes: files.reduce(0) { $0 + $1.size },
+            symlinks: entries.count { $0.kind == .symlink }, bytes: files.reduce(0) { $0 + entries[$1].size },
             seconds: Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000)
     }
 
-    /// Checks the target and creates every directory, refusing to pass through anything that is not a real
-    /// directory. Blocking.
-    static func prepare(root: String, entries: [TreeEntry], overwrite: Bool) throws {
+    /// Checks every entry before anything is written.
+    static func validate(_ entries: [TreeEntry]) throws {
+        for entry in entries {
+            let path = entry.rawPath
+            try ManifestPath.validate(path)
+            func refuse(_ reason: String) -> ChunkStoreError {
+                .unsafeManifestPath(path: Path.display(path), reason: reason)
+            }
+            switch entry.kind {
+            case .file:
+                let total = (entry.chunks ?? []).reduce(Int64(0)) { $0 + Int64($1.length) }
+                guard total == entry.size else {
+                    throw refuse("chunks hold \(total) bytes but the size is \(entry.size)")
+                }
+            case .symlink:
+                guard let target = entry.rawTarget, !target.isEmpty, !target.contains(0) else {
+                    throw refuse("symlink without a valid target")
+                }
+            case .directory: break
+            }
+            for attribute in entry.xattrs ?? [] where attribute.rawName.isEmpty || attribute.rawName.contains(0) {
+                throw refuse("invalid extended attribute name '\(attribute.name)'")
+            }
+        }
+        // A path listed twice, or one beneath a file or symlink entry (e.g. "link" -> /elsewhere plus "link/evil"),
+        // cannot be restored faithfully: it would fail halfway with a bare "File exists". Refuse it up front.
+        var seen: Set<[UInt8]> = []
+        let nonDirectories = Set(entries.lazy.filter { $0.kind != .directory }.map(\.rawPath))
+        for entry in entries {
+            let path = entry.rawPath
+            guard seen.insert(path).inserted else {
+                throw ChunkStoreError.unsafeManifestPath(path: Path.display(path), reason: "listed more than once")
+            }
+            var ancestor = ManifestPath.parent(of: path)
+            while !ancestor.isEmpty {
+                if nonDirectories.contains(ancestor) {
+                    throw ChunkStoreError.unsafeManifestPath(
+                        path: Path.display(path),
+                        reason: "'\(Path.display(ancestor))' is not a directory in the manifest")
+                }
+                ancestor = ManifestPath.parent(of: ancestor)
+            }
+        }
+    }
+
+    /// Checks the target (a directory, empty unless `overwrite`), creating it if missing, and opens it: everything
+    /// below is reached from this descriptor. Blocking.
+    static func openTarget(_ root: String, overwrite: Bool) throws -> FileDescriptor {
         if let status = try FileSystem.statusIfExists(root) {
             guard status.kind == .directory else {
                 throw ChunkStoreError.invalidName(root, reason: "restore target exists and is not a directory")
             }
-            if try !overwrite && !FileSystem.contentsOfDirectory(root).isEmpty {
-                throw ChunkStoreError.targetNotEmpty(path: root)
-            }
         } else {
             try FileSystem.makeDirectories(root)
         }
-        var verified: Set<String> = [""]
-        func ensureDirectory(_ relative: String, for entry: String) throws {
-            if verified.contains(relative) { return }
-            try ensureDirectory(ManifestPath.parent(of: relative), for: entry)
-            let full = root + "/" + relative
-            switch try FileSystem.statusIfExists(full)?.kind {
-            case nil: try FileSystem.makeDirectory(full, mode: 0o700)
-            case .directory: break
-            case .symlink:
-                throw ChunkStoreError.unsafeManifestPath(
-                    path: entry, reason: "'\(relative)' is a symlink in the target")
-            default:
-                throw ChunkStoreError.unsafeManifestPath(
-                    path: entry, reason: "'\(relative)' exists and is not a directory")
-            }
-            verified.insert(relative)
+        let directory = try FileDescriptor.openDirectoryNoFollow(root)
+        do {
+            if try !overwrite && !directory.names().isEmpty { throw ChunkStoreError.targetNotEmpty(path: root) }
+        } catch {
+            directory.close()
+            throw error
         }
-        for entry in entries {
-            if entry.kind == .directory {
-                try ensureDirectory(entry.path, for: entry.path)
-            } else {
-                try ensureDirectory(ManifestPath.parent(of: entry.path), for: entry.path)
-                if overwrite, let existing = try FileSystem.statusIfExists(root + "/" + entry.path) {
-                    guard existing.kind != .directory else {
-                        throw ChunkStoreError.unsafeManifestPath(path: entry.path, reason: "a directory is in the way")
-                    }
-                    try FileSystem.removeFile(root + "/" + entry.path)
-                }
-                // Files are created here, one thread, before the parallel writes: concurrent creates in one
-                // directory serialize on its lock in the kernel and spin. O_EXCL refuses anything already there.
-                if entry.kind == .file {
-                    let file = try FileDescriptor.create(root + "/" + entry.path, mode: 0o600, exclusive: true)
-                    defer { file.close() }
-                    if entry.size > 0 { try file.truncate(to: entry.size) }
-                }
-            }
-        }
+        return directory
     }
 
-    private func restoreFile(_ entry: TreeEntry, root: String) async throws {
-        let path = root + "/" + entry.path
-        let file = try await pool.run { try FileDescriptor.openForWriting(path) }
+    /// Which inode a restore created for a file, so later opens can tell it was not swapped.
+    struct CreatedFile: Sendable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    /// Creates every directory and every file (empty, at its size), refusing to pass through anything that is not
+    /// a real directory; returns the identity of each file created, by entry index. Blocking.
+    static func prepare(_ root: FileDescriptor, entries: [TreeEntry], overwrite: Bool) throws -> [Int: CreatedFile] {
+        let directories = OpenDirectories(root: root, create: true)
+        defer { directories.close() }
+        var created: [Int: CreatedFile] = [:]
+        for (index, entry) in entries.enumerated() {
+            let components = ManifestPath.components(entry.rawPath)
+            if entry.kind == .directory {
+                _ = try directories.directory(components[...], for: entry)
+                continue
+            }
+            let parent = try directories.directory(components.dropLast(), for: entry)
+            let name = components[components.count - 1]
+            if overwrite, let existing = try parent.status(at: name) {
+                guard existing.kind != .directory else {
+                    throw ChunkStoreError.unsafeManifestPath(path: entry.path, reason: "a directory is in the way")
+                }
+                try parent.removeFile(at: name)
+            }
+            // Files are created here, one thread, before the parallel writes: concurrent creates in one
+            // directory serialize on its lock in the kernel and spin. O_EXCL refuses anything already there.
+            if entry.kind == .file {
+                let file = try parent.createFile(at: name, mode: 0o600)
+                defer { file.close() }
+                if entry.size > 0 { try file.truncate(to: entry.size) }
+                let status = try file.status()
+                created[index] = CreatedFile(device: status.device, inode: status.inode)
+            }
+        }
+        return created
+    }
+
+    private func restoreFile(_ entry: TreeEntry, root: FileDescriptor, created: CreatedFile?) async throws {
+        let file = try await pool.run { try Self.openCreatedFile(entry, root: root, created: created) }
         defer { file.close() }
         let slots = repository.chunkSlots
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -177,26 +227,154 @@ public struct TreeRestore: Sendable {
             }
             try await group.waitForAll()
         }
+        let owners = restoreOwners
+        let logger = self.logger
+        try await pool.run { try Self.setAttributes(of: entry, on: file, owners: owners, logger: logger) }
         progress.addFile()
     }
 
-    /// Symlinks, then modes and times (files first, directories deepest first so child writes do not disturb
-    /// them). Blocking.
-    static func finish(root: String, entries: [TreeEntry]) throws {
-        for entry in entries where entry.kind == .symlink {
-            try FileSystem.makeSymlink(root + "/" + entry.path, target: entry.target ?? "")
-            try FileSystem.setModificationTime(
-                root + "/" + entry.path, seconds: entry.mtime, nanoseconds: entry.mtimeNanoseconds)
+    /// Opens a file `prepare` created, walking down from the target's descriptor without following any symlink,
+    /// and checks that it is still the inode created. Blocking.
+    static func openCreatedFile(_ entry: TreeEntry, root: FileDescriptor, created: CreatedFile?) throws
+        -> FileDescriptor
+    {
+        let components = ManifestPath.components(entry.rawPath)
+        let directories = OpenDirectories(root: root, create: false)
+        defer { directories.close() }
+        let parent = try directories.directory(components.dropLast(), for: entry)
+        let name = components[components.count - 1]
+        let file: FileDescriptor
+        do {
+            file = try parent.openForWriting(at: name)
+        } catch {
+            throw OpenDirectories.explain(error, in: parent, name: name, relative: entry.rawPath, for: entry)
         }
-        for entry in entries where entry.kind == .file {
-            try FileSystem.setMode(root + "/" + entry.path, mode: entry.mode)
-            try FileSystem.setModificationTime(
-                root + "/" + entry.path, seconds: entry.mtime, nanoseconds: entry.mtimeNanoseconds)
+        do {
+            let status = try file.status()
+            guard status.kind == .regular, status.device == created?.device, status.inode == created?.inode else {
+                throw ChunkStoreError.unsafeManifestPath(
+                    path: entry.path, reason: "the file was replaced in the target while it was being restored")
+            }
+        } catch {
+            file.close()
+            throw error
+        }
+        return file
+    }
+
+    /// Owner, extended attributes, mode and times of a file or directory, on its open descriptor, in that order.
+    /// Blocking.
+    static func setAttributes(of entry: TreeEntry, on file: FileDescriptor, owners: Bool, logger: Logger) throws {
+        var mode = entry.mode & 0o7777
+        var ownerRestored = false
+        if owners, let uid = entry.uid, let gid = entry.gid {
+            do {
+                try file.setOwner(owner: uid, group: gid)
+                ownerRestored = true
+            } catch {
+                logger.warning("\(error); restoring it without setuid/setgid bits")
+            }
+        }
+        if !ownerRestored { mode &= ~0o6000 }
+        for attribute in entry.xattrs ?? [] where owners || isUnprivileged(attribute.rawName) {
+            try file.setExtendedAttribute(ExtendedAttribute(name: attribute.rawName, value: attribute.value.bytes))
+        }
+        try file.setMode(mode)
+        try file.setModificationTime(seconds: entry.mtime, nanoseconds: entry.mtimeNanoseconds)
+    }
+
+    /// Extended attributes any owner may set on their own file: `user.*` and POSIX ACLs (permissions, like the mode).
+    static func isUnprivileged(_ name: [UInt8]) -> Bool {
+        name.starts(with: Array("user.".utf8)) || name.starts(with: Array("system.posix_acl_".utf8))
+    }
+
+    /// Symlinks (with their owners, attributes and times), then directories' owners, attributes, modes and times,
+    /// deepest first so child writes do not disturb them. Files got theirs when written. Blocking.
+    static func finish(_ root: FileDescriptor, entries: [TreeEntry], owners: Bool, logger: Logger) throws {
+        let directories = OpenDirectories(root: root, create: false)
+        defer { directories.close() }
+        for entry in entries where entry.kind == .symlink {
+            let components = ManifestPath.components(entry.rawPath)
+            let parent = try directories.directory(components.dropLast(), for: entry)
+            let name = components[components.count - 1]
+            try parent.makeSymlink(at: name, target: entry.rawTarget ?? [])
+            if owners, let uid = entry.uid, let gid = entry.gid {
+                do { try parent.setOwner(at: name, owner: uid, group: gid) } catch { logger.warning("\(error)") }
+                // Only privileged namespaces can exist on a symlink (Linux refuses user.* there).
+                for attribute in entry.xattrs ?? [] {
+                    try parent.setExtendedAttribute(
+                        at: name, ExtendedAttribute(name: attribute.rawName, value: attribute.value.bytes))
+                }
+            }
+            try parent.setModificationTime(at: name, seconds: entry.mtime, nanoseconds: entry.mtimeNanoseconds)
         }
         for entry in entries.reversed() where entry.kind == .directory {
-            try FileSystem.setMode(root + "/" + entry.path, mode: entry.mode)
-            try FileSystem.setModificationTime(
-                root + "/" + entry.path, seconds: entry.mtime, nanoseconds: entry.mtimeNanoseconds)
+            let directory = try directories.directory(ManifestPath.components(entry.rawPath)[...], for: entry)
+            try setAttributes(of: entry, on: directory, owners: owners, logger: logger)
+        }
+    }
+}
+
+/// The open directories from a restore target down to the directory last asked for. Consecutive entries of a
+/// depth-first manifest share most of their parents, so each step opens only what differs; descriptors held are
+/// bounded by the depth. Every directory is opened from its open parent with `O_NOFOLLOW`, so no path string is
+/// ever resolved through a component someone could swap for a symlink. One thread at a time.
+final class OpenDirectories {
+    private let root: FileDescriptor
+    private let create: Bool
+    private var open: [(name: [UInt8], directory: FileDescriptor)] = []
+
+    /// With `create`, missing directories are made (mode 0700 until `finish` sets theirs).
+    init(root: FileDescriptor, create: Bool) {
+        self.root = root
+        self.create = create
+    }
+
+    /// The open directory at the relative path `components` (all of it); `entry` is named in errors.
+    func directory(_ components: ArraySlice<[UInt8]>, for entry: TreeEntry) throws -> FileDescriptor {
+        var common = 0
+        while common < open.count && common < components.count
+            && open[common].name == components[components.startIndex + common]
+        {
+            common += 1
+        }
+        while open.count > common { open.removeLast().directory.close() }
+        for name in components.dropFirst(common) {
+            let parent = open.last?.directory ?? root
+            do {
+                if create { try parent.makeDirectory(at: name, mode: 0o700) }
+                open.append((name, try parent.openDirectory(at: name)))
+            } catch {
+                let relative = open.map(\.name) + [name]
+                throw Self.explain(
+                    error, in: parent, name: name, relative: Array(relative.joined(separator: [UInt8(ascii: "/")])),
+                    for: entry)
+            }
+        }
+        return open.last?.directory ?? root
+    }
+
+    func close() {
+        for item in open.reversed() { item.directory.close() }
+        open = []
+    }
+
+    /// Turns a failed open of `name` into a clear refusal when a symlink or another non-directory is there.
+    static func explain(
+        _ error: any Error, in parent: FileDescriptor, name: [UInt8], relative: [UInt8], for entry: TreeEntry
+    )
+        -> any Error
+    {
+        guard let error = error as? SystemError, error.isSymlinkOrNotDirectory else { return error }
+        switch (try? parent.status(at: name))??.kind {
+        case .symlink?:
+            return ChunkStoreError.unsafeManifestPath(
+                path: entry.path, reason: "'\(Path.display(relative))' is a symlink in the target")
+        case .some(let kind) where kind != .directory:
+            return ChunkStoreError.unsafeManifestPath(
+                path: entry.path, reason: "'\(Path.display(relative))' exists and is not a directory")
+        default:
+            return error
         }
     }
 }
