@@ -243,6 +243,8 @@ private struct Run {
         try await writeJournal(owner)
         if let ids = try await ReferenceList.read(owner, repository: repository) {
             let zero = try await counts.apply(owner.decrementOperation, ids: ids, delta: -1, active: active)
+            // The decrements are durable before the list (which a rerun needs to redo them) can go.
+            try await repository.store.sync()
             await repository.forgetChunks(zero)
             try await StoreLock.ensureHeld()
             for id in zero {

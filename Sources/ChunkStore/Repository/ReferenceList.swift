@@ -55,7 +55,7 @@ public struct ReferenceOwner: Hashable, Sendable, Codable, CustomStringConvertib
 }
 
 public enum ReferenceList {
-    /// Stores the owner's chunk ids (sorted, 32 bytes each) and its pending marker. Part of a commit, so the locks
+    /// Stores the owner's pending marker and its chunk ids (sorted, 32 bytes each). Part of a commit, so the locks
     /// the task holds are checked first.
     public static func write(_ ids: some Sequence<ChunkID>, owner: ReferenceOwner, repository: Repository) async throws
     {
@@ -67,8 +67,11 @@ public enum ReferenceList {
             withUnsafeBytes(of: id.words.2.bigEndian) { bytes += $0 }
             withUnsafeBytes(of: id.words.3.bigEndian) { bytes += $0 }
         }
-        try await repository.store.put(owner.listKey, bytes)
+        // The marker first: a list must never exist without one until garbage collection has counted it (a crash
+        // between the two then leaves a marker that the next collection discards, never an uncounted list).
         try await repository.store.put(owner.pendingKey, try StoreJSON.encode(owner, pretty: false))
+        try await repository.store.sync()
+        try await repository.store.put(owner.listKey, bytes)
     }
 
     /// The owner's chunk ids, or nil when it has no list.
