@@ -14,13 +14,15 @@ import SystemIO
 struct GCBenchmark {
     static func main() async throws {
         var megabytes = 128
+        var cycles = 1000
         var workdir = "/tmp/velero-cas-gc-bench"
         var arguments = Array(CommandLine.arguments.dropFirst()).makeIterator()
         while let argument = arguments.next() {
             switch argument {
             case "--megabytes": megabytes = Int(arguments.next() ?? "") ?? megabytes
             case "--workdir": workdir = arguments.next() ?? workdir
-            default: throw BenchError("unknown argument \(argument) (known: --megabytes N, --workdir DIR)")
+            case "--cycles": cycles = Int(arguments.next() ?? "") ?? cycles
+            default: throw BenchError("unknown argument \(argument) (known: --megabytes N, --cycles N, --workdir DIR)")
             }
         }
         try ClusterBenchmarkOptions.prepare(workdir: workdir)
@@ -55,6 +57,7 @@ struct GCBenchmark {
             ])
         }
         rows.append(["100 vs 10 backups: expiry time", "", String(format: "%.2fx", expiry[100]! / expiry[10]!), "≤ 2x"])
+        rows += try await reuseCycles(cycles, workdir: workdir)
         print("velero-cas expiry benchmark: \(megabytes) MiB per backup, local store")
         for row in rows {
             print(
@@ -63,16 +66,52 @@ struct GCBenchmark {
         }
     }
 
+    /// GC cost per operation must not grow with history: `cycles` times, back up one name, count it, delete it
+    /// (the name reused every time, as a schedule's volume snapshots are). Compares the first and last tenth.
+    static func reuseCycles(_ cycles: Int, workdir: String) async throws -> [[String]] {
+        let root = "\(workdir)/cycles"
+        let data = root + "/data"
+        try SampleData(seed: 9).generate(into: data, bytes: 1 << 20)
+        let repository = try await Repository.openOrCreate(try LocalDirectoryStore(root: root + "/store", create: true))
+        try await backup("keep", source: data, repository: repository)
+        log("\(cycles) create/count/delete cycles of one backup name")
+        let clock = ContinuousClock()
+        var times: [Double] = []
+        for cycle in 0..<cycles {
+            let start = clock.now
+            if cycle % 2 == 1 { try SampleData(seed: UInt64(cycle)).mutate(directory: data, fraction: 0.05) }
+            try await backup("nightly", source: data, repository: repository)
+            _ = try await GarbageCollector(repository: repository).run()
+            _ = try await GarbageCollector(repository: repository).run(delete: ["nightly"])
+            times.append((clock.now - start).seconds)
+        }
+        let tenth = max(1, cycles / 10)
+        let first = times.prefix(tenth).reduce(0, +) / Double(tenth)
+        let last = times.suffix(tenth).reduce(0, +) / Double(tenth)
+        let memory = try await GarbageCollector(repository: repository).appliedOperationMemory()
+        return [
+            ["\(cycles) cycles of one name: first tenth, per cycle", String(format: "%.3fs", first), "", ""],
+            [
+                "\(cycles) cycles of one name: last tenth, per cycle", String(format: "%.3fs", last),
+                String(format: "%.2fx the first tenth", last / first), "flat (≤ 1.2x)",
+            ],
+            ["largest applied-operation memory of a count shard", "\(memory)", "operations", "bounded"],
+        ]
+    }
+
     /// A committed backup whose data is a volume snapshot of `source` (no cluster needed).
     static func backup(_ name: String, source: String, repository: Repository) async throws {
-        let snapshot = try await TreeBackup(repository: repository).run(source: source, name: "\(name).pv.data")
+        let commit = CommitID.make()
+        let snapshot = try await TreeBackup(repository: repository).run(
+            source: source, name: "\(name).pv.data", backupCommit: commit)
         var record = BackupRecord(name: name, filter: ResourceFilter(), ttlSeconds: nil, storageLocation: "bench", cluster: "none")
         record.phase = .completed
+        record.commit = commit
         var volume = VolumeRecord.unreachable(persistentVolume: "data", path: source, reason: "")
         volume.snapshot = snapshot.name
         volume.skipped = nil
         record.volumes = [volume]
-        try await ReferenceList.write([], owner: .backup(name), repository: repository)
+        try await ReferenceList.write([], owner: .backup(name, commit: commit), repository: repository)
         try await repository.commitRecord(record, key: BackupRecord.key(name))
     }
 }

@@ -121,7 +121,8 @@ public final class LocalDirectoryStore: ObjectStore {
             let names = try await pool.run { () throws -> [(String, FileStatus)] in
                 guard try FileSystem.statusIfExists(directory)?.kind == .directory else { return [] }
                 return try FileSystem.contentsOfDirectory(directory).compactMap { name in
-                    guard !name.hasPrefix("."), let status = try FileSystem.statusIfExists(directory + "/" + name)
+                    // The backend's own files: `.tmp/` at the top, and temporary files of older versions.
+                    guard !name.hasPrefix(".tmp"), let status = try FileSystem.statusIfExists(directory + "/" + name)
                     else { return nil }
                     return (name, status)
                 }

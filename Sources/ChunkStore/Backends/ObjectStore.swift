@@ -60,9 +60,10 @@ public enum ObjectKey {
         guard !key.isEmpty, !key.hasPrefix("/"), !key.hasSuffix("/"), key.utf8.count <= 1024 else {
             throw .invalidObjectKey(key)
         }
+        // A leading dot at the top is reserved for the backends' own files (a local store's `.tmp/`).
+        guard !key.hasPrefix(".") else { throw .invalidObjectKey(key) }
         for component in key.split(separator: "/", omittingEmptySubsequences: false) {
-            // A leading dot is reserved for the backends' own files (a local store's `.tmp/`).
-            guard !component.isEmpty, !component.hasPrefix("."),
+            guard !component.isEmpty, component != ".", component != "..", !component.hasPrefix(".tmp-"),
                 component.utf8.allSatisfy({ isSafe($0) })
             else { throw .invalidObjectKey(key) }
         }
