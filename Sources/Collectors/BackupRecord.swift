@@ -174,6 +174,22 @@ public struct BackupPipeline: Sendable {
         return record
     }
 
+    /// Records as people should see them: a backup whose record says InProgress but whose process's lock is gone or
+    /// stale was left by a process that died, so it is shown Failed (garbage collection records that for good).
+    public static func showingAbandoned(_ records: [BackupRecord], repository: Repository) async throws
+        -> [BackupRecord]
+    {
+        guard records.contains(where: { $0.phase == .inProgress }) else { return records }
+        let live = try await StoreLock.liveLockIDs(repository)
+        return records.map { record in
+            guard record.phase == .inProgress, !(record.lockID.map(live.contains) ?? false) else { return record }
+            var shown = record
+            shown.phase = .failed
+            shown.errors.append("the process running the backup stopped (its store lock is gone or stale)")
+            return shown
+        }
+    }
+
     /// Every backup record in the store, newest first.
     public static func list(_ repository: Repository) async throws -> [BackupRecord] {
         var records: [BackupRecord] = []

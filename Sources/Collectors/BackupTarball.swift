@@ -182,7 +182,8 @@ public enum BackupTarball {
         let base = path.split(separator: "/").last.map(String.init) ?? path
         let temporary = Path.join(directory, ".\(base).tmp-\(Path.randomSuffix())")
         let file = try await BlockingPool.shared.run {
-            try FileDescriptor.create(temporary, mode: 0o644, exclusive: true)
+            // It holds the cluster's Secrets: readable by its owner only.
+            try FileDescriptor.create(temporary, mode: 0o600, exclusive: true)
         }
         var open = true
         do {

@@ -144,6 +144,35 @@ struct ExpiryTests {
         #expect(try SampleData.compareTrees(temp.sub("data"), temp.sub("restored")) == [])
     }
 
+    @Test("a backup a dead process left InProgress shows Failed, gc records it Failed with its volume snapshot, which expires with it")
+    func abandonedBackup() async throws {
+        let temp = try TemporaryDirectory("gc-abandoned")
+        defer { temp.remove() }
+        let repository = try await Self.repository(temp)
+        try SampleData(seed: 45).generate(into: temp.sub("data"), bytes: 1 << 20)
+        let commit = CommitID.make()
+        var record = BackupRecord(
+            name: "killed", filter: ResourceFilter(), ttlSeconds: nil, storageLocation: "test", cluster: "none")
+        record.phase = .inProgress
+        record.commit = commit
+        record.lockID = "lock-of-a-dead-process"
+        try await repository.commitRecord(record, key: BackupRecord.key("killed"))
+        _ = try await TreeBackup(repository: repository).run(
+            source: temp.sub("data"), name: "killed.pv.data", backupCommit: commit)
+
+        let shown = try await BackupPipeline.showingAbandoned([record], repository: repository)
+        #expect(shown[0].phase == .failed)
+        let result = try await GarbageCollector(repository: repository).run()
+        #expect(result.failed == ["killed"])
+        let stored = try #require(try await repository.record(BackupRecord.self, key: BackupRecord.key("killed")))
+        #expect(stored.phase == .failed)
+        #expect(stored.volumes.map(\.snapshot) == ["killed.pv.data"], "the committed volume snapshot is recorded")
+
+        let deleted = try await GarbageCollector(repository: repository).run(delete: ["killed"])
+        #expect(deleted.expired.contains("snapshot killed.pv.data") && deleted.expired.contains("backup killed"))
+        #expect(try await Self.chunkIDs(repository).isEmpty, "nothing of the failed backup is left")
+    }
+
     @Test("a live lock blocks the other kind; a stale one is reported and removed by the exclusive locker")
     func locks() async throws {
         let temp = try TemporaryDirectory("gc-locks")

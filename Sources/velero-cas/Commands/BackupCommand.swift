@@ -125,7 +125,8 @@ struct BackupGetCommand: AsyncParsableCommand {
     func run() async throws {
         try global.bootstrapLogging()
         let repository = try await storeOptions.openExisting()
-        var records = try await BackupPipeline.list(repository)
+        var records = try await BackupPipeline.showingAbandoned(
+            try await BackupPipeline.list(repository), repository: repository)
         if !names.isEmpty {
             for name in names where !records.contains(where: { $0.name == name }) {
                 throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
@@ -162,9 +163,10 @@ struct BackupDescribeCommand: AsyncParsableCommand {
     func run() async throws {
         try global.bootstrapLogging()
         let repository = try await storeOptions.openExisting()
-        guard let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
+        guard let stored = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
             throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
         }
+        let record = try await BackupPipeline.showingAbandoned([stored], repository: repository)[0]
         print("Name:         \(record.name)")
         print("Phase:        \(record.phase.rawValue)")
         print("Cluster:      \(record.cluster)")

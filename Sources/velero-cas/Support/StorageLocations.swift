@@ -32,7 +32,16 @@ struct StorageLocations: Codable, Equatable {
     }
 
     static func load() throws -> StorageLocations {
-        guard let bytes = try? FileSystem.readFile(path) else { return StorageLocations() }
+        // Only a missing file means "nothing configured": one that cannot be read is an error, never a silent
+        // fall-back to another store.
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(path)
+        } catch where error.isNotFound {
+            return StorageLocations()
+        } catch {
+            throw ValidationError("storage locations file \(path) cannot be read: \(error)")
+        }
         do {
             return try YAMLDecoder().decode(StorageLocations.self, from: String(decoding: bytes, as: UTF8.self))
         } catch {
@@ -43,7 +52,7 @@ struct StorageLocations: Codable, Equatable {
     func save() throws {
         let text = try YAMLEncoder().encode(self)
         try FileSystem.makeDirectories(Path.parent(of: Self.path))
-        try Array(text.utf8).withUnsafeBytes { try FileSystem.writeAtomically(Self.path, bytes: $0) }
+        try Array(text.utf8).withUnsafeBytes { try FileSystem.writeAtomically(Self.path, bytes: $0, mode: 0o600) }
     }
 
     /// The named location, or the configured default, or the built-in default.
