@@ -130,7 +130,8 @@ public struct BackupPipeline: Sendable {
             let manifest: ResourceManifest
             let summary: CollectionSummary
             do {
-                (manifest, summary) = try await collector.collect(name: record.name, filter: record.filter, commit: commit)
+                (manifest, summary) = try await collector.collect(
+                    name: record.name, filter: record.filter, commit: commit)
             } catch {
                 // Volume snapshots that committed belong to this backup's record and expire with it.
                 record.volumes = (try? await volumeRecords) ?? []
@@ -144,7 +145,8 @@ public struct BackupPipeline: Sendable {
             {
                 referenced.formUnion(manifestRecord.manifest.map(\.id))
             }
-            try await ReferenceList.write(referenced, owner: .backup(record.name, commit: commit), repository: repository)
+            try await ReferenceList.write(
+                referenced, owner: .backup(record.name, commit: commit), repository: repository)
             record.phase = .completed
             record.resourceManifest = manifest.name
             record.summary = summary

@@ -336,7 +336,9 @@ private struct Run {
         for prefix in ["refs/lists/", "refs/pending/", "refs/counts/"] {
             for object in try await repository.store.listAll(prefix: prefix) {
                 let last = String(object.key.split(separator: "/").last ?? "")
-                if prefix == "refs/counts/" || !CommitID.isValid(last) || object.key.dropFirst(prefix.count).contains("/") {
+                if prefix == "refs/counts/" || !CommitID.isValid(last)
+                    || object.key.dropFirst(prefix.count).contains("/")
+                {
                     try await repository.store.delete(object.key)
                 }
             }

@@ -43,7 +43,9 @@ struct LocalDirectoryStoreTests {
         #expect(try await store.size(of: "nope/missing.json") == nil)
     }
 
-    @Test(arguments: ["../x", "/abs", "a//b", "a/../b", "", "a/", "./a", "a/.", "a b", "a\\b", "ü", ".tmp/x", "d/.tmp-1"])
+    @Test(arguments: [
+        "../x", "/abs", "a//b", "a/../b", "", "a/", "./a", "a/.", "a b", "a\\b", "ü", ".tmp/x", "d/.tmp-1",
+    ])
     func invalidKeysAreRejected(key: String) async throws {
         let temp = try TemporaryDirectory("local-keys")
         defer { temp.remove() }

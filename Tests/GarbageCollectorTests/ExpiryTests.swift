@@ -109,7 +109,8 @@ struct ExpiryTests {
         #expect(report.isClean)
     }
 
-    @Test("a store of the older, name-keyed reference format is adopted: commits assigned, counts rebuilt, nothing lost")
+    @Test(
+        "a store of the older, name-keyed reference format is adopted: commits assigned, counts rebuilt, nothing lost")
     func legacyOwners() async throws {
         let temp = try TemporaryDirectory("gc")
         defer { temp.remove() }
@@ -144,7 +145,9 @@ struct ExpiryTests {
         #expect(try SampleData.compareTrees(temp.sub("data"), temp.sub("restored")) == [])
     }
 
-    @Test("a backup a dead process left InProgress shows Failed, gc records it Failed with its volume snapshot, which expires with it")
+    @Test(
+        "a backup a dead process left InProgress shows Failed, gc records it Failed with its volume snapshot, which expires with it"
+    )
     func abandonedBackup() async throws {
         let temp = try TemporaryDirectory("gc-abandoned")
         defer { temp.remove() }
@@ -200,7 +203,8 @@ struct ExpiryTests {
             refreshed: Date(timeIntervalSinceNow: -3600))
         try await repository.store.put("locks/shared-skewed.json", try StoreJSON.encode(skewed))
         await #expect(throws: LockError.self) {
-            _ = try await StoreLock.acquire(.exclusive, repository: repository, operation: "gc", wait: .milliseconds(300))
+            _ = try await StoreLock.acquire(
+                .exclusive, repository: repository, operation: "gc", wait: .milliseconds(300))
         }
         // The same lock last written (by the store's clock) longer ago than the store's threshold: a crashed
         // process's. It is reported and removed by the exclusive locker.

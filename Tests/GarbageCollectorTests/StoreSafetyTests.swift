@@ -201,8 +201,10 @@ struct StoreSafetyTests {
             let roll = Int.random(in: 0..<20, using: &random)
             let operation: SafetyOperation =
                 switch roll {
-                case 0..<8: harness.model[name] == nil
-                    ? .backup(name, variant: Int.random(in: 0..<SafetyData.variants, using: &random)) : .forget(name)
+                case 0..<8:
+                    harness.model[name] == nil
+                        ? .backup(name, variant: Int.random(in: 0..<SafetyData.variants, using: &random))
+                        : .forget(name)
                 case 8..<14: harness.model[name] != nil ? .forget(name) : .backup(name, variant: 1)
                 case 14..<17: .gc
                 default: .gcOrphans
@@ -213,7 +215,8 @@ struct StoreSafetyTests {
                 let power: UInt64? = Bool.random(using: &random) ? random.next() : nil
                 if try await harness.runCrashing(operation, crashAfter: crashAfter, powerLoss: power) { crashes += 1 }
                 try await harness.check(
-                    "seed \(seed) step \(step): \(operation) crashed after write \(crashAfter)\(power == nil ? "" : " + power cut")")
+                    "seed \(seed) step \(step): \(operation) crashed after write \(crashAfter)\(power == nil ? "" : " + power cut")"
+                )
             } else {
                 try await harness.run(operation)
                 try await harness.check("seed \(seed) step \(step): \(operation)")

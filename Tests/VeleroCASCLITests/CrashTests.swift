@@ -24,7 +24,8 @@ struct CrashTests {
         return finished
     }
 
-    @Test("SIGTERM and SIGINT stop a backup promptly, release its lock and commit nothing", arguments: [SIGTERM, SIGINT])
+    @Test(
+        "SIGTERM and SIGINT stop a backup promptly, release its lock and commit nothing", arguments: [SIGTERM, SIGINT])
     func stopSignalReleasesLocks(signal: Int32) async throws {
         let temp = try TemporaryDirectory("signal")
         defer { temp.remove() }

@@ -50,7 +50,8 @@ public final class Repository: Sendable {
     }
 
     /// Opens the store, writing a new `config` first if there is none (`config` is what a new store gets).
-    public static func openOrCreate(_ store: any ObjectStore, config: RepositoryConfig = RepositoryConfig()) async throws
+    public static func openOrCreate(_ store: any ObjectStore, config: RepositoryConfig = RepositoryConfig())
+        async throws
         -> Repository
     {
         do {

@@ -188,7 +188,8 @@ public final class StoreLock: Sendable {
                     // Chunks this process knew of before may have been collected while it held no lock.
                     await repository.forgetKnownChunks()
                 }
-                let lock = StoreLock(record: record, repository: repository, staleAfter: staleAfter, acquiredAt: written)
+                let lock = StoreLock(
+                    record: record, repository: repository, staleAfter: staleAfter, acquiredAt: written)
                 registry.withLock { $0[record.id] = lock }
                 lock.startRefreshing()
                 return lock
@@ -206,7 +207,8 @@ public final class StoreLock: Sendable {
         var found: [Observed] = []
         for object in try await repository.store.listAll(prefix: "locks/") where object.key.hasSuffix(".json") {
             do {
-                let record = try StoreJSON.decode(Record.self, from: try await repository.store.get(object.key), key: object.key)
+                let record = try StoreJSON.decode(
+                    Record.self, from: try await repository.store.get(object.key), key: object.key)
                 found.append(Observed(record: record, key: object.key, modified: object.modified))
             } catch ChunkStoreError.objectNotFound {
                 continue  // released between the listing and the read
@@ -241,7 +243,9 @@ public final class StoreLock: Sendable {
     /// exclusive lock (no live lock exists then).
     public static func liveLockIDs(_ repository: Repository) async throws -> Set<String> {
         let staleAfter = repository.config.lockStaleAfter
-        return Set(try await observe(repository).filter { !isStale($0, storeNow: Date(), staleAfter: staleAfter) }.map(\.record.id))
+        return Set(
+            try await observe(repository).filter { !isStale($0, storeNow: Date(), staleAfter: staleAfter) }.map(
+                \.record.id))
     }
 
     /// Runs `body` holding a lock of `kind`, releasing it however `body` ends. If the lock is lost meanwhile, `body`

@@ -51,7 +51,9 @@ enum S3XML {
     static func contents(in xml: String) -> [(key: String, size: Int, modified: Date?)] {
         values(of: "Contents", in: xml).compactMap { block in
             guard let key = value(of: "Key", in: block) else { return nil }
-            return (key, Int(value(of: "Size", in: block) ?? "") ?? 0, value(of: "LastModified", in: block).flatMap(date))
+            return (
+                key, Int(value(of: "Size", in: block) ?? "") ?? 0, value(of: "LastModified", in: block).flatMap(date)
+            )
         }
     }
 

@@ -27,7 +27,8 @@ struct StoreInitCommand: AsyncParsableCommand {
             throw ValidationError("--lock-stale-after '\(lockStaleAfter)' must be at least 1s")
         }
         if (try? await storeOptions.openExisting()) != nil {
-            throw ValidationError("a store already exists at \(try storeOptions.locationName); its settings stay as they are")
+            throw ValidationError(
+                "a store already exists at \(try storeOptions.locationName); its settings stay as they are")
         }
         let repository = try await storeOptions.openForWriting(config: RepositoryConfig(lockStaleSeconds: seconds))
         print("created store \(repository.store.location) (id \(repository.config.id), locks stale after \(seconds) s)")

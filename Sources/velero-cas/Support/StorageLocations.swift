@@ -37,7 +37,7 @@ struct StorageLocations: Codable, Equatable {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.readFile(path)
-        } catch where error.isNotFound {
+        } catch  where error.isNotFound {
             return StorageLocations()
         } catch {
             throw ValidationError("storage locations file \(path) cannot be read: \(error)")
