@@ -49,7 +49,14 @@ struct VeleroCAS: AsyncParsableCommand {
 /// SIGINT and SIGTERM handled on a dispatch queue instead of killing the process, so held locks are released.
 enum StopSignals {
     static func install(_ handler: @escaping @Sendable (Int32) -> Void) -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
+        // A parent may have left them blocked (the mask is inherited across exec): a blocked SIGTERM would stay
+        // pending and the process would run on.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
+        return [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { handler(number) }
