@@ -3,6 +3,7 @@ import ChunkStore
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 import SystemIO
 
 @main
@@ -27,22 +28,31 @@ struct VeleroCAS: AsyncParsableCommand {
                 try command.run()
             }
         }
+        let received = Atomic<Int32>(0)
         let signals = StopSignals.install { signal in
-            // Give up the store's locks first (marked lost at once, so nothing more commits), stop the work, and
-            // leave with the conventional status.
+            // Nothing commits from here on (the locks are marked lost at once); the work is cancelled, and when it
+            // has unwound, the locks are released and the process leaves with the conventional status. Work that
+            // does not unwind within ten seconds is left behind the same way.
+            guard received.compareExchange(expected: 0, desired: signal, ordering: .relaxed).exchanged else { return }
+            StoreLock.beginStopping()
             work.cancel()
             Task {
-                await StoreLock.releaseAll()
-                FileHandle.standardError.write(Data("velero-cas: stopped by signal \(signal)\n".utf8))
-                Foundation.exit(128 + signal)
+                try? await Task.sleep(for: .seconds(10))
+                await stop(signal: signal)
             }
         }
         defer { signals.forEach { $0.cancel() } }
-        do {
-            try await work.value
-        } catch {
-            exit(withError: error)
-        }
+        let outcome = await work.result
+        let signal = received.load(ordering: .relaxed)
+        if signal != 0 { await stop(signal: signal) }
+        if case .failure(let error) = outcome { exit(withError: error) }
+    }
+
+    /// Releases the store's locks and exits with 128 + the signal's number.
+    static func stop(signal: Int32) async -> Never {
+        await StoreLock.releaseAll()
+        FileHandle.standardError.write(Data("velero-cas: stopped by signal \(signal)\n".utf8))
+        Foundation.exit(128 + signal)
     }
 }
 

@@ -26,7 +26,6 @@ struct CrashTests {
 
     @Test(
         "SIGTERM and SIGINT stop a backup promptly, release its lock and commit nothing",
-        .enabled(if: ProcessInfo.processInfo.environment["VELERO_CAS_SIGNAL_TESTS"] != nil, "flaky: under investigation"),
         arguments: [SIGTERM, SIGINT])
     func stopSignalReleasesLocks(signal: Int32) async throws {
         let temp = try TemporaryDirectory("signal")

@@ -72,8 +72,14 @@ public final class StoreLock: Sendable {
     @TaskLocal static var held: [StoreLock] = []
     /// The id of the innermost lock the current task holds, recorded in InProgress records.
     public static var currentLockID: String? { held.last?.record.id }
-    /// Every lock this process holds, so SIGINT/SIGTERM can give them up.
-    private static let registry = Mutex<[String: StoreLock]>([:])
+    /// This process's locks, so SIGINT/SIGTERM can give them up: those held, and the ids of those being acquired
+    /// (their objects may exist already).
+    private struct ProcessLocks {
+        var held: [String: StoreLock] = [:]
+        var acquiring: Set<String> = []
+        var stopping = false
+    }
+    private static let process = Mutex(ProcessLocks())
 
     public var key: String { Self.key(record) }
     static func key(_ record: Record) -> String { "locks/\(record.kind.rawValue)-\(record.id).json" }
@@ -161,10 +167,26 @@ public final class StoreLock: Sendable {
     public static func acquire(
         _ kind: Kind, repository: Repository, operation: String, wait: Duration = .seconds(60)
     ) async throws -> StoreLock {
-        let staleAfter = repository.config.lockStaleAfter
         let record = Record(
             kind: kind, id: UUID().uuidString.lowercased(), host: ProcessInfo.processInfo.hostName,
             pid: ProcessInfo.processInfo.processIdentifier, operation: operation, refreshed: Date())
+        // Registered while its object may exist, so a stop signal in the middle of acquiring still removes it.
+        guard process.withLock({ $0.stopping ? false : $0.acquiring.insert(record.id).inserted }) else {
+            throw LockError.lost(operation: operation, reason: "the process is stopping")
+        }
+        defer { process.withLock { _ = $0.acquiring.remove(record.id) } }
+        do {
+            return try await acquireRegistered(record, repository: repository, wait: wait)
+        } catch {
+            try? await repository.store.delete(key(record))
+            throw error
+        }
+    }
+
+    private static func acquireRegistered(_ record: Record, repository: Repository, wait: Duration) async throws
+        -> StoreLock
+    {
+        let staleAfter = repository.config.lockStaleAfter
         let deadline = ContinuousClock.now + wait
         while true {
             let written = ContinuousClock.now
@@ -180,9 +202,9 @@ public final class StoreLock: Sendable {
                 )
             }
             let live = others.filter { !isStale($0, storeNow: storeNow, staleAfter: staleAfter) }
-            let conflicting = kind == .exclusive ? live : live.filter { $0.record.kind == .exclusive }
+            let conflicting = record.kind == .exclusive ? live : live.filter { $0.record.kind == .exclusive }
             if conflicting.isEmpty {
-                if kind == .exclusive {
+                if record.kind == .exclusive {
                     for lock in stale { try await repository.store.delete(lock.key) }
                 } else {
                     // Chunks this process knew of before may have been collected while it held no lock.
@@ -190,7 +212,14 @@ public final class StoreLock: Sendable {
                 }
                 let lock = StoreLock(
                     record: record, repository: repository, staleAfter: staleAfter, acquiredAt: written)
-                registry.withLock { $0[record.id] = lock }
+                let registered = process.withLock { state -> Bool in
+                    guard !state.stopping else { return false }
+                    state.held[record.id] = lock
+                    return true
+                }
+                guard registered else {
+                    throw LockError.lost(operation: record.operation, reason: "the process is stopping")
+                }
                 lock.startRefreshing()
                 return lock
             }
@@ -284,20 +313,30 @@ public final class StoreLock: Sendable {
         guard !state.withLock({ $0.released }) else { return }
         state.withLock { $0.released = true }
         refresher.withLock { $0?.cancel() }
-        Self.registry.withLock { $0[record.id] = nil }
+        Self.process.withLock { _ = $0.held.removeValue(forKey: record.id) }
         try? await repository.store.delete(key)
     }
 
-    /// Gives up every lock this process holds (SIGINT, SIGTERM): marks them released first, so no commit passes its
-    /// check any more, then removes their objects.
-    public static func releaseAll() async {
-        let all = registry.withLock { Array($0.values) }
+    /// The first step of stopping the process (SIGINT, SIGTERM), safe to call from a signal handler's queue: no
+    /// new lock is taken from now on, and every held lock is marked lost, so no commit passes its check any more.
+    public static func beginStopping() {
+        let all = process.withLock { state in
+            state.stopping = true
+            return Array(state.held.values)
+        }
         for lock in all { lock.state.withLock { $0.lost = $0.lost ?? "the process is stopping" } }
-        for lock in all { await lock.release() }
     }
 
-    /// Whether this process holds any lock.
-    public static var anyHeld: Bool { registry.withLock { !$0.isEmpty } }
+    /// Gives up every lock this process holds: `beginStopping()`, then locks being acquired finish withdrawing (for
+    /// up to two seconds) and the held ones' objects are removed.
+    public static func releaseAll() async {
+        beginStopping()
+        let deadline = ContinuousClock.now + .seconds(2)
+        while process.withLock({ !$0.acquiring.isEmpty }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        for lock in process.withLock({ Array($0.held.values) }) { await lock.release() }
+    }
 
     deinit { refresher.withLock { $0?.cancel() } }
 }
