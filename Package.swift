@@ -107,7 +107,8 @@ let package = Package(
         ),
 
         .target(
-            name: "TestSupport", dependencies: ["SystemIO", "ChunkStore", "HTTPTransport"], path: "Tests/TestSupport",
+            name: "TestSupport", dependencies: ["SystemIO", "ChunkStore", "HTTPTransport", "SampleData"],
+            path: "Tests/TestSupport",
             swiftSettings: strict),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"], swiftSettings: strict),

@@ -15,7 +15,7 @@ struct SafetyData {
 
     init(root: String, seed: UInt64) throws {
         self.root = root
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix(seed: seed)
         let pool: [[UInt8]] = (0..<6).map { _ in
             (0..<Int.random(in: 3_000...40_000, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
         }
@@ -193,7 +193,7 @@ struct StoreSafetyTests {
     func randomSequences(seed: UInt64) async throws {
         var harness = try await SafetyHarness("safety-random", seed: seed)
         defer { harness.temp.remove() }
-        var random = SeededRandom(seed: seed &* 7919)
+        var random = SplitMix(seed: seed &* 7919)
         let names = ["x", "y", "z"]
         var crashes = 0
         for step in 0..<Self.steps {

@@ -1,5 +1,6 @@
 import ChunkStore
 import Foundation
+import SampleData
 import Synchronization
 
 /// The process "stopped" here: every call after the crash point throws this.
@@ -103,7 +104,7 @@ public final class FaultInjectingStore: ObjectStore {
     /// (`dropAll` loses every one). Returns the keys put back.
     @discardableResult
     public func powerLoss(seed: UInt64, dropAll: Bool = false) async throws -> [String] {
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix(seed: seed)
         let undurable = state.withLock { $0.undurable }
         var reverted: [String] = []
         for (key, durable) in undurable.sorted(by: { $0.key < $1.key }) {
@@ -114,18 +115,5 @@ public final class FaultInjectingStore: ObjectStore {
         try await base.sync()
         state.withLock { $0.undurable = [:] }
         return reverted
-    }
-}
-
-/// SplitMix64, for reproducible choices in tests.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
