@@ -133,7 +133,9 @@ let package = Package(
         ),
         .testTarget(
             name: "GarbageCollectorTests",
-            dependencies: ["GarbageCollector", "ChunkStore", "Collectors", "SampleData", "TestSupport"],
+            dependencies: [
+                "GarbageCollector", "ChunkStore", "Collectors", "SampleData", "TestSupport", "KubeClient", "KubeSim",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

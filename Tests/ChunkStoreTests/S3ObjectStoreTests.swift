@@ -1,3 +1,4 @@
+import Foundation
 import ChunkStore
 import HTTPTransport
 import SystemIO
@@ -52,7 +53,11 @@ struct S3ObjectStoreTests {
         let bytes = Array(key.utf8)
         try await store.put(key, bytes)
         #expect(try await store.get(key) == bytes)
-        #expect(try await store.listAll(prefix: "").map(\.key) == [key], "listing strips the store prefix")
+        let listed = try await store.listAll(prefix: "")
+        #expect(listed.map(\.key) == [key], "listing strips the store prefix")
+        // The store's clock says when it was written (lock staleness is judged on it); moto shares this host's clock.
+        let modified = try #require(listed.first?.modified, "the listing carries LastModified")
+        #expect(abs(modified.timeIntervalSinceNow) < 120)
     }
 
     @Test func listingPaginatesOverContinuationTokens() async throws {

@@ -34,7 +34,6 @@ struct ExpiryTests {
                 files: snapshot.summary.files,
                 logicalBytes: snapshot.summary.logicalBytes, newStoredBytes: 0, seconds: 0, skipped: nil)
         ]
-        try await ReferenceList.write([], owner: .backup(name, commit: commit), repository: repository)
         try await repository.commitRecord(record, key: BackupRecord.key(name))
     }
 

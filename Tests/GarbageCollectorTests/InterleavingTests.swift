@@ -44,7 +44,6 @@ struct InterleavingTests {
                 persistentVolume: "data", claim: nil, path: source, snapshot: snapshot.name, files: files.count,
                 logicalBytes: 0, newStoredBytes: 0, seconds: 0, skipped: nil)
         ]
-        try await ReferenceList.write([], owner: .backup(name, commit: commit), repository: repository)
         try await repository.commitRecord(record, key: BackupRecord.key(name))
         await lock.release()
     }

@@ -183,14 +183,21 @@ struct StoreSafetyTests {
         #expect(harness.model == ["x": 0])
     }
 
+    /// Steps per seed: 125 in CI, more on demand (`VELERO_CAS_SAFETY_STEPS`).
     static var steps: Int {
         ProcessInfo.processInfo.environment["VELERO_CAS_SAFETY_STEPS"].flatMap(Int.init) ?? 125
+    }
+
+    /// Shifts every seed (`VELERO_CAS_SAFETY_SEED_BASE`), so on-demand runs explore other sequences than CI's.
+    static var seedBase: UInt64 {
+        ProcessInfo.processInfo.environment["VELERO_CAS_SAFETY_SEED_BASE"].flatMap(UInt64.init) ?? 0
     }
 
     @Test(
         "model-based random sequences: backups, forgets, gc and orphan sweeps with names reused, some crashing",
         arguments: [11, 12, 13, 14] as [UInt64])
     func randomSequences(seed: UInt64) async throws {
+        let seed = seed &+ Self.seedBase
         var harness = try await SafetyHarness("safety-random", seed: seed)
         defer { harness.temp.remove() }
         var random = SplitMix(seed: seed &* 7919)

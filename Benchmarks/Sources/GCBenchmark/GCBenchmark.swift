@@ -111,7 +111,6 @@ struct GCBenchmark {
         volume.snapshot = snapshot.name
         volume.skipped = nil
         record.volumes = [volume]
-        try await ReferenceList.write([], owner: .backup(name, commit: commit), repository: repository)
         try await repository.commitRecord(record, key: BackupRecord.key(name))
     }
 }

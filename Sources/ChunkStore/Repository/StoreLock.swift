@@ -126,7 +126,7 @@ public final class StoreLock: Sendable {
             }
         } catch {
             Logger(label: "velero-cas.lock").warning("refreshing lock \(record.id) failed: \(error)")
-            if (try? check()) == nil { return }
+            _ = try? check()  // marks the lock lost once it is overdue
         }
     }
 
@@ -310,8 +310,11 @@ public final class StoreLock: Sendable {
     }
 
     public func release() async {
-        guard !state.withLock({ $0.released }) else { return }
-        state.withLock { $0.released = true }
+        let wasReleased = state.withLock { state in
+            defer { state.released = true }
+            return state.released
+        }
+        guard !wasReleased else { return }
         refresher.withLock { $0?.cancel() }
         Self.process.withLock { _ = $0.held.removeValue(forKey: record.id) }
         try? await repository.store.delete(key)

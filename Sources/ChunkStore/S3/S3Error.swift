@@ -59,11 +59,11 @@ enum S3XML {
 
     /// An ISO 8601 timestamp as S3 writes it, with or without fractional seconds.
     static func date(_ text: String) -> Date? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = withFraction.date(from: text) { return date }
-        return ISO8601DateFormatter().date(from: text)
+        (try? withFraction.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
     }
+
+    /// Made once: a listing of many objects parses one timestamp per object.
+    private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     static func unescape(_ text: String) -> String {
         guard text.contains("&") else { return text }
