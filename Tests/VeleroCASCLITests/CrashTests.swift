@@ -68,7 +68,10 @@ struct CrashTests {
         #expect(try CLIRunner.run(["verify", "--read-data"] + store).status == 0)
     }
 
-    @Test("20 random kills: afterwards gc converges, verify is clean, every committed snapshot restores exactly")
+    /// Kills per run: 20 in CI, more on demand (`VELERO_CAS_CRASH_TRIALS`).
+    static var trials: Int { ProcessInfo.processInfo.environment["VELERO_CAS_CRASH_TRIALS"].flatMap(Int.init) ?? 20 }
+
+    @Test("random kills of backups, forgets, gc and gc --orphans: afterwards gc converges, verify is clean, every committed snapshot restores exactly")
     func randomKills() async throws {
         let temp = try TemporaryDirectory("crash")
         defer { temp.remove() }
@@ -82,7 +85,7 @@ struct CrashTests {
         #expect(try CLIRunner.run(["store", "backup-dir", temp.sub("data-0"), "--name", "base"] + store).status == 0)
         var random = SplitMix(seed: 99)
         var killed = 0
-        for trial in 0..<20 {
+        for trial in 0..<Self.trials {
             let delay = Duration.milliseconds(Int.random(in: 2...60, using: &random))
             let arguments: [String]
             if trial % 4 == 3 {
@@ -110,7 +113,7 @@ struct CrashTests {
             if !(try await Self.runAndKill(arguments + store, after: delay, environment: environment)) { killed += 1 }
             try await Task.sleep(for: .milliseconds(1100))  // let the killed process's lock go stale
         }
-        #expect(killed >= 8, "most runs were killed mid-way (\(killed) of 20)")
+        #expect(killed >= Self.trials * 2 / 5, "most runs were killed mid-way (\(killed) of \(Self.trials))")
 
         // Recovery: a collection finishes interrupted expiries and sweeps the crashed backups' chunks.
         let gc = try CLIRunner.run(["gc", "--orphans"] + store, environment: environment)
