@@ -13,6 +13,10 @@ public enum CommittedOwners {
         /// The manifest chunks to read its references from (tree manifest or resource manifest blob).
         public var manifest: [ChunkRef]
         public var recordKey: String
+        /// For a backup: the volume snapshots it names, which must exist as long as it does.
+        public var volumeSnapshots: [String] = []
+        /// For a snapshot: the commit of the backup it holds a volume of.
+        public var backupCommit: String?
     }
 
     /// Commits whose expiry is under way.
@@ -35,7 +39,7 @@ public enum CommittedOwners {
             entries.append(
                 Entry(
                     owner: .snapshot(snapshot.name, commit: commit), manifest: snapshot.manifest,
-                    recordKey: object.key))
+                    recordKey: object.key, backupCommit: snapshot.backupCommit))
         }
         for backup in try await BackupPipeline.list(repository) where backup.phase.isRestorable {
             let commit = backup.commit ?? ""
@@ -55,7 +59,7 @@ public enum CommittedOwners {
         else { return nil }
         return Entry(
             owner: .backup(backup.name, commit: backup.commit ?? ""), manifest: manifest.manifest,
-            recordKey: BackupRecord.key(backup.name))
+            recordKey: BackupRecord.key(backup.name), volumeSnapshots: backup.volumes.compactMap(\.snapshot))
     }
 
     /// Whether the record named by `owner` still names its commit (and, for a backup, is restorable).

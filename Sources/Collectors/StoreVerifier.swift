@@ -73,6 +73,20 @@ public struct StoreVerifier: Sendable {
                 damage.append(Damage(chunk: "-", problem: "its manifest cannot be read: \(error)", affected: [owner]))
             }
         }
+        // A committed backup's volume data lives in its snapshots: each must be committed, and be the one it made.
+        var snapshots: [String: CommittedOwners.Entry] = [:]
+        for entry in committed where entry.owner.kind == .snapshot { snapshots[entry.owner.name] = entry }
+        for entry in committed where entry.owner.kind == .backup {
+            for name in entry.volumeSnapshots {
+                let snapshot = snapshots[name]
+                if snapshot == nil || (snapshot?.backupCommit.map { $0 != entry.owner.commit } ?? false) {
+                    damage.append(
+                        Damage(
+                            chunk: "-", problem: "its volume snapshot \(name) is missing",
+                            affected: [entry.owner.description]))
+                }
+            }
+        }
         let snapshotCount = committed.count { $0.owner.kind == .snapshot }
         let manifestCount = committed.count { $0.owner.kind == .backup }
 

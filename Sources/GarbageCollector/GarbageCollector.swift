@@ -133,8 +133,18 @@ private struct Run {
         for owner in pending { try await repository.store.delete(owner.pendingKey) }
         try await repository.store.sync()
         active.subtract(pending.map(\.incrementOperation))
-        // Finish expiries a crash interrupted.
-        for owner in journals { try await expire(owner) }
+        // Finish expiries a crash interrupted. A backup's journal stands for its whole deletion, volume snapshots
+        // included; a journal an earlier one in this loop already finished is gone and skipped.
+        for owner in journals where try await repository.store.size(of: owner.journalKey) != nil {
+            if owner.kind == .backup,
+                let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(owner.name)),
+                record.commit == owner.commit
+            {
+                try await expire(backup: record)
+            } else {
+                try await expire(owner)
+            }
+        }
 
         var targets: [BackupRecord] = []
         if delete.isEmpty && forgetSnapshots.isEmpty {
@@ -201,16 +211,22 @@ private struct Run {
         return record
     }
 
-    /// Expires a backup: journals for it and its volume snapshots first (so a crash resumes all of them), the
-    /// Deleting phase, then each expiry.
+    /// Expires a backup and the volume snapshots it made. The backup's journal is written first and stands for the
+    /// whole deletion: a crash anywhere below is finished by the next run as a deletion of the backup, so a backup
+    /// is never left Completed without its volumes.
     private mutating func expire(backup: BackupRecord) async throws {
         var backup = backup
         if backup.commit == nil {
-            // Never committed, or written before commit identities: give it one to expire under.
+            // Never committed, or written before commit identities: its identity comes first, in its record.
             backup.commit = CommitID.make()
+            try await repository.commitRecord(backup, key: BackupRecord.key(backup.name))
         }
         let owner = backup.owner!
-        var snapshots: [ReferenceOwner] = []
+        try await writeJournal(owner)
+        if backup.phase != .deleting {
+            backup.phase = .deleting
+            try await repository.commitRecord(backup, key: BackupRecord.key(backup.name))
+        }
         for volume in backup.volumes {
             guard let name = volume.snapshot,
                 var snapshot = try await repository.record(Snapshot.self, key: Snapshot.key(name))
@@ -221,12 +237,8 @@ private struct Run {
                 snapshot.commit = CommitID.make()
                 try await repository.commitRecord(snapshot, key: Snapshot.key(name))
             }
-            snapshots.append(snapshot.owner!)
+            try await expire(snapshot.owner!)
         }
-        for target in snapshots + [owner] { try await writeJournal(target) }
-        backup.phase = .deleting
-        try await repository.commitRecord(backup, key: BackupRecord.key(backup.name))
-        for snapshot in snapshots { try await expire(snapshot) }
         try await expire(owner)
     }
 

@@ -1,5 +1,5 @@
-import Foundation
 import ChunkStore
+import Foundation
 import HTTPTransport
 import SystemIO
 import TestSupport

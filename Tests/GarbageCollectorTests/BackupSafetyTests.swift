@@ -38,8 +38,10 @@ struct ClusterSafetyHarness {
         var harness = ClusterSafetyHarness(
             server: server, client: client, safety: try await SafetyHarness("safety-cluster", seed: seed))
         try harness.setVolume(0)
-        let volumes = try #require(try await client.discover().first { $0.group.isEmpty && $0.name == "persistentvolumes" })
-        let json = #"{"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"data"},"spec":{"capacity":{"storage":"1Gi"},"accessModes":["ReadWriteOnce"],"hostPath":{"path":"\#(harness.volume)"},"claimRef":{"namespace":"app","name":"data"}}}"#
+        let volumes = try #require(
+            try await client.discover().first { $0.group.isEmpty && $0.name == "persistentvolumes" })
+        let json =
+            #"{"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"data"},"spec":{"capacity":{"storage":"1Gi"},"accessModes":["ReadWriteOnce"],"hostPath":{"path":"\#(harness.volume)"},"claimRef":{"namespace":"app","name":"data"}}}"#
         _ = try await client.create(volumes, namespace: nil, json: Array(json.utf8))
         return harness
     }
@@ -73,7 +75,8 @@ struct ClusterSafetyHarness {
 
         var description: String {
             switch self {
-            case .backup(let name, let variant, let expires): "backup \(name) (variant \(variant)\(expires ? ", TTL" : ""))"
+            case .backup(let name, let variant, let expires):
+                "backup \(name) (variant \(variant)\(expires ? ", TTL" : ""))"
             case .delete(let name): "backup delete \(name)"
             case .expire: "gc (TTL expiry)"
             case .orphans: "gc --orphans"
@@ -194,6 +197,42 @@ struct ClusterSafetyHarness {
 @Suite("Store safety with backups of a served cluster")
 struct BackupSafetyTests {
     /// Steps per seed: 50 in CI, half of `VELERO_CAS_SAFETY_STEPS` on demand (each step runs a whole backup).
+    @Test(
+        "a crash after every write of a backup deletion, with and without a power cut, never leaves a backup without its volume"
+    )
+    func deletionCrashAtEveryWrite() async throws {
+        var harness = try await ClusterSafetyHarness.start(seed: 31)
+        do {
+            try harness.setVolume(1)
+            try await harness.run(.backup("keep", variant: 1, expires: false), crashAfter: nil, powerLoss: nil)
+            var crashAfter = 1
+            var power = false
+            while true {
+                try harness.setVolume(2)
+                try await harness.run(.backup("gone", variant: 2, expires: false), crashAfter: nil, powerLoss: nil)
+                let crashed = try await harness.run(
+                    .delete("gone"), crashAfter: crashAfter, powerLoss: power ? UInt64(crashAfter) : nil)
+                try await harness.check(
+                    "backup delete crashing after write \(crashAfter)\(power ? " + power cut" : "")")
+                if harness.model["gone"] != nil || harness.failed.contains("gone") {
+                    try await harness.run(.delete("gone"), crashAfter: nil, powerLoss: nil)
+                }
+                if !crashed {
+                    #expect(crashAfter > 10, "the deletion made several writes")
+                    if power { break }
+                    (crashAfter, power) = (1, true)
+                } else {
+                    crashAfter += 1
+                }
+            }
+            #expect(Set(harness.model.keys) == ["keep"])
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+
     static var steps: Int {
         ProcessInfo.processInfo.environment["VELERO_CAS_SAFETY_STEPS"].flatMap(Int.init).map { $0 / 2 } ?? 50
     }
@@ -225,7 +264,8 @@ struct BackupSafetyTests {
                     default: .orphans
                     }
                 if case .backup(_, let variant, _) = operation { try harness.setVolume(variant) }
-                let crashAfter = Int.random(in: 0..<4, using: &random) == 0 ? Int.random(in: 1...40, using: &random) : nil
+                let crashAfter =
+                    Int.random(in: 0..<4, using: &random) == 0 ? Int.random(in: 1...40, using: &random) : nil
                 let power: UInt64? = crashAfter != nil && Bool.random(using: &random) ? random.next() : nil
                 if try await harness.run(operation, crashAfter: crashAfter, powerLoss: power) { crashes += 1 }
                 try await harness.check(

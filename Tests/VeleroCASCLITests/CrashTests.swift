@@ -71,7 +71,9 @@ struct CrashTests {
     /// Kills per run: 20 in CI, more on demand (`VELERO_CAS_CRASH_TRIALS`).
     static var trials: Int { ProcessInfo.processInfo.environment["VELERO_CAS_CRASH_TRIALS"].flatMap(Int.init) ?? 20 }
 
-    @Test("random kills of backups, forgets, gc and gc --orphans: afterwards gc converges, verify is clean, every committed snapshot restores exactly")
+    @Test(
+        "random kills of backups, forgets, gc and gc --orphans: afterwards gc converges, verify is clean, every committed snapshot restores exactly"
+    )
     func randomKills() async throws {
         let temp = try TemporaryDirectory("crash")
         defer { temp.remove() }
