@@ -32,7 +32,7 @@ public struct GarbageCollector: Sendable {
         public var deletedChunks = 0
         public var deletedBytes: Int64 = 0
         public var orphans = 0
-        /// Temporary files of killed writers that were removed.
+        /// Temporary files of killed writers that were removed (by an orphan sweep).
         public var interruptedWrites = 0
     }
 
@@ -50,11 +50,15 @@ public struct GarbageCollector: Sendable {
     ) async throws -> Result {
         try await StoreLock.withLock(.exclusive, repository: repository, operation: "gc", wait: lockWait) {
             var run = Run(repository: repository, logger: logger)
-            run.result.interruptedWrites = try await repository.store.removeInterruptedWrites(
-                olderThan: repository.config.lockStaleAfter)
             try await run.collect(
                 now: now, delete: delete, forgetSnapshots: forgetSnapshots, rebuild: rebuildCounts)
-            if orphans { try await run.sweepOrphans() }
+            if orphans {
+                try await run.sweepOrphans()
+                // Also a full scan: temporary files of killed writers (none is live while this lock is held, but a
+                // writer of an unlocked object may be, so only old ones go).
+                run.result.interruptedWrites = try await repository.store.removeInterruptedWrites(
+                    olderThan: repository.config.lockStaleAfter)
+            }
             try await repository.store.sync()
             return run.result
         }

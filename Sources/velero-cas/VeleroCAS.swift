@@ -1,6 +1,5 @@
 import ArgumentParser
 import ChunkStore
-import Dispatch
 import Foundation
 import Logging
 import Synchronization
@@ -29,19 +28,24 @@ struct VeleroCAS: AsyncParsableCommand {
             }
         }
         let received = Atomic<Int32>(0)
-        let signals = StopSignals.install { signal in
-            // Nothing commits from here on (the locks are marked lost at once); the work is cancelled, and when it
-            // has unwound, the locks are released and the process leaves with the conventional status. Work that
-            // does not unwind within ten seconds is left behind the same way.
-            guard received.compareExchange(expected: 0, desired: signal, ordering: .relaxed).exchanged else { return }
-            StoreLock.beginStopping()
-            work.cancel()
-            Task {
-                try? await Task.sleep(for: .seconds(10))
-                await stop(signal: signal)
+        do {
+            try StopSignals.install { signal in
+                // Nothing commits from here on (the locks are marked lost at once); the work is cancelled, and when
+                // it has unwound, the locks are released and the process leaves with the conventional status. Work
+                // that does not unwind within ten seconds is left behind the same way.
+                guard received.compareExchange(expected: 0, desired: signal, ordering: .relaxed).exchanged else {
+                    return
+                }
+                StoreLock.beginStopping()
+                work.cancel()
+                Task {
+                    try? await Task.sleep(for: .seconds(10))
+                    await stop(signal: signal)
+                }
             }
+        } catch {
+            FileHandle.standardError.write(Data("velero-cas: \(error); SIGINT and SIGTERM stop it at once\n".utf8))
         }
-        defer { signals.forEach { $0.cancel() } }
         let outcome = await work.result
         let signal = received.load(ordering: .relaxed)
         if signal != 0 { await stop(signal: signal) }
@@ -53,26 +57,6 @@ struct VeleroCAS: AsyncParsableCommand {
         await StoreLock.releaseAll()
         FileHandle.standardError.write(Data("velero-cas: stopped by signal \(signal)\n".utf8))
         Foundation.exit(128 + signal)
-    }
-}
-
-/// SIGINT and SIGTERM handled on a dispatch queue instead of killing the process, so held locks are released.
-enum StopSignals {
-    static func install(_ handler: @escaping @Sendable (Int32) -> Void) -> [any DispatchSourceSignal] {
-        // A parent may have left them blocked (the mask is inherited across exec): a blocked SIGTERM would stay
-        // pending and the process would run on.
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        sigaddset(&stopSignals, SIGINT)
-        sigaddset(&stopSignals, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
-        return [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number) }
-            source.resume()
-            return source
-        }
     }
 }
 

@@ -33,31 +33,46 @@ struct CrashTests {
         try SampleData(seed: 7).generate(into: temp.sub("data"), bytes: 96 << 20)
         let store = ["--store", temp.sub("store")]
         #expect(try CLIRunner.run(["store", "init"] + store).status == 0)
-        // Under a loaded machine the backup may finish before the signal lands; then try again with a new name.
+        // The signal is sent from a thread of its own as soon as the backup's lock exists: a loaded test process
+        // could otherwise wake its polling task only after the backup had finished. Each attempt reads a fresh copy
+        // (new inodes), so none is a cheap incremental backup; one that finished first anyway is tried again.
         var landed = false
         for attempt in 0..<4 where !landed {
             let name = "stopped-\(attempt)"
+            let copy = temp.sub("copy-\(attempt)")
+            let cp = Process()
+            cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+            cp.arguments = ["-a", temp.sub("data"), copy]
+            try cp.run()
+            cp.waitUntilExit()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CLIRunner.binary)
-            process.arguments = ["store", "backup-dir", temp.sub("data"), "--name", name] + store
+            process.arguments = ["store", "backup-dir", copy, "--name", name] + store
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            // Wait until the backup holds its lock, then stop it.
-            let deadline = ContinuousClock.now + .seconds(20)
-            while (try? FileSystem.contentsOfDirectory(temp.sub("store/locks")))?.isEmpty ?? true,
-                process.isRunning, ContinuousClock.now < deadline
-            {
-                try await Task.sleep(for: .milliseconds(2))
+            let locks = temp.sub("store/locks")
+            let stoppedAfter: Duration = await withCheckedContinuation { continuation in
+                Thread {
+                    let deadline = ContinuousClock.now + .seconds(30)
+                    while process.isRunning, ContinuousClock.now < deadline,
+                        (try? FileSystem.contentsOfDirectory(locks))?.contains(where: { $0.hasSuffix(".json") }) != true
+                    {
+                        usleep(500)
+                    }
+                    let sent = ContinuousClock.now
+                    kill(process.processIdentifier, signal)
+                    process.waitUntilExit()
+                    continuation.resume(returning: ContinuousClock.now - sent)
+                }.start()
             }
-            kill(process.processIdentifier, signal)
-            let stopped = ContinuousClock.now
-            process.waitUntilExit()
             guard process.terminationStatus != 0 else { continue }
             landed = true
-            #expect(ContinuousClock.now - stopped < .seconds(10), "stopped promptly")
+            #expect(stoppedAfter < .seconds(10), "stopped promptly")
             #expect(process.terminationStatus == 128 + signal)
-            #expect(try FileSystem.contentsOfDirectory(temp.sub("store/locks")) == [], "the lock was released")
+            #expect(
+                try FileSystem.contentsOfDirectory(locks).filter { $0.hasSuffix(".json") } == [],
+                "the lock was released")
             #expect(
                 try FileSystem.statusIfExists(temp.sub("store/snapshots/\(name).json")) == nil, "nothing committed")
         }

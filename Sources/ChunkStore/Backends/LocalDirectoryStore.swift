@@ -8,9 +8,11 @@ import SystemIO
 /// last sync; that is the barrier a commit waits for before writing the record that names the objects. A directory
 /// the store had to create is itself an entry of its parent, so the parent is fsynced too.
 ///
-/// Backups hold every Secret of a cluster: directories are created 0700 and files 0600. Temporary files live in
-/// `.tmp/` under the root (the same file system, so the rename stays atomic), where the leftovers of killed writers
-/// can be found without walking the store.
+/// Backups hold every Secret of a cluster: directories are created 0700 and files 0600. A temporary file is written
+/// beside its object (`.tmp-<random>`): a rename within one directory takes only that directory's lock, while on
+/// Linux a rename across directories also takes the file system's single rename lock, which every chunk write of a
+/// backup would then share. Killed writers' leftovers are removed by `removeInterruptedWrites`, which walks the
+/// store, so only the full-scan orphan sweep calls it.
 public final class LocalDirectoryStore: ObjectStore {
     public let root: String
     public var location: String { root }
@@ -20,7 +22,6 @@ public final class LocalDirectoryStore: ObjectStore {
     /// never returns before the directories it depends on are flushed (each sync flushes what it saw itself).
     private let dirty = Mutex<(generation: UInt64, directories: [String: UInt64])>((0, [:]))
 
-    static let temporaryName = ".tmp"
     public static let directoryMode: mode_t = 0o700
     public static let fileMode: mode_t = 0o600
 
@@ -44,8 +45,6 @@ public final class LocalDirectoryStore: ObjectStore {
         return root + "/" + key
     }
 
-    private var temporaryDirectory: String { root + "/" + Self.temporaryName }
-
     public func checkAccess() async throws {
         let root = self.root
         let status = try await pool.run { try FileSystem.statusIfExists(root) }
@@ -67,22 +66,16 @@ public final class LocalDirectoryStore: ObjectStore {
     public func put(_ key: String, _ bytes: [UInt8]) async throws {
         let path = try path(key)
         let directory = Path.parent(of: path)
-        let temporary = temporaryDirectory
         let created = try await pool.run { () throws -> [String] in
             try bytes.withUnsafeBytes { bytes in
-                var created: [String] = []
-                for attempt in 0..<2 {
-                    do {
-                        try FileSystem.writeAtomically(
-                            path, bytes: bytes, mode: Self.fileMode, temporaryDirectory: temporary,
-                            syncDirectory: false)
-                        return created
-                    } catch let error as SystemError where error.isNotFound && attempt == 0 {
-                        created += try FileSystem.makeDirectories(temporary, mode: Self.directoryMode)
-                        created += try FileSystem.makeDirectories(directory, mode: Self.directoryMode)
-                    }
+                do {
+                    try FileSystem.writeAtomically(path, bytes: bytes, mode: Self.fileMode, syncDirectory: false)
+                    return []
+                } catch let error as SystemError where error.isNotFound {
+                    let created = try FileSystem.makeDirectories(directory, mode: Self.directoryMode)
+                    try FileSystem.writeAtomically(path, bytes: bytes, mode: Self.fileMode, syncDirectory: false)
+                    return created
                 }
-                return created
             }
         }
         // The rename's directory, and for each directory created here its parent (which holds its entry).
@@ -121,7 +114,7 @@ public final class LocalDirectoryStore: ObjectStore {
             let names = try await pool.run { () throws -> [(String, FileStatus)] in
                 guard try FileSystem.statusIfExists(directory)?.kind == .directory else { return [] }
                 return try FileSystem.contentsOfDirectory(directory).compactMap { name in
-                    // The backend's own files: `.tmp/` at the top, and temporary files of older versions.
+                    // The backend's own temporary files.
                     guard !name.hasPrefix(".tmp"), let status = try FileSystem.statusIfExists(directory + "/" + name)
                     else { return nil }
                     return (name, status)
@@ -172,20 +165,24 @@ public final class LocalDirectoryStore: ObjectStore {
     }
 
     /// Removes temporary files that killed writers left, once older than `age` (a live writer's temporary file
-    /// exists for milliseconds). Returns how many were removed.
+    /// exists for milliseconds). Walks every directory of the store. Returns how many were removed.
     public func removeInterruptedWrites(olderThan age: Duration) async throws -> Int {
-        let temporary = temporaryDirectory
+        let root = self.root
         let cutoff = Date().timeIntervalSince1970 - Double(age.components.seconds)
         return try await pool.run { () throws -> Int in
-            guard try FileSystem.statusIfExists(temporary)?.kind == .directory else { return 0 }
             var removed = 0
-            for name in try FileSystem.contentsOfDirectory(temporary) where name.hasPrefix(".tmp-") {
-                let path = temporary + "/" + name
-                guard let status = try FileSystem.statusIfExists(path),
-                    Double(status.modificationSeconds) < cutoff
-                else { continue }
-                try FileSystem.removeFile(path)
-                removed += 1
+            var stack = [root]
+            while let directory = stack.popLast() {
+                for name in try FileSystem.contentsOfDirectory(directory) {
+                    let path = directory + "/" + name
+                    guard let status = try FileSystem.statusIfExists(path) else { continue }
+                    if status.kind == .directory {
+                        stack.append(path)
+                    } else if name.hasPrefix(".tmp-"), Double(status.modificationSeconds) < cutoff {
+                        try FileSystem.removeFile(path)
+                        removed += 1
+                    }
+                }
             }
             return removed
         }
