@@ -24,6 +24,15 @@ struct CrashTests {
         return finished
     }
 
+    /// `cp -a`: a copy with new inodes, which a backup reads and hashes in full.
+    static func copyTree(_ source: String, to destination: String) throws {
+        let cp = Process()
+        cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+        cp.arguments = ["-a", source, destination]
+        try cp.run()
+        cp.waitUntilExit()
+    }
+
     @Test(
         "SIGTERM and SIGINT stop a backup promptly, release its lock and commit nothing",
         arguments: [SIGTERM, SIGINT])
@@ -40,11 +49,7 @@ struct CrashTests {
         for attempt in 0..<4 where !landed {
             let name = "stopped-\(attempt)"
             let copy = temp.sub("copy-\(attempt)")
-            let cp = Process()
-            cp.executableURL = URL(fileURLWithPath: "/bin/cp")
-            cp.arguments = ["-a", temp.sub("data"), copy]
-            try cp.run()
-            cp.waitUntilExit()
+            try Self.copyTree(temp.sub("data"), to: copy)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CLIRunner.binary)
             process.arguments = ["store", "backup-dir", copy, "--name", name] + store
@@ -120,11 +125,7 @@ struct CrashTests {
             } else {
                 // A fresh copy (new inodes) is read and hashed in full, so the kill lands mid-backup.
                 let copy = temp.sub("copy-\(trial)")
-                let cp = Process()
-                cp.executableURL = URL(fileURLWithPath: "/bin/cp")
-                cp.arguments = ["-a", temp.sub("data-\(trial % 4)"), copy]
-                try cp.run()
-                cp.waitUntilExit()
+                try Self.copyTree(temp.sub("data-\(trial % 4)"), to: copy)
                 arguments = ["store", "backup-dir", copy, "--name", "trial-\(trial)"]
             }
             if !(try await Self.runAndKill(arguments + store, after: delay, environment: environment)) { killed += 1 }
