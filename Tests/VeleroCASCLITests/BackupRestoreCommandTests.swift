@@ -1,4 +1,5 @@
 import Foundation
+import SystemIO
 import KubeSim
 import TestSupport
 import Testing
@@ -49,6 +50,7 @@ struct BackupRestoreCommandTests {
         let downloaded = try CLIRunner.run(["backup", "download", "nightly", "--output-file", tarball] + store)
         #expect(downloaded.status == 0, "\(downloaded.errors)")
         #expect(downloaded.output.contains("backup nightly downloaded to \(tarball)"))
+        #expect(try FileSystem.status(tarball).mode == 0o600, "the tarball holds Secrets: its owner's only")
         let listing = try Self.tar(["-tf", tarball])
         let entries = Set(listing.split(separator: "\n").map(String.init))
         let configMaps = entries.filter { $0.hasPrefix("resources/configmaps/namespaces/\(namespace)/") }.sorted()

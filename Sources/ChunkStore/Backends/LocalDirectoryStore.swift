@@ -17,6 +17,8 @@ public final class LocalDirectoryStore: ObjectStore {
     public let root: String
     public var location: String { root }
     private let pool: BlockingPool
+    /// fsync of one directory (tests observe it).
+    let directorySync: @Sendable (String) throws -> Void
     /// Directories with entries not yet fsynced, each with the generation of its latest change. A sync flushes the
     /// directories it saw and then drops only the entries nobody changed meanwhile, so a sync running beside another
     /// never returns before the directories it depends on are flushed (each sync flushes what it saw itself).
@@ -26,7 +28,14 @@ public final class LocalDirectoryStore: ObjectStore {
     public static let fileMode: mode_t = 0o600
 
     /// Opens the store at `root`. With `create`, a missing directory is made; otherwise `checkAccess` reports it.
-    public init(root: String, create: Bool = false, pool: BlockingPool = .shared) throws {
+    public convenience init(root: String, create: Bool = false, pool: BlockingPool = .shared) throws {
+        try self.init(root: root, create: create, pool: pool, directorySync: { try FileSystem.syncDirectory($0) })
+    }
+
+    init(
+        root: String, create: Bool, pool: BlockingPool, directorySync: @escaping @Sendable (String) throws -> Void
+    ) throws {
+        self.directorySync = directorySync
         var root = root
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         self.root = root
@@ -146,10 +155,10 @@ public final class LocalDirectoryStore: ObjectStore {
         let seen = dirty.withLock { $0.directories }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for directory in seen.keys {
-                group.addTask { [pool] in
+                group.addTask { [pool, directorySync] in
                     try await pool.run {
                         // A directory that never came to exist (a delete of an absent key) has nothing to flush.
-                        do { try FileSystem.syncDirectory(directory) } catch let error as SystemError
+                        do { try directorySync(directory) } catch let error as SystemError
                             where error.isNotFound
                         {}
                     }

@@ -1,0 +1,142 @@
+import Foundation
+import Synchronization
+import SystemIO
+import TestSupport
+import Testing
+
+@testable import ChunkStore
+
+/// A local store whose writes under `locks/` can be made to fail (a store that stops answering the lock's refresh).
+final class LockFailingStore: ObjectStore {
+    let base: LocalDirectoryStore
+    let failLocks = Mutex(false)
+    init(base: LocalDirectoryStore) { self.base = base }
+    var location: String { base.location }
+    func checkAccess() async throws { try await base.checkAccess() }
+    func put(_ key: String, _ bytes: [UInt8]) async throws {
+        if key.hasPrefix("locks/") && failLocks.withLock({ $0 }) { throw SystemError("write", path: key, code: EIO) }
+        try await base.put(key, bytes)
+    }
+    func get(_ key: String) async throws -> [UInt8] { try await base.get(key) }
+    func size(of key: String) async throws -> Int? { try await base.size(of: key) }
+    func delete(_ key: String) async throws { try await base.delete(key) }
+    func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws {
+        try await base.list(prefix: prefix, page: page)
+    }
+    func sync() async throws { try await base.sync() }
+}
+
+@Suite("Store locks fail closed; syncs are barriers per caller")
+struct StoreLockTests {
+    /// A store whose locks go stale after one second: refreshed every 1/6 s, lost after 1/2 s without a refresh.
+    static func repository(_ temp: TemporaryDirectory, store: (LocalDirectoryStore) -> any ObjectStore = { $0 })
+        async throws -> Repository
+    {
+        let local = try LocalDirectoryStore(root: temp.sub("store"), create: true)
+        return try await Repository.openOrCreate(store(local), config: RepositoryConfig(lockStaleSeconds: 1))
+    }
+
+    /// Runs `body` under a shared lock; the body waits `seconds` without heeding cancellation, then commits a record.
+    static func commitLate(_ repository: Repository, after seconds: Double) async throws {
+        try await StoreLock.withLock(.shared, repository: repository, operation: "late commit") {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline { await Task.yield() }
+            try await repository.commitRecord(["x": 1], key: "records/late.json")
+        }
+    }
+
+    /// Waits until the operation holds its lock.
+    static func waitForLock(_ repository: Repository) async throws {
+        while try await repository.store.listAll(prefix: "locks/").isEmpty {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    @Test("a lock whose refresh fails is lost: the operation stops and nothing more is committed")
+    func refreshFailure() async throws {
+        let temp = try TemporaryDirectory("lock-refresh")
+        defer { temp.remove() }
+        var failing: LockFailingStore?
+        let repository = try await Self.repository(temp) { local in
+            let store = LockFailingStore(base: local)
+            failing = store
+            return store
+        }
+        let attempt = Task { try await Self.commitLate(repository, after: 1.2) }
+        try await Self.waitForLock(repository)
+        failing?.failLocks.withLock { $0 = true }
+        let error = await #expect(throws: LockError.self) { try await attempt.value }
+        guard case .lost? = error else {
+            Issue.record("expected a lost lock, got \(String(describing: error))"); return
+        }
+        #expect(try await repository.store.size(of: "records/late.json") == nil, "nothing was committed")
+    }
+
+    @Test("a lock removed by another process (judged stale) is lost: nothing more is committed")
+    func removedLock() async throws {
+        let temp = try TemporaryDirectory("lock-removed")
+        defer { temp.remove() }
+        let repository = try await Self.repository(temp)
+        let attempt = Task { try await Self.commitLate(repository, after: 0.4) }
+        try await Self.waitForLock(repository)
+        for lock in try await repository.store.listAll(prefix: "locks/") { try await repository.store.delete(lock.key) }
+        await #expect(throws: LockError.self) { try await attempt.value }
+        #expect(try await repository.store.size(of: "records/late.json") == nil, "nothing was committed")
+        #expect(try await repository.store.listAll(prefix: "locks/").isEmpty, "the refresh did not bring it back")
+    }
+
+    @Test("a lock object that cannot be read counts as held until the store's clock shows it stale")
+    func unreadableLock() async throws {
+        let temp = try TemporaryDirectory("lock-unreadable")
+        defer { temp.remove() }
+        let repository = try await Self.repository(temp)
+        try await repository.store.put("locks/exclusive-garbage.json", Array("{not json".utf8))
+        let error = await #expect(throws: LockError.self) {
+            _ = try await StoreLock.acquire(
+                .shared, repository: repository, operation: "backup", wait: .milliseconds(300))
+        }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("cannot be read"))
+        try FileSystem.setModificationTime(
+            temp.sub("store/locks/exclusive-garbage.json"), seconds: Int64(Date().timeIntervalSince1970) - 60,
+            nanoseconds: 0)
+        let gc = try await StoreLock.acquire(.exclusive, repository: repository, operation: "gc", wait: .seconds(1))
+        #expect(try await repository.store.size(of: "locks/exclusive-garbage.json") == nil, "the stale one was removed")
+        await gc.release()
+    }
+
+    @Test("a sync running beside another that is still flushing a directory does not return before flushing it too")
+    func concurrentSyncs() async throws {
+        let temp = try TemporaryDirectory("sync-barrier")
+        defer { temp.remove() }
+        let firstStarted = AsyncStream<Void>.makeStream()
+        let gate = Mutex<(calls: [String], held: Bool)>(([], false))
+        let release = DispatchSemaphore(value: 0)
+        let store = try LocalDirectoryStore(
+            root: temp.path, create: true, pool: .shared,
+            directorySync: { directory in
+                let holdThisOne = gate.withLock { state -> Bool in
+                    state.calls.append(directory)
+                    defer { state.held = true }
+                    return !state.held
+                }
+                if holdThisOne {
+                    firstStarted.continuation.yield()
+                    release.wait()  // the first fsync is slow
+                }
+                try FileSystem.syncDirectory(directory)
+            })
+        try await store.put("a/x", [1])
+        let first = Task { try await store.sync() }
+        var iterator = firstStarted.stream.makeAsyncIterator()
+        await iterator.next()
+        // The first sync is inside its fsync of "a"; a second caller needs "a" durable too.
+        try await store.sync()
+        #expect(
+            gate.withLock { $0.calls.filter { $0.hasSuffix("/a") }.count } == 2, "the second sync flushed 'a' itself")
+        release.signal()
+        try await first.value
+        let before = gate.withLock { $0.calls.count }
+        try await store.sync()
+        #expect(gate.withLock { $0.calls.count } == before, "nothing is left dirty afterwards")
+    }
+}
