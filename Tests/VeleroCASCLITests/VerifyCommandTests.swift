@@ -6,7 +6,8 @@ import Testing
 
 @Suite("velero-cas verify")
 struct VerifyCommandTests {
-    /// A store with two snapshots of one tree; returns the path of one chunk file that both reference.
+    /// A store with two snapshots of one tree; returns the path of one chunk file that both reference: the largest,
+    /// a chunk of file data (a manifest chunk, whose id varies with mtimes and inodes, would also break a plain verify).
     static func store(_ temp: TemporaryDirectory) throws -> String {
         try SampleData(seed: 31).generate(into: temp.sub("data"), bytes: 1 << 20)
         for name in ["one", "two"] {
@@ -16,9 +17,11 @@ struct VerifyCommandTests {
                 ]).status == 0)
         }
         let chunks = temp.sub("store/chunks")
-        let fanout = try #require(try FileSystem.contentsOfDirectory(chunks).first)
-        let chunk = try #require(try FileSystem.contentsOfDirectory(chunks + "/" + fanout).first)
-        return chunks + "/" + fanout + "/" + chunk
+        var files: [String] = []
+        for fanout in try FileSystem.contentsOfDirectory(chunks) {
+            files += try FileSystem.contentsOfDirectory(chunks + "/" + fanout).map { chunks + "/" + fanout + "/" + $0 }
+        }
+        return try #require(try files.max { try FileSystem.status($0).size < FileSystem.status($1).size })
     }
 
     @Test("a healthy store verifies clean, with and without reading the data")
