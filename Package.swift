@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ChunkStore", targets: ["ChunkStore"]),
         .library(name: "SampleData", targets: ["SampleData"]),
         .library(name: "SystemIO", targets: ["SystemIO"]),
+        .library(name: "HTTPTransport", targets: ["HTTPTransport"]),
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "KubeSim", targets: ["KubeSim"]),
         .library(name: "Collectors", targets: ["Collectors"]),

@@ -55,6 +55,7 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "ChunkStore", package: "velero-cas"),
+                .product(name: "HTTPTransport", package: "velero-cas"),
                 .product(name: "Collectors", package: "velero-cas"),
                 .product(name: "KubeClient", package: "velero-cas"),
                 .product(name: "Restorer", package: "velero-cas"),

@@ -6,7 +6,7 @@ final class RateLimiter: Sendable {
         var tokens: Double
         var last: ContinuousClock.Instant
     }
-    private let qps: Double
+    let qps: Double
     private let burst: Double
     private let state: Mutex<State>
 

@@ -40,14 +40,19 @@ public struct KubeSimConfiguration: Sendable {
     public var serverVersion: ServerVersion
     /// The resourceVersion of the empty store; the first write gets the next one.
     public var initialResourceVersion: UInt64
+    /// A real server's finite capacity (seats, a queue, a cost per request, 429 when saturated); nil answers every
+    /// request at once.
+    public var capacity: Capacity?
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, credentials: [Credential] = [],
         threads: Int = System.coreCount, compactionWindow: Duration = .seconds(300), watchHistoryLimit: Int = 10_000,
         createDefaultNamespaces: Bool = true, fixtures: [String] = [], synthetic: SyntheticCluster.Options? = nil,
         faultSeed: UInt64 = 1, maximumRequestBodyBytes: Int = 16 << 20, listWriteChunkBytes: Int = 1 << 20,
-        serverVersion: ServerVersion = ServerVersion(), initialResourceVersion: UInt64 = 1000
+        serverVersion: ServerVersion = ServerVersion(), initialResourceVersion: UInt64 = 1000,
+        capacity: Capacity? = nil
     ) {
+        self.capacity = capacity
         self.host = host
         self.port = port
         self.credentials = credentials

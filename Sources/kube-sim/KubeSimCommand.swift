@@ -47,6 +47,15 @@ struct KubeSimCommand: AsyncParsableCommand {
     @Flag(help: "Do not create the default, kube-system, kube-public and kube-node-lease namespaces.")
     var noDefaultNamespaces = false
 
+    @Option(help: "Serve at most this many requests at once, like a real API server's limit (0: no limit).")
+    var maxInFlight = 0
+
+    @Option(help: "With --max-in-flight: requests that may wait for a seat; more get 429 with Retry-After.")
+    var queueLength = 0
+
+    @Option(help: "With --max-in-flight: milliseconds each request holds its seat (the server's work for it).")
+    var requestCostMs = 0.0
+
     func validate() throws {
         for token in tokens where Credential(parsing: token) == nil {
             throw ValidationError("invalid --token '\(token)': expected TOKEN, TOKEN=admin or TOKEN=readonly")
@@ -56,6 +65,15 @@ struct KubeSimCommand: AsyncParsableCommand {
             throw ValidationError("--generate-namespaces and --generate-objects must not be negative")
         }
         guard compactionWindowSeconds > 0 else { throw ValidationError("--compaction-window-seconds must be positive") }
+        guard maxInFlight >= 0 else {
+            throw ValidationError("--max-in-flight must not be negative (got \(maxInFlight))")
+        }
+        guard queueLength >= 0 else {
+            throw ValidationError("--queue-length must not be negative (got \(queueLength))")
+        }
+        guard requestCostMs >= 0, requestCostMs.isFinite else {
+            throw ValidationError("--request-cost-ms must be a non-negative number (got \(requestCostMs))")
+        }
     }
 
     func run() async throws {
@@ -64,6 +82,11 @@ struct KubeSimCommand: AsyncParsableCommand {
             host: host, port: port, credentials: tokens.compactMap { Credential(parsing: $0) },
             compactionWindow: .seconds(compactionWindowSeconds), createDefaultNamespaces: !noDefaultNamespaces,
             fixtures: fixtures)
+        if maxInFlight > 0 {
+            configuration.capacity = Capacity(
+                maxInFlight: maxInFlight, queueLength: queueLength,
+                cost: .microseconds(Int64((requestCostMs * 1000).rounded())))
+        }
         if generateNamespaces > 0 {
             configuration.synthetic = SyntheticCluster.Options(
                 namespaces: generateNamespaces, objectsPerNamespace: generateObjects, seed: seed)

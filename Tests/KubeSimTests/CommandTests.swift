@@ -73,4 +73,25 @@ struct CommandTests {
         for await code in exits { status = code }
         #expect(status == 0, "kube-sim exits cleanly on SIGTERM")
     }
+
+    @Test(
+        "bad capacity flags are refused naming the flag and the value",
+        arguments: [
+            (["--max-in-flight=-1"], "--max-in-flight must not be negative (got -1)"),
+            (["--queue-length=-4"], "--queue-length must not be negative (got -4)"),
+            (["--request-cost-ms=-2"], "--request-cost-ms must be a non-negative number (got -2.0)"),
+        ])
+    func badCapacityFlags(arguments: [String], message: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: KubeSimExecutable.path!)
+        process.arguments = ["--port", "0"] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains(message), "stderr was: \(text)")
+    }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import SystemIO
 import KubeSim
+import SystemIO
 import TestSupport
 import Testing
 
@@ -125,6 +125,13 @@ struct BackupRestoreCommandTests {
             (
                 ["restore", "create", "--from-backup", "b", "--existing-resource-policy", "overwrite"],
                 "must be none or update"
+            ),
+            (["backup", "create", "x", "--client-qps", "0"], "--client-qps '0.0'"),
+            (["backup", "create", "x", "--client-qps=-3"], "--client-qps '-3.0'"),
+            (["backup", "create", "x", "--client-burst", "10"], "--client-burst 10 needs --client-qps"),
+            (
+                ["restore", "create", "--from-backup", "b", "--client-qps", "5", "--client-burst", "0"],
+                "--client-burst '0'"
             ),
             (["backup", "describe", "missing"], "backup 'missing' not found"),
             (["backup", "download", "missing"], "backup 'missing' not found"),

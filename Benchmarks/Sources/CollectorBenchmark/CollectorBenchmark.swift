@@ -28,7 +28,7 @@ struct CollectorBenchmark {
         defer { server.stop() }
         let configuration = try ClusterConfiguration.load(path: workdir + "/kubeconfig", context: nil, environment: [:])
 
-        let admin = KubeClient(configuration: configuration, qps: 0, burst: 0)
+        let admin = KubeClient(configuration: configuration)
         var rows: [[String]] = []
         var types = 0
         var count = 0
@@ -47,7 +47,7 @@ struct CollectorBenchmark {
                 ("serial, a cross-namespace LIST per type", 1, .crossNamespace),
             ]
             for (label, width, listing) in runs {
-                let client = KubeClient(configuration: configuration, qps: 0, burst: 0)
+                let client = KubeClient(configuration: configuration)
                 let store = try LocalDirectoryStore(root: workdir + "/store-\(latency)-\(results.count)", create: true)
                 let repository = try await Repository.openOrCreate(store)
                 log("collecting (\(latency) ms per request): \(label)")

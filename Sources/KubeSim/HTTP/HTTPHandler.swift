@@ -56,7 +56,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             let admission = core.admit(request)
             let keepAlive = head.isKeepAlive
-            if admission.latency > .zero {
+            if let gate = core.capacity, admission.takesSeat {
+                serveWithinCapacity(request, admission, gate: gate, keepAlive: keepAlive, context: context)
+            } else if admission.latency > .zero {
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 let nanoseconds =
                     admission.latency.components.seconds * 1_000_000_000
@@ -68,6 +70,31 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             } else {
                 write(core.respond(request, admission), keepAlive: keepAlive, context: context)
             }
+        }
+    }
+
+    /// Waits for a seat (or is rejected with 429), holds it for the request's cost and any injected latency, then
+    /// answers and gives the seat to the next waiter.
+    private func serveWithinCapacity(
+        _ request: SimRequest, _ admission: SimulatorCore.Admission, gate: CapacityGate, keepAlive: Bool,
+        context: ChannelHandlerContext
+    ) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        let hold = admission.latency + gate.capacity.cost
+        let nanoseconds = hold.components.seconds * 1_000_000_000 + hold.components.attoseconds / 1_000_000_000
+        let seated = gate.enter(on: loop) {
+            loop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+                let (handler, context) = bound.value
+                handler.write(handler.core.respond(request, admission), keepAlive: keepAlive, context: context)
+                gate.leave()
+            }
+        }
+        if !seated {
+            let rejected = SimulatorCore.Admission(
+                route: admission.route, verb: admission.verb, latency: .zero,
+                immediate: .error(.tooManyRequests(retryAfter: gate.capacity.retryAfterSeconds)))
+            write(core.respond(request, rejected), keepAlive: keepAlive, context: context)
         }
     }
 

@@ -6,6 +6,8 @@ final class SimulatorCore: Sendable {
     let store: ObjectStore
     let faults: FaultInjector
     let log = RequestLog()
+    /// Seats and queue when the configuration models a finite capacity.
+    let capacity: CapacityGate?
     private let credentials: [String: Credential]
     /// "127.0.0.1:PORT", set once the socket is bound (discovery reports it).
     let serverAddress = Mutex("")
@@ -15,6 +17,7 @@ final class SimulatorCore: Sendable {
         store = ObjectStore(
             initialRevision: configuration.initialResourceVersion, historyCapacity: configuration.watchHistoryLimit)
         faults = FaultInjector(seed: configuration.faultSeed)
+        capacity = configuration.capacity.map(CapacityGate.init)
         var byToken: [String: Credential] = [:]
         for credential in configuration.credentials { byToken[credential.token] = credential }
         credentials = byToken
@@ -26,6 +29,13 @@ final class SimulatorCore: Sendable {
         var verb: String
         var latency: Duration
         var immediate: SimResponse?
+
+        /// Whether the request takes one of the server's seats: everything but watches and the simulator's own
+        /// endpoints, as APF exempts long-running requests.
+        var takesSeat: Bool {
+            if case .sim = route { return false }
+            return verb != "watch"
+        }
     }
 
     /// Routes, logs nothing yet, and decides faults: called as soon as the request is complete.

@@ -6,11 +6,32 @@ import KubeClient
 struct ClusterOptions: ParsableArguments {
     @Option(help: "Path to a kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).") var kubeconfig: String?
     @Option(help: "The kubeconfig context to use (default: its current-context).") var kubecontext: String?
+    @Option(
+        help: ArgumentHelp(
+            "Most requests per second to the API server (default: no fixed rate).",
+            discussion:
+                "Without it, requests in flight adapt to the server: they grow while it keeps up and halve when it answers 429."
+        ))
+    var clientQps: Double?
+    @Option(help: "Requests allowed in a burst above --client-qps (default: the same as --client-qps).")
+    var clientBurst: Int?
+
+    func validate() throws {
+        if let clientQps, !(clientQps > 0 && clientQps.isFinite) {
+            throw ValidationError("--client-qps '\(clientQps)' must be a positive number of requests per second")
+        }
+        if let clientBurst {
+            guard clientBurst >= 1 else { throw ValidationError("--client-burst '\(clientBurst)' must be at least 1") }
+            guard clientQps != nil else { throw ValidationError("--client-burst \(clientBurst) needs --client-qps") }
+        }
+    }
 
     func client() throws -> KubeClient {
         let configuration = try ClusterConfiguration.load(
             path: kubeconfig, context: kubecontext, environment: ProcessInfo.processInfo.environment)
-        return KubeClient(configuration: configuration)
+        guard let clientQps else { return KubeClient(configuration: configuration) }
+        return KubeClient(
+            configuration: configuration, qps: clientQps, burst: clientBurst ?? max(1, Int(clientQps.rounded(.up))))
     }
 }
 
