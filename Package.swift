@@ -30,6 +30,8 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // gzip for Velero-format tarballs (libcurl links zlib already).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSystemShims"),
 
         // Syscalls and the blocking-work thread pool, wrapped in one place.
@@ -78,7 +80,7 @@ let package = Package(
         // Discovery, filters and parallel resource collection into the chunk store.
         .target(
             name: "Collectors",
-            dependencies: ["KubeClient", "ChunkStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["KubeClient", "ChunkStore", "CZlib", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // Restore planning, object transforms and tiered parallel apply.

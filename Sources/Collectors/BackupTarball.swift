@@ -28,27 +28,33 @@ public enum TarError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 }
 
-/// Streams a POSIX ustar archive (regular files only) to a file.
+/// Streams a POSIX ustar archive (regular files only) to a file, optionally gzip-compressed.
 ///
 /// Entries are gathered in a buffer and written through `BlockingPool` once it is large, so the cooperative pool
 /// never blocks on the disk and memory stays bounded by the buffer plus the entry being added.
-public struct TarWriter: Sendable {
+public struct TarWriter {
     public static let blockSize = 512
     public static let maxNameLength = 100
     public static let maxPrefixLength = 155
 
     public let file: FileDescriptor
+    private let gzip: GzipEncoder?
     private let flushThreshold: Int
     private var buffer: [UInt8] = []
     private var isFinished = false
-    /// Archive bytes handed to the file so far (including those still buffered).
+    /// Archive bytes handed to the file so far (including those still buffered), before compression.
     public private(set) var size: Int64 = 0
+    /// Bytes written to the file so far: `size` after compression, without what is still buffered.
+    public private(set) var written: Int64 = 0
     /// Entries added so far.
     public private(set) var entries = 0
 
-    /// - Parameter flushThreshold: buffered bytes that trigger a write.
-    public init(file: FileDescriptor, flushThreshold: Int = 1 << 20) {
+    /// - Parameters:
+    ///   - gzip: compress the archive into the gzip format (a `.tar.gz`).
+    ///   - flushThreshold: buffered bytes that trigger a write.
+    public init(file: FileDescriptor, gzip: Bool = false, flushThreshold: Int = 1 << 20) throws(GzipError) {
         self.file = file
+        self.gzip = gzip ? try GzipEncoder() : nil
         self.flushThreshold = max(flushThreshold, Self.blockSize)
         buffer.reserveCapacity(self.flushThreshold + Self.blockSize)
     }
@@ -77,15 +83,21 @@ public struct TarWriter: Sendable {
         isFinished = true
         buffer.append(contentsOf: repeatElement(0, count: 2 * Self.blockSize))
         size += Int64(2 * Self.blockSize)
-        try await flush()
+        try await flush(final: true)
     }
 
-    private mutating func flush() async throws {
+    private mutating func flush(final: Bool = false) async throws {
         guard !buffer.isEmpty else { return }
-        let bytes = buffer
-        let file = self.file
+        var bytes = buffer
         buffer.removeAll(keepingCapacity: true)
-        try await BlockingPool.shared.run { try bytes.withUnsafeBytes { try file.write($0) } }
+        if let gzip {
+            bytes = try gzip.compress(bytes)
+            if final { bytes += try gzip.finish() }
+        }
+        written += Int64(bytes.count)
+        let output = bytes
+        let file = self.file
+        try await BlockingPool.shared.run { try output.withUnsafeBytes { try file.write($0) } }
     }
 
     static func padding(for count: Int) -> Int { (blockSize - count % blockSize) % blockSize }
@@ -151,30 +163,39 @@ public struct TarWriter: Sendable {
     }
 }
 
-/// A backup's objects as Velero lays them out in its tarball: `resources/<resource.group>/namespaces/<ns>/<name>.json`
-/// or `resources/<resource.group>/cluster/<name>.json`, and `metadata/version`.
+/// A backup's objects as Velero lays them out in its tarball (Velero's format 1.1.0): each object at
+/// `resources/<resource.group>/namespaces/<ns>/<name>.json` (or `…/cluster/<name>.json`) and again under the
+/// directory of its API version, `resources/<resource.group>/<version>-preferredversion/namespaces/<ns>/<name>.json`,
+/// as Velero writes objects backed up in the preferred version; and `metadata/version`.
 public enum BackupTarball {
-    /// The contents of `metadata/version`.
-    public static let formatVersion = "1"
+    /// The contents of `metadata/version`: Velero's backup format version and a newline.
+    public static let formatVersion = "1.1.0\n"
+    /// The suffix Velero gives the directory of the preferred API version.
+    public static let preferredVersionSuffix = "-preferredversion"
 
-    /// Where an object sits in the tarball.
-    public static func path(of location: ObjectLocation, resource: APIResource) -> String {
+    /// Where an object sits in the tarball: without a version directory (`version` nil), or under one.
+    public static func path(of location: ObjectLocation, resource: APIResource, version: String? = nil) -> String {
+        let versionDirectory = version.map { "/\($0)" } ?? ""
         if let namespace = location.namespace {
-            return "resources/\(resource.qualifiedName)/namespaces/\(namespace)/\(location.name).json"
+            return
+                "resources/\(resource.qualifiedName)\(versionDirectory)/namespaces/\(namespace)/\(location.name).json"
         }
-        return "resources/\(resource.qualifiedName)/cluster/\(location.name).json"
+        return "resources/\(resource.qualifiedName)\(versionDirectory)/cluster/\(location.name).json"
     }
 
     public struct Summary: Sendable, Equatable {
         public var objects: Int
+        /// The archive's size before compression.
         public var bytes: Int64
+        /// The file's size.
+        public var fileBytes: Int64
     }
 
-    /// Writes the tarball of `manifest` to `path`, reading one resource stream at a time. The archive goes to a
-    /// temporary file beside `path` that is fsynced and renamed into place at the end, so a failure leaves nothing
-    /// behind. An existing `path` is replaced only when `overwrite` is set.
+    /// Writes the tarball of `manifest` to `path`, reading one resource stream at a time, gzip-compressed unless
+    /// `gzip` is false. The archive goes to a temporary file beside `path` that is fsynced and renamed into place at
+    /// the end, so a failure leaves nothing behind. An existing `path` is replaced only when `overwrite` is set.
     public static func write(
-        _ manifest: ResourceManifest, reader: ResourceReader, to path: String, overwrite: Bool,
+        _ manifest: ResourceManifest, reader: ResourceReader, to path: String, overwrite: Bool, gzip: Bool = true,
         modified: Date? = nil
     ) async throws -> Summary {
         if !overwrite { try await refuseExisting(path) }
@@ -187,19 +208,22 @@ public enum BackupTarball {
         }
         var open = true
         do {
-            var writer = TarWriter(file: file)
+            var writer = try TarWriter(file: file, gzip: gzip)
             let time = modified ?? manifest.completedAt
             try await writer.append(
                 path: "metadata/version", contents: Array(formatVersion.utf8), modified: time)
             var objects = 0
             for stream in manifest.streams where !stream.objects.isEmpty {
                 let contents = try await reader.objects(in: stream)
+                let versionDirectory = stream.resource.version + preferredVersionSuffix
                 for (location, bytes) in zip(stream.objects, contents) {
-                    try await writer.append(
-                        path: self.path(of: location, resource: stream.resource), contents: bytes, modified: time,
-                        object:
-                            "\(stream.resource.qualifiedName) \(location.namespace.map { "\($0)/" } ?? "")\(location.name)"
-                    )
+                    let object =
+                        "\(stream.resource.qualifiedName) \(location.namespace.map { "\($0)/" } ?? "")\(location.name)"
+                    for version in [nil, versionDirectory] {
+                        try await writer.append(
+                            path: self.path(of: location, resource: stream.resource, version: version),
+                            contents: bytes, modified: time, object: object)
+                    }
                 }
                 objects += stream.objects.count
             }
@@ -212,7 +236,7 @@ public enum BackupTarball {
                 try FileSystem.rename(temporary, to: path)
                 try FileSystem.syncDirectory(directory)
             }
-            return Summary(objects: objects, bytes: writer.size)
+            return Summary(objects: objects, bytes: writer.size, fileBytes: writer.written)
         } catch {
             if open { file.close() }
             try? await BlockingPool.shared.run { try FileSystem.removeFile(temporary) }

@@ -20,7 +20,7 @@ struct VeleroCAS: AsyncParsableCommand {
     static func main() async {
         ProcessTuning.configureAllocator()
         let work = Task {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(try CommandLineForms.normalize(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

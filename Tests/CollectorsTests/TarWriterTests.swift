@@ -22,18 +22,45 @@ struct TarWriterTests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    static func write(_ entries: [(String, [UInt8])], to path: String, flushThreshold: Int = 1 << 20) async throws
-        -> Int64
-    {
+    static func write(
+        _ entries: [(String, [UInt8])], to path: String, gzip: Bool = false, flushThreshold: Int = 1 << 20
+    ) async throws -> Int64 {
         let file = try FileDescriptor.create(path)
         defer { file.close() }
-        var writer = TarWriter(file: file, flushThreshold: flushThreshold)
+        var writer = try TarWriter(file: file, gzip: gzip, flushThreshold: flushThreshold)
         for (name, contents) in entries {
             try await writer.append(
                 path: name, contents: contents, modified: Date(timeIntervalSince1970: 1_700_000_000))
         }
         try await writer.finish()
         return writer.size
+    }
+
+    @Test("a gzip archive of several flushes (1 MiB of compressible and random data) reads back with gzip and tar")
+    func gzipRoundTrip() async throws {
+        let temp = try TemporaryDirectory("tar-writer-gzip")
+        defer { temp.remove() }
+        var random = SystemRandomNumberGenerator()
+        let entries: [(String, [UInt8])] = [
+            ("metadata/version", Array("1.1.0\n".utf8)),
+            ("text.json", Array(String(repeating: #"{"kind":"ConfigMap","data":{"a":"b"}}"#, count: 20_000).utf8)),
+            ("random.bin", (0..<300_000).map { _ in UInt8.random(in: 0...255, using: &random) }),
+            ("empty", []),
+        ]
+        let archive = temp.sub("out.tar.gz")
+        let size = try await Self.write(entries, to: archive, gzip: true, flushThreshold: 64 * 1024)
+        let compressed = try FileSystem.readFile(archive)
+        #expect(Array(compressed.prefix(2)) == [0x1f, 0x8b])
+        #expect(Int64(compressed.count) < size, "the text compresses")
+        let (testStatus, _) = try Self.run("/bin/gzip", ["-t", archive])
+        #expect(testStatus == 0, "gzip -t accepts the stream, CRC and length")
+        let extracted = temp.sub("x")
+        try FileSystem.makeDirectory(extracted)
+        let (extractStatus, _) = try Self.run("/bin/tar", ["-xzf", archive, "-C", extracted])
+        #expect(extractStatus == 0)
+        for (name, contents) in entries {
+            #expect(try FileSystem.readFile(extracted + "/" + name) == contents, "\(name)")
+        }
     }
 
     @Test("entries, including one needing the prefix field, read back with tar byte for byte")
@@ -104,7 +131,7 @@ struct TarWriterTests {
         defer { temp.remove() }
         let file = try FileDescriptor.create(temp.sub("out.tar"))
         defer { file.close() }
-        var writer = TarWriter(file: file)
+        var writer = try TarWriter(file: file)
         let error = await #expect(throws: TarError.self) {
             try await writer.append(path: path, contents: [1, 2, 3], object: "configmaps team-a/huge")
         }

@@ -6,15 +6,18 @@ import Foundation
 struct BackupDownloadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "download",
-        abstract: "Write a backup's objects to a Velero-style tarball.",
+        abstract: "Write a backup's objects to a Velero-format tarball.",
         discussion: """
-            The tarball is plain POSIX ustar (not gzipped). Objects are stored as Velero lays them out: \
-            resources/<resource.group>/namespaces/<namespace>/<name>.json for namespaced objects, \
-            resources/<resource.group>/cluster/<name>.json for cluster-scoped ones, and metadata/version.
+            The tarball is a gzip-compressed POSIX ustar archive in Velero's backup format 1.1.0: each object at \
+            resources/<resource.group>/namespaces/<namespace>/<name>.json (resources/<resource.group>/cluster/<name>.json \
+            for cluster-scoped ones) and again under resources/<resource.group>/<version>-preferredversion/…, \
+            and metadata/version. Tools that read Velero's tarballs read it.
             """)
 
     @Argument(help: "The backup to download.") var name: String
-    @Option(help: "Where to write the tarball (default: <name>-data.tar in the current directory).")
+    @Option(
+        name: [.short, .customLong("output"), .customLong("output-file")],
+        help: "Where to write the tarball (default: <name>-data.tar.gz in the current directory).")
     var outputFile: String?
     @Flag(help: "Overwrite the output file if it already exists.") var force = false
     @OptionGroup var storeOptions: StoreOptions
@@ -23,8 +26,8 @@ struct BackupDownloadCommand: AsyncParsableCommand {
     func run() async throws {
         try global.bootstrapLogging()
         try ResourceName.validate(name, what: "backup name")
-        let path = outputFile ?? "\(name)-data.tar"
-        guard !path.isEmpty else { throw ValidationError("--output-file must not be empty") }
+        let path = outputFile ?? "\(name)-data.tar.gz"
+        guard !path.isEmpty else { throw ValidationError("-o/--output must name a file, not ''") }
         let repository = try await storeOptions.openExisting()
         guard let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
             throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
@@ -48,6 +51,8 @@ struct BackupDownloadCommand: AsyncParsableCommand {
         } catch let error as BackupTarballError {
             throw ValidationError(error.description)
         }
-        print("backup \(name) downloaded to \(path): \(summary.objects) objects, \(Format.bytes(summary.bytes))")
+        print(
+            "backup \(name) downloaded to \(path): \(summary.objects) objects, \(Format.bytes(summary.fileBytes)) (\(Format.bytes(summary.bytes)) uncompressed)"
+        )
     }
 }
