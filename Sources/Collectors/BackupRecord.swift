@@ -26,6 +26,8 @@ public struct BackupRecord: Codable, Sendable, Equatable {
     /// Seconds; nil means the backup never expires.
     public var ttlSeconds: Int?
     public var storageLocation: String
+    /// The volume snapshot locations the backup named (Velero's `spec.volumeSnapshotLocations`).
+    public var volumeSnapshotLocations: [String]?
     public var cluster: String
     public var startTimestamp: Date
     public var completionTimestamp: Date?

@@ -42,12 +42,17 @@ public struct ResourceFilter: Sendable, Codable, Equatable {
         }
         for (name, includes, excludes) in [
             ("namespaces", includeNamespaces, excludeNamespaces), ("resources", includeResources, excludeResources),
-            ("cluster-scoped resources", includeClusterScopedResources, excludeClusterScopedResources),
-            ("namespace-scoped resources", includeNamespaceScopedResources, excludeNamespaceScopedResources),
+            ("cluster-scoped-resources", includeClusterScopedResources, excludeClusterScopedResources),
+            ("namespace-scoped-resources", includeNamespaceScopedResources, excludeNamespaceScopedResources),
         ] {
-            if excludes.contains("*") { throw .invalid("excluded \(name) cannot contain '*'") }
+            if excludes.contains("*") { throw .invalid("--exclude-\(name) cannot contain '*'") }
+            if includes.contains("*") && includes.count > 1 {
+                throw .invalid(
+                    "--include-\(name) '\(includes.joined(separator: ","))': '*' already includes everything and cannot be combined with other names"
+                )
+            }
             if let both = includes.first(where: { $0 != "*" && excludes.contains($0) }) {
-                throw .invalid("'\(both)' is both included and excluded in \(name)")
+                throw .invalid("'\(both)' is in both --include-\(name) and --exclude-\(name)")
             }
         }
         for namespace in includeNamespaces + excludeNamespaces where !NamespacePattern.isValid(namespace) {

@@ -10,10 +10,14 @@ struct VeleroCAS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "velero-cas",
         abstract: "Back up, restore and migrate Kubernetes clusters into deduplicated, content-addressed storage.",
+        discussion: """
+            Velero's verb-first forms work too: get backups|restores|backup-locations|snapshot-locations, \
+            describe backup NAME, create backup NAME, delete restore NAME, …
+            """,
         subcommands: [
-            BackupCommand.self, RestoreCommand.self, LocationCommand.self, GCCommand.self, VerifyCommand.self,
-            StoreCommand.self,
-            DemoCommand.self,
+            BackupCommand.self, RestoreCommand.self, BackupLocationCommand.self, SnapshotLocationCommand.self,
+            GCCommand.self, VerifyCommand.self, StoreCommand.self, DemoCommand.self, VersionCommand.self,
+            CompletionCommand.self,
         ]
     )
 

@@ -103,12 +103,19 @@ struct FilterTests {
                 $0.labelSelector = "a=b"; $0.orLabelSelectors = ["c=d"]
             }, "cannot both be given"
         ),
-        (filter { $0.excludeNamespaces = ["*"] }, "cannot contain '*'"),
+        (filter { $0.excludeNamespaces = ["*"] }, "--exclude-namespaces cannot contain '*'"),
         (
             filter {
                 $0.includeNamespaces = ["a"]; $0.excludeNamespaces = ["a"]
-            }, "both included and excluded"
+            }, "'a' is in both --include-namespaces and --exclude-namespaces"
         ),
+        (
+            filter {
+                $0.includeResources = ["configmaps"]; $0.excludeResources = ["configmaps"]
+            }, "'configmaps' is in both --include-resources and --exclude-resources"
+        ),
+        (filter { $0.includeNamespaces = ["*", "demo"] }, "--include-namespaces '*,demo': '*' already includes"),
+        (filter { $0.includeResources = ["pods", "*"] }, "--include-resources 'pods,*': '*' already includes"),
         (filter { $0.includeNamespaces = ["Bad_NS"] }, "not a valid namespace"),
         (filter { $0.labelSelector = "app in prod" }, "invalid label selector"),
     ]

@@ -18,27 +18,31 @@ struct BackupCreateCommand: AsyncParsableCommand {
         commandName: "create", abstract: "Back up the selected resources of a cluster (runs to completion).")
 
     @Argument(help: "The backup's name (lowercase letters, digits, '-', '.').") var name: String
-    @Option(help: "Namespaces to include, comma-separated ('*' or globs like prod-*); default all.")
-    var includeNamespaces: String?
-    @Option(help: "Namespaces to exclude, comma-separated.") var excludeNamespaces: String?
-    @Option(help: "Resources to include (names, short names, kinds, resource.group), comma-separated.")
-    var includeResources: String?
-    @Option(help: "Resources to exclude, comma-separated.") var excludeResources: String?
-    @Option(help: "Cluster-scoped resources to include (new-style filter).") var includeClusterScopedResources: String?
-    @Option(help: "Cluster-scoped resources to exclude (new-style filter).") var excludeClusterScopedResources: String?
-    @Option(help: "Namespace-scoped resources to include (new-style filter).") var includeNamespaceScopedResources:
-        String?
-    @Option(help: "Namespace-scoped resources to exclude (new-style filter).") var excludeNamespaceScopedResources:
-        String?
+    @Option(help: "Namespaces to include, comma-separated or repeated ('*' or globs like prod-*); default all.")
+    var includeNamespaces: [String] = []
+    @Option(help: "Namespaces to exclude, comma-separated or repeated.") var excludeNamespaces: [String] = []
+    @Option(help: "Resources to include (names, short names, kinds, resource.group), comma-separated or repeated.")
+    var includeResources: [String] = []
+    @Option(help: "Resources to exclude, comma-separated or repeated.") var excludeResources: [String] = []
+    @Option(help: "Cluster-scoped resources to include (new-style filter).")
+    var includeClusterScopedResources: [String] = []
+    @Option(help: "Cluster-scoped resources to exclude (new-style filter).")
+    var excludeClusterScopedResources: [String] = []
+    @Option(help: "Namespace-scoped resources to include (new-style filter).")
+    var includeNamespaceScopedResources: [String] = []
+    @Option(help: "Namespace-scoped resources to exclude (new-style filter).")
+    var excludeNamespaceScopedResources: [String] = []
     @Option(help: "Include cluster-scoped resources: true or false (default: only when all namespaces are backed up).")
     var includeClusterResources: Bool?
-    @Option(name: [.short, .customLong("selector")], help: "Only objects matching this label selector.") var selector:
-        String?
+    @Option(name: [.customShort("l"), .customLong("selector")], help: "Only objects matching this label selector.")
+    var selector: String?
     @Option(help: "Objects matching any of these selectors, separated by ' or '.") var orSelector: String?
     @Option(help: "Labels for the backup itself, k=v,k2=v2.") var labels: String?
     @Option(help: "Annotations for the backup itself, k=v,k2=v2.") var annotations: String?
     @Option(help: "How long to keep the backup (Go duration, e.g. 720h; 0 keeps it forever).") var ttl = "720h"
     @Option(help: "Back up the data of reachable persistent volumes: true or false.") var snapshotVolumes = true
+    @Option(help: "Volume snapshot locations to record, comma-separated (see 'velero-cas snapshot-location').")
+    var volumeSnapshotLocations: String?
     @Option(help: "Where node volume paths are readable here: /node/path=/local/path,… (hostPath and local volumes).")
     var volumePathMap: String?
     @Option(help: "Concurrent resource collectors.") var parallel = 8
@@ -74,12 +78,22 @@ struct BackupCreateCommand: AsyncParsableCommand {
         let backupLabels = try keyValues(labels, flag: "--labels")
         let backupAnnotations = try keyValues(annotations, flag: "--annotations")
         let pathMap = try VolumePathMap(parsing: volumePathMap ?? "")
+        let snapshotLocations = commaList(volumeSnapshotLocations)
+        if !snapshotLocations.isEmpty {
+            let configured = try StorageLocations.load().snapshotLocations.map(\.name)
+            for location in snapshotLocations where !configured.contains(location) {
+                throw ValidationError(
+                    "--volume-snapshot-locations: '\(location)' is not configured (see 'velero-cas snapshot-location get')"
+                )
+            }
+        }
         let client = try cluster.client()
         var request = BackupRecord(
             name: name, labels: backupLabels, annotations: backupAnnotations, filter: filter,
             snapshotVolumes: snapshotVolumes, ttlSeconds: ttlSeconds, storageLocation: try storeOptions.locationName,
             cluster: client.configuration.server)
         request.volumePathMap = pathMap
+        if !snapshotLocations.isEmpty { request.volumeSnapshotLocations = snapshotLocations }
         if let output {
             try output.print(request) {}
             return
@@ -117,7 +131,8 @@ struct BackupCreateCommand: AsyncParsableCommand {
 struct BackupGetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "get", abstract: "List backups.")
 
-    @Argument(help: "Names to show; all when omitted.") var names: [String] = []
+    @OptionGroup var selection: RecordSelection
+    @Flag(help: "Show each backup's labels.") var showLabels = false
     @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var global: GlobalOptions
@@ -125,27 +140,24 @@ struct BackupGetCommand: AsyncParsableCommand {
     func run() async throws {
         try global.bootstrapLogging()
         let repository = try await storeOptions.openExisting()
-        var records = try await BackupPipeline.showingAbandoned(
-            try await BackupPipeline.list(repository), repository: repository)
-        if !names.isEmpty {
-            for name in names where !records.contains(where: { $0.name == name }) {
-                throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
-            }
-            records = records.filter { names.contains($0.name) }
-        }
+        let records = try selection.select(
+            try await BackupPipeline.showingAbandoned(
+                try await BackupPipeline.list(repository), repository: repository),
+            kind: "backup", location: repository.store.location, name: \.name, labels: \.labels)
         try output.print(records) {
-            var table = Table(header: [
-                "NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR",
-            ])
+            var table = Table(
+                header: ["NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "STORAGE LOCATION", "SELECTOR"]
+                    + (showLabels ? ["LABELS"] : []))
             for record in records {
-                table.rows.append([
-                    record.name, record.phase.rawValue, "\(record.errors.count)", "\(record.warnings.count)",
-                    Format.date(record.startTimestamp), record.expiration.map(Format.date) ?? "never",
-                    record.storageLocation,
-                    record.filter.labelSelector
-                        ?? (record.filter.orLabelSelectors.isEmpty
-                            ? "<none>" : record.filter.orLabelSelectors.joined(separator: " or ")),
-                ])
+                table.rows.append(
+                    [
+                        record.name, record.phase.rawValue, "\(record.errors.count)", "\(record.warnings.count)",
+                        Format.date(record.startTimestamp), record.expiration.map(Format.date) ?? "never",
+                        record.storageLocation,
+                        record.filter.labelSelector
+                            ?? (record.filter.orLabelSelectors.isEmpty
+                                ? "<none>" : record.filter.orLabelSelectors.joined(separator: " or ")),
+                    ] + (showLabels ? [Format.labels(record.labels)] : []))
             }
             print(table.render())
         }
@@ -155,19 +167,34 @@ struct BackupGetCommand: AsyncParsableCommand {
 struct BackupDescribeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show one backup in detail.")
 
-    @Argument(help: "The backup to describe.") var name: String
+    @OptionGroup var selection: RecordSelection
     @Flag(help: "List the objects of each resource type.") var details = false
+    @Option(name: .shortAndLong, help: "Output: table (for people), json or yaml.") var output: OutputFormat = .table
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         try global.bootstrapLogging()
         let repository = try await storeOptions.openExisting()
-        guard let stored = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
-            throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
+        let records = try selection.select(
+            try await BackupPipeline.showingAbandoned(
+                try await BackupPipeline.list(repository), repository: repository),
+            kind: "backup", location: repository.store.location, name: \.name, labels: \.labels)
+        guard output == .table else {
+            // One named backup prints as an object, anything else as a list.
+            if selection.names.count == 1 { return try output.print(records[0]) {} }
+            return try output.print(records) {}
         }
-        let record = try await BackupPipeline.showingAbandoned([stored], repository: repository)[0]
+        for (index, record) in records.enumerated() {
+            if index > 0 { print("") }
+            try await describe(record, repository: repository)
+        }
+    }
+
+    private func describe(_ record: BackupRecord, repository: Repository) async throws {
         print("Name:         \(record.name)")
+        if !record.labels.isEmpty { print("Labels:       \(Format.labels(record.labels))") }
+        if !record.annotations.isEmpty { print("Annotations:  \(Format.labels(record.annotations))") }
         print("Phase:        \(record.phase.rawValue)")
         print("Cluster:      \(record.cluster)")
         print("Started:      \(Format.date(record.startTimestamp))")
@@ -226,23 +253,37 @@ struct BackupLogsCommand: AsyncParsableCommand {
 struct BackupDeleteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete",
-        abstract: "Delete a backup: its records, its restores, and every chunk no other backup references.")
+        abstract: "Delete backups: their records, their restores, and every chunk no other backup references.")
 
-    @Argument(help: "The backup to delete.") var name: String
+    @OptionGroup var selection: RecordSelection
+    @Flag(help: "Delete every backup.") var all = false
     @Flag(help: "Confirm the deletion.") var confirm = false
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var global: GlobalOptions
 
+    func validate() throws {
+        let ways = [!selection.names.isEmpty, selection.selector != nil, all].count { $0 }
+        guard ways == 1 else { throw ValidationError("give backup names, -l/--selector or --all (exactly one)") }
+    }
+
     func run() async throws {
         try global.bootstrapLogging()
-        guard confirm else { throw ValidationError("deleting backup '\(name)' needs --confirm") }
         let repository = try await storeOptions.openExisting()
-        guard try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) != nil else {
-            throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
+        let names = try selection.select(
+            try await BackupPipeline.list(repository), kind: "backup", location: repository.store.location,
+            name: \.name, labels: \.labels
+        ).map(\.name)
+        guard !names.isEmpty else {
+            print("no backups match")
+            return
+        }
+        guard confirm else {
+            throw ValidationError(
+                "deleting backup\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")) needs --confirm")
         }
         // The same path as expiry; it waits for (and so never deletes) a backup still in progress.
-        let result = try await GarbageCollector(repository: repository).run(delete: [name])
-        print("backup \(name) deleted")
+        let result = try await GarbageCollector(repository: repository).run(delete: names)
+        for name in names { print("backup \(name) deleted") }
         GCCommand.printSummary(result)
     }
 }

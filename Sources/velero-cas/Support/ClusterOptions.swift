@@ -40,6 +40,10 @@ func commaList(_ value: String?) -> [String] {
     value.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
 }
 
+/// A list option given any number of times, each time comma-separated (Velero's string-array flags):
+/// `--include-namespaces a,b --include-namespaces c` is a, b and c.
+func commaList(_ values: [String]) -> [String] { values.flatMap { commaList($0) } }
+
 /// `k=v,k2=v2` into a dictionary, refusing malformed pairs.
 func keyValues(_ value: String?, flag: String) throws -> [String: String] {
     var result: [String: String] = [:]

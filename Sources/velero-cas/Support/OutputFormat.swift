@@ -63,6 +63,12 @@ enum Format {
 
     static func seconds(_ value: Double) -> String { String(format: "%.2fs", value) }
 
+    /// `a=1,b=2`, sorted; `<none>` when empty.
+    static func labels(_ labels: [String: String]) -> String {
+        labels.isEmpty
+            ? "<none>" : labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+
     static func date(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         return formatter.string(from: date)

@@ -16,8 +16,27 @@ struct StorageLocations: Codable, Equatable {
         var profile: String?
     }
 
+    /// Where a backup's cloud volume snapshots would be taken (Velero's VolumeSnapshotLocation). velero-cas keeps
+    /// volume data in the backup's own storage location, deduplicated; snapshot locations are validated and
+    /// recorded on the backups that name them, so scripts written for Velero keep working.
+    struct SnapshotLocation: Codable, Equatable {
+        var name: String
+        var provider: String
+        var config: [String: String] = [:]
+    }
+
     var defaultLocation: String?
     var locations: [Location] = []
+    var snapshotLocations: [SnapshotLocation] = []
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        defaultLocation = try container.decodeIfPresent(String.self, forKey: .defaultLocation)
+        locations = try container.decodeIfPresent([Location].self, forKey: .locations) ?? []
+        snapshotLocations = try container.decodeIfPresent([SnapshotLocation].self, forKey: .snapshotLocations) ?? []
+    }
 
     static var path: String {
         let environment = ProcessInfo.processInfo.environment
@@ -61,79 +80,10 @@ struct StorageLocations: Codable, Equatable {
             if let location = locations.first(where: { $0.name == name }) { return location }
             if name == "default" && defaultLocation == nil { return Self.builtInDefault }
             throw ValidationError(
-                "storage location '\(name)' is not configured (see 'velero-cas location get'; file \(Self.path))")
+                "storage location '\(name)' is not configured (see 'velero-cas backup-location get'; file \(Self.path))"
+            )
         }
         if let defaultName = defaultLocation { return try resolve(defaultName) }
         return locations.first { $0.name == "default" } ?? Self.builtInDefault
-    }
-}
-
-struct LocationCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "location", abstract: "Configure named storage locations (local directories or S3).",
-        subcommands: [LocationCreateCommand.self, LocationGetCommand.self, LocationDeleteCommand.self])
-}
-
-struct LocationCreateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "create", abstract: "Add or replace a storage location.")
-
-    @Argument(help: "The location's name.") var name: String
-    @Option(help: "A directory path or s3://bucket/prefix[?region=R&endpoint=URL&addressing=path|virtual].") var store:
-        String
-    @Option(help: "AWS shared credentials file for this location.") var credentialsFile: String?
-    @Option(help: "Profile in the credentials file.") var profile: String?
-    @Flag(help: "Make it the default location.") var `default` = false
-
-    func run() throws {
-        try ResourceName.validate(name, what: "location name")
-        _ = try StoreLocation(parsing: store, environment: ProcessInfo.processInfo.environment)
-        var file = try StorageLocations.load()
-        file.locations.removeAll { $0.name == name }
-        file.locations.append(.init(name: name, store: store, credentialsFile: credentialsFile, profile: profile))
-        if `default` { file.defaultLocation = name }
-        try file.save()
-        print("storage location \(name) → \(store)\(`default` ? " (default)" : "")")
-    }
-}
-
-struct LocationGetCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "get", abstract: "List storage locations.")
-
-    @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
-
-    func run() throws {
-        let file = try StorageLocations.load()
-        let locations = file.locations.isEmpty ? [StorageLocations.builtInDefault] : file.locations
-        let defaultName = try file.resolve(nil).name
-        try output.print(locations) {
-            var table = Table(header: ["NAME", "STORE", "DEFAULT", "CREDENTIALS"])
-            for location in locations {
-                table.rows.append([
-                    location.name, location.store, location.name == defaultName ? "yes" : "",
-                    location.credentialsFile.map { "\($0)\(location.profile.map { " [\($0)]" } ?? "")" }
-                        ?? "environment",
-                ])
-            }
-            print(table.render())
-        }
-    }
-}
-
-struct LocationDeleteCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "delete", abstract: "Remove a storage location (its data stays).")
-
-    @Argument(help: "The location's name.") var name: String
-
-    func run() throws {
-        var file = try StorageLocations.load()
-        guard file.locations.contains(where: { $0.name == name }) else {
-            throw ValidationError("storage location '\(name)' is not configured")
-        }
-        file.locations.removeAll { $0.name == name }
-        if file.defaultLocation == name { file.defaultLocation = nil }
-        try file.save()
-        print("storage location \(name) removed")
     }
 }
