@@ -33,6 +33,7 @@ let package = Package(
                 "BenchmarkSupport",
                 .product(name: "ChunkStore", package: "velero-cas"),
                 .product(name: "Collectors", package: "velero-cas"),
+                .product(name: "HTTPTransport", package: "velero-cas"),
                 .product(name: "KubeClient", package: "velero-cas"),
                 .product(name: "SystemIO", package: "velero-cas"),
             ],

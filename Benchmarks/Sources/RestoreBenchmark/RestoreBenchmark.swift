@@ -189,8 +189,3 @@ enum RawCreate {
         return (Double(created) / seconds, rejected.value.load(ordering: .relaxed))
     }
 }
-
-/// A counter shared by the workers.
-final class Counter: Sendable {
-    let value = Atomic<Int>(0)
-}
