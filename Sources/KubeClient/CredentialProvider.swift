@@ -40,46 +40,65 @@ actor CredentialProvider {
         cached = nil
     }
 
-    static func runPlugin(_ exec: Kubeconfig.ExecConfig) async throws -> (String, Date?) {
+    /// Runs the exec plugin with its stdout and stderr read at the same time (a plugin that writes much to stderr
+    /// cannot stall on a full pipe), and stops it when it runs longer than `timeout`. Every blocking step runs on
+    /// the blocking pool.
+    static func runPlugin(_ exec: Kubeconfig.ExecConfig, timeout: Duration = .seconds(60)) async throws -> (
+        String, Date?
+    ) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [exec.command] + (exec.args ?? [])
+        var environment = ProcessInfo.processInfo.environment
+        for variable in exec.env ?? [] { environment[variable.name] = variable.value }
+        let apiVersion = exec.apiVersion ?? "client.authentication.k8s.io/v1"
+        environment["KUBERNETES_EXEC_INFO"] =
+            #"{"apiVersion":"\#(apiVersion)","kind":"ExecCredential","spec":{"interactive":false}}"#
+        process.environment = environment
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
         try await BlockingPool.shared.run {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [exec.command] + (exec.args ?? [])
-            var environment = ProcessInfo.processInfo.environment
-            for variable in exec.env ?? [] { environment[variable.name] = variable.value }
-            let apiVersion = exec.apiVersion ?? "client.authentication.k8s.io/v1"
-            environment["KUBERNETES_EXEC_INFO"] =
-                #"{"apiVersion":"\#(apiVersion)","kind":"ExecCredential","spec":{"interactive":false}}"#
-            process.environment = environment
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
             do { try process.run() } catch {
                 throw KubeConfigError.execFailed(command: exec.command, reason: "\(error)")
             }
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw KubeConfigError.execFailed(
-                    command: exec.command, reason: "exit \(process.terminationStatus): \(errorText.prefix(500))")
-            }
-            struct ExecCredential: Decodable {
-                struct Status: Decodable {
-                    var token: String?
-                    var expirationTimestamp: String?
-                }
-                var status: Status?
-            }
-            guard let credential = try? JSONDecoder().decode(ExecCredential.self, from: data),
-                let token = credential.status?.token, !token.isEmpty
-            else {
-                throw KubeConfigError.execFailed(
-                    command: exec.command, reason: "output is not an ExecCredential with a token")
-            }
-            let expires = credential.status?.expirationTimestamp.flatMap { ISO8601DateFormatter().date(from: $0) }
-            return (token, expires)
         }
+        let descriptors = [output.fileHandleForReading.fileDescriptor, errors.fileHandleForReading.fileDescriptor]
+        let deadline = ContinuousClock.now + timeout
+        let drained = try await BlockingPool.shared.run { try PipeDrain.readAll(descriptors, until: deadline) }
+        if drained.timedOut {
+            // Children of the plugin may keep the pipes open; they are not waited for.
+            process.terminate()
+            throw KubeConfigError.execFailed(
+                command: exec.command, reason: "did not finish within \(timeout) and was stopped")
+        }
+        try await BlockingPool.shared.run { process.waitUntilExit() }
+        let (data, errorBytes) = (Data(drained.outputs[0]), drained.outputs[1])
+        let errorText = String(decoding: errorBytes, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw KubeConfigError.execFailed(
+                command: exec.command, reason: "exit \(process.terminationStatus): \(errorText.suffix(500))")
+        }
+        return try Self.parseCredential(data, command: exec.command)
+    }
+
+    static func parseCredential(_ data: Data, command: String) throws -> (String, Date?) {
+        struct ExecCredential: Decodable {
+            struct Status: Decodable {
+                var token: String?
+                var expirationTimestamp: String?
+            }
+            var status: Status?
+        }
+        guard let credential = try? JSONDecoder().decode(ExecCredential.self, from: data),
+            let token = credential.status?.token, !token.isEmpty
+        else {
+            throw KubeConfigError.execFailed(
+                command: command, reason: "output is not an ExecCredential with a token")
+        }
+        let expires = credential.status?.expirationTimestamp.flatMap { ISO8601DateFormatter().date(from: $0) }
+        return (token, expires)
     }
 }
