@@ -105,7 +105,7 @@ public struct StoreVerifier: Sendable {
             let slots = AsyncSemaphore(permits: ProcessInfo.processInfo.activeProcessorCount * 2)
             let corrupt = try await withThrowingTaskGroup(of: (ChunkID, String)?.self) { group in
                 for id in present {
-                    await slots.acquire()
+                    try await slots.acquire()
                     group.addTask { [repository] in
                         defer { slots.release() }
                         do {

@@ -32,7 +32,7 @@ struct ReferenceCounts {
         let slots = AsyncSemaphore(permits: 8)
         return try await withThrowingTaskGroup(of: [ChunkID].self) { group in
             for (prefix, shardIDs) in byShard {
-                await slots.acquire()
+                try await slots.acquire()
                 group.addTask {
                     defer { slots.release() }
                     var shard = try await self.shard(prefix)

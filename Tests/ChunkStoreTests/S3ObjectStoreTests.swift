@@ -68,7 +68,7 @@ struct S3ObjectStoreTests {
         let slots = AsyncSemaphore(permits: 16)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for key in keys {
-                await slots.acquire()
+                try await slots.acquire()
                 group.addTask {
                     defer { slots.release() }
                     try await store.put(key, Array(key.utf8.suffix(5)))

@@ -15,13 +15,13 @@ struct AsyncSemaphoreTests {
     }
 
     @Test(arguments: [1, 3, 8])
-    func neverMoreHoldersThanPermits(permits: Int) async {
+    func neverMoreHoldersThanPermits(permits: Int) async throws {
         let semaphore = AsyncSemaphore(permits: permits)
         let occupancy = Occupancy()
-        await withTaskGroup(of: Void.self) { group in
+        try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<200 {
                 group.addTask {
-                    await semaphore.withPermit {
+                    try await semaphore.withPermit {
                         occupancy.counts.withLock {
                             $0.current += 1
                             $0.maximum = max($0.maximum, $0.current)
@@ -34,6 +34,7 @@ struct AsyncSemaphoreTests {
                     }
                 }
             }
+            try await group.waitForAll()
         }
         let final = occupancy.counts.withLock { $0 }
         #expect(final.completed == 200)
@@ -51,7 +52,7 @@ struct AsyncSemaphoreTests {
         // If the permit leaked, this acquire would hang; race it against a timeout.
         let acquired = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                await semaphore.acquire()
+                guard (try? await semaphore.acquire()) != nil else { return false }
                 semaphore.release()
                 return true
             }
@@ -68,10 +69,10 @@ struct AsyncSemaphoreTests {
 
     @Test func waiterResumesOnlyAfterRelease() async throws {
         let semaphore = AsyncSemaphore(permits: 1)
-        await semaphore.acquire()
+        try await semaphore.acquire()
         let resumed = Atomic<Bool>(false)
         let waiter = Task {
-            await semaphore.acquire()
+            try await semaphore.acquire()
             resumed.store(true, ordering: .sequentiallyConsistent)
             semaphore.release()
         }
@@ -79,8 +80,42 @@ struct AsyncSemaphoreTests {
         let resumedEarly = resumed.load(ordering: .sequentiallyConsistent)
         #expect(!resumedEarly, "a waiter got in while the only permit was held")
         semaphore.release()
-        await waiter.value
+        try await waiter.value
         let resumedAfterRelease = resumed.load(ordering: .sequentiallyConsistent)
         #expect(resumedAfterRelease)
+    }
+
+    @Test("a cancelled waiter stops waiting at once, holds no permit, and is skipped by release")
+    func cancelledWaiter() async throws {
+        let semaphore = AsyncSemaphore(permits: 1)
+        try await semaphore.acquire()
+        let cancelled = Task { try await semaphore.acquire() }
+        let next = Task { try await semaphore.acquire() }
+        try await Task.sleep(for: .milliseconds(50))
+        cancelled.cancel()
+        let started = ContinuousClock.now
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        #expect(ContinuousClock.now - started < .seconds(2), "cancellation ended the wait without a release")
+        // The permit goes to the live waiter, not to the cancelled one.
+        semaphore.release()
+        try await next.value
+        // And exactly one permit exists: with it held, a new acquire waits.
+        let late = Task { try await semaphore.acquire() }
+        try await Task.sleep(for: .milliseconds(50))
+        late.cancel()
+        await #expect(throws: CancellationError.self) { try await late.value }
+        semaphore.release()
+        try await semaphore.acquire()
+    }
+
+    @Test("an already cancelled task does not wait for a permit")
+    func alreadyCancelled() async throws {
+        let semaphore = AsyncSemaphore(permits: 1)
+        try await semaphore.acquire()
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await semaphore.acquire()
+        }
+        await #expect(throws: CancellationError.self) { try await task.value }
     }
 }

@@ -61,7 +61,7 @@ public final class BlobWriter {
 
     private func upload(_ piece: [UInt8], isolation: isolated (any Actor)? = #isolation) async throws {
         let slots = repository.chunkSlots
-        await slots.acquire()
+        try await slots.acquire()
         let repository = self.repository
         let statistics = self.statistics
         pending.append(

@@ -149,7 +149,7 @@ public final class Repository: Sendable {
     public func readBlob(_ refs: [ChunkRef]) async throws -> [UInt8] {
         let pieces = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
             for (index, ref) in refs.enumerated() {
-                await chunkSlots.acquire()
+                try await chunkSlots.acquire()
                 group.addTask { [chunkSlots] in
                     defer { chunkSlots.release() }
                     let plain = try await self.getChunk(ref)

@@ -133,7 +133,7 @@ public struct TreeBackup: Sendable {
         let results = OrderedResults<ChunkRef>()
         try await withThrowingDiscardingTaskGroup { group in
             while true {
-                await slots.acquire()
+                try await slots.acquire()
                 let chunk: [UInt8]?
                 do { chunk = try await reader.next() } catch {
                     slots.release()

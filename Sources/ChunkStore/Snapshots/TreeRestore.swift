@@ -215,7 +215,7 @@ public struct TreeRestore: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var offset: Int64 = 0
             for ref in entry.chunks ?? [] {
-                await slots.acquire()
+                try await slots.acquire()
                 let at = offset
                 offset += Int64(ref.length)
                 group.addTask { [repository, pool, progress] in
