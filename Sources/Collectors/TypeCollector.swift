@@ -39,14 +39,21 @@ actor TypeCollector {
     }
 
     func run(_ scope: Scope) async throws -> (ResourceStream, Set<String>) {
-        for namespace in scope.listNamespaces.map({ $0.map(Optional.some) }) ?? [nil] {
-            try await client.listAll(
-                resource, namespace: namespace, labelSelector: scope.labelSelector, pageSize: pageSize
-            ) { page in try await self.add(page, scope: scope) }
+        let chunks: [ChunkRef]
+        do {
+            for namespace in scope.listNamespaces.map({ $0.map(Optional.some) }) ?? [nil] {
+                try await client.listAll(
+                    resource, namespace: namespace, labelSelector: scope.labelSelector, pageSize: pageSize
+                ) { page in try await self.add(page, scope: scope) }
+            }
+            try await writer.appendChunk(pendingChunk)
+            pendingChunk = []
+            chunks = try await writer.finish()
+        } catch {
+            // No upload of this type outlives the backup (and its store lock).
+            await writer.cancel()
+            throw error
         }
-        try await writer.appendChunk(pendingChunk)
-        pendingChunk = []
-        let chunks = try await writer.finish()
         progress.typeDone()
         return (
             ResourceStream(resource: resource, chunks: chunks, objects: objects, bytes: writer.count), claimedVolumes

@@ -12,13 +12,24 @@ actor ChunkIndex {
     func ensureStored(_ id: ChunkID, upload: @escaping @Sendable () async throws -> Int?) async throws -> Int? {
         if known.contains(id) { return nil }
         if let running = inFlight[id] {
-            _ = try await running.value
-            return nil
+            do {
+                _ = try await running.value
+                return nil
+            } catch is CancellationError where !Task.isCancelled {
+                // The task that started the upload was cancelled, this one was not: it uploads the chunk itself.
+                return try await ensureStored(id, upload: upload)
+            }
         }
+        // The upload is shared with later callers of the same chunk, so it runs as a task of its own; it is
+        // cancelled with the caller that started it, so no upload outlives a cancelled operation.
         let task = Task { try await upload() }
         inFlight[id] = task
-        defer { inFlight[id] = nil }
-        let written = try await task.value
+        defer { if inFlight[id] == task { inFlight[id] = nil } }
+        let written = try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
         known.insert(id)
         return written
     }

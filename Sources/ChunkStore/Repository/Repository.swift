@@ -78,6 +78,8 @@ public final class Repository: Sendable {
         let key = Self.chunkKey(id)
         let store = self.store
         let written = try await index.ensureStored(id) {
+            // A cancelled operation sends no new request.
+            try Task.checkCancellation()
             if let size = try await store.size(of: key), size >= ChunkCodec.headerSize { return nil }
             let encoded = ChunkCodec.encode(plain)
             try await store.put(key, encoded)

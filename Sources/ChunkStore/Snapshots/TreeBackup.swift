@@ -132,7 +132,8 @@ public struct TreeBackup: Sendable {
         // group would hold every finished child of a large file until the end of the file.
         let results = OrderedResults<ChunkRef>()
         try await withThrowingDiscardingTaskGroup { group in
-            while true {
+            // A failed upload cancels the group; reading stops there instead of going on to the end of the file.
+            while !group.isCancelled {
                 try await slots.acquire()
                 let chunk: [UInt8]?
                 do { chunk = try await reader.next() } catch {

@@ -212,9 +212,11 @@ public struct TreeRestore: Sendable {
         let file = try await pool.run { try Self.openCreatedFile(entry, root: root, created: created) }
         defer { file.close() }
         let slots = repository.chunkSlots
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // A discarding group cancels itself when a fetch fails; no further fetch starts after that.
+        try await withThrowingDiscardingTaskGroup { group in
             var offset: Int64 = 0
             for ref in entry.chunks ?? [] {
+                guard !group.isCancelled else { break }
                 try await slots.acquire()
                 let at = offset
                 offset += Int64(ref.length)
@@ -225,7 +227,6 @@ public struct TreeRestore: Sendable {
                     progress.addBytes(plain.count)
                 }
             }
-            try await group.waitForAll()
         }
         let owners = restoreOwners
         let logger = self.logger

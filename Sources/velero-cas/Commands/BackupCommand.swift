@@ -272,7 +272,7 @@ struct BackupDeleteCommand: AsyncParsableCommand {
         let names = try selection.select(
             try await BackupPipeline.list(repository), kind: "backup", location: repository.store.location,
             name: \.name, labels: \.labels
-        ).map(\.name)
+        ).map(\.name).sorted()
         guard !names.isEmpty else {
             print("no backups match")
             return

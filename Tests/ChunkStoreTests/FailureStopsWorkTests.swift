@@ -1,0 +1,117 @@
+import ChunkStore
+import Foundation
+import SystemIO
+import TestSupport
+import Testing
+
+/// A failed request or a cancellation stops the pipeline: nothing more is sent than was already in flight, and no
+/// request outlives the operation's store lock.
+@Suite("failures and cancellation stop the work")
+struct FailureStopsWorkTests {
+    /// How many chunks the volume chunker cuts `data` into.
+    static func chunkCount(_ data: [UInt8], _ repository: Repository) -> Int {
+        data.withUnsafeBytes { repository.volumeChunker.cuts(of: $0).count }
+    }
+
+    /// Chunk requests the repository allows in flight at once.
+    static let slots = ProcessInfo.processInfo.activeProcessorCount * 4
+
+    @Test("a volume backup whose 4th chunk upload fails stops reading the file and releases its lock last")
+    func backupStopsOnFailedUpload() async throws {
+        let temp = try TemporaryDirectory("stop-backup")
+        defer { temp.remove() }
+        let data = TestData.random(count: 48 << 20, seed: 7)
+        try FileSystem.makeDirectory(temp.sub("source"))
+        try data.withUnsafeBytes { try FileSystem.writeAtomically(temp.sub("source/big.bin"), bytes: $0) }
+        let chunks = Self.chunkCount(
+            data, try await Repository.openOrCreate(try LocalDirectoryStore(root: temp.sub("plain"), create: true)))
+        #expect(chunks >= 24, "enough chunks that reading on past the failure would show")
+
+        let store = SlowFailingStore(
+            base: try LocalDirectoryStore(root: temp.sub("store"), create: true), latency: .milliseconds(30),
+            failPut: 4)
+        let repository = try await Repository.openOrCreate(store)
+        await #expect(throws: (any Error).self) {
+            _ = try await TreeBackup(repository: repository).run(source: temp.sub("source"), name: "v1")
+        }
+        let counts = store.counts
+        #expect(counts.failed)
+        #expect(counts.chunkPuts <= 4 + Self.slots + 1, "\(counts.chunkPuts) uploads of \(chunks) chunks")
+        #expect(counts.startedAfterFailure <= 1, "\(counts.startedAfterFailure) uploads started after the failure")
+        #expect(!counts.inFlightAtLockRelease.isEmpty && counts.inFlightAtLockRelease.allSatisfy { $0 == 0 })
+        #expect(counts.inFlight == 0)
+    }
+
+    @Test("a restore whose 4th chunk fetch fails starts no further fetches")
+    func restoreStopsOnFailedFetch() async throws {
+        let temp = try TemporaryDirectory("stop-restore")
+        defer { temp.remove() }
+        let data = TestData.random(count: 48 << 20, seed: 8)
+        try FileSystem.makeDirectory(temp.sub("source"))
+        try data.withUnsafeBytes { try FileSystem.writeAtomically(temp.sub("source/big.bin"), bytes: $0) }
+        let plain = try LocalDirectoryStore(root: temp.sub("store"), create: true)
+        _ = try await TreeBackup(repository: try await Repository.openOrCreate(plain)).run(
+            source: temp.sub("source"), name: "v1")
+        let chunks = Self.chunkCount(data, try await Repository.open(plain))
+
+        let store = SlowFailingStore(base: plain, latency: .milliseconds(30), failGet: 4)
+        let repository = try await Repository.open(store)
+        await #expect(throws: (any Error).self) {
+            _ = try await TreeRestore(repository: repository, restoreOwners: false).run(
+                snapshot: "v1", into: temp.sub("target"))
+        }
+        let counts = store.counts
+        #expect(counts.failed)
+        #expect(counts.chunkGets <= 4 + Self.slots + 1, "\(counts.chunkGets) fetches of \(chunks) chunks")
+        #expect(counts.startedAfterFailure <= 1)
+        #expect(!counts.inFlightAtLockRelease.isEmpty && counts.inFlightAtLockRelease.allSatisfy { $0 == 0 })
+    }
+
+    @Test("a blob writer whose 10th upload fails throws from append, with no upload left running")
+    func blobWriterStopsOnFailedUpload() async throws {
+        let temp = try TemporaryDirectory("stop-blob")
+        defer { temp.remove() }
+        let store = SlowFailingStore(
+            base: try LocalDirectoryStore(root: temp.sub("store"), create: true), latency: .milliseconds(5),
+            failPut: 10)
+        let repository = try await Repository.openOrCreate(store)
+        let writer = BlobWriter(repository: repository, chunker: repository.resourceChunker)
+        let data = TestData.random(count: 30 << 20, seed: 9)
+        var appended = 0
+        await #expect(throws: InjectedFailure.self) {
+            while appended < data.count {
+                try await writer.append(data[appended..<min(appended + (1 << 20), data.count)])
+                appended += 1 << 20
+            }
+            _ = try await writer.finish()
+        }
+        #expect(appended < data.count / 2, "append stopped early, at \(appended) of \(data.count) bytes")
+        let counts = store.counts
+        #expect(counts.inFlight == 0, "no upload outlives the failed writer")
+        #expect(counts.chunkPuts <= 10 + Self.slots + 1, "\(counts.chunkPuts) uploads")
+    }
+
+    @Test("cancelling a blob writer's task ends it promptly, with no upload left running")
+    func blobWriterCancellation() async throws {
+        let temp = try TemporaryDirectory("stop-cancel")
+        defer { temp.remove() }
+        let store = SlowFailingStore(
+            base: try LocalDirectoryStore(root: temp.sub("store"), create: true), latency: .milliseconds(50))
+        let repository = try await Repository.openOrCreate(store)
+        let task = Task {
+            let writer = BlobWriter(repository: repository, chunker: repository.resourceChunker)
+            var seed: UInt64 = 0
+            while true {
+                seed += 1
+                try await writer.append(TestData.random(count: 1 << 20, seed: seed))
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let cancelled = ContinuousClock.now
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - cancelled < .seconds(2))
+        #expect(store.counts.inFlight == 0, "no upload outlives the cancelled writer")
+        #expect(store.counts.chunkPuts > 0)
+    }
+}

@@ -1,0 +1,89 @@
+import ChunkStore
+import Foundation
+import Synchronization
+
+/// The injected failure of one chunk request.
+public struct InjectedFailure: Error, CustomStringConvertible {
+    public var description: String { "injected failure" }
+}
+
+/// Wraps a real store to model an object store under load: chunk requests (`chunks/…`) take `latency`, the
+/// `failPut`-th chunk put or the `failGet`-th chunk get fails, and the wrapper records what was sent after the
+/// failure, how many chunk requests were in flight at once, and how many were still in flight when a store lock
+/// was released (deleted).
+public final class SlowFailingStore: ObjectStore {
+    public let base: any ObjectStore
+    public let latency: Duration
+    public struct Counts: Sendable {
+        public var chunkPuts = 0
+        public var chunkGets = 0
+        public var inFlight = 0
+        public var maxInFlight = 0
+        /// Chunk requests started after the injected failure was raised.
+        public var startedAfterFailure = 0
+        public var failed = false
+        /// Chunk requests in flight at each lock release.
+        public var inFlightAtLockRelease: [Int] = []
+    }
+    private let failPut: Int?
+    private let failGet: Int?
+    private let state = Mutex(Counts())
+
+    public init(base: any ObjectStore, latency: Duration, failPut: Int? = nil, failGet: Int? = nil) {
+        self.base = base
+        self.latency = latency
+        self.failPut = failPut
+        self.failGet = failGet
+    }
+
+    public var counts: Counts { state.withLock { $0 } }
+    public var location: String { base.location }
+
+    /// Runs one chunk request with latency, failing it when it is the chosen one.
+    private func chunkRequest<T>(put: Bool, _ body: () async throws -> T) async throws -> T {
+        let fails = state.withLock { counts -> Bool in
+            if counts.failed { counts.startedAfterFailure += 1 }
+            counts.inFlight += 1
+            counts.maxInFlight = max(counts.maxInFlight, counts.inFlight)
+            if put {
+                counts.chunkPuts += 1
+                return counts.chunkPuts == failPut
+            }
+            counts.chunkGets += 1
+            return counts.chunkGets == failGet
+        }
+        defer { state.withLock { $0.inFlight -= 1 } }
+        // The request takes its time even when the caller is cancelled, as a request on the wire does.
+        try? await Task.sleep(for: latency)
+        if fails {
+            state.withLock { $0.failed = true }
+            throw InjectedFailure()
+        }
+        return try await body()
+    }
+
+    public func checkAccess() async throws { try await base.checkAccess() }
+
+    public func put(_ key: String, _ bytes: [UInt8]) async throws {
+        guard key.hasPrefix("chunks/") else { return try await base.put(key, bytes) }
+        try await chunkRequest(put: true) { try await base.put(key, bytes) }
+    }
+
+    public func get(_ key: String) async throws -> [UInt8] {
+        guard key.hasPrefix("chunks/") else { return try await base.get(key) }
+        return try await chunkRequest(put: false) { try await base.get(key) }
+    }
+
+    public func size(of key: String) async throws -> Int? { try await base.size(of: key) }
+
+    public func delete(_ key: String) async throws {
+        if key.hasPrefix("locks/") { state.withLock { $0.inFlightAtLockRelease.append($0.inFlight) } }
+        try await base.delete(key)
+    }
+
+    public func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws {
+        try await base.list(prefix: prefix, page: page)
+    }
+
+    public func sync() async throws { try await base.sync() }
+}
