@@ -131,7 +131,7 @@ public struct PluginConfiguration: Sendable, Equatable {
     }
 }
 
-public enum PluginError: Error, CustomStringConvertible, Sendable {
+public enum PluginError: Error, CustomStringConvertible, Equatable, Sendable {
     case missingStorageClass(String, mappedFrom: String)
 
     public var description: String {
