@@ -40,7 +40,9 @@ struct RestoreCreateCommand: AsyncParsableCommand {
     var statusExcludeResources: String?
     @Option(help: "Labels for the restore itself, k=v,k2=v2.") var labels: String?
     @Option(help: "Annotations for the restore itself, k=v,k2=v2.") var annotations: String?
-    @Option(help: "A ConfigMap in the Velero namespace of the target cluster holding resource modifier rules.")
+    @Option(
+        name: .customLong("resource-modifier-configmap"),
+        help: "A ConfigMap in the Velero namespace of the target cluster holding resource modifier rules.")
     var resourceModifierConfigMap: String?
     @Option(
         name: [.short, .customLong("namespace")],
