@@ -86,7 +86,10 @@ let package = Package(
         // Restore planning, object transforms and tiered parallel apply.
         .target(
             name: "Restorer",
-            dependencies: ["Collectors", "KubeClient", "ChunkStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Collectors", "KubeClient", "ChunkStore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strict
         ),
         // Store locks, reference counts, TTL expiry and chunk collection.

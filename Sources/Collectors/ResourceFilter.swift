@@ -79,30 +79,104 @@ public enum FilterError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 }
 
-/// Namespace names and '*' globs.
-enum NamespacePattern {
-    static func isValid(_ pattern: String) -> Bool {
-        guard !pattern.isEmpty, pattern.count <= 63 else { return false }
+/// Namespace names and globs ('*', '?', '[abc]', '[a-z]'), as Velero's namespace filters take them.
+public enum NamespacePattern {
+    /// Lowercase alphanumerics and '-', the glob characters, at most 63 characters; no '**' (Velero refuses it),
+    /// and brackets closed and not empty.
+    public static func isValid(_ pattern: String) -> Bool {
+        guard !pattern.isEmpty, pattern.count <= 63, !pattern.contains("**"), Glob(pattern) != nil else { return false }
         return pattern.allSatisfy {
-            ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" || $0 == "*" || $0 == "?"
+            ($0.isASCII && ($0.isLowercase || $0.isNumber)) || "-*?[]".contains($0)
         }
     }
 
-    static func matches(_ pattern: String, _ name: String) -> Bool {
-        let p = Array(pattern)
-        let n = Array(name)
+    public static func matches(_ pattern: String, _ name: String) -> Bool {
+        Glob(pattern)?.matches(name) ?? false
+    }
+}
+
+/// Shell-style globs as Velero uses them (gobwas/glob): '*' any run of characters, '?' one character, '[abc]' and
+/// '[a-z]' one of a set ('[!…]' or '[^…]' none of it). With separators, '*' and '?' stop at a separator and '**'
+/// crosses them (Velero matches resource modifiers' `groupResource` with '.' as separator).
+public struct Glob: Sendable, Equatable {
+    enum Token: Sendable, Equatable {
+        case literal(Character)
+        case any, anyAcrossSeparators, one
+        case set([ClosedRange<Character>], negated: Bool)
+    }
+
+    let tokens: [Token]
+    let separators: Set<Character>
+
+    /// nil when a bracket is unclosed or empty.
+    public init?(_ pattern: String, separators: Set<Character> = []) {
+        var tokens: [Token] = []
+        let characters = Array(pattern)
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            index += 1
+            switch character {
+            case "*":
+                if index < characters.count && characters[index] == "*" {
+                    index += 1
+                    tokens.append(.anyAcrossSeparators)
+                } else {
+                    tokens.append(.any)
+                }
+            case "?": tokens.append(.one)
+            case "[":
+                guard let close = characters[index...].firstIndex(of: "]") else { return nil }
+                var body = Array(characters[index..<close])
+                index = close + 1
+                let negated = body.first == "!" || body.first == "^"
+                if negated { body.removeFirst() }
+                guard !body.isEmpty else { return nil }
+                var ranges: [ClosedRange<Character>] = []
+                var position = 0
+                while position < body.count {
+                    if position + 2 < body.count && body[position + 1] == "-" && body[position] <= body[position + 2] {
+                        ranges.append(body[position]...body[position + 2])
+                        position += 3
+                    } else {
+                        ranges.append(body[position]...body[position])
+                        position += 1
+                    }
+                }
+                tokens.append(.set(ranges, negated: negated))
+            case "]": return nil
+            default: tokens.append(.literal(character))
+            }
+        }
+        self.tokens = tokens
+        self.separators = separators
+    }
+
+    public func matches(_ text: String) -> Bool {
+        let name = Array(text)
         var memo: [Int: Bool] = [:]
         func match(_ i: Int, _ j: Int) -> Bool {
-            if let known = memo[i * (n.count + 1) + j] { return known }
+            let key = i * (name.count + 1) + j
+            if let known = memo[key] { return known }
             let result: Bool
-            if i == p.count {
-                result = j == n.count
-            } else if p[i] == "*" {
-                result = match(i + 1, j) || (j < n.count && match(i, j + 1))
+            if i == tokens.count {
+                result = j == name.count
             } else {
-                result = j < n.count && (p[i] == "?" || p[i] == n[j]) && match(i + 1, j + 1)
+                switch tokens[i] {
+                case .any, .anyAcrossSeparators:
+                    let crosses = tokens[i] == .anyAcrossSeparators
+                    result =
+                        match(i + 1, j)
+                        || (j < name.count && (crosses || !separators.contains(name[j])) && match(i, j + 1))
+                case .one: result = j < name.count && !separators.contains(name[j]) && match(i + 1, j + 1)
+                case .literal(let character): result = j < name.count && name[j] == character && match(i + 1, j + 1)
+                case .set(let ranges, let negated):
+                    result =
+                        j < name.count && ranges.contains { $0.contains(name[j]) } != negated
+                        && match(i + 1, j + 1)
+                }
             }
-            memo[i * (n.count + 1) + j] = result
+            memo[key] = result
             return result
         }
         return match(0, 0)

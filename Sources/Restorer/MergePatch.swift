@@ -29,3 +29,15 @@ enum MergePatch {
         return Array(try JSONSerialization.data(withJSONObject: diff(from: old, to: new), options: [.sortedKeys]))
     }
 }
+
+extension MergePatch {
+    /// Applies an RFC 7386 merge patch: maps merge recursively, `null` removes a key, anything else replaces.
+    static func apply(_ patch: Any, to target: Any?) -> Any {
+        guard let patchObject = patch as? [String: Any] else { return patch }
+        var result = target as? [String: Any] ?? [:]
+        for (key, value) in patchObject {
+            result[key] = value is NSNull ? nil : apply(value, to: result[key])
+        }
+        return result
+    }
+}

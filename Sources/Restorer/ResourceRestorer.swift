@@ -3,6 +3,17 @@ import Foundation
 import KubeClient
 import Logging
 
+/// The backup and the restore a restore labels its objects with.
+public struct RestoreNames: Sendable, Equatable {
+    public var backup: String
+    public var restore: String
+
+    public init(backup: String, restore: String) {
+        self.backup = backup
+        self.restore = restore
+    }
+}
+
 /// Restores a collected manifest into a cluster: tier by tier (`RestoreOrder`), objects within a tier applied in
 /// parallel by at most `width` workers (Velero applies one object at a time), CRDs waited for until served, existing
 /// objects left or updated per policy, and one failing object never stopping the others.
@@ -29,11 +40,41 @@ public struct ResourceRestorer: Sendable {
         var name: String
     }
 
-    public func restore(_ manifest: ResourceManifest, options: RestoreOptions) async throws -> RestoreResult {
-        let clock = ContinuousClock.now
-        let transform = ObjectTransform(
+    /// Restores the manifest's selected objects. With `names`, every restored object is labelled with the backup
+    /// and the restore (Velero's `velero.io/backup-name` and `velero.io/restore-name`).
+    public func restore(_ manifest: ResourceManifest, options: RestoreOptions, names: RestoreNames? = nil)
+        async throws -> RestoreResult
+    {
+        try await restore(manifest, options: options, prepared: try await prepare(options, names: names))
+    }
+
+    /// What a restore learns before it writes anything: the options are valid, the cluster's API, and Velero's
+    /// configuration there (resource modifiers, plugin ConfigMaps). Bad configuration fails here, before any object
+    /// or volume is restored (Velero's FailedValidation).
+    public struct Prepared: Sendable {
+        var transform: ObjectTransform
+        var resources: [APIResource]
+    }
+
+    public func prepare(_ options: RestoreOptions, names: RestoreNames? = nil) async throws -> Prepared {
+        try options.validate()
+        var transform = ObjectTransform(
             namespaceMappings: options.namespaceMappings, preserveNodePorts: options.preserveNodePorts,
-            statusIncludedResources: Set(options.statusIncludeResources))
+            statusIncludedResources: Set(options.statusIncludeResources),
+            statusExcludedResources: Set(options.statusExcludeResources),
+            restoreLabels: names.map { RestoreLabels.labels(backup: $0.backup, restore: $0.restore) } ?? [:])
+        let resources = try await client.discover()
+        transform.modifiers = try await loadModifiers(options, resources: resources)
+        transform.plugins = try await PluginConfiguration.load(
+            client: client, namespace: options.veleroNamespace, resources: resources)
+        return Prepared(transform: transform, resources: resources)
+    }
+
+    public func restore(_ manifest: ResourceManifest, options: RestoreOptions, prepared: Prepared) async throws
+        -> RestoreResult
+    {
+        let clock = ContinuousClock.now
+        var transform = prepared.transform
         let selectorTexts: [String] = (options.labelSelector.map { [$0] } ?? []) + options.orLabelSelectors
         let selectors = try selectorTexts.map { (text: String) throws -> LabelSelector in
             do { return try LabelSelector(parsing: text) } catch { throw RestoreError.invalidOption("\(error)") }
@@ -47,10 +88,13 @@ public struct ResourceRestorer: Sendable {
                 .map(\.resource.qualifiedName))
         var results: [RestoreItemResult] = []
         var warnings: [String] = []
-        var targetResources = try await client.discover()
+        var targetResources = prepared.resources
         var existingNamespaces = Set<String>()
-        try await client.listAll(try Self.namespacesResource(targetResources)) {
-            existingNamespaces.formUnion($0.map(\.name))
+        var terminatingNamespaces = Set<String>()
+        var stuckNamespaces: [String: String] = [:]
+        try await client.listAll(try Self.namespacesResource(targetResources)) { page in
+            existingNamespaces.formUnion(page.map(\.name))
+            terminatingNamespaces.formUnion(page.filter { $0.metadata.deletionTimestamp != nil }.map(\.name))
         }
 
         for tier in RestoreOrder.tiers(streams.map(\.resource)) {
@@ -84,6 +128,26 @@ public struct ResourceRestorer: Sendable {
                     let name = isNamespace ? options.namespaceMappings[location.name] ?? location.name : location.name
                     items.append(Item(resource: target, backup: bytes, namespace: namespace, name: name))
                 }
+            }
+            if tier.contains(where: { $0.group.isEmpty && $0.name == "secrets" }) {
+                transform.serviceAccounts = try await serviceAccounts(targetResources)
+            }
+            // A target namespace being deleted is waited for, then created again, as Velero does.
+            let waiting = Set(items.map(Self.targetNamespace)).intersection(terminatingNamespaces)
+            if !waiting.isEmpty {
+                for (namespace, reason) in try await waitUntilGone(waiting, options: options, targetResources) {
+                    stuckNamespaces[namespace] = reason
+                }
+                terminatingNamespaces.subtract(waiting)
+                existingNamespaces.subtract(waiting.filter { stuckNamespaces[$0] == nil })
+            }
+            items.removeAll { item in
+                guard let reason = stuckNamespaces[Self.targetNamespace(item)] else { return false }
+                results.append(
+                    RestoreItemResult(
+                        resource: item.resource.qualifiedName, namespace: item.namespace, name: item.name,
+                        outcome: .failed, message: reason))
+                return true
             }
             // Namespaces the tier's objects need but the backup did not select are created bare, as Velero does.
             let needed = Set(items.compactMap(\.namespace)).subtracting(existingNamespaces)
@@ -200,6 +264,74 @@ public struct ResourceRestorer: Sendable {
         return a != b
     }
 
+    /// The namespace an item lives in, or that it is.
+    static func targetNamespace(_ item: Item) -> String {
+        item.resource.group.isEmpty && item.resource.name == "namespaces" ? item.name : item.namespace ?? ""
+    }
+
+    /// Waits, all at once and up to the options' timeout, until each namespace is gone; returns the reasons of
+    /// those still there.
+    private func waitUntilGone(_ namespaces: Set<String>, options: RestoreOptions, _ resources: [APIResource])
+        async throws -> [String: String]
+    {
+        let resource = try Self.namespacesResource(resources)
+        let timeout = Duration.milliseconds(Int(options.namespaceTerminatingTimeout * 1000))
+        let interval = min(Duration.seconds(1), max(timeout / 20, .milliseconds(20)))
+        for namespace in namespaces.sorted() {
+            logger.info("namespace \(namespace) is terminating; waiting up to \(timeout) for it to be gone")
+        }
+        return try await withThrowingTaskGroup(of: (String, String?).self) { group in
+            for namespace in namespaces {
+                group.addTask {
+                    let deadline = ContinuousClock.now + timeout
+                    while true {
+                        do {
+                            _ = try await client.get(resource, namespace: nil, name: namespace)
+                        } catch let error as KubeAPIError where error.isNotFound {
+                            return (namespace, nil)
+                        }
+                        guard ContinuousClock.now < deadline else {
+                            return (namespace, "namespace \(namespace) is still terminating after \(timeout)")
+                        }
+                        try await Task.sleep(for: interval)
+                    }
+                }
+            }
+            var stuck: [String: String] = [:]
+            for try await (namespace, reason) in group { stuck[namespace] = reason }
+            return stuck
+        }
+    }
+
+    /// "namespace/name" of every service account of the target cluster.
+    private func serviceAccounts(_ resources: [APIResource]) async throws -> Set<String> {
+        guard let resource = resources.first(where: { $0.group.isEmpty && $0.name == "serviceaccounts" }) else {
+            return []
+        }
+        var accounts = Set<String>()
+        try await client.listAll(resource) { page in accounts.formUnion(page.map { "\($0.namespace ?? "")/\($0.name)" })
+        }
+        return accounts
+    }
+
+    /// The `--resource-modifier-configmap` rules, read from the Velero namespace of the target cluster.
+    private func loadModifiers(_ options: RestoreOptions, resources: [APIResource]) async throws -> ResourceModifiers? {
+        guard let name = options.resourceModifierConfigMap else { return nil }
+        let place = "\(options.veleroNamespace)/\(name)"
+        guard let configMaps = resources.first(where: { $0.group.isEmpty && $0.name == "configmaps" }) else {
+            throw RestoreError.invalidOption("the target cluster serves no configmaps to hold resource modifiers")
+        }
+        let object: KubeObject
+        do {
+            object = try await client.get(configMaps, namespace: options.veleroNamespace, name: name)
+        } catch let error as KubeAPIError where error.isNotFound {
+            throw RestoreError.invalidOption("--resource-modifier-configmap '\(name)': ConfigMap \(place) not found")
+        }
+        do { return try ResourceModifiers.parse(configMap: object.json, name: place) } catch {
+            throw RestoreError.invalidOption("--resource-modifier-configmap '\(name)' (\(place)): \(error)")
+        }
+    }
+
     /// After CRDs are created, waits (up to 30 s) until discovery serves their resources.
     private func waitForCustomResources(_ crds: [Item], current: [APIResource]) async throws -> [APIResource] {
         let wanted = Set(crds.map(\.name))
@@ -239,11 +371,12 @@ public struct ResourceRestorer: Sendable {
         }
     }
 
+    /// Whether a namespace of the backup is selected; includes and excludes are names or globs.
     static func namespaceSelected(_ namespace: String?, options: RestoreOptions) -> Bool {
         guard let namespace else { return true }
-        if options.excludeNamespaces.contains(namespace) { return false }
-        return options.includeNamespaces.isEmpty || options.includeNamespaces.contains("*")
-            || options.includeNamespaces.contains(namespace)
+        if options.excludeNamespaces.contains(where: { NamespacePattern.matches($0, namespace) }) { return false }
+        return options.includeNamespaces.isEmpty
+            || options.includeNamespaces.contains { $0 == "*" || NamespacePattern.matches($0, namespace) }
     }
 
     static func labelsSelected(_ labels: [String: String], _ selectors: [LabelSelector], any: Bool) -> Bool {

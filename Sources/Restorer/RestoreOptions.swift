@@ -1,3 +1,5 @@
+import Collectors
+
 /// What a restore selects and how it treats what it finds, with Velero's flags.
 public struct RestoreOptions: Sendable, Codable, Equatable {
     public enum ExistingResourcePolicy: String, Sendable, Codable, CaseIterable {
@@ -20,8 +22,66 @@ public struct RestoreOptions: Sendable, Codable, Equatable {
     /// nil: cluster-scoped objects are restored when all namespaces are; false: never; true: always.
     public var includeClusterResources: Bool?
     public var statusIncludeResources: [String] = []
+    /// Resources whose status is not restored even when included.
+    public var statusExcludeResources: [String] = []
+    /// The ConfigMap, in `veleroNamespace` of the target cluster, holding resource modifier rules.
+    public var resourceModifierConfigMap: String?
+    /// Where Velero's configuration lives in the target cluster: the resource modifier ConfigMap and the
+    /// change-storage-class / change-image-name plugin ConfigMaps.
+    public var veleroNamespace = "velero"
+    /// How long to wait for a target namespace that is being deleted to be gone before recreating it (Velero's
+    /// resourceTerminatingTimeout, 10 minutes).
+    public var namespaceTerminatingTimeout: Double = 600
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case includeNamespaces, excludeNamespaces, includeResources, excludeResources, namespaceMappings
+        case labelSelector, orLabelSelectors, existingResourcePolicy, preserveNodePorts, includeClusterResources
+        case statusIncludeResources, statusExcludeResources, resourceModifierConfigMap, veleroNamespace
+        case namespaceTerminatingTimeout
+    }
+
+    /// Records written before a field existed decode with its default.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+            if let decoded = try container.decodeIfPresent(T.self, forKey: key) { value = decoded }
+        }
+        try read(.includeNamespaces, &includeNamespaces)
+        try read(.excludeNamespaces, &excludeNamespaces)
+        try read(.includeResources, &includeResources)
+        try read(.excludeResources, &excludeResources)
+        try read(.namespaceMappings, &namespaceMappings)
+        labelSelector = try container.decodeIfPresent(String.self, forKey: .labelSelector)
+        try read(.orLabelSelectors, &orLabelSelectors)
+        try read(.existingResourcePolicy, &existingResourcePolicy)
+        try read(.preserveNodePorts, &preserveNodePorts)
+        includeClusterResources = try container.decodeIfPresent(Bool.self, forKey: .includeClusterResources)
+        try read(.statusIncludeResources, &statusIncludeResources)
+        try read(.statusExcludeResources, &statusExcludeResources)
+        resourceModifierConfigMap = try container.decodeIfPresent(String.self, forKey: .resourceModifierConfigMap)
+        try read(.veleroNamespace, &veleroNamespace)
+        try read(.namespaceTerminatingTimeout, &namespaceTerminatingTimeout)
+    }
+
+    /// Checks what needs no cluster: namespace names and patterns, and Velero's never-restored resources.
+    public func validate() throws(RestoreError) {
+        for (flag, patterns) in [
+            ("--include-namespaces", includeNamespaces), ("--exclude-namespaces", excludeNamespaces),
+        ] {
+            for pattern in patterns where pattern != "*" && !NamespacePattern.isValid(pattern) {
+                throw .invalidOption("\(flag) '\(pattern)' is not a valid namespace name or pattern")
+            }
+        }
+        if excludeNamespaces.contains("*") { throw .invalidOption("--exclude-namespaces cannot contain '*'") }
+        for name in includeResources where ObjectTransform.neverRestored.contains(name.lowercased()) {
+            throw .invalidOption("--include-resources '\(name)': \(name) are non-restorable resources")
+        }
+        guard namespaceTerminatingTimeout >= 0 else {
+            throw .invalidOption("the namespace terminating timeout must not be negative")
+        }
+    }
 
     /// Parses `a:b,c:d`, refusing malformed pairs, invalid names and two sources mapped to one target.
     public static func parseNamespaceMappings(_ text: String) throws(RestoreError) -> [String: String] {

@@ -24,6 +24,9 @@ public struct RestoreRecord: Codable, Sendable {
     /// The commit of the backup it restored from, so deleting that backup removes exactly its restores even when
     /// the name has been reused since.
     public var backupCommit: String?
+    /// Labels and annotations of the restore itself (`--labels`, `--annotations`), as on Velero's Restore object.
+    public var labels: [String: String]?
+    public var annotations: [String: String]?
 
     public init(name: String, backup: String, options: RestoreOptions, started: Date, result: RestoreResult) {
         self.name = name
@@ -39,6 +42,17 @@ public struct RestoreRecord: Codable, Sendable {
         warnings = result.warnings
         errors = result.errors
         items = result.items
+    }
+
+    /// A restore that did not start because its options or its configuration in the cluster were invalid.
+    public static func failedValidation(
+        name: String, backup: String, options: RestoreOptions, started: Date, error: String
+    ) -> RestoreRecord {
+        var record = RestoreRecord(
+            name: name, backup: backup, options: options, started: started,
+            result: RestoreResult(phase: .failedValidation, items: [], warnings: [], seconds: 0))
+        record.errors = [error]
+        return record
     }
 
     /// Every restore record, newest first.

@@ -16,6 +16,9 @@ public struct RestoreItemResult: Sendable, Codable, Equatable {
 public struct RestoreResult: Sendable, Codable {
     public enum Phase: String, Sendable, Codable {
         case completed = "Completed", partiallyFailed = "PartiallyFailed", failed = "Failed"
+        /// The restore's options or its configuration in the cluster (resource modifiers, plugin ConfigMaps) were
+        /// invalid; nothing was restored.
+        case failedValidation = "FailedValidation"
     }
     public var phase: Phase
     public var items: [RestoreItemResult]

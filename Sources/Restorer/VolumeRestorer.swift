@@ -59,7 +59,11 @@ public struct RestorePipeline: Sendable {
         self.volumes = volumes
     }
 
-    public func run(_ backup: BackupRecord, manifest: ResourceManifest, options: RestoreOptions, restoreVolumes: Bool)
+    /// Restores objects and volumes; with `restoreName`, objects are labelled with it and the backup's name.
+    public func run(
+        _ backup: BackupRecord, manifest: ResourceManifest, options: RestoreOptions, restoreVolumes: Bool,
+        restoreName: String? = nil
+    )
         async throws
         -> (RestoreResult, [VolumeRestoreResult])
     {
@@ -72,8 +76,10 @@ public struct RestorePipeline: Sendable {
         return try await StoreLock.withLock(
             .shared, repository: volumes.repository, operation: "restore from \(backup.name)"
         ) {
+            let names = restoreName.map { RestoreNames(backup: backup.name, restore: $0) }
+            let prepared = try await restorer.prepare(options, names: names)
             async let volumeResults = restoreVolumes ? volumes.restore(selected, overwrite: overwrite) : []
-            var result = try await restorer.restore(manifest, options: options)
+            var result = try await restorer.restore(manifest, options: options, prepared: prepared)
             let volumeOutcome = await volumeResults
             let failedVolumes = volumeOutcome.filter { $0.error != nil }
             if !failedVolumes.isEmpty && result.phase == .completed { result.phase = .partiallyFailed }

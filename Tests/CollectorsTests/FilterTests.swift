@@ -137,7 +137,8 @@ struct FilterTests {
         "namespace patterns",
         arguments: [
             ("prod-*", "prod-a", true), ("prod-*", "dev", false), ("*", "x", true), ("d?v", "dev", true),
-            ("dev", "dev2", false),
+            ("dev", "dev2", false), ("team-[ab]", "team-a", true), ("team-[ab]", "team-c", false),
+            ("v[0-9]", "v7", true), ("v[!0-9]", "v7", false), ("team-[ab", "team-a", false),
         ])
     func patterns(pattern: String, name: String, expected: Bool) {
         #expect(NamespacePattern.matches(pattern, name) == expected)

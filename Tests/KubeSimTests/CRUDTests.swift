@@ -150,6 +150,38 @@ struct CRUDTests {
         }
     }
 
+    @Test("a namespace with finalizers stays Terminating, refusing new objects, until its last finalizer is removed")
+    func terminatingNamespace() async throws {
+        try await SimHarness.with { sim in
+            let namespace: JSONValue = ["metadata": ["name": "held", "finalizers": ["example.com/hold"]]]
+            #expect(try await sim.post("/api/v1/namespaces", namespace).status == 201)
+            #expect(try await sim.post("/api/v1/namespaces/held/configmaps", Objects.configMap("c")).status == 201)
+
+            let deleted = try await sim.delete("/api/v1/namespaces/held")
+            #expect(deleted.status == 200)
+            #expect(try deleted.json()["metadata"]?["deletionTimestamp"]?.stringValue != nil)
+            let held = try await sim.getJSON("/api/v1/namespaces/held")
+            #expect(held["status"]?["phase"] == "Terminating")
+            #expect(held["metadata"]?["deletionTimestamp"]?.stringValue != nil)
+            #expect(sim.server.objectCount(resource: "configmaps", namespace: "held") == 0)
+            let refused = try await sim.post("/api/v1/namespaces/held/configmaps", Objects.configMap("d"))
+            try refused.expectStatus(403, reason: "Forbidden")
+            #expect(try refused.json()["message"]?.stringValue?.contains("is being terminated") == true)
+            let terminating = try await sim.getJSON("/api/v1/namespaces?fieldSelector=status.phase%3DTerminating")
+            #expect(terminating["items"]?.arrayValue?.count == 1)
+
+            // An unrelated update keeps it Terminating; removing the last finalizer removes it.
+            let labelled = try await sim.patch("/api/v1/namespaces/held", ["metadata": ["labels": ["a": "b"]]])
+            #expect(labelled.status == 200)
+            #expect(try labelled.json()["status"]?["phase"] == "Terminating")
+            let released = try await sim.patch("/api/v1/namespaces/held", ["metadata": ["finalizers": .null]])
+            #expect(released.status == 200)
+            try await sim.get("/api/v1/namespaces/held").expectStatus(404, reason: "NotFound")
+            #expect(try await sim.post("/api/v1/namespaces", Objects.namespace("held")).status == 201)
+            #expect(try await sim.getJSON("/api/v1/namespaces/held")["status"]?["phase"] == "Active")
+        }
+    }
+
     @Test("cluster-scoped objects live at /api/v1/{resource}/{name} and drop a namespace")
     func clusterScoped() async throws {
         try await SimHarness.with { sim in

@@ -104,6 +104,15 @@ struct APIError: Error, Sendable {
             name: name, group: group, kind: resourceName)
     }
 
+    /// Creating in a namespace that is being deleted.
+    static func namespaceTerminating(_ type: ResourceType, _ name: String, namespace: String) -> APIError {
+        APIError(
+            code: 403, reason: "Forbidden",
+            message: "\(type.key) \"\(name)\" is forbidden: unable to create new content in namespace \(namespace) "
+                + "because it is being terminated",
+            name: name, group: type.group, kind: type.key)
+    }
+
     static func methodNotAllowed() -> APIError {
         APIError(
             code: 405, reason: "MethodNotAllowed",

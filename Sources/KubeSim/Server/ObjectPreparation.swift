@@ -105,7 +105,7 @@ enum ObjectPreparation {
                 object["spec"] = .object(spec)
             }
             var status = object["status"]?.objectValue ?? [:]
-            status["phase"] = "Active"
+            status["phase"] = object["metadata"]?["deletionTimestamp"] == nil ? "Active" : "Terminating"
             object["status"] = .object(status)
             return nil
         case CustomResources.definitionKey:

@@ -214,6 +214,15 @@ struct ResourceHandlers {
             ObjectPreparation.carryOverServerFields(&updated, from: existing, name: name, namespace: namespace)
             let registering = try ObjectPreparation.applyDefaults(&updated, type: type, name: name, previous: existing)
             try ObjectPreparation.validate(updated, type: type, name: name, generateName: "")
+            // A terminating namespace whose last finalizer is taken away is gone.
+            if type.key == "namespaces", !dryRun, updated["metadata"]?["deletionTimestamp"] != nil,
+                updated["metadata"]?["finalizers"]?.arrayValue?.isEmpty ?? true
+            {
+                let removed = try store.delete(
+                    type, key: key(name), name: name, precondition: (nil, String(current.resourceVersion)),
+                    finalized: true)
+                return .json(200, bytes: full(removed))
+            }
             let prepared = StoredObject.encode(updated, type: type)
             if prepared.withResourceVersion(current.resourceVersion).body == current.body || dryRun {
                 return .json(200, bytes: full(dryRun ? prepared : current))

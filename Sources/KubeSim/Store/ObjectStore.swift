@@ -48,6 +48,10 @@ final class ObjectStore: Sendable {
         func namespaceExists(_ namespace: String) -> Bool {
             collections["namespaces"]?.object(forKey: namespace) != nil
         }
+
+        func namespaceTerminating(_ namespace: String) -> Bool {
+            collections["namespaces"]?.object(forKey: namespace)?.fields["status.phase"] == "Terminating"
+        }
     }
 
     private let state: Mutex<State>
@@ -141,6 +145,9 @@ final class ObjectStore: Sendable {
             if type.namespaced && !state.namespaceExists(prepared.namespace) {
                 throw APIError.namespaceNotFound(prepared.namespace)
             }
+            if type.namespaced && state.namespaceTerminating(prepared.namespace) {
+                throw APIError.namespaceTerminating(type, prepared.name, namespace: prepared.namespace)
+            }
             if state.collections[type.key]?.object(forKey: prepared.key) != nil {
                 throw APIError.alreadyExists(type, prepared.name)
             }
@@ -170,7 +177,14 @@ final class ObjectStore: Sendable {
     }
 
     /// Removes an object and returns it as it was. A namespace takes its objects along; a CRD its type and objects.
-    func delete(_ type: ResourceType, key: String, name: String, precondition: (uid: String?, version: String?))
+    ///
+    /// A namespace with `metadata.finalizers` is not removed at once: like a real one it turns Terminating (a
+    /// deletionTimestamp, status.phase Terminating, its objects removed, new ones refused with 403) and is removed
+    /// when an update takes its last finalizer away (`finalized: true`).
+    func delete(
+        _ type: ResourceType, key: String, name: String, precondition: (uid: String?, version: String?),
+        finalized: Bool = false
+    )
         throws(APIError) -> StoredObject
     {
         try state.withLock { state throws(APIError) in
@@ -187,6 +201,18 @@ final class ObjectStore: Sendable {
                     "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object "
                         + "meta: \(current.resourceVersion)")
             }
+            var terminating: StoredObject?
+            if type.key == "namespaces" && !finalized {
+                var object = current.parsed()
+                if object["metadata"]?["finalizers"]?.arrayValue?.isEmpty == false {
+                    if object["metadata"]?["deletionTimestamp"] == nil {
+                        object["metadata"]?["deletionTimestamp"] = .string(Timestamp.now())
+                        object["metadata"]?["deletionGracePeriodSeconds"] = 0
+                    }
+                    object["status"] = ["phase": "Terminating"]
+                    terminating = StoredObject.encode(object, type: type)
+                }
+            }
             if type.key == "namespaces" {
                 let typeKeys = state.collections.keys.filter { typeKey in
                     state.types[typeKey]?.namespaced == true
@@ -200,6 +226,12 @@ final class ObjectStore: Sendable {
                 }
             } else if type.key == CustomResources.definitionKey {
                 Self.removeType(key: name, from: &state)
+            }
+            if let terminating {
+                let object = terminating.withResourceVersion(state.nextRevision())
+                state.collections[type.key]!.upsert(object)
+                state.record(WatchEvent(kind: .modified, typeKey: type.key, object: object, previous: current))
+                return object
             }
             state.collections[type.key]!.remove(key: key)
             let stamped = current.withResourceVersion(state.nextRevision())

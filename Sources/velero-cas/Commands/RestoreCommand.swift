@@ -2,6 +2,7 @@ import ArgumentParser
 import ChunkStore
 import Collectors
 import Foundation
+import KubeClient
 import Restorer
 
 struct RestoreCommand: AsyncParsableCommand {
@@ -18,8 +19,9 @@ struct RestoreCreateCommand: AsyncParsableCommand {
 
     @Argument(help: "The restore's name; default <backup>-<timestamp>.") var name: String?
     @Option(help: "The backup to restore.") var fromBackup: String
-    @Option(help: "Namespaces to include, comma-separated; default all.") var includeNamespaces: String?
-    @Option(help: "Namespaces to exclude, comma-separated.") var excludeNamespaces: String?
+    @Option(help: "Namespaces to include, comma-separated, names or globs ('*', 'prod-*', 'team-[ab]'); default all.")
+    var includeNamespaces: String?
+    @Option(help: "Namespaces to exclude, comma-separated, names or globs.") var excludeNamespaces: String?
     @Option(help: "Resources to include, comma-separated.") var includeResources: String?
     @Option(help: "Resources to exclude, comma-separated.") var excludeResources: String?
     @Option(help: "Restore namespaces under other names: src1:dst1,src2:dst2.") var namespaceMappings: String?
@@ -32,7 +34,20 @@ struct RestoreCreateCommand: AsyncParsableCommand {
     @Flag(help: "Keep Services' auto-assigned nodePorts.") var preserveNodePorts = false
     @Option(help: "Include cluster-scoped resources: true or false (default: when all namespaces are restored).")
     var includeClusterResources: Bool?
-    @Option(help: "Resources whose status is restored too, comma-separated.") var statusIncludeResources: String?
+    @Option(help: "Resources whose status is restored too, comma-separated ('*' for all).")
+    var statusIncludeResources: String?
+    @Option(help: "Resources whose status is not restored, comma-separated (wins over --status-include-resources).")
+    var statusExcludeResources: String?
+    @Option(help: "Labels for the restore itself, k=v,k2=v2.") var labels: String?
+    @Option(help: "Annotations for the restore itself, k=v,k2=v2.") var annotations: String?
+    @Option(
+        name: .customLong("resource-modifier-configmap"),
+        help: "A ConfigMap in the Velero namespace of the target cluster holding resource modifier rules.")
+    var resourceModifierConfigMap: String?
+    @Option(
+        name: [.short, .customLong("namespace")],
+        help: "The Velero namespace of the target cluster: where the resource modifier and plugin ConfigMaps live.")
+    var veleroNamespace = "velero"
     @Option(help: "Where node volume paths are written here: /node/path=/local/path,…") var volumePathMap: String?
     @Option(help: "Objects applied at once within a priority tier.") var parallel = 16
     @Flag(help: "Wait for the restore to finish (it always does; accepted for Velero compatibility).") var wait = false
@@ -52,6 +67,8 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         let started = Date()
         let restoreName = name ?? "\(fromBackup)-\(BackupDirCommand.timestamp())"
         try ResourceName.validate(restoreName, what: "restore name")
+        let restoreLabels = try Self.labels(labels, flag: "--labels")
+        let restoreAnnotations = try keyValues(annotations, flag: "--annotations")
         var options = RestoreOptions()
         options.includeNamespaces = commaList(includeNamespaces)
         options.excludeNamespaces = commaList(excludeNamespaces)
@@ -64,6 +81,10 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         options.preserveNodePorts = preserveNodePorts
         options.includeClusterResources = includeClusterResources
         options.statusIncludeResources = commaList(statusIncludeResources)
+        options.statusExcludeResources = commaList(statusExcludeResources)
+        options.resourceModifierConfigMap = resourceModifierConfigMap
+        options.veleroNamespace = veleroNamespace
+        try options.validate()
 
         let repository = try await storeOptions.openExisting()
         if try await repository.record(RestoreRecord.self, key: RestoreRecord.key(restoreName)) != nil {
@@ -81,12 +102,29 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         let restorer = ResourceRestorer(
             client: try cluster.client(), reader: ResourceReader(repository: repository), width: parallel)
         let volumes = VolumeRestorer(repository: repository, pathMap: try VolumePathMap(parsing: volumePathMap ?? ""))
-        let (result, volumeResults) = try await RestorePipeline(restorer: restorer, volumes: volumes)
-            .run(backup, manifest: manifest, options: options, restoreVolumes: restoreVolumes)
+        let result: RestoreResult
+        let volumeResults: [VolumeRestoreResult]
+        do {
+            (result, volumeResults) = try await RestorePipeline(restorer: restorer, volumes: volumes)
+                .run(
+                    backup, manifest: manifest, options: options, restoreVolumes: restoreVolumes,
+                    restoreName: restoreName)
+        } catch let error as RestoreError {
+            // Velero keeps such a restore as FailedValidation; so does the store.
+            var record = RestoreRecord.failedValidation(
+                name: restoreName, backup: fromBackup, options: options, started: started, error: error.description)
+            record.backupCommit = backup.commit
+            record.labels = restoreLabels.isEmpty ? nil : restoreLabels
+            record.annotations = restoreAnnotations.isEmpty ? nil : restoreAnnotations
+            try await repository.commitRecord(record, key: RestoreRecord.key(restoreName))
+            throw error
+        }
         var record = RestoreRecord(
             name: restoreName, backup: fromBackup, options: options, started: started, result: result)
         record.volumes = volumeResults
         record.backupCommit = backup.commit
+        record.labels = restoreLabels.isEmpty ? nil : restoreLabels
+        record.annotations = restoreAnnotations.isEmpty ? nil : restoreAnnotations
         try await repository.commitRecord(record, key: RestoreRecord.key(restoreName))
         try await repository.store.put(RestoreRecord.logKey(restoreName), Array(OperationLog.shared.text.utf8))
         print(
@@ -98,6 +136,17 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         for warning in record.warnings.prefix(20) { print("warning: \(warning)") }
         for error in record.errors.prefix(20) { print("error: \(error)") }
         if record.phase != .completed { throw ExitCode(1) }
+    }
+
+    /// `--labels`: key=value pairs whose keys and values are valid label keys and values.
+    static func labels(_ text: String?, flag: String) throws -> [String: String] {
+        let pairs = try keyValues(text, flag: flag)
+        for (key, value) in pairs.sorted(by: { $0.key < $1.key }) {
+            do { _ = try LabelSelector(parsing: "\(key)=\(value)") } catch {
+                throw ValidationError("\(flag) '\(key)=\(value)' is not a valid label")
+            }
+        }
+        return pairs
     }
 }
 
