@@ -31,6 +31,20 @@ public struct ResourceFilter: Sendable, Codable, Equatable {
     var usesOldStyle: Bool { !(includeResources.isEmpty && excludeResources.isEmpty) || includeClusterResources != nil }
 
     /// Checks the filter on its own (no cluster needed).
+    /// What is wrong with a pair of `--include-<name>`/`--exclude-<name>` lists, as Velero's rules and stricter:
+    /// '*' excluded, '*' beside other names, a name on both sides. Nil when nothing is.
+    public static func listProblem(_ name: String, includes: [String], excludes: [String]) -> String? {
+        if excludes.contains("*") { return "--exclude-\(name) cannot contain '*'" }
+        if includes.contains("*") && includes.count > 1 {
+            return
+                "--include-\(name) '\(includes.joined(separator: ","))': '*' already includes everything and cannot be combined with other names"
+        }
+        if let both = includes.first(where: { $0 != "*" && excludes.contains($0) }) {
+            return "'\(both)' is in both --include-\(name) and --exclude-\(name)"
+        }
+        return nil
+    }
+
     public func validate() throws(FilterError) {
         if usesNewStyle && usesOldStyle {
             throw .invalid(
@@ -45,15 +59,7 @@ public struct ResourceFilter: Sendable, Codable, Equatable {
             ("cluster-scoped-resources", includeClusterScopedResources, excludeClusterScopedResources),
             ("namespace-scoped-resources", includeNamespaceScopedResources, excludeNamespaceScopedResources),
         ] {
-            if excludes.contains("*") { throw .invalid("--exclude-\(name) cannot contain '*'") }
-            if includes.contains("*") && includes.count > 1 {
-                throw .invalid(
-                    "--include-\(name) '\(includes.joined(separator: ","))': '*' already includes everything and cannot be combined with other names"
-                )
-            }
-            if let both = includes.first(where: { $0 != "*" && excludes.contains($0) }) {
-                throw .invalid("'\(both)' is in both --include-\(name) and --exclude-\(name)")
-            }
+            if let problem = Self.listProblem(name, includes: includes, excludes: excludes) { throw .invalid(problem) }
         }
         for namespace in includeNamespaces + excludeNamespaces where !NamespacePattern.isValid(namespace) {
             throw .invalid("'\(namespace)' is not a valid namespace name or pattern")

@@ -74,7 +74,13 @@ public struct RestoreOptions: Sendable, Codable, Equatable {
                 throw .invalidOption("\(flag) '\(pattern)' is not a valid namespace name or pattern")
             }
         }
-        if excludeNamespaces.contains("*") { throw .invalidOption("--exclude-namespaces cannot contain '*'") }
+        for (name, includes, excludes) in [
+            ("namespaces", includeNamespaces, excludeNamespaces), ("resources", includeResources, excludeResources),
+        ] {
+            if let problem = ResourceFilter.listProblem(name, includes: includes, excludes: excludes) {
+                throw .invalidOption(problem)
+            }
+        }
         for name in includeResources where ObjectTransform.neverRestored.contains(name.lowercased()) {
             throw .invalidOption("--include-resources '\(name)': \(name) are non-restorable resources")
         }

@@ -160,6 +160,65 @@ struct VeleroFormsTests {
         try await server.shutdown()
     }
 
+    @Test("restores: get, describe and delete by names, -l or --all; Velero's restore flag spellings")
+    func restores() async throws {
+        let temp = try TemporaryDirectory("cli-restores")
+        defer { temp.remove() }
+        let source = try await KubeSimServer.start(
+            KubeSimConfiguration(synthetic: SyntheticCluster.Options(namespaces: 1, objectsPerNamespace: 5)))
+        let target = try await KubeSimServer.start(KubeSimConfiguration())
+        try source.writeKubeconfig(path: temp.sub("a"))
+        try target.writeKubeconfig(path: temp.sub("b"))
+        let common = ["--store", temp.sub("store")]
+        #expect(try CLIRunner.run(["backup", "create", "b1", "--kubeconfig", temp.sub("a")] + common).status == 0)
+        for (name, labels) in [("r1", "team=a"), ("r2", "team=a,env=prod"), ("r3", "team=b")] {
+            let restored = try CLIRunner.run(
+                [
+                    "create", "restore", name, "--from-backup", "b1", "--labels", labels, "--kubeconfig", temp.sub("b"),
+                    "--existing-resource-policy", "update", "--preserve-nodeports", "--restore-volumes=false",
+                    "-l", "app!=nothing-has-this", "-n", "velero",
+                ] + common)
+            #expect(restored.status == 0, "\(name): \(restored.errors)")
+        }
+        func names(_ arguments: [String]) throws -> [String] {
+            let result = try CLIRunner.run(arguments + ["-o", "json"] + common)
+            #expect(result.status == 0, "\(arguments): \(result.errors)")
+            let list = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]] ?? []
+            return list.compactMap { $0["name"] as? String }.sorted()
+        }
+        #expect(try names(["get", "restores"]) == ["r1", "r2", "r3"])
+        #expect(try names(["restore", "get", "-l", "team=a"]) == ["r1", "r2"])
+        #expect(try names(["restore", "get", "r3"]) == ["r3"])
+        let described = try CLIRunner.run(["describe", "restore", "r2", "-o", "json"] + common)
+        let object = try JSONSerialization.jsonObject(with: Data(described.output.utf8)) as? [String: Any]
+        #expect(object?["name"] as? String == "r2" && object?["backup"] as? String == "b1")
+        #expect((object?["options"] as? [String: Any])?["preserveNodePorts"] as? Bool == true)
+        let table = try CLIRunner.run(["restore", "describe", "-l", "env=prod"] + common)
+        #expect(table.output.contains("Name:         r2") && table.output.contains("Labels:       env=prod,team=a"))
+        #expect(!table.output.contains("Name:         r1"))
+
+        let unconfirmed = try CLIRunner.run(["restore", "delete", "-l", "team=a"] + common)
+        #expect(unconfirmed.status != 0 && unconfirmed.errors.contains("deleting restores r1, r2 needs --confirm"))
+        let deleted = try CLIRunner.run(["delete", "restore", "-l", "team=a", "--confirm"] + common)
+        #expect(deleted.status == 0, "\(deleted.errors)")
+        #expect(try names(["get", "restores"]) == ["r3"])
+        #expect(try CLIRunner.run(["restore", "logs", "r1"] + common).status != 0, "the log went with the record")
+        #expect(try names(["get", "backups"]) == ["b1"], "deleting restores leaves the backup")
+        #expect(try CLIRunner.run(["restore", "delete", "--all", "--confirm"] + common).status == 0)
+        #expect(try names(["get", "restores"]) == [])
+        let missing = try CLIRunner.run(["restore", "delete", "r9", "--confirm"] + common)
+        #expect(missing.status != 0 && missing.errors.contains("restore 'r9' not found"))
+        let star = try CLIRunner.run(
+            [
+                "restore", "create", "--from-backup", "b1", "--include-namespaces", "*,demo", "--kubeconfig",
+                temp.sub("b"),
+            ]
+                + common)
+        #expect(star.status != 0 && star.errors.contains("'*' already includes everything"), "\(star.errors)")
+        try await source.shutdown()
+        try await target.shutdown()
+    }
+
     @Test("backup-location with Velero's provider flags; snapshot-location; the old 'location' name still works")
     func locations() throws {
         let temp = try TemporaryDirectory("cli-bsl")

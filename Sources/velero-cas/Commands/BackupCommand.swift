@@ -261,10 +261,7 @@ struct BackupDeleteCommand: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var global: GlobalOptions
 
-    func validate() throws {
-        let ways = [!selection.names.isEmpty, selection.selector != nil, all].count { $0 }
-        guard ways == 1 else { throw ValidationError("give backup names, -l/--selector or --all (exactly one)") }
-    }
+    func validate() throws { try selection.validateDeletion(all: all, kind: "backup") }
 
     func run() async throws {
         try global.bootstrapLogging()

@@ -10,6 +10,7 @@ struct RestoreCommand: AsyncParsableCommand {
         commandName: "restore", abstract: "Restore a backup into a cluster (the same one, or another: migration).",
         subcommands: [
             RestoreCreateCommand.self, RestoreGetCommand.self, RestoreDescribeCommand.self, RestoreLogsCommand.self,
+            RestoreDeleteCommand.self,
         ])
 }
 
@@ -19,25 +20,30 @@ struct RestoreCreateCommand: AsyncParsableCommand {
 
     @Argument(help: "The restore's name; default <backup>-<timestamp>.") var name: String?
     @Option(help: "The backup to restore.") var fromBackup: String
-    @Option(help: "Namespaces to include, comma-separated, names or globs ('*', 'prod-*', 'team-[ab]'); default all.")
-    var includeNamespaces: String?
-    @Option(help: "Namespaces to exclude, comma-separated, names or globs.") var excludeNamespaces: String?
-    @Option(help: "Resources to include, comma-separated.") var includeResources: String?
-    @Option(help: "Resources to exclude, comma-separated.") var excludeResources: String?
+    @Option(
+        help:
+            "Namespaces to include, comma-separated or repeated, names or globs ('*', 'prod-*', 'team-[ab]'); default all."
+    )
+    var includeNamespaces: [String] = []
+    @Option(help: "Namespaces to exclude, comma-separated or repeated, names or globs.")
+    var excludeNamespaces: [String] = []
+    @Option(help: "Resources to include, comma-separated or repeated.") var includeResources: [String] = []
+    @Option(help: "Resources to exclude, comma-separated or repeated.") var excludeResources: [String] = []
     @Option(help: "Restore namespaces under other names: src1:dst1,src2:dst2.") var namespaceMappings: String?
-    @Option(name: [.short, .customLong("selector")], help: "Only objects matching this label selector.") var selector:
-        String?
+    @Option(name: [.customShort("l"), .customLong("selector")], help: "Only objects matching this label selector.")
+    var selector: String?
     @Option(help: "Objects matching any of these selectors, separated by ' or '.") var orSelector: String?
     @Option(help: "What to do with objects that already exist: none (leave them) or update.")
     var existingResourcePolicy = "none"
     @Option(help: "Restore volume data: true or false.") var restoreVolumes = true
-    @Flag(help: "Keep Services' auto-assigned nodePorts.") var preserveNodePorts = false
+    @Flag(name: .customLong("preserve-nodeports"), help: "Keep Services' auto-assigned nodePorts.")
+    var preserveNodePorts = false
     @Option(help: "Include cluster-scoped resources: true or false (default: when all namespaces are restored).")
     var includeClusterResources: Bool?
-    @Option(help: "Resources whose status is restored too, comma-separated ('*' for all).")
-    var statusIncludeResources: String?
+    @Option(help: "Resources whose status is restored too, comma-separated or repeated ('*' for all).")
+    var statusIncludeResources: [String] = []
     @Option(help: "Resources whose status is not restored, comma-separated (wins over --status-include-resources).")
-    var statusExcludeResources: String?
+    var statusExcludeResources: [String] = []
     @Option(help: "Labels for the restore itself, k=v,k2=v2.") var labels: String?
     @Option(help: "Annotations for the restore itself, k=v,k2=v2.") var annotations: String?
     @Option(
@@ -45,7 +51,7 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         help: "A ConfigMap in the Velero namespace of the target cluster holding resource modifier rules.")
     var resourceModifierConfigMap: String?
     @Option(
-        name: [.short, .customLong("namespace")],
+        name: [.customShort("n"), .customLong("namespace")],
         help: "The Velero namespace of the target cluster: where the resource modifier and plugin ConfigMaps live.")
     var veleroNamespace = "velero"
     @Option(help: "Where node volume paths are written here: /node/path=/local/path,…") var volumePathMap: String?
@@ -153,22 +159,28 @@ struct RestoreCreateCommand: AsyncParsableCommand {
 struct RestoreGetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "get", abstract: "List restores.")
 
+    @OptionGroup var selection: RecordSelection
+    @Flag(help: "Show each restore's labels.") var showLabels = false
     @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         try global.bootstrapLogging()
-        let records = try await RestoreRecord.list(try await storeOptions.openExisting())
+        let repository = try await storeOptions.openExisting()
+        let records = try selection.select(
+            try await RestoreRecord.list(repository), kind: "restore", location: repository.store.location,
+            name: \.name, labels: { $0.labels ?? [:] })
         try output.print(records) {
-            var table = Table(header: [
-                "NAME", "BACKUP", "STATUS", "CREATED", "UPDATED", "SKIPPED", "FAILED", "STARTED",
-            ])
+            var table = Table(
+                header: ["NAME", "BACKUP", "STATUS", "CREATED", "UPDATED", "SKIPPED", "FAILED", "STARTED"]
+                    + (showLabels ? ["LABELS"] : []))
             for record in records {
-                table.rows.append([
-                    record.name, record.backup, record.phase.rawValue, "\(record.created)", "\(record.updated)",
-                    "\(record.skipped)", "\(record.failed)", Format.date(record.startTimestamp),
-                ])
+                table.rows.append(
+                    [
+                        record.name, record.backup, record.phase.rawValue, "\(record.created)", "\(record.updated)",
+                        "\(record.skipped)", "\(record.failed)", Format.date(record.startTimestamp),
+                    ] + (showLabels ? [Format.labels(record.labels ?? [:])] : []))
             }
             print(table.render())
         }
@@ -176,20 +188,37 @@ struct RestoreGetCommand: AsyncParsableCommand {
 }
 
 struct RestoreDescribeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show one restore in detail.")
+    static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show restores in detail.")
 
-    @Argument(help: "The restore.") var name: String
+    @OptionGroup var selection: RecordSelection
     @Flag(help: "List every item's result.") var details = false
+    @Option(name: .shortAndLong, help: "Output: table (for people), json or yaml.") var output: OutputFormat = .table
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         try global.bootstrapLogging()
         let repository = try await storeOptions.openExisting()
-        guard let record = try await repository.record(RestoreRecord.self, key: RestoreRecord.key(name)) else {
-            throw ValidationError("restore '\(name)' not found in \(repository.store.location)")
+        let records = try selection.select(
+            try await RestoreRecord.list(repository), kind: "restore", location: repository.store.location,
+            name: \.name, labels: { $0.labels ?? [:] })
+        guard output == .table else {
+            // One named restore prints as an object, anything else as a list.
+            if selection.names.count == 1 { return try output.print(records[0]) {} }
+            return try output.print(records) {}
         }
+        for (index, record) in records.enumerated() {
+            if index > 0 { print("") }
+            describe(record)
+        }
+    }
+
+    private func describe(_ record: RestoreRecord) {
         print("Name:         \(record.name)")
+        if let labels = record.labels, !labels.isEmpty { print("Labels:       \(Format.labels(labels))") }
+        if let annotations = record.annotations, !annotations.isEmpty {
+            print("Annotations:  \(Format.labels(annotations))")
+        }
         print("Backup:       \(record.backup)")
         print("Phase:        \(record.phase.rawValue)")
         print("Started:      \(Format.date(record.startTimestamp))")
@@ -216,6 +245,48 @@ struct RestoreDescribeCommand: AsyncParsableCommand {
                 )
             }
         }
+    }
+}
+
+struct RestoreDeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete",
+        abstract: "Delete restore records and their logs (what they restored stays in the cluster, as with Velero).")
+
+    @OptionGroup var selection: RecordSelection
+    @Flag(help: "Delete every restore.") var all = false
+    @Flag(help: "Confirm the deletion.") var confirm = false
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws { try selection.validateDeletion(all: all, kind: "restore") }
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let repository = try await storeOptions.openExisting()
+        let names = try selection.select(
+            try await RestoreRecord.list(repository), kind: "restore", location: repository.store.location,
+            name: \.name, labels: { $0.labels ?? [:] }
+        ).map(\.name).sorted()
+        guard !names.isEmpty else {
+            print("no restores match")
+            return
+        }
+        guard confirm else {
+            throw ValidationError(
+                "deleting restore\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")) needs --confirm")
+        }
+        // Under a shared lock, so garbage collection (which deletes the restores of deleted backups) is not
+        // running at the same time. The record goes first: a restore is gone as soon as its record is.
+        try await StoreLock.withLock(.shared, repository: repository, operation: "restore delete") {
+            for name in names {
+                try await StoreLock.ensureHeld()
+                try await repository.store.delete(RestoreRecord.key(name))
+                try await repository.store.delete(RestoreRecord.logKey(name))
+            }
+            try await repository.store.sync()
+        }
+        for name in names { print("restore \(name) deleted") }
     }
 }
 

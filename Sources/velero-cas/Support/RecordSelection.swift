@@ -17,6 +17,13 @@ struct RecordSelection: ParsableArguments {
         }
     }
 
+    /// For deletions: exactly one of names, a selector or `--all` (`all`), so nothing is deleted by omission.
+    func validateDeletion(all: Bool, kind: String) throws {
+        guard [!names.isEmpty, selector != nil, all].count(where: { $0 }) == 1 else {
+            throw ValidationError("give \(kind) names, -l/--selector or --all (exactly one)")
+        }
+    }
+
     /// The records named (each must exist) or matching the selector; all when neither is given.
     func select<Record>(
         _ records: [Record], kind: String, location: String, name: (Record) -> String,
