@@ -17,6 +17,14 @@ public enum ChunkStoreError: Error, CustomStringConvertible, Sendable {
     case targetNotEmpty(path: String)
     case sourceUnreadable(path: String, reason: String)
     case system(SystemError)
+    /// An encrypted object did not authenticate: changed, damaged, or moved from another key.
+    case tampered(key: String, store: String)
+    /// The store is encrypted and no password was given.
+    case passwordRequired(store: String, reason: String)
+    /// No key of the store opens with the password.
+    case wrongPassword(store: String, source: String)
+    /// A key object cannot be used.
+    case keyUnusable(key: String, reason: String)
 
     public var description: String {
         switch self {
@@ -37,6 +45,12 @@ public enum ChunkStoreError: Error, CustomStringConvertible, Sendable {
             "restore target '\(path)' is not empty; choose an empty directory or pass --overwrite"
         case .sourceUnreadable(let path, let reason): "cannot read '\(path)': \(reason)"
         case .system(let error): error.description
+        case .tampered(let key, let store):
+            "object '\(key)' in \(store) is corrupt: it does not authenticate, so it was changed or damaged after it was written"
+        case .passwordRequired(let store, let reason): "the store at \(store) is encrypted: \(reason)"
+        case .wrongPassword(let store, let source):
+            "no key of the store at \(store) opens with the password from \(source); check the password"
+        case .keyUnusable(let key, let reason): "key '\(key)' cannot be used: \(reason)"
         }
     }
 }

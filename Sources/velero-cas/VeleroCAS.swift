@@ -24,7 +24,12 @@ struct VeleroCAS: AsyncParsableCommand {
     static func main() async {
         ProcessTuning.configureAllocator()
         let work = Task {
-            var command = try parseAsRoot(try CommandLineForms.normalize(Array(CommandLine.arguments.dropFirst())))
+            var command: ParsableCommand
+            do {
+                command = try parseAsRoot(try CommandLineForms.normalize(Array(CommandLine.arguments.dropFirst())))
+            } catch {
+                throw UsageFailure(error: error)
+            }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -53,7 +58,19 @@ struct VeleroCAS: AsyncParsableCommand {
         let outcome = await work.result
         let signal = received.load(ordering: .relaxed)
         if signal != 0 { await stop(signal: signal) }
-        if case .failure(let error) = outcome { exit(withError: error) }
+        if case .failure(let error) = outcome { fail(error) }
+    }
+
+    /// Leaves with the error's message: with the usage when the command line was wrong, without it when the work
+    /// failed (a runtime failure is not a usage error).
+    static func fail(_ error: any Error) -> Never {
+        switch error {
+        case let usage as UsageFailure: exit(withError: usage.error)
+        case is ExitCode, is CleanExit: exit(withError: error)
+        default:
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
     }
 
     /// Releases the store's locks and exits with 128 + the signal's number.
@@ -62,6 +79,11 @@ struct VeleroCAS: AsyncParsableCommand {
         FileHandle.standardError.write(Data("velero-cas: stopped by signal \(signal)\n".utf8))
         Foundation.exit(128 + signal)
     }
+}
+
+/// The command line could not be parsed or validated.
+struct UsageFailure: Error {
+    var error: any Error
 }
 
 /// Options every command takes.

@@ -73,14 +73,23 @@ struct SafetyHarness {
     var model: [String: Int] = [:]
     var step = 0
 
-    init(_ label: String, seed: UInt64) async throws {
+    /// The password of an encrypted store under test; nil for a plain one.
+    let passwords: FixedPassword?
+
+    init(_ label: String, seed: UInt64, encrypted: Bool = false) async throws {
         temp = try TemporaryDirectory(label)
         data = try SafetyData(root: temp.sub("data"), seed: seed)
         base = try LocalDirectoryStore(root: temp.sub("store"), create: true)
-        _ = try await Repository.openOrCreate(base)
+        passwords = encrypted ? FixedPassword("safety") : nil
+        _ = try await Repository.openOrCreate(
+            base, config: RepositoryConfig(encryption: encrypted ? .aes256gcm : .none), passwords: passwords,
+            keyParameters: .init(n: 1024, r: 8, p: 1))
     }
 
-    func repository() async throws -> Repository { try await Repository.open(base) }
+    /// The repository over `store` (the base store, or a fault-injecting wrapper of it).
+    func repository(over store: (any ObjectStore)? = nil) async throws -> Repository {
+        try await Repository.open(store ?? base, passwords: passwords)
+    }
 
     /// Whether the operation applies to the model's state (backups of free names, forgets of existing ones).
     func applies(_ operation: SafetyOperation) -> Bool {
@@ -107,7 +116,7 @@ struct SafetyHarness {
     mutating func runCrashing(_ operation: SafetyOperation, crashAfter: Int, powerLoss: UInt64?) async throws -> Bool {
         let faulty = FaultInjectingStore(base: base, crashAfter: crashAfter)
         do {
-            try await operation.perform(on: try await Repository.open(faulty), data: data)
+            try await operation.perform(on: try await repository(over: faulty), data: data)
         } catch {
             guard faulty.crashed else { throw error }
         }
@@ -195,10 +204,10 @@ struct StoreSafetyTests {
 
     @Test(
         "model-based random sequences: backups, forgets, gc and orphan sweeps with names reused, some crashing",
-        arguments: [11, 12, 13, 14] as [UInt64])
-    func randomSequences(seed: UInt64) async throws {
+        arguments: [(11, false), (12, false), (13, true), (14, true)] as [(UInt64, Bool)])
+    func randomSequences(seed: UInt64, encrypted: Bool) async throws {
         let seed = seed &+ Self.seedBase
-        var harness = try await SafetyHarness("safety-random", seed: seed)
+        var harness = try await SafetyHarness("safety-random", seed: seed, encrypted: encrypted)
         defer { harness.temp.remove() }
         var random = SplitMix(seed: seed &* 7919)
         let names = ["x", "y", "z"]
@@ -232,14 +241,16 @@ struct StoreSafetyTests {
         #expect(crashes > Self.steps / 20, "crashes happened mid-operation (\(crashes))")
     }
 
-    @Test("a crash after every write of every operation, with and without a power cut, loses nothing committed")
-    func crashAtEveryWrite() async throws {
+    @Test(
+        "a crash after every write of every operation, with and without a power cut, loses nothing committed",
+        arguments: [false, true])
+    func crashAtEveryWrite(encrypted: Bool) async throws {
         // How many writes each operation of the sequence makes when nothing fails.
-        var clean = try await SafetyHarness("safety-count", seed: 2)
+        var clean = try await SafetyHarness("safety-count", seed: 2, encrypted: encrypted)
         var writes: [Int] = []
         for operation in Self.reuse {
             let counting = FaultInjectingStore(base: clean.base)
-            try await operation.perform(on: try await Repository.open(counting), data: clean.data)
+            try await operation.perform(on: try await clean.repository(over: counting), data: clean.data)
             writes.append(counting.writes)
             try await clean.run(.gc)  // keep the model's idea of state simple: nothing pending between steps
         }
@@ -250,7 +261,7 @@ struct StoreSafetyTests {
         for (index, operation) in Self.reuse.enumerated() {
             for crashAfter in 1...writes[index] {
                 for power in [nil, UInt64(crashAfter * 31 + index)] as [UInt64?] {
-                    var harness = try await SafetyHarness("safety-crash", seed: 2)
+                    var harness = try await SafetyHarness("safety-crash", seed: 2, encrypted: encrypted)
                     defer { harness.temp.remove() }
                     for earlier in Self.reuse[..<index] where harness.applies(earlier) {
                         try await harness.run(earlier)

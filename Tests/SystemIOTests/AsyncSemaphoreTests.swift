@@ -95,7 +95,8 @@ struct AsyncSemaphoreTests {
         cancelled.cancel()
         let started = ContinuousClock.now
         await #expect(throws: CancellationError.self) { try await cancelled.value }
-        #expect(ContinuousClock.now - started < .seconds(2), "cancellation ended the wait without a release")
+        // Without cancellation support the wait would never end (no release comes); the bound is loose for busy CI.
+        #expect(ContinuousClock.now - started < .seconds(20), "cancellation ended the wait without a release")
         // The permit goes to the live waiter, not to the cancelled one.
         semaphore.release()
         try await next.value

@@ -57,8 +57,11 @@ public enum ChunkCodec {
         return Codec(rawValue: stored[3])
     }
 
-    /// Decodes a stored chunk and checks that its bytes hash to `id`. `key` names the object in errors.
-    public static func decode(_ stored: [UInt8], id: ChunkID, key: String) throws(ChunkStoreError) -> [UInt8] {
+    /// Decodes a stored chunk and checks that its bytes hash to `id` (keyed with `idKey` in an encrypted store).
+    /// `key` names the object in errors.
+    public static func decode(_ stored: [UInt8], id: ChunkID, key: String, idKey: [UInt8]? = nil)
+        throws(ChunkStoreError) -> [UInt8]
+    {
         func corrupt(_ reason: String) -> ChunkStoreError { .corruptChunk(id: id, key: key, reason: reason) }
         guard stored.count >= headerSize else {
             throw corrupt("object is \(stored.count) bytes, shorter than a header")
@@ -88,7 +91,7 @@ public enum ChunkCodec {
             guard produced == Int32(plainLength) else { throw corrupt("lz4 block does not decompress") }
             plain = output
         }
-        guard ChunkID(hashing: plain) == id else { throw corrupt("content does not hash to its id") }
+        guard ChunkID(hashing: plain, key: idKey) == id else { throw corrupt("content does not hash to its id") }
         return plain
     }
 }

@@ -1,6 +1,7 @@
 import COpenSSL
 
-/// A chunk's name: the SHA-256 of its uncompressed bytes. Equal content means equal id, which is what dedups.
+/// A chunk's name: the SHA-256 of its uncompressed bytes (in an encrypted store, their HMAC-SHA-256 under the
+/// store's secret). Equal content means equal id, which is what dedups.
 public struct ChunkID: Hashable, Sendable, Comparable, CustomStringConvertible {
     // 32 bytes as four words: cheap to hash and compare.
     let words: (UInt64, UInt64, UInt64, UInt64)
@@ -28,6 +29,29 @@ public struct ChunkID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     public init(hashing bytes: [UInt8]) {
         self = bytes.withUnsafeBytes { ChunkID(hashing: $0) }
+    }
+
+    /// The id of `bytes` in an encrypted store: HMAC-SHA-256 keyed with the store's secret, so equal content still
+    /// has equal ids (dedup) but an id says nothing about the content to whoever lacks the secret.
+    public init(hashing bytes: UnsafeRawBufferPointer, key: [UInt8]) {
+        var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &digest) { out in
+            let ok = key.withUnsafeBytes { key in
+                copenssl_hmac_sha256(
+                    key.baseAddress, key.count, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, bytes.count,
+                    out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+            precondition(ok == 1, "OpenSSL HMAC-SHA-256 failed")
+        }
+        self = withUnsafeBytes(of: &digest) { ChunkID(digest: $0) }
+    }
+
+    /// SHA-256 of `bytes`, or its keyed HMAC when the store has a chunk-id key.
+    public init(hashing bytes: [UInt8], key: [UInt8]?) {
+        self = bytes.withUnsafeBytes { buffer in
+            if let key { return ChunkID(hashing: buffer, key: key) }
+            return ChunkID(hashing: buffer)
+        }
     }
 
     /// Parses 64 lowercase or uppercase hex digits; nil for anything else.

@@ -7,30 +7,35 @@ import SystemIO
 /// only after every chunk they name is durable. Putting a chunk that exists uploads nothing, even when many tasks put
 /// it at once; getting a chunk always verifies it.
 public final class Repository: Sendable {
+    /// The store as this repository reads and writes it: objects are encrypted and decrypted on the way when the
+    /// store is encrypted.
     public let store: any ObjectStore
     public let config: RepositoryConfig
     public let statistics = StoreStatistics()
     public let volumeChunker: ContentDefinedChunker
     public let resourceChunker: ContentDefinedChunker
+    /// The secret chunk ids are keyed with (encrypted stores), or nil (plain SHA-256 ids).
+    let chunkIDKey: [UInt8]?
     /// Bounds concurrent blob chunk work (manifests, resource streams).
     let chunkSlots: AsyncSemaphore
     private let index = ChunkIndex()
 
-    init(store: any ObjectStore, config: RepositoryConfig) throws {
+    init(store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil) throws {
         for profile in [config.volumeChunker, config.resourceChunker] {
             if let problem = profile.problem {
                 throw ChunkStoreError.unsupportedRepository(store: store.location, reason: problem)
             }
         }
-        self.store = store
+        self.store = master.map { EncryptedObjectStore(base: store, master: $0) } ?? store
         self.config = config
+        chunkIDKey = master?.chunkIDs
         volumeChunker = ContentDefinedChunker(profile: config.volumeChunker)
         resourceChunker = ContentDefinedChunker(profile: config.resourceChunker)
         chunkSlots = AsyncSemaphore(permits: ProcessInfo.processInfo.activeProcessorCount * 4)
     }
 
-    /// Opens an existing store; fails with `repositoryNotFound` when it has no `config`.
-    public static func open(_ store: any ObjectStore) async throws -> Repository {
+    /// The store's config, read without opening anything else; fails with `repositoryNotFound` when it has none.
+    public static func readConfig(_ store: any ObjectStore) async throws -> RepositoryConfig {
         try await store.checkAccess()
         let bytes: [UInt8]
         do {
@@ -39,29 +44,89 @@ public final class Repository: Sendable {
             throw ChunkStoreError.repositoryNotFound(store: store.location)
         }
         let config = try StoreJSON.decode(RepositoryConfig.self, from: bytes, key: RepositoryConfig.key)
-        guard config.version == RepositoryConfig.currentVersion else {
+        guard RepositoryConfig.readableVersions.contains(config.version) else {
             throw ChunkStoreError.unsupportedRepository(
                 store: store.location,
                 reason:
-                    "format version \(config.version); this velero-cas reads version \(RepositoryConfig.currentVersion)"
+                    "format version \(config.version); this velero-cas reads versions \(RepositoryConfig.readableVersions.lowerBound)–\(RepositoryConfig.readableVersions.upperBound)"
             )
         }
-        return try Repository(store: store, config: config)
+        return config
     }
 
-    /// Opens the store, writing a new `config` first if there is none (`config` is what a new store gets).
-    public static func openOrCreate(_ store: any ObjectStore, config: RepositoryConfig = RepositoryConfig())
-        async throws
+    /// Opens an existing store; fails with `repositoryNotFound` when it has no `config`. An encrypted store needs
+    /// `passwords`: the first key object that opens with the password gives the master key.
+    public static func open(_ store: any ObjectStore, passwords: (any PasswordSource)? = nil) async throws
         -> Repository
     {
+        let config = try await readConfig(store)
+        let keys = try await StoreKey.all(in: store)
+        guard config.isEncrypted else {
+            // A plain config beside key objects is a downgrade (someone rewrote `config`): refuse it rather than
+            // write plain objects into an encrypted store.
+            guard keys.isEmpty else {
+                throw ChunkStoreError.unsupportedRepository(
+                    store: store.location,
+                    reason:
+                        "its config says unencrypted but it holds keys (keys/); the config may have been tampered with")
+            }
+            return try Repository(store: store, config: config)
+        }
+        guard
+            let password = try passwords?.password(for: config, location: store.location, creating: false)
+        else {
+            throw ChunkStoreError.passwordRequired(
+                store: store.location,
+                reason: "no password found in \(passwords?.describe(for: config) ?? "the caller's settings")")
+        }
+        let own = keys.filter { $0.store == config.id }
+        guard !own.isEmpty else {
+            throw ChunkStoreError.passwordRequired(store: store.location, reason: "it has no key objects (keys/)")
+        }
+        let (master, _) = try openMasterKey(
+            own, password: password, store: store, source: passwords?.describe(for: config) ?? "the given password")
+        return try Repository(store: store, config: config, master: master)
+    }
+
+    /// The master key from the first key that `password` opens, and that key's id.
+    public static func openMasterKey(_ keys: [StoreKey], password: [UInt8], store: any ObjectStore, source: String)
+        throws -> (master: MasterKey, keyID: String)
+    {
+        for key in keys {
+            if let master = try key.open(password: password) { return (master, key.id) }
+        }
+        throw ChunkStoreError.wrongPassword(store: store.location, source: source)
+    }
+
+    /// Opens the store, creating it first if there is none (`config` is what a new store gets). A new encrypted store
+    /// gets a random master key, wrapped by the password `passwords` gives (it may make one up and keep it); its key
+    /// object is written before the config, which is what makes the store exist.
+    public static func openOrCreate(
+        _ store: any ObjectStore, config: RepositoryConfig = RepositoryConfig(),
+        passwords: (any PasswordSource)? = nil, keyParameters: StoreCrypto.ScryptParameters = .standard
+    ) async throws -> Repository {
         do {
-            return try await open(store)
+            return try await open(store, passwords: passwords)
         } catch ChunkStoreError.repositoryNotFound {
+            if config.isEncrypted {
+                guard let password = try passwords?.password(for: config, location: store.location, creating: true)
+                else {
+                    throw ChunkStoreError.passwordRequired(
+                        store: store.location, reason: "a new encrypted store needs a password")
+                }
+                let key = try StoreKey.make(
+                    master: MasterKey.generate(), password: password, store: config.id, parameters: keyParameters)
+                try await store.put(StoreKey.key(key.id), try StoreJSON.encode(key))
+                try await store.sync()
+            }
             try await store.put(RepositoryConfig.key, try StoreJSON.encode(config))
             try await store.sync()
-            return try await open(store)
+            return try await open(store, passwords: passwords)
         }
     }
+
+    /// The id of a chunk's content in this store.
+    public func chunkID(of plain: [UInt8]) -> ChunkID { ChunkID(hashing: plain, key: chunkIDKey) }
 
     public static func chunkKey(_ id: ChunkID) -> String {
         let hex = id.hex
@@ -74,7 +139,7 @@ public final class Repository: Sendable {
     @discardableResult
     /// `statistics` also counts the chunk, for figures of one operation among several running at once.
     public func putChunk(_ plain: [UInt8], statistics operation: StoreStatistics? = nil) async throws -> ChunkRef {
-        let id = ChunkID(hashing: plain)
+        let id = chunkID(of: plain)
         let key = Self.chunkKey(id)
         let store = self.store
         let written = try await index.ensureStored(id) {
@@ -100,7 +165,7 @@ public final class Repository: Sendable {
             throw ChunkStoreError.missingChunk(id: id, key: key)
         }
         statistics.recordRead(storedBytes: stored.count)
-        return try ChunkCodec.decode(stored, id: id, key: key)
+        return try ChunkCodec.decode(stored, id: id, key: key, idKey: chunkIDKey)
     }
 
     /// Reads a chunk and checks it holds as many bytes as the manifest that names it says.

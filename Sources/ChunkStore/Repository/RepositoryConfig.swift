@@ -4,7 +4,17 @@ import Foundation
 /// content always cuts into the same chunks whoever writes it.
 public struct RepositoryConfig: Codable, Sendable, Equatable {
     public static let key = "config"
-    public static let currentVersion = 1
+    /// Version 1: plain objects. Version 2: encrypted (older readers refuse it instead of misreading it).
+    public static let currentVersion = 2
+    public static let readableVersions = 1...2
+
+    /// How objects are kept at rest.
+    public enum Encryption: String, Codable, Sendable, CaseIterable {
+        /// AES-256-GCM per object, chunk ids keyed with HMAC-SHA-256, master key wrapped by scrypt-derived keys.
+        case aes256gcm = "aes-256-gcm"
+        /// Plain objects (an explicit choice at creation).
+        case none
+    }
 
     public var version: Int
     public var id: String
@@ -14,14 +24,20 @@ public struct RepositoryConfig: Codable, Sendable, Equatable {
     /// How long a lock may go unrefreshed (by the store's clock) before it counts as a crashed process's. A property
     /// of the store, so every process that shares it judges locks alike. Absent in older configs: 30 minutes.
     public var lockStaleSeconds: Int?
+    /// Absent in stores made before encryption existed: plain.
+    public var encryption: Encryption?
 
     public static let defaultLockStaleSeconds = 1800
 
+    /// Whether objects are encrypted.
+    public var isEncrypted: Bool { (encryption ?? .none) != .none }
+
     public init(
         id: String = UUID().uuidString.lowercased(), createdAt: Date = Date(),
-        lockStaleSeconds: Int = RepositoryConfig.defaultLockStaleSeconds
+        lockStaleSeconds: Int = RepositoryConfig.defaultLockStaleSeconds, encryption: Encryption = .none
     ) {
-        version = Self.currentVersion
+        version = encryption == .none ? 1 : 2
+        self.encryption = encryption
         self.id = id
         self.createdAt = createdAt
         volumeChunker = .volume

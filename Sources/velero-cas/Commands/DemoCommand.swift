@@ -47,8 +47,11 @@ struct DemoCommand: AsyncParsableCommand {
             "serving a demo cluster at \(server.baseURL): \(server.objectCount()) objects, namespace 'shop' with a \(megabytes) MB hostPath volume"
         )
 
+        // Encrypted, as every new store is; the generated password goes to the key file the CLI reports.
         let repository = try await Repository.openOrCreate(
-            try LocalDirectoryStore(root: workdir + "/store", create: true))
+            try LocalDirectoryStore(root: workdir + "/store", create: true),
+            config: RepositoryConfig(encryption: .aes256gcm),
+            passwords: StorePasswords(passwordFile: nil, environment: ProcessInfo.processInfo.environment))
         let pipeline = BackupPipeline(collector: ResourceCollector(client: client, repository: repository))
         var table = Table(header: ["STEP", "OBJECTS", "VOLUME DATA", "NEW IN STORE", "DEDUP", "TIME"])
         func backup(_ name: String) async throws -> BackupRecord {

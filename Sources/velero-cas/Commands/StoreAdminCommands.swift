@@ -13,6 +13,8 @@ struct StoreInitCommand: AsyncParsableCommand {
             "How long a lock may go unrefreshed, by the store's clock, before it counts as a crashed process's (Go duration).",
             discussion: "Every process sharing the store uses this value; holders refresh six times per period."))
     var lockStaleAfter = "30m"
+    @Option(help: "aes-256-gcm (the default: every object encrypted, chunk ids keyed) or none (plain objects).")
+    var encryption = "aes-256-gcm"
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var global: GlobalOptions
 
@@ -26,12 +28,18 @@ struct StoreInitCommand: AsyncParsableCommand {
         guard let seconds, seconds >= 1 else {
             throw ValidationError("--lock-stale-after '\(lockStaleAfter)' must be at least 1s")
         }
-        if (try? await storeOptions.openExisting()) != nil {
+        guard let mode = RepositoryConfig.Encryption(rawValue: encryption) else {
+            throw ValidationError("--encryption '\(encryption)' must be aes-256-gcm or none")
+        }
+        if (try? await Repository.readConfig(try storeOptions.rawStore())) != nil {
             throw ValidationError(
                 "a store already exists at \(try storeOptions.locationName); its settings stay as they are")
         }
-        let repository = try await storeOptions.openForWriting(config: RepositoryConfig(lockStaleSeconds: seconds))
-        print("created store \(repository.store.location) (id \(repository.config.id), locks stale after \(seconds) s)")
+        let repository = try await storeOptions.openForWriting(
+            config: RepositoryConfig(lockStaleSeconds: seconds, encryption: mode))
+        print(
+            "created store \(repository.store.location) (id \(repository.config.id), \(mode == .none ? "not encrypted" : "encrypted with \(mode.rawValue)"), locks stale after \(seconds) s)"
+        )
     }
 }
 

@@ -16,6 +16,13 @@ struct StoreOptions: ParsableArguments {
             "A named storage location (see 'velero-cas location'); default: the configured default, else ~/.velero-cas/store."
     )
     var storageLocation: String?
+    @Option(help: "A file holding the store's password (default: VELERO_CAS_PASSWORD, then the store's key file).")
+    var passwordFile: String?
+
+    /// Where the password of an encrypted store comes from.
+    var passwords: StorePasswords {
+        StorePasswords(passwordFile: passwordFile, environment: ProcessInfo.processInfo.environment)
+    }
 
     /// The location used, as recorded in backups: its name, or the --store text.
     var locationName: String {
@@ -39,19 +46,29 @@ struct StoreOptions: ParsableArguments {
         return (text, environment)
     }
 
+    /// The raw store, for what must be read before (or without) opening it.
+    func rawStore() throws -> any ObjectStore {
+        let (text, environment) = try resolved()
+        let location = try StoreLocation(parsing: text, environment: environment)
+        return try location.open(create: false, environment: environment, client: HTTPClient())
+    }
+
     /// Opens an existing store (read commands).
     func openExisting() async throws -> Repository {
         let (text, environment) = try resolved()
         let location = try StoreLocation(parsing: text, environment: environment)
         return try await Repository.open(
-            try location.open(create: false, environment: environment, client: HTTPClient()))
+            try location.open(create: false, environment: environment, client: HTTPClient()), passwords: passwords)
     }
 
-    /// Opens the store, creating it with `config` if needed (write commands).
-    func openForWriting(config: RepositoryConfig = RepositoryConfig()) async throws -> Repository {
+    /// Opens the store, creating it with `config` if needed (write commands). New stores are encrypted unless the
+    /// config says otherwise (`store init --encryption none`).
+    func openForWriting(config: RepositoryConfig = RepositoryConfig(encryption: .aes256gcm)) async throws -> Repository
+    {
         let (text, environment) = try resolved()
         let location = try StoreLocation(parsing: text, environment: environment)
         return try await Repository.openOrCreate(
-            try location.open(create: true, environment: environment, client: HTTPClient()), config: config)
+            try location.open(create: true, environment: environment, client: HTTPClient()), config: config,
+            passwords: passwords)
     }
 }

@@ -1,0 +1,51 @@
+/// An object store whose objects are encrypted at rest with AES-256-GCM under the store's master key.
+///
+/// Every object is sealed on its own with a random nonce, and its key is authenticated with it, so an object copied
+/// or moved to another key does not open. Three kinds stay readable without the key, as they must: `config` (how to
+/// open the store), `keys/` (the wrapped master keys) and `locks/` (so a process can judge another's lock before it
+/// has opened anything). Object keys themselves (backup and snapshot names, chunk ids keyed by HMAC) are not secret.
+public struct EncryptedObjectStore: ObjectStore {
+    public let base: any ObjectStore
+    private let key: [UInt8]
+
+    public init(base: any ObjectStore, master: MasterKey) {
+        self.base = base
+        key = master.encryption
+    }
+
+    /// Objects kept in plain text.
+    public static func isPlain(_ objectKey: String) -> Bool {
+        objectKey == RepositoryConfig.key || objectKey.hasPrefix(StoreKey.prefix) || objectKey.hasPrefix("locks/")
+    }
+
+    public var location: String { base.location }
+
+    public func checkAccess() async throws { try await base.checkAccess() }
+
+    public func put(_ objectKey: String, _ bytes: [UInt8]) async throws {
+        if Self.isPlain(objectKey) { return try await base.put(objectKey, bytes) }
+        try await base.put(objectKey, StoreCrypto.seal(bytes, key: key, associated: Array(objectKey.utf8)))
+    }
+
+    public func get(_ objectKey: String) async throws -> [UInt8] {
+        let stored = try await base.get(objectKey)
+        if Self.isPlain(objectKey) { return stored }
+        guard let plain = StoreCrypto.open(stored, key: key, associated: Array(objectKey.utf8)) else {
+            throw ChunkStoreError.tampered(key: objectKey, store: base.location)
+        }
+        return plain
+    }
+
+    public func size(of objectKey: String) async throws -> Int? { try await base.size(of: objectKey) }
+    public func delete(_ objectKey: String) async throws { try await base.delete(objectKey) }
+
+    public func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws {
+        try await base.list(prefix: prefix, page: page)
+    }
+
+    public func sync() async throws { try await base.sync() }
+
+    public func removeInterruptedWrites(olderThan age: Duration) async throws -> Int {
+        try await base.removeInterruptedWrites(olderThan: age)
+    }
+}

@@ -1,0 +1,107 @@
+import COpenSSL
+
+/// The store's cryptographic primitives, all through OpenSSL: random bytes, AES-256-GCM and scrypt.
+public enum StoreCrypto {
+    public static let keyLength = 32
+    public static let nonceLength = 12
+    public static let tagLength = 16
+
+    /// `count` random bytes from OpenSSL's CSPRNG.
+    public static func random(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let ok = bytes.withUnsafeMutableBufferPointer { copenssl_random($0.baseAddress, count) }
+        precondition(ok == 1, "OpenSSL could not produce random bytes")
+        return bytes
+    }
+
+    /// AES-256-GCM: `nonce ‖ ciphertext ‖ tag`, with `associated` authenticated but not stored (the object's key, so
+    /// an object moved to another key does not open). A fresh random nonce per call.
+    public static func seal(_ plain: [UInt8], key: [UInt8], associated: [UInt8], nonce: [UInt8]? = nil) -> [UInt8] {
+        precondition(key.count == keyLength)
+        let nonce = nonce ?? random(nonceLength)
+        precondition(nonce.count == nonceLength)
+        var out = [UInt8](repeating: 0, count: nonceLength + plain.count + tagLength)
+        let ok = out.withUnsafeMutableBufferPointer { out in
+            for index in 0..<nonceLength { out[index] = nonce[index] }
+            let body = out.baseAddress! + nonceLength
+            return key.withUnsafeBufferPointer { key in
+                associated.withUnsafeBufferPointer { associated in
+                    plain.withUnsafeBufferPointer { plain in
+                        copenssl_aes256gcm_seal(
+                            key.baseAddress, out.baseAddress, associated.baseAddress, associated.count,
+                            plain.baseAddress, plain.count, body, body + plain.count)
+                    }
+                }
+            }
+        }
+        precondition(ok == 1, "OpenSSL AES-256-GCM encryption failed")
+        return out
+    }
+
+    /// Opens what `seal` made; nil when the tag does not authenticate it (wrong key, changed bytes, other object).
+    public static func open(_ sealed: [UInt8], key: [UInt8], associated: [UInt8]) -> [UInt8]? {
+        precondition(key.count == keyLength)
+        guard sealed.count >= nonceLength + tagLength else { return nil }
+        let count = sealed.count - nonceLength - tagLength
+        var plain = [UInt8](repeating: 0, count: count)
+        let ok = plain.withUnsafeMutableBufferPointer { plain in
+            sealed.withUnsafeBufferPointer { sealed in
+                key.withUnsafeBufferPointer { key in
+                    associated.withUnsafeBufferPointer { associated in
+                        copenssl_aes256gcm_open(
+                            key.baseAddress, sealed.baseAddress, associated.baseAddress, associated.count,
+                            sealed.baseAddress! + nonceLength, count, sealed.baseAddress! + nonceLength + count,
+                            plain.baseAddress)
+                    }
+                }
+            }
+        }
+        return ok == 1 ? plain : nil
+    }
+
+    /// scrypt parameters: cost `n` (a power of two), block size `r`, parallelism `p`.
+    public struct ScryptParameters: Codable, Sendable, Equatable {
+        public var n: UInt64
+        public var r: UInt64
+        public var p: UInt64
+
+        /// 2^15 × 8 × 128 bytes = 32 MiB of memory and about a tenth of a second here: restic's range.
+        public static let standard = ScryptParameters(n: 1 << 15, r: 8, p: 1)
+
+        public init(n: UInt64, r: UInt64, p: UInt64) {
+            self.n = n
+            self.r = r
+            self.p = p
+        }
+
+        /// Memory scrypt needs: 128 × r × (n + p) bytes, plus room.
+        var memory: UInt64 { 128 * r * (n + p) + (1 << 20) }
+
+        /// Why these parameters cannot be used (a damaged or hostile key object), or nil.
+        var problem: String? {
+            guard n >= 2, n & (n - 1) == 0, n <= 1 << 22 else { return "scrypt N \(n) is not a power of two ≤ 2^22" }
+            guard (1...32).contains(r), (1...16).contains(p) else { return "scrypt r \(r) or p \(p) out of range" }
+            return nil
+        }
+    }
+
+    /// Derives `length` bytes from a password with scrypt; nil when the parameters are unusable.
+    public static func scrypt(password: [UInt8], salt: [UInt8], parameters: ScryptParameters, length: Int = keyLength)
+        -> [UInt8]?
+    {
+        guard parameters.problem == nil else { return nil }
+        var out = [UInt8](repeating: 0, count: length)
+        // OpenSSL wants a pointer even for an empty password.
+        let buffer = password.map { CChar(bitPattern: $0) } + [0]
+        let ok = out.withUnsafeMutableBufferPointer { out in
+            buffer.withUnsafeBufferPointer { text in
+                salt.withUnsafeBufferPointer { salt in
+                    copenssl_scrypt(
+                        text.baseAddress, password.count, salt.baseAddress, salt.count, parameters.n, parameters.r,
+                        parameters.p, parameters.memory, out.baseAddress, length)
+                }
+            }
+        }
+        return ok == 1 ? out : nil
+    }
+}
