@@ -14,7 +14,8 @@ let package = Package(
         .target(
             name: "BenchmarkSupport",
             dependencies: [
-                .product(name: "SystemIO", package: "velero-cas"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ChunkStore", package: "velero-cas"), .product(name: "SystemIO", package: "velero-cas"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

@@ -52,7 +52,7 @@ struct CollectorBenchmark {
             for (label, width, listing) in runs {
                 let client = KubeClient(configuration: configuration)
                 let store = try LocalDirectoryStore(root: workdir + "/store-\(latency)-\(results.count)", create: true)
-                let repository = try await Repository.openOrCreate(store)
+                let repository = try await BenchmarkStore.open(store)
                 log("collecting (\(latency) ms per request): \(label)")
                 let collector = ResourceCollector(
                     client: client, repository: repository, width: width, listing: listing)

@@ -33,7 +33,7 @@ struct GCBenchmark {
             let data = root + "/data"
             let generator = SampleData(seed: 5)
             try generator.generate(into: data, bytes: megabytes << 20)
-            let repository = try await Repository.openOrCreate(try LocalDirectoryStore(root: root + "/store", create: true))
+            let repository = try await BenchmarkStore.open(try LocalDirectoryStore(root: root + "/store", create: true))
             log("making \(backups) backups of \(megabytes) MiB, 1% changing between them")
             for index in 0..<backups {
                 if index > 0 { try SampleData(seed: UInt64(100 + index)).mutate(directory: data, fraction: 0.01) }
@@ -49,11 +49,13 @@ struct GCBenchmark {
             let sweepSeconds = (clock.now - start).seconds
             expiry[backups] = expireSeconds
             rows.append([
-                "\(backups) backups: expire one (\(result.deletedChunks) chunks freed)", String(format: "%.3fs", expireSeconds),
+                "\(backups) backups: expire one (\(result.deletedChunks) chunks freed)",
+                String(format: "%.3fs", expireSeconds),
                 String(format: "%.1f%% of a full mark-and-sweep", expireSeconds / sweepSeconds * 100), "≤ 10%",
             ])
             rows.append([
-                "\(backups) backups: full mark-and-sweep (\(sweep.referencedChunks) chunks)", String(format: "%.3fs", sweepSeconds), "", "",
+                "\(backups) backups: full mark-and-sweep (\(sweep.referencedChunks) chunks)",
+                String(format: "%.3fs", sweepSeconds), "", "",
             ])
         }
         rows.append(["100 vs 10 backups: expiry time", "", String(format: "%.2fx", expiry[100]! / expiry[10]!), "≤ 2x"])
@@ -61,7 +63,8 @@ struct GCBenchmark {
         print("velero-cas expiry benchmark: \(megabytes) MiB per backup, local store")
         for row in rows {
             print(
-                row[0].padding(toLength: 60, withPad: " ", startingAt: 0) + row[1].padding(toLength: 10, withPad: " ", startingAt: 0)
+                row[0].padding(toLength: 60, withPad: " ", startingAt: 0)
+                    + row[1].padding(toLength: 10, withPad: " ", startingAt: 0)
                     + row[2].padding(toLength: 34, withPad: " ", startingAt: 0) + row[3])
         }
     }
@@ -72,7 +75,7 @@ struct GCBenchmark {
         let root = "\(workdir)/cycles"
         let data = root + "/data"
         try SampleData(seed: 9).generate(into: data, bytes: 1 << 20)
-        let repository = try await Repository.openOrCreate(try LocalDirectoryStore(root: root + "/store", create: true))
+        let repository = try await BenchmarkStore.open(try LocalDirectoryStore(root: root + "/store", create: true))
         try await backup("keep", source: data, repository: repository)
         log("\(cycles) create/count/delete cycles of one backup name")
         let clock = ContinuousClock()
@@ -104,7 +107,8 @@ struct GCBenchmark {
         let commit = CommitID.make()
         let snapshot = try await TreeBackup(repository: repository).run(
             source: source, name: "\(name).pv.data", backupCommit: commit)
-        var record = BackupRecord(name: name, filter: ResourceFilter(), ttlSeconds: nil, storageLocation: "bench", cluster: "none")
+        var record = BackupRecord(
+            name: name, filter: ResourceFilter(), ttlSeconds: nil, storageLocation: "bench", cluster: "none")
         record.phase = .completed
         record.commit = commit
         var volume = VolumeRecord.unreachable(persistentVolume: "data", path: source, reason: "")

@@ -40,7 +40,7 @@ struct RestoreBenchmark {
         let sourceClient = KubeClient(
             configuration: try ClusterConfiguration.load(
                 path: workdir + "/source.kubeconfig", context: nil, environment: [:]))
-        let repository = try await Repository.openOrCreate(
+        let repository = try await BenchmarkStore.open(
             try LocalDirectoryStore(root: workdir + "/store", create: true))
         let (manifest, _) = try await ResourceCollector(client: sourceClient, repository: repository)
             .collect(name: "bench", filter: ResourceFilter())
@@ -81,8 +81,9 @@ struct RestoreBenchmark {
             return try await RawCreate.run(tiers, server: configuration.server, workers: 16)
         }
 
-        for (name, capacity) in [("8 at once, queue 8, 5 ms each", roomy), ("8 at once, no queue, 5 ms each", saturated)]
-        {
+        for (name, capacity) in [
+            ("8 at once, queue 8, 5 ms each", roomy), ("8 at once, no queue, 5 ms each", saturated),
+        ] {
             let baseline = try await raw(capacity)
             rows.append([
                 "\(name): raw parallel create (16 clients)", String(format: "%.0f objects/s", baseline.rate),
@@ -133,7 +134,9 @@ enum RawCreate {
             var requests: [Request] = []
             for stream in manifest.streams where tier.contains(stream.resource) {
                 for bytes in try await reader.objects(in: stream) {
-                    guard case .restore(let json, let namespace, _) = try transform.apply(bytes, resource: stream.resource)
+                    guard
+                        case .restore(let json, let namespace, _) = try transform.apply(
+                            bytes, resource: stream.resource)
                     else { continue }
                     requests.append(Request(path: stream.resource.path(namespace: namespace), body: json))
                 }

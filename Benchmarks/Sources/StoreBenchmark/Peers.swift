@@ -1,6 +1,6 @@
 import Foundation
 
-/// restic and borg run on the same data in the same run, when installed.
+/// restic and borg run on the same data in the same run, when installed; both encrypt, as velero-cas does.
 enum Peers {
     struct Result {
         var name: String
@@ -31,10 +31,10 @@ enum Peers {
         let repository = workdir + "/borg-repo"
         let target = workdir + "/borg-restore"
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-        let environment = [
-            "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes", "BORG_BASE_DIR": workdir + "/borg-base",
-        ]
-        try Command.run("borg", ["init", "--encryption=none", repository], environment: environment).check("borg init")
+        // Encrypted, like velero-cas and restic: a like-for-like comparison.
+        let environment = ["BORG_PASSPHRASE": "benchmark", "BORG_BASE_DIR": workdir + "/borg-base"]
+        try Command.run("borg", ["init", "--encryption=repokey-blake2", repository], environment: environment)
+            .check("borg init")
         let backup = try Command.run(
             "borg", ["create", "--compression", "lz4", repository + "::first", data], environment: environment)
         try backup.check("borg create")

@@ -18,6 +18,9 @@ struct StoreBenchmark {
 
     static func main() async throws {
         let options = try parse(Array(CommandLine.arguments.dropFirst()))
+        // velero-cas encrypts new stores (production default); its password and configuration stay in the workdir.
+        setenv("VELERO_CAS_PASSWORD", "benchmark", 1)
+        setenv("VELERO_CAS_CONFIG", options.workdir + "/velero-cas-config/locations.yaml", 1)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let data = options.workdir + "/data"
         let store = options.workdir + "/store"

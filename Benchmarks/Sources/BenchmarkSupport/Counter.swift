@@ -1,8 +1,0 @@
-import Synchronization
-
-/// A counter shared by concurrent workers.
-public final class Counter: Sendable {
-    public let value = Atomic<Int>(0)
-
-    public init() {}
-}
