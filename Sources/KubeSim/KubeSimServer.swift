@@ -160,6 +160,10 @@ public final class KubeSimServer: Sendable {
 
     public func resetRequestLog() { core.log.reset() }
 
+    /// Watches registered right now (a watch is registered when its starting snapshot is taken, which can be a
+    /// while after its request was counted).
+    public var watcherCount: Int { core.store.watcherCount }
+
     /// Forgets all history up to now, like an etcd compaction: older continue tokens and watch resourceVersions get
     /// 410 Gone.
     public func compact() { core.store.compact() }

@@ -24,11 +24,11 @@ struct WatchTests {
     static func watch(_ sim: SimHarness, _ query: String, seconds: Int = 6, changes: () async throws -> Void)
         async throws -> HTTPResponse
     {
-        let watchesBefore = sim.server.requestCount(verb: "watch")
+        let watchersBefore = sim.server.watcherCount
         async let response = sim.request(
             .get, Self.cms + "?watch=1&timeoutSeconds=\(seconds)" + query, timeout: .seconds(30))
-        while sim.server.requestCount(verb: "watch") == watchesBefore { try await Task.sleep(for: .milliseconds(10)) }
-        try await Task.sleep(for: .milliseconds(100))
+        // Changes count once the watch is registered (its snapshot taken), not merely once its request arrived.
+        while sim.server.watcherCount == watchersBefore { try await Task.sleep(for: .milliseconds(10)) }
         try await changes()
         return try await response
     }

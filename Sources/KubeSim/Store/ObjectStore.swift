@@ -303,6 +303,9 @@ final class ObjectStore: Sendable {
         }
     }
 
+    /// Watches registered now, across all types.
+    var watcherCount: Int { state.withLock { $0.subscribers.values.reduce(0) { $0 + $1.count } } }
+
     func unsubscribe(typeKey: String, _ subscriber: any WatchSubscriber) {
         _ = state.withLock { $0.subscribers[typeKey]?.removeValue(forKey: ObjectIdentifier(subscriber)) }
     }
