@@ -6,7 +6,8 @@ import Testing
 /// A whole backup and restore over S3 (moto) under a key prefix.
 @Suite("Repository over S3", .enabled(if: MotoEnvironment.isAvailable, "needs scripts/with-moto.sh"))
 struct S3RepositoryTests {
-    @Test func treeRoundTripUnderAPrefixAndNoReuploadFromAFreshRepository() async throws {
+    @Test(arguments: [false, true])
+    func treeRoundTripUnderAPrefixAndNoReuploadFromAFreshRepository(encrypted: Bool) async throws {
         let temp = try TemporaryDirectory("s3-tree")
         defer { temp.remove() }
         let source = temp.sub("source")
@@ -20,7 +21,10 @@ struct S3RepositoryTests {
         let store = S3ObjectStore(location: location, credentials: MotoBucket.credentials, client: client)
         let openError = await #expect(throws: ChunkStoreError.self) { try await Repository.open(store) }
         #expect(caseName(openError) == "repositoryNotFound")
-        let repository = try await Repository.openOrCreate(store)
+        let passwords: FixedPassword? = encrypted ? FixedPassword("s3 secret") : nil
+        let repository = try await Repository.openOrCreate(
+            store, config: RepositoryConfig(encryption: encrypted ? .aes256gcm : .none), passwords: passwords,
+            keyParameters: .init(n: 1024, r: 8, p: 1))
         let first = try await TreeBackup(repository: repository).run(source: source, name: "first")
         #expect(first.summary.newChunks > 0)
 
@@ -34,10 +38,16 @@ struct S3RepositoryTests {
         #expect(keys.contains("some/prefix/config"))
         #expect(keys.contains("some/prefix/" + Snapshot.key("first")))
         #expect(keys.allSatisfy { $0.hasPrefix("some/prefix/") })
+        if encrypted {
+            // What S3 holds is sealed: a record does not parse as JSON until decrypted.
+            let raw = try await wholeBucket.get("some/prefix/" + Snapshot.key("first"))
+            #expect(raw.first != UInt8(ascii: "{"))
+            #expect(keys.contains { $0.hasPrefix("some/prefix/keys/") })
+        }
 
         let freshStore = CountingStore(
             S3ObjectStore(location: location, credentials: MotoBucket.credentials, client: client))
-        let fresh = try await Repository.open(freshStore)
+        let fresh = try await Repository.open(freshStore, passwords: passwords)
         let second = try await TreeBackup(repository: fresh).run(source: source, name: "second")
         #expect(second.parent == "first")
         #expect(fresh.statistics.current.newChunks == 0)

@@ -3,20 +3,38 @@ import Foundation
 import SystemIO
 
 /// The machine's own ceiling for the work a backup or restore must do, measured on the same bytes in the same run.
+/// The store is encrypted (the default), so the work per chunk is: keyed id (HMAC-SHA-256), lz4, AES-256-GCM.
 enum MachineLimit {
-    /// SHA-256 + lz4 compression of every file's bytes in 1 MiB blocks, on all cores. Files are read into memory
-    /// 64 MiB at a time outside the timed part, so only hashing and compression are measured.
-    static func hashAndCompress(files: [String], cores: Int) async throws -> Double {
-        try await measure(files: files, cores: cores) { block in
-            _ = ChunkID(hashing: block)
-            _ = ChunkCodec.encode(block)
+    /// The per-chunk work of a backup into an encrypted store: keyed id, compression, sealing.
+    static func encode(_ block: [UInt8], master: MasterKey) -> [UInt8] {
+        let id = ChunkID(hashing: block, key: master.chunkIDs)
+        return StoreCrypto.seal(
+            ChunkCodec.encode(block), key: master.encryption, associated: Array(Repository.chunkKey(id).utf8))
+    }
+
+    /// The per-chunk work of a restore: open, decompress, verify the keyed id. `path` is the chunk's file.
+    static func decode(_ sealed: [UInt8], path: String, master: MasterKey) throws -> [UInt8] {
+        let components = path.split(separator: "/")
+        guard let name = components.last, let id = ChunkID(hex: name) else { return [] }
+        let key = "chunks/\(components[components.count - 2])/\(name)"
+        guard let opened = StoreCrypto.open(sealed, key: master.encryption, associated: Array(key.utf8)) else {
+            throw BenchmarkError("\(key) does not open with the store's key")
         }
+        return try ChunkCodec.decode(opened, id: id, key: key, idKey: master.chunkIDs)
+    }
+
+    /// Keyed hash + lz4 compression + AES-256-GCM of every file's bytes in 1 MiB blocks, on all cores. Files are read
+    /// into memory 64 MiB at a time outside the timed part, so only that work is measured.
+    static func hashAndCompress(files: [String], cores: Int, master: MasterKey) async throws -> Double {
+        try await measure(files: files, cores: cores) { block in _ = encode(block, master: master) }
     }
 
     /// The same work with the file I/O a local store cannot avoid: read each file in 1 MiB blocks, hash, compress,
     /// and write the compressed block to a scratch file (no fsync), files spread over all cores. No chunking, dedup or
     /// pipeline: the floor of what any local-store backup costs here.
-    static func readHashCompressWrite(files: [String], scratch: String, cores: Int) async throws -> Double {
+    static func readHashCompressWrite(files: [String], scratch: String, cores: Int, master: MasterKey) async throws
+        -> Double
+    {
         try FileSystem.makeDirectories(scratch)
         let clock = ContinuousClock()
         let start = clock.now
@@ -34,9 +52,7 @@ enum MachineLimit {
                             while true {
                                 let count = try block.withUnsafeMutableBytes { try input.readFully(into: $0) }
                                 if count == 0 { break }
-                                let piece = Array(block[..<count])
-                                _ = ChunkID(hashing: piece)
-                                let encoded = ChunkCodec.encode(piece)
+                                let encoded = encode(Array(block[..<count]), master: master)
                                 try encoded.withUnsafeBytes { try output.write($0) }
                                 bytes += count
                                 if count < block.count { break }
@@ -55,7 +71,9 @@ enum MachineLimit {
 
     /// The restore-side floor: read each chunk object, decompress and verify it, write the plain bytes to a scratch
     /// file (no fsync), spread over all cores.
-    static func readDecodeWrite(chunkFiles: [String], scratch: String, cores: Int) async throws -> Double {
+    static func readDecodeWrite(chunkFiles: [String], scratch: String, cores: Int, master: MasterKey) async throws
+        -> Double
+    {
         try FileSystem.makeDirectories(scratch)
         let clock = ContinuousClock()
         let start = clock.now
@@ -67,11 +85,8 @@ enum MachineLimit {
                         let output = try FileDescriptor.create(scratch + "/worker-\(worker)")
                         defer { output.close() }
                         for index in stride(from: worker, to: chunkFiles.count, by: cores) {
-                            guard let id = ChunkID(hex: chunkFiles[index].split(separator: "/").last ?? "") else {
-                                continue
-                            }
-                            let plain = try ChunkCodec.decode(
-                                try FileSystem.readFile(chunkFiles[index]), id: id, key: "floor")
+                            let plain = try decode(
+                                try FileSystem.readFile(chunkFiles[index]), path: chunkFiles[index], master: master)
                             try plain.withUnsafeBytes { try output.write($0) }
                             bytes += plain.count
                         }
@@ -86,9 +101,10 @@ enum MachineLimit {
         return Double(total) / elapsed.seconds
     }
 
-    /// lz4 decompression + SHA-256 verification of every stored chunk object (what a restore must do per chunk).
-    static func decodeAndVerify(chunkFiles: [String], cores: Int) async throws -> Double {
-        var stored: [(ChunkID, [UInt8])] = []
+    /// AES-256-GCM opening, lz4 decompression and keyed-id verification of every stored chunk object (what a restore
+    /// must do per chunk).
+    static func decodeAndVerify(chunkFiles: [String], cores: Int, master: MasterKey) async throws -> Double {
+        var stored: [(String, [UInt8])] = []
         var elapsed: Duration = .zero
         var plainBytes: Int64 = 0
         var held = 0
@@ -102,8 +118,8 @@ enum MachineLimit {
                     group.addTask {
                         var total: Int64 = 0
                         for index in stride(from: worker, to: batch.count, by: cores) {
-                            let (id, object) = batch[index]
-                            total += Int64(try ChunkCodec.decode(object, id: id, key: "benchmark").count)
+                            let (path, object) = batch[index]
+                            total += Int64(try decode(object, path: path, master: master).count)
                         }
                         return total
                     }
@@ -115,10 +131,9 @@ enum MachineLimit {
             held = 0
         }
         for path in chunkFiles {
-            guard let id = ChunkID(hex: path.split(separator: "/").last ?? "") else { continue }
             let object = try FileSystem.readFile(path)
             held += object.count
-            stored.append((id, object))
+            stored.append((path, object))
             if held > 64 << 20 { try await flush() }
         }
         try await flush()

@@ -38,12 +38,14 @@ struct StoreBenchmark {
         let files = try listFiles(data)
 
         settle()
-        log("measuring the machine limit (SHA-256 + lz4, \(cores) cores)")
-        let limit = try await MachineLimit.hashAndCompress(files: files, cores: cores)
+        // The limits do the store's per-chunk work with a key of the same kind (the store's own is made later).
+        let scratchKey = MasterKey.generate()
+        log("measuring the machine limit (HMAC-SHA-256 + lz4 + AES-256-GCM, \(cores) cores)")
+        let limit = try await MachineLimit.hashAndCompress(files: files, cores: cores, master: scratchKey)
         settle()
-        log("measuring the I/O floor (read + SHA-256 + lz4 + write, \(cores) cores)")
+        log("measuring the I/O floor (read + HMAC-SHA-256 + lz4 + AES-256-GCM + write, \(cores) cores)")
         let ioLimit = try await MachineLimit.readHashCompressWrite(
-            files: files, scratch: options.workdir + "/scratch", cores: cores)
+            files: files, scratch: options.workdir + "/scratch", cores: cores, master: scratchKey)
 
         let cli = CLI(path: options.cli, store: store)
         settle()
@@ -63,13 +65,17 @@ struct StoreBenchmark {
         guard differences.isEmpty else { throw BenchmarkError("restore differs: \(differences.prefix(3))") }
         let peakRSS = cli.measuresRSS ? cli.peakRSS : childPeakRSS()
         settle()
-        log("measuring the restore limit (lz4 decompress + SHA-256 verify, \(cores) cores)")
+        log("measuring the restore limit (AES-256-GCM + lz4 decompress + HMAC-SHA-256 verify, \(cores) cores)")
         let chunkFiles = try listFiles(store + "/chunks")
-        let decodeLimit = try await MachineLimit.decodeAndVerify(chunkFiles: chunkFiles, cores: cores)
+        guard
+            let master = try await StoreKey.all(in: try LocalDirectoryStore(root: store, create: false)).lazy
+                .compactMap({ try? $0.open(password: Array("benchmark".utf8)) }).first
+        else { throw BenchmarkError("the store's key does not open with the benchmark's password") }
+        let decodeLimit = try await MachineLimit.decodeAndVerify(chunkFiles: chunkFiles, cores: cores, master: master)
         settle()
         log("measuring the restore I/O floor (read + decode + verify + write, \(cores) cores)")
         let restoreFloor = try await MachineLimit.readDecodeWrite(
-            chunkFiles: chunkFiles, scratch: options.workdir + "/scratch", cores: cores)
+            chunkFiles: chunkFiles, scratch: options.workdir + "/scratch", cores: cores, master: master)
 
         var peers: [Peers.Result] = []
         if options.peers {
@@ -88,9 +94,9 @@ struct StoreBenchmark {
         let firstRate = logical / first.summary.seconds
         let restoreRate = Double(restore.bytes) / restore.seconds
         var report = Report()
-        report.row("machine limit: SHA-256 + lz4", Format.rate(limit), "", "")
+        report.row("machine limit: HMAC-SHA-256 + lz4 + AES-256-GCM", Format.rate(limit), "", "")
         report.row(
-            "I/O floor: read + SHA-256 + lz4 + write", Format.rate(ioLimit),
+            "I/O floor: read + HMAC + lz4 + AES-GCM + write", Format.rate(ioLimit),
             Format.percent(ioLimit / limit) + " of limit", "")
         report.row("first backup", Format.rate(firstRate), Format.percent(firstRate / limit) + " of limit", "≥ 70%")
         report.row("first backup vs the I/O floor", "", Format.percent(firstRate / ioLimit) + " of floor", "")
@@ -100,7 +106,7 @@ struct StoreBenchmark {
         report.row(
             "third backup (unchanged): time", String(format: "%.3fs", third.summary.seconds),
             Format.percent(third.summary.seconds / first.summary.seconds) + " of first", "≤ 5%")
-        report.row("restore limit: lz4 decompress + SHA-256", Format.rate(decodeLimit), "", "")
+        report.row("restore limit: AES-256-GCM + lz4 decompress + HMAC-SHA-256", Format.rate(decodeLimit), "", "")
         report.row(
             "restore I/O floor: read + decode + write", Format.rate(restoreFloor),
             Format.percent(restoreFloor / decodeLimit) + " of limit", "")
