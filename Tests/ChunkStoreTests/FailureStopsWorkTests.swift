@@ -13,8 +13,9 @@ struct FailureStopsWorkTests {
         data.withUnsafeBytes { repository.volumeChunker.cuts(of: $0).count }
     }
 
-    /// Chunk requests the repository allows in flight at once.
-    static let slots = ProcessInfo.processInfo.activeProcessorCount * 4
+    /// Chunk requests in flight at once in these tests (the default, 32, is sized for object-store latency).
+    static let slots = 8
+    static let limits = Repository.Limits(requestsInFlight: slots, bytesInFlight: 64 << 20)
 
     @Test("a volume backup whose 4th chunk upload fails stops reading the file and releases its lock last")
     func backupStopsOnFailedUpload() async throws {
@@ -30,7 +31,7 @@ struct FailureStopsWorkTests {
         let store = SlowFailingStore(
             base: try LocalDirectoryStore(root: temp.sub("store"), create: true), latency: .milliseconds(30),
             failPut: 4)
-        let repository = try await Repository.openOrCreate(store)
+        let repository = try await Repository.openOrCreate(store, limits: Self.limits)
         await #expect(throws: (any Error).self) {
             _ = try await TreeBackup(repository: repository).run(source: temp.sub("source"), name: "v1")
         }
@@ -55,7 +56,7 @@ struct FailureStopsWorkTests {
         let chunks = Self.chunkCount(data, try await Repository.open(plain))
 
         let store = SlowFailingStore(base: plain, latency: .milliseconds(30), failGet: 4)
-        let repository = try await Repository.open(store)
+        let repository = try await Repository.open(store, limits: Self.limits)
         await #expect(throws: (any Error).self) {
             _ = try await TreeRestore(repository: repository, restoreOwners: false).run(
                 snapshot: "v1", into: temp.sub("target"))
@@ -74,7 +75,7 @@ struct FailureStopsWorkTests {
         let store = SlowFailingStore(
             base: try LocalDirectoryStore(root: temp.sub("store"), create: true), latency: .milliseconds(5),
             failPut: 10)
-        let repository = try await Repository.openOrCreate(store)
+        let repository = try await Repository.openOrCreate(store, limits: Self.limits)
         let writer = BlobWriter(repository: repository, chunker: repository.resourceChunker)
         let data = TestData.random(count: 30 << 20, seed: 9)
         var appended = 0
@@ -117,5 +118,48 @@ struct FailureStopsWorkTests {
         await #expect(throws: CancellationError.self) { try await task.value }
         #expect(ContinuousClock.now - cancelled < .seconds(2))
         #expect(store.counts.inFlight == 0, "no upload outlives the cancelled writer")
+    }
+}
+
+/// How much chunk work is under way at once: requests sized for latency, memory bounded by bytes.
+@Suite("requests and bytes in flight")
+struct InFlightLimitTests {
+    @Test("with 30 ms per request, uploads overlap up to the request limit, not the core count")
+    func requestsForLatency() async throws {
+        let temp = try TemporaryDirectory("inflight-requests")
+        defer { temp.remove() }
+        let store = SlowFailingStore(
+            base: try LocalDirectoryStore(root: temp.sub("store"), create: true), latency: .milliseconds(30))
+        let repository = try await Repository.openOrCreate(
+            store, limits: .init(requestsInFlight: 24, bytesInFlight: 64 << 20))
+        _ = try await repository.putBlob(TestData.random(count: 4 << 20, seed: 3))  // ~128 resource chunks
+        let counts = store.counts
+        #expect(counts.chunkPuts > 100)
+        #expect(counts.maxInFlight > ProcessInfo.processInfo.activeProcessorCount * 4, "\(counts.maxInFlight)")
+        #expect(counts.maxInFlight <= 24)
+    }
+
+    @Test("a byte budget bounds the chunk bytes being uploaded, however many requests are allowed")
+    func bytesBoundMemory() async throws {
+        let temp = try TemporaryDirectory("inflight-bytes")
+        defer { temp.remove() }
+        try FileSystem.makeDirectory(temp.sub("source"))
+        let data = TestData.random(count: 24 << 20, seed: 4)
+        try data.withUnsafeBytes { try FileSystem.writeAtomically(temp.sub("source/big.bin"), bytes: $0) }
+        let store = SlowFailingStore(
+            base: try LocalDirectoryStore(root: temp.sub("store"), create: true), latency: .milliseconds(20))
+        // A volume chunk is at most 4 MiB: the budget must hold one; 8 MiB lets two maximal ones through.
+        let repository = try await Repository.openOrCreate(
+            store, limits: .init(requestsInFlight: 64, bytesInFlight: 8 << 20))
+        _ = try await TreeBackup(repository: repository).run(source: temp.sub("source"), name: "v")
+        let counts = store.counts
+        #expect(counts.chunkPuts > 10)
+        // Stored chunks carry a 12-byte header (random data does not compress).
+        #expect(counts.maxBytesInFlight <= (8 << 20) + 64 * 12, "\(counts.maxBytesInFlight) bytes in flight")
+        #expect(counts.maxInFlight >= 2, "uploads still overlap (\(counts.maxInFlight))")
+        let restored = try await Repository.open(store, limits: .init(requestsInFlight: 64, bytesInFlight: 2 << 20))
+        _ = try await TreeRestore(repository: restored, restoreOwners: false).run(
+            snapshot: "v", into: temp.sub("target"))
+        #expect(try FileSystem.readFile(temp.sub("target/big.bin")) == data)
     }
 }

@@ -119,4 +119,67 @@ struct AsyncSemaphoreTests {
         }
         await #expect(throws: CancellationError.self) { try await task.value }
     }
+
+    @Test("weighted permits: never more than the capacity held, first come first served, no starvation of a big one")
+    func weighted() async throws {
+        let budget = AsyncSemaphore(permits: 10)
+        let order = Locked<[Int]>([])
+        try await budget.acquire(8)
+        // A big waiter (6) queues first; small ones (1) behind it must not overtake it while it waits.
+        let big = Task {
+            try await budget.acquire(6)
+            order.withLock { $0.append(6) }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        let small = Task {
+            try await budget.acquire(1)
+            order.withLock { $0.append(1) }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(order.withLock { $0 }.isEmpty, "2 free permits: the big waiter waits, the small one stays behind it")
+        budget.release(8)
+        try await big.value
+        try await small.value
+        #expect(order.withLock { $0 } == [6, 1], "first come, first served")
+        #expect(budget.available == 10 - 6 - 1)
+        budget.release(7)
+        #expect(budget.available == 10)
+        // Asking for more than the capacity takes the whole capacity instead of waiting forever.
+        try await budget.acquire(50)
+        #expect(budget.available == 0)
+        budget.release(50)
+        #expect(budget.available == 10)
+    }
+
+    @Test("200 tasks taking random weights never hold more than the capacity", arguments: [1, 2])
+    func weightedStress(seed: Int) async throws {
+        let budget = AsyncSemaphore(permits: 64)
+        let held = Locked((current: 0, maximum: 0))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                let weight = (index * 37 + seed * 11) % 40 + 1
+                group.addTask {
+                    try await budget.acquire(weight)
+                    held.withLock {
+                        $0.current += weight
+                        $0.maximum = max($0.maximum, $0.current)
+                    }
+                    try await Task.sleep(for: .milliseconds(1))
+                    held.withLock { $0.current -= weight }
+                    budget.release(weight)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let final = held.withLock { $0 }
+        #expect(final.maximum <= 64 && final.maximum > 40, "\(final.maximum)")
+        #expect(final.current == 0 && budget.available == 64)
+    }
+}
+
+/// A value shared by concurrent tasks.
+private final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout sending Value) -> R) -> R { mutex.withLock { body(&$0) } }
 }

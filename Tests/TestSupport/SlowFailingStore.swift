@@ -19,6 +19,9 @@ public final class SlowFailingStore: ObjectStore {
         public var chunkGets = 0
         public var inFlight = 0
         public var maxInFlight = 0
+        /// Bytes of chunk puts in flight, now and at most.
+        public var bytesInFlight = 0
+        public var maxBytesInFlight = 0
         /// Chunk requests started after the injected failure was raised.
         public var startedAfterFailure = 0
         public var failed = false
@@ -40,11 +43,13 @@ public final class SlowFailingStore: ObjectStore {
     public var location: String { base.location }
 
     /// Runs one chunk request with latency, failing it when it is the chosen one.
-    private func chunkRequest<T>(put: Bool, _ body: () async throws -> T) async throws -> T {
+    private func chunkRequest<T>(put: Bool, bytes: Int = 0, _ body: () async throws -> T) async throws -> T {
         let fails = state.withLock { counts -> Bool in
             if counts.failed { counts.startedAfterFailure += 1 }
             counts.inFlight += 1
             counts.maxInFlight = max(counts.maxInFlight, counts.inFlight)
+            counts.bytesInFlight += bytes
+            counts.maxBytesInFlight = max(counts.maxBytesInFlight, counts.bytesInFlight)
             if put {
                 counts.chunkPuts += 1
                 return counts.chunkPuts == failPut
@@ -52,7 +57,12 @@ public final class SlowFailingStore: ObjectStore {
             counts.chunkGets += 1
             return counts.chunkGets == failGet
         }
-        defer { state.withLock { $0.inFlight -= 1 } }
+        defer {
+            state.withLock {
+                $0.inFlight -= 1
+                $0.bytesInFlight -= bytes
+            }
+        }
         // The request takes its time even when the caller is cancelled, as a request on the wire does.
         try? await Task.sleep(for: latency)
         if fails {
@@ -66,7 +76,7 @@ public final class SlowFailingStore: ObjectStore {
 
     public func put(_ key: String, _ bytes: [UInt8]) async throws {
         guard key.hasPrefix("chunks/") else { return try await base.put(key, bytes) }
-        try await chunkRequest(put: true) { try await base.put(key, bytes) }
+        try await chunkRequest(put: true, bytes: bytes.count) { try await base.put(key, bytes) }
     }
 
     public func get(_ key: String) async throws -> [UInt8] {

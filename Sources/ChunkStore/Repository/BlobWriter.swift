@@ -99,14 +99,14 @@ public final class BlobWriter {
 
     private func upload(_ piece: [UInt8], isolation: isolated (any Actor)? = #isolation) async throws {
         try await stopIfFailed()
-        let slots = repository.chunkSlots
-        do { try await slots.acquire() } catch {
+        let bytes = piece.count
+        do { try await repository.acquireChunkWork(bytes: bytes) } catch {
             await cancel()
             throw error
         }
         // A failing upload releases its slot, so a wait for one ends and the failure is seen here.
         do { try await stopIfFailed() } catch {
-            slots.release()
+            repository.releaseChunkWork(bytes: bytes)
             throw error
         }
         let repository = self.repository
@@ -114,7 +114,7 @@ public final class BlobWriter {
         let failure = self.failure
         pending.append(
             Task {
-                defer { slots.release() }
+                defer { repository.releaseChunkWork(bytes: bytes) }
                 do { return try await repository.putChunk(piece, statistics: statistics) } catch {
                     failure.record(error)
                     throw error

@@ -16,11 +16,32 @@ public final class Repository: Sendable {
     public let resourceChunker: ContentDefinedChunker
     /// The secret chunk ids are keyed with (encrypted stores), or nil (plain SHA-256 ids).
     let chunkIDKey: [UInt8]?
-    /// Bounds concurrent blob chunk work (manifests, resource streams).
+    /// How much chunk work may be under way at once, for the whole process's use of this store.
+    public struct Limits: Sendable, Equatable {
+        /// Chunk requests (uploads, downloads) in flight. Sized for latency × bandwidth, not for the core count: CPU
+        /// work is bounded by the cooperative pool's width anyway, while an object store answering in 50 ms needs
+        /// many requests under way to keep a link busy.
+        public var requestsInFlight: Int
+        /// Chunk bytes read or decoded but not yet stored or written: what bounds memory, whatever the chunk sizes.
+        public var bytesInFlight: Int
+
+        public static let standard = Limits(requestsInFlight: 32, bytesInFlight: 64 << 20)
+
+        public init(requestsInFlight: Int, bytesInFlight: Int) {
+            self.requestsInFlight = max(1, requestsInFlight)
+            self.bytesInFlight = max(1, bytesInFlight)
+        }
+    }
+
+    public let limits: Limits
+    /// Chunk requests in flight (`limits.requestsInFlight`).
     let chunkSlots: AsyncSemaphore
+    /// Chunk bytes in flight (`limits.bytesInFlight`).
+    let byteBudget: AsyncSemaphore
     private let index = ChunkIndex()
 
-    init(store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil) throws {
+    init(store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil, limits: Limits = .standard) throws
+    {
         for profile in [config.volumeChunker, config.resourceChunker] {
             if let problem = profile.problem {
                 throw ChunkStoreError.unsupportedRepository(store: store.location, reason: problem)
@@ -31,7 +52,23 @@ public final class Repository: Sendable {
         chunkIDKey = master?.chunkIDs
         volumeChunker = ContentDefinedChunker(profile: config.volumeChunker)
         resourceChunker = ContentDefinedChunker(profile: config.resourceChunker)
-        chunkSlots = AsyncSemaphore(permits: ProcessInfo.processInfo.activeProcessorCount * 4)
+        self.limits = limits
+        chunkSlots = AsyncSemaphore(permits: limits.requestsInFlight)
+        byteBudget = AsyncSemaphore(permits: limits.bytesInFlight)
+    }
+
+    /// Waits for a request slot and `bytes` of the byte budget; release both with `releaseChunkWork(bytes:)`.
+    func acquireChunkWork(bytes: Int) async throws {
+        try await chunkSlots.acquire()
+        do { try await byteBudget.acquire(bytes) } catch {
+            chunkSlots.release()
+            throw error
+        }
+    }
+
+    func releaseChunkWork(bytes: Int) {
+        byteBudget.release(bytes)
+        chunkSlots.release()
     }
 
     /// The store's config, read without opening anything else; fails with `repositoryNotFound` when it has none.
@@ -56,9 +93,9 @@ public final class Repository: Sendable {
 
     /// Opens an existing store; fails with `repositoryNotFound` when it has no `config`. An encrypted store needs
     /// `passwords`: the first key object that opens with the password gives the master key.
-    public static func open(_ store: any ObjectStore, passwords: (any PasswordSource)? = nil) async throws
-        -> Repository
-    {
+    public static func open(
+        _ store: any ObjectStore, passwords: (any PasswordSource)? = nil, limits: Limits = .standard
+    ) async throws -> Repository {
         let config = try await readConfig(store)
         let keys = try await StoreKey.all(in: store)
         guard config.isEncrypted else {
@@ -70,7 +107,7 @@ public final class Repository: Sendable {
                     reason:
                         "its config says unencrypted but it holds keys (keys/); the config may have been tampered with")
             }
-            return try Repository(store: store, config: config)
+            return try Repository(store: store, config: config, limits: limits)
         }
         guard
             let password = try passwords?.password(for: config, location: store.location, creating: false)
@@ -85,7 +122,7 @@ public final class Repository: Sendable {
         }
         let (master, _) = try openMasterKey(
             own, password: password, store: store, source: passwords?.describe(for: config) ?? "the given password")
-        return try Repository(store: store, config: config, master: master)
+        return try Repository(store: store, config: config, master: master, limits: limits)
     }
 
     /// The master key from the first key that `password` opens, and that key's id.
@@ -103,10 +140,11 @@ public final class Repository: Sendable {
     /// object is written before the config, which is what makes the store exist.
     public static func openOrCreate(
         _ store: any ObjectStore, config: RepositoryConfig = RepositoryConfig(),
-        passwords: (any PasswordSource)? = nil, keyParameters: StoreCrypto.ScryptParameters = .standard
+        passwords: (any PasswordSource)? = nil, keyParameters: StoreCrypto.ScryptParameters = .standard,
+        limits: Limits = .standard
     ) async throws -> Repository {
         do {
-            return try await open(store, passwords: passwords)
+            return try await open(store, passwords: passwords, limits: limits)
         } catch ChunkStoreError.repositoryNotFound {
             if config.isEncrypted {
                 guard let password = try passwords?.password(for: config, location: store.location, creating: true)
@@ -121,7 +159,7 @@ public final class Repository: Sendable {
             }
             try await store.put(RepositoryConfig.key, try StoreJSON.encode(config))
             try await store.sync()
-            return try await open(store, passwords: passwords)
+            return try await open(store, passwords: passwords, limits: limits)
         }
     }
 
@@ -216,9 +254,9 @@ public final class Repository: Sendable {
     public func readBlob(_ refs: [ChunkRef]) async throws -> [UInt8] {
         let pieces = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
             for (index, ref) in refs.enumerated() {
-                try await chunkSlots.acquire()
-                group.addTask { [chunkSlots] in
-                    defer { chunkSlots.release() }
+                try await acquireChunkWork(bytes: ref.length)
+                group.addTask {
+                    defer { self.releaseChunkWork(bytes: ref.length) }
                     let plain = try await self.getChunk(ref)
                     return (index, plain)
                 }

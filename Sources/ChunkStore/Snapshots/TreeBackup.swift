@@ -127,27 +127,38 @@ public struct TreeBackup: Sendable {
         }
         defer { file.close() }
         let reader = FileChunkReader(file: file, chunker: repository.volumeChunker, pool: pool)
-        let slots = repository.chunkSlots
+        // A chunk is not bigger than the chunker's maximum: that much of the byte budget is taken before reading, and
+        // what the chunk does not use is given back at once.
+        let largest = repository.volumeChunker.profile.maximum
         // A discarding group frees each child (and the chunk bytes it captured) as soon as it finishes; a plain
         // group would hold every finished child of a large file until the end of the file.
         let results = OrderedResults<ChunkRef>()
+        // A failed upload records itself before it gives its slot back, so the read it unblocks sees it and stops
+        // (the group's own cancellation comes a moment later); reading never goes on to the end of the file.
+        let failure = FirstFailure()
         try await withThrowingDiscardingTaskGroup { group in
-            // A failed upload cancels the group; reading stops there instead of going on to the end of the file.
-            while !group.isCancelled {
-                try await slots.acquire()
+            while !group.isCancelled && failure.error == nil {
+                try await repository.acquireChunkWork(bytes: largest)
                 let chunk: [UInt8]?
                 do { chunk = try await reader.next() } catch {
-                    slots.release()
+                    repository.releaseChunkWork(bytes: largest)
                     throw ChunkStoreError.sourceUnreadable(path: path, reason: "\(error)")
                 }
                 guard let chunk else {
-                    slots.release()
+                    repository.releaseChunkWork(bytes: largest)
                     break
                 }
+                repository.byteBudget.release(largest - min(chunk.count, largest))
+                let held = min(chunk.count, largest)
                 let index = results.reserve()
                 group.addTask { [repository, progress] in
-                    defer { slots.release() }
-                    results.set(index, try await repository.putChunk(chunk, statistics: statistics))
+                    defer { repository.releaseChunkWork(bytes: held) }
+                    do {
+                        results.set(index, try await repository.putChunk(chunk, statistics: statistics))
+                    } catch {
+                        failure.record(error)
+                        throw error
+                    }
                     progress.addBytes(chunk.count)
                 }
             }

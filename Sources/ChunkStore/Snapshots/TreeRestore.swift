@@ -211,20 +211,26 @@ public struct TreeRestore: Sendable {
     private func restoreFile(_ entry: TreeEntry, root: FileDescriptor, created: CreatedFile?) async throws {
         let file = try await pool.run { try Self.openCreatedFile(entry, root: root, created: created) }
         defer { file.close() }
-        let slots = repository.chunkSlots
-        // A discarding group cancels itself when a fetch fails; no further fetch starts after that.
+        // A failed fetch records itself before it gives its slot back, and the discarding group cancels itself: no
+        // further fetch starts after that.
+        let failure = FirstFailure()
         try await withThrowingDiscardingTaskGroup { group in
             var offset: Int64 = 0
             for ref in entry.chunks ?? [] {
-                guard !group.isCancelled else { break }
-                try await slots.acquire()
+                guard !group.isCancelled && failure.error == nil else { break }
+                try await repository.acquireChunkWork(bytes: ref.length)
                 let at = offset
                 offset += Int64(ref.length)
                 group.addTask { [repository, pool, progress] in
-                    defer { slots.release() }
-                    let plain = try await repository.getChunk(ref)
-                    try await pool.run { try plain.withUnsafeBytes { try file.write($0, at: at) } }
-                    progress.addBytes(plain.count)
+                    defer { repository.releaseChunkWork(bytes: ref.length) }
+                    do {
+                        let plain = try await repository.getChunk(ref)
+                        try await pool.run { try plain.withUnsafeBytes { try file.write($0, at: at) } }
+                        progress.addBytes(plain.count)
+                    } catch {
+                        failure.record(error)
+                        throw error
+                    }
                 }
             }
         }
