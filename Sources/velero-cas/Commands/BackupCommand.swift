@@ -87,7 +87,7 @@ struct BackupCreateCommand: AsyncParsableCommand {
                 )
             }
         }
-        let client = try cluster.client()
+        let client = try await cluster.client()
         var request = BackupRecord(
             name: name, labels: backupLabels, annotations: backupAnnotations, filter: filter,
             snapshotVolumes: snapshotVolumes, ttlSeconds: ttlSeconds, storageLocation: try storeOptions.locationName,

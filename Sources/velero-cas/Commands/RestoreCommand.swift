@@ -106,7 +106,7 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         }
         let manifest = try await ResourceReader(repository: repository).manifest(named: manifestName)
         let restorer = ResourceRestorer(
-            client: try cluster.client(), reader: ResourceReader(repository: repository), width: parallel)
+            client: try await cluster.client(), reader: ResourceReader(repository: repository), width: parallel)
         let volumes = VolumeRestorer(repository: repository, pathMap: try VolumePathMap(parsing: volumePathMap ?? ""))
         let result: RestoreResult
         let volumeResults: [VolumeRestoreResult]

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChunkStore
 import Foundation
 import HTTPTransport
+import SystemIO
 
 /// `--store` or `--storage-location`: where the deduplicating store lives.
 struct StoreOptions: ParsableArguments {
@@ -41,17 +42,21 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens an existing store (read commands).
     func openExisting() async throws -> Repository {
-        let (text, environment) = try resolved()
-        let location = try StoreLocation(parsing: text, environment: environment)
-        return try await Repository.open(
-            try location.open(create: false, environment: environment, client: HTTPClient()))
+        try await Repository.open(try await backend(create: false))
     }
 
     /// Opens the store, creating it with `config` if needed (write commands).
     func openForWriting(config: RepositoryConfig = RepositoryConfig()) async throws -> Repository {
-        let (text, environment) = try resolved()
-        let location = try StoreLocation(parsing: text, environment: environment)
-        return try await Repository.openOrCreate(
-            try location.open(create: true, environment: environment, client: HTTPClient()), config: config)
+        try await Repository.openOrCreate(try await backend(create: true), config: config)
+    }
+
+    /// The backend, built on the blocking pool: it reads the locations and credentials files and may create the
+    /// store's directory.
+    private func backend(create: Bool) async throws -> any ObjectStore {
+        try await BlockingPool.shared.run {
+            let (text, environment) = try resolved()
+            let location = try StoreLocation(parsing: text, environment: environment)
+            return try location.open(create: create, environment: environment, client: HTTPClient())
+        }
     }
 }
