@@ -40,6 +40,11 @@ struct ClusterOptions: ParsableArguments {
     }
 }
 
+/// `--parallel-volumes`: a few volumes at once keeps memory bounded; one is allowed, hundreds are not.
+func validateParallelVolumes(_ value: Int) throws {
+    guard (1...32).contains(value) else { throw ValidationError("--parallel-volumes must be between 1 and 32") }
+}
+
 /// Comma-separated list options, as Velero's flags take them.
 func commaList(_ value: String?) -> [String] {
     value.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
