@@ -46,10 +46,11 @@ def measure(options, volumes, parallel):
     source, source_config = start_kube_sim(options.kube_sim, workdir, "source", ["--fixtures", fixtures])
     target, target_config = start_kube_sim(options.kube_sim, workdir, "target")
     store = ["--store", os.path.join(workdir, "store")]
+    # 0: the binary's own default, without the flag (for comparing with a build that has no bound)
+    width = ["--parallel-volumes", str(parallel)] if parallel else []
     try:
         backup = peak_rss([options.cli, "backup", "create", "b", "--kubeconfig", source_config,
-                           "--volume-path-map", f"/nodes/n1={workdir}/node", "--parallel-volumes", str(parallel)]
-                          + store)
+                           "--volume-path-map", f"/nodes/n1={workdir}/node"] + width + store)
         described = subprocess.run([options.cli, "backup", "describe", "b", "-o", "json"] + store,
                                    capture_output=True, text=True, check=True).stdout
         record = json.loads(described)
@@ -58,8 +59,7 @@ def measure(options, volumes, parallel):
         if len(backed_up) != volumes:
             sys.exit(f"only {len(backed_up)} of {volumes} volumes were backed up: {described[:2000]}")
         restore = peak_rss([options.cli, "restore", "create", "r", "--from-backup", "b", "--kubeconfig", target_config,
-                            "--volume-path-map", f"/nodes/n1={workdir}/restored", "--parallel-volumes",
-                            str(parallel)] + store)
+                            "--volume-path-map", f"/nodes/n1={workdir}/restored"] + width + store)
     finally:
         for process in (source, target):
             process.terminate()
@@ -74,7 +74,8 @@ def main():
     parser.add_argument("--kube-sim", default=".build/release/kube-sim")
     parser.add_argument("--files-per-volume", type=int, default=4)
     parser.add_argument("--file-kib", type=int, default=256)
-    parser.add_argument("--runs", default="2:2,200:2,200:8")
+    parser.add_argument("--runs", default="2:2,200:2,200:8,200:32",
+                        help="volumes:width,… (width 0: no --parallel-volumes flag, the binary's default)")
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "velero-cas-fanout-rss"))
     options = parser.parse_args()
     os.makedirs(options.workdir, exist_ok=True)
