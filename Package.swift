@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "Restorer",
             dependencies: [
-                "Collectors", "KubeClient", "ChunkStore", .product(name: "Logging", package: "swift-log"),
+                "Collectors", "KubeClient", "ChunkStore", "SystemIO", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
@@ -134,7 +134,9 @@ let package = Package(
         ),
         .testTarget(
             name: "RestorerTests",
-            dependencies: ["Restorer", "Collectors", "KubeClient", "KubeSim", "ChunkStore", "SampleData", "TestSupport"],
+            dependencies: [
+                "Restorer", "Collectors", "KubeClient", "KubeSim", "ChunkStore", "SampleData", "TestSupport",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

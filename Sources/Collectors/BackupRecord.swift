@@ -1,6 +1,7 @@
 import ChunkStore
 import Foundation
 import Logging
+import SystemIO
 
 /// A backup as the store records it (`backups/<name>.json`), with Velero's phases. A backup is usable only once
 /// its record says Completed (or PartiallyFailed): that write comes last, after everything it names is durable.
@@ -77,8 +78,15 @@ public struct BackupRecord: Codable, Sendable, Equatable {
 /// reason). A name that already exists is refused before anything is written.
 public struct BackupPipeline: Sendable {
     public let collector: ResourceCollector
+    /// Persistent volumes whose data is read at once (see `VolumeCollector`).
+    public var volumeConcurrency: Int
+    /// Volumes being backed up right now, and the most at once.
+    public let volumesInFlight = ConcurrencyGauge()
 
-    public init(collector: ResourceCollector) { self.collector = collector }
+    public init(collector: ResourceCollector, volumeConcurrency: Int = VolumeCollector.defaultVolumeConcurrency) {
+        self.collector = collector
+        self.volumeConcurrency = volumeConcurrency
+    }
 
     public func run(_ request: BackupRecord) async throws -> BackupRecord {
         // Garbage collection cannot run while this lock is held, so no chunk this backup reuses can vanish.
@@ -115,7 +123,8 @@ public struct BackupPipeline: Sendable {
         do {
             // Volume data is read in parallel with resource collection; both commit before the final record.
             let volumes = VolumeCollector(
-                client: collector.client, repository: repository, pathMap: record.volumePathMap)
+                client: collector.client, repository: repository, pathMap: record.volumePathMap,
+                volumeConcurrency: volumeConcurrency, volumesInFlight: volumesInFlight)
             let snapshotVolumes = record.snapshotVolumes
             let name = record.name
             let filter = record.filter

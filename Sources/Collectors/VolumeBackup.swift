@@ -63,18 +63,32 @@ public struct VolumeRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// Finds the persistent volumes whose data can be read from here and backs each up as a tree snapshot, in parallel
-/// (bounded by the repository's chunk slots) and incrementally against the previous backup of the same volume.
+/// Finds the persistent volumes whose data can be read from here and backs each up as a tree snapshot, incrementally
+/// against the previous backup of the same volume. `volumeConcurrency` volumes at once: each holds open files and
+/// reader buffers (`TreeBackup`), so memory follows that width, not the number of volumes; chunk uploads within
+/// them are bounded by the repository's chunk slots.
 public struct VolumeCollector: Sendable {
+    /// Volumes read at once unless told otherwise.
+    public static let defaultVolumeConcurrency = 2
+
     public let client: KubeClient
     public let repository: Repository
     public var pathMap: VolumePathMap
+    public var volumeConcurrency: Int
+    /// Volumes being backed up right now, and the most at once.
+    public let volumesInFlight: ConcurrencyGauge
     private let logger = Logger(label: "velero-cas.volumes")
 
-    public init(client: KubeClient, repository: Repository, pathMap: VolumePathMap = VolumePathMap()) {
+    public init(
+        client: KubeClient, repository: Repository, pathMap: VolumePathMap = VolumePathMap(),
+        volumeConcurrency: Int = VolumeCollector.defaultVolumeConcurrency,
+        volumesInFlight: ConcurrencyGauge = ConcurrencyGauge()
+    ) {
         self.client = client
         self.repository = repository
         self.pathMap = pathMap
+        self.volumeConcurrency = max(1, volumeConcurrency)
+        self.volumesInFlight = volumesInFlight
     }
 
     struct Volume: Sendable {
@@ -124,14 +138,10 @@ public struct VolumeCollector: Sendable {
 
     /// Backs up every volume's data as snapshot "<backup>.pv.<volume>".
     func backup(_ volumes: [Volume], backupName: String, backupCommit: String) async -> [VolumeRecord] {
-        await withTaskGroup(of: VolumeRecord.self) { group in
-            for volume in volumes {
-                group.addTask { await self.backup(volume, backupName: backupName, backupCommit: backupCommit) }
-            }
-            var records: [VolumeRecord] = []
-            for await record in group { records.append(record) }
-            return records.sorted { $0.persistentVolume < $1.persistentVolume }
+        await volumes.concurrentMap(width: volumeConcurrency, gauge: volumesInFlight) { volume in
+            await self.backup(volume, backupName: backupName, backupCommit: backupCommit)
         }
+        .sorted { $0.persistentVolume < $1.persistentVolume }
     }
 
     private func backup(_ volume: Volume, backupName: String, backupCommit: String) async -> VolumeRecord {
@@ -139,7 +149,8 @@ public struct VolumeCollector: Sendable {
             persistentVolume: volume.name, claim: volume.claimNamespace.map { "\($0)/\(volume.claimName ?? "")" },
             path: volume.path, snapshot: nil, files: 0, logicalBytes: 0, newStoredBytes: 0, seconds: 0, skipped: nil)
         let local = pathMap.localPath(volume.path)
-        let reachable = (try? FileSystem.statusIfExists(local))?.kind == .directory
+        let status = try? await BlockingPool.shared.run { try FileSystem.statusIfExists(local) }
+        let reachable = status?.kind == .directory
         guard reachable else {
             record.skipped =
                 "the volume's path \(local) is not reachable from here (use --volume-path-map for node mounts)"

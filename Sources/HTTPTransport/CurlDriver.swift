@@ -12,6 +12,7 @@ import Synchronization
 final class CurlDriver: @unchecked Sendable {
     private struct Inbox {
         var submitted: [Transfer] = []
+        var unpaused: [Transfer] = []
         var cancellationRequested = false
         var shuttingDown = false
     }
@@ -44,7 +45,7 @@ final class CurlDriver: @unchecked Sendable {
         } else {
             transfer.continuation?.resume(throwing: HTTPTransportError.shutDown)
             transfer.continuation = nil
-            transfer.stream?.finish(throwing: HTTPTransportError.shutDown)
+            transfer.stream?.finish(.failure(HTTPTransportError.shutDown))
             transfer.stream = nil
         }
     }
@@ -52,6 +53,12 @@ final class CurlDriver: @unchecked Sendable {
     func cancel(_ transfer: Transfer) {
         transfer.cancelled.store(true, ordering: .releasing)
         inbox.withLock { $0.cancellationRequested = true }
+        curl_multi_wakeup(multi)
+    }
+
+    /// Resumes a stream paused by its full buffer (the consumer has taken from it).
+    func unpause(_ transfer: Transfer) {
+        inbox.withLock { $0.unpaused.append(transfer) }
         curl_multi_wakeup(multi)
     }
 
@@ -65,16 +72,22 @@ final class CurlDriver: @unchecked Sendable {
     private func run() {
         var active: [UnsafeMutableRawPointer: Transfer] = [:]
         while true {
-            let (submitted, checkCancellation, shuttingDown) = inbox.withLock { inbox in
+            let (submitted, unpaused, checkCancellation, shuttingDown) = inbox.withLock { inbox in
                 defer {
                     inbox.submitted.removeAll(keepingCapacity: true)
+                    inbox.unpaused.removeAll(keepingCapacity: true)
                     inbox.cancellationRequested = false
                 }
-                return (inbox.submitted, inbox.cancellationRequested, inbox.shuttingDown)
+                return (inbox.submitted, inbox.unpaused, inbox.cancellationRequested, inbox.shuttingDown)
             }
             for transfer in submitted {
                 active[transfer.handle] = transfer
                 curl_multi_add_handle(multi, transfer.handle)
+            }
+            // Only this thread pauses (in the write callback) and unpauses; curl may deliver the held bytes from
+            // inside curl_easy_pause, which is fine here.
+            for transfer in unpaused where active[transfer.handle] === transfer {
+                _ = ccurl_unpause(transfer.handle)
             }
             if checkCancellation || shuttingDown {
                 for (handle, transfer) in active where shuttingDown || transfer.cancelled.load(ordering: .acquiring) {
@@ -116,15 +129,9 @@ final class CurlDriver: @unchecked Sendable {
 
     private func finish(_ transfer: Transfer, with result: Result<HTTPResponse, any Error>) {
         if let stream = transfer.stream {
+            if case .success = result { transfer.sendHeadIfNeeded() }
             transfer.stream = nil
-            switch result {
-            case .success:
-                transfer.stream = stream
-                transfer.sendHeadIfNeeded()
-                transfer.stream = nil
-                stream.finish()
-            case .failure(let error): stream.finish(throwing: error)
-            }
+            stream.finish(result.map { _ in })
             return
         }
         let continuation = transfer.continuation

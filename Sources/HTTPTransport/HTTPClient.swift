@@ -10,15 +10,19 @@ public final class HTTPClient: Sendable {
         public var requestTimeout: Duration
         public var maxConnectionsPerHost: Int
         public var tls: TLSConfiguration
+        /// How many body bytes of one streamed response may wait for its consumer before the transfer pauses.
+        public var streamBufferBytes: Int
 
         public init(
             connectTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(120),
-            maxConnectionsPerHost: Int = 16, tls: TLSConfiguration = TLSConfiguration()
+            maxConnectionsPerHost: Int = 16, tls: TLSConfiguration = TLSConfiguration(),
+            streamBufferBytes: Int = 1 << 20
         ) {
             self.connectTimeout = connectTimeout
             self.requestTimeout = requestTimeout
             self.maxConnectionsPerHost = maxConnectionsPerHost
             self.tls = tls
+            self.streamBufferBytes = streamBufferBytes
         }
     }
 
@@ -52,20 +56,18 @@ public final class HTTPClient: Sendable {
     }
 
     /// Sends `request` and streams the response: first `.head` with the status and headers, then `.data` pieces
-    /// as they arrive (for watches). Ending the iteration early cancels the transfer.
-    public func stream(_ request: HTTPRequest) throws -> AsyncThrowingStream<HTTPStreamEvent, any Error> {
+    /// as they arrive (for watches), at most `streamBufferBytes` of them waiting (see `HTTPResponseStream`).
+    /// Dropping the stream early cancels the transfer.
+    public func stream(_ request: HTTPRequest) throws -> HTTPResponseStream {
         guard let handle = curl_easy_init() else {
             throw HTTPTransportError.transferFailed(url: request.url, reason: "curl_easy_init failed")
         }
         let transfer = Transfer(request: request, handle: handle)
         try configure(transfer)
-        let (stream, continuation) = AsyncThrowingStream<HTTPStreamEvent, any Error>.makeStream()
-        transfer.stream = continuation
-        continuation.onTermination = { [driver] termination in
-            if case .cancelled = termination { driver.cancel(transfer) }
-        }
+        let buffer = StreamBuffer(limit: configuration.streamBufferBytes)
+        transfer.stream = buffer
         driver.submit(transfer)
-        return stream
+        return HTTPResponseStream(owner: StreamOwner(buffer: buffer, transfer: transfer, driver: driver))
     }
 
     private func configure(_ transfer: Transfer) throws {

@@ -9,7 +9,7 @@ final class Transfer: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
     var continuation: CheckedContinuation<HTTPResponse, any Error>?
     /// Set for streamed requests: the body goes here as it arrives instead of into `body`.
-    var stream: AsyncThrowingStream<HTTPStreamEvent, any Error>.Continuation?
+    var stream: StreamBuffer?
     var headSent = false
     var headerList: UnsafeMutablePointer<curl_slist>?
     var responseHeaders: [HTTPHeader] = []
@@ -69,11 +69,12 @@ extension Transfer {
         headSent = true
         var status = 0
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        stream.yield(.head(status: status, headers: responseHeaders))
+        stream.yieldHead(status: status, headers: responseHeaders)
     }
 }
 
-/// curl's write callback: appends the body bytes to the transfer, or passes them on for a stream.
+/// curl's write callback: appends the body bytes to the transfer, or passes them on for a stream — or pauses the
+/// transfer while the stream's consumer has its fill waiting (curl hands the same bytes over again on unpause).
 let receiveBody: ccurl_data_callback = { pointer, size, count, context in
     let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
     let length = size * count
@@ -81,7 +82,7 @@ let receiveBody: ccurl_data_callback = { pointer, size, count, context in
         let bytes = UnsafeRawBufferPointer(start: pointer, count: length)
         if let stream = transfer.stream {
             transfer.sendHeadIfNeeded()
-            stream.yield(.data(Array(bytes)))
+            if !stream.offer(bytes) { return ccurl_writefunc_pause() }
         } else {
             transfer.body.append(contentsOf: bytes)
         }

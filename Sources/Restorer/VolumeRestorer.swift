@@ -1,6 +1,7 @@
 import ChunkStore
 import Collectors
 import Foundation
+import SystemIO
 
 /// What happened to one volume's data.
 public struct VolumeRestoreResult: Sendable, Codable, Equatable {
@@ -14,38 +15,39 @@ public struct VolumeRestoreResult: Sendable, Codable, Equatable {
 /// Reassembles backed-up volume data into each volume's path (through the path map), byte for byte, refusing path
 /// escapes and symlinks (`TreeRestore`) and non-empty targets unless existing data may be overwritten. Owners, and
 /// with them setuid/setgid bits, are restored when running as root (a node agent), as `TreeRestore` does.
+/// `volumeConcurrency` volumes at once, as `VolumeCollector` backs them up.
 public struct VolumeRestorer: Sendable {
     public let repository: Repository
     public var pathMap: VolumePathMap
+    public var volumeConcurrency: Int
+    /// Volumes being restored right now, and the most at once.
+    public let volumesInFlight = ConcurrencyGauge()
 
-    public init(repository: Repository, pathMap: VolumePathMap = VolumePathMap()) {
+    public init(
+        repository: Repository, pathMap: VolumePathMap = VolumePathMap(),
+        volumeConcurrency: Int = VolumeCollector.defaultVolumeConcurrency
+    ) {
         self.repository = repository
         self.pathMap = pathMap
+        self.volumeConcurrency = max(1, volumeConcurrency)
     }
 
     public func restore(_ volumes: [VolumeRecord], overwrite: Bool) async -> [VolumeRestoreResult] {
-        await withTaskGroup(of: VolumeRestoreResult.self) { group in
-            for volume in volumes {
-                guard let snapshot = volume.snapshot else { continue }
-                group.addTask {
-                    let path = pathMap.localPath(volume.path)
-                    do {
-                        let summary = try await TreeRestore(repository: repository, fileConcurrency: 4)
-                            .run(snapshot: snapshot, into: path, overwrite: overwrite)
-                        return VolumeRestoreResult(
-                            persistentVolume: volume.persistentVolume, path: path, bytes: summary.bytes,
-                            seconds: summary.seconds)
-                    } catch {
-                        return VolumeRestoreResult(
-                            persistentVolume: volume.persistentVolume, path: path, bytes: 0, seconds: 0,
-                            error: "\(error)")
-                    }
-                }
+        let withData = volumes.compactMap { volume in volume.snapshot.map { (volume, $0) } }
+        return await withData.concurrentMap(width: volumeConcurrency, gauge: volumesInFlight) { volume, snapshot in
+            let path = pathMap.localPath(volume.path)
+            do {
+                let summary = try await TreeRestore(repository: repository, fileConcurrency: 4)
+                    .run(snapshot: snapshot, into: path, overwrite: overwrite)
+                return VolumeRestoreResult(
+                    persistentVolume: volume.persistentVolume, path: path, bytes: summary.bytes,
+                    seconds: summary.seconds)
+            } catch {
+                return VolumeRestoreResult(
+                    persistentVolume: volume.persistentVolume, path: path, bytes: 0, seconds: 0, error: "\(error)")
             }
-            var results: [VolumeRestoreResult] = []
-            for await result in group { results.append(result) }
-            return results.sorted { $0.persistentVolume < $1.persistentVolume }
         }
+        .sorted { $0.persistentVolume < $1.persistentVolume }
     }
 }
 

@@ -21,6 +21,10 @@ public final class BlockingPool: Sendable {
         }
     }
 
+    /// Whether the calling thread is one of a blocking pool's (where blocking is allowed); for checks and tests.
+    public static var isPoolThread: Bool { Thread.current.threadDictionary[poolThreadKey] as? Bool == true }
+    fileprivate static let poolThreadKey = "velero-cas.blocking-pool"
+
     /// Runs `body` on a pool thread and returns its result to the awaiting task.
     @discardableResult
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -46,6 +50,7 @@ private final class JobQueue: @unchecked Sendable {
     }
 
     func runWorker() {
+        Thread.current.threadDictionary[BlockingPool.poolThreadKey] = true
         while true {
             condition.lock()
             while head == jobs.count { condition.wait() }

@@ -165,14 +165,16 @@ struct EncryptionTests {
         let first = try await StoreKey.all(in: base)
         let master = try #require(try first[0].open(password: Array("correct horse".utf8)))
         let second = try StoreKey.make(
-            master: master, password: Array("battery staple".utf8), store: repository.config.id, parameters: Self.cheap)
+            master: master, password: Array("battery staple".utf8), store: repository.config.id, parameters: Self.cheap,
+            host: "test-host")
         try await base.put(StoreKey.key(second.id), try StoreJSON.encode(second))
         let viaSecond = try await Repository.open(base, passwords: FixedPassword("battery staple"))
         #expect(try await viaSecond.store.get("backups/x.json") == Array(#"{"a":1}"#.utf8))
 
         // A key object of another store id (a crashed creation, or planted) is ignored even with the right password.
         let planted = try StoreKey.make(
-            master: MasterKey.generate(), password: Array("planted".utf8), store: "other-store", parameters: Self.cheap)
+            master: MasterKey.generate(), password: Array("planted".utf8), store: "other-store", parameters: Self.cheap,
+            host: "test-host")
         try await base.put(StoreKey.key(planted.id), try StoreJSON.encode(planted))
         await #expect(throws: ChunkStoreError.self) {
             _ = try await Repository.open(base, passwords: FixedPassword("planted"))

@@ -21,7 +21,7 @@ struct WatchTests {
     }
 
     /// Starts a watch that lasts `seconds`, waits until the server has it, runs `changes`, returns the stream.
-    static func watch(_ sim: SimHarness, _ query: String, seconds: Int = 6, changes: () async throws -> Void)
+    static func watch(_ sim: SimHarness, _ query: String, seconds: Int = 10, changes: () async throws -> Void)
         async throws -> HTTPResponse
     {
         let watchersBefore = sim.server.watcherCount

@@ -144,6 +144,11 @@ struct BackupRestoreCommandTests {
             ),
             (["backup", "describe", "missing"], "backup 'missing' not found"),
             (["backup", "download", "missing"], "backup 'missing' not found"),
+            (["backup", "create", "x", "--parallel-volumes", "0"], "--parallel-volumes must be between 1 and 32"),
+            (
+                ["restore", "create", "--from-backup", "b", "--parallel-volumes", "200"],
+                "--parallel-volumes must be between 1 and 32"
+            ),
         ])
     func badInput(arguments: [String], message: String) throws {
         let temp = try TemporaryDirectory("cli-backup-bad")

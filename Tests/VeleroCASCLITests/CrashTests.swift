@@ -24,6 +24,30 @@ struct CrashTests {
         return finished
     }
 
+    /// Sends `signal` to `process` from a thread of its own as soon as the store's `locks` directory holds a lock
+    /// (plus `settle`), so a loaded test process cannot wake too late; waits for the exit and returns how long it took
+    /// after the signal.
+    static func signalOnceLocked(_ process: Process, locks: String, signal: Int32, settle: Duration = .zero) async
+        -> Duration
+    {
+        await withCheckedContinuation { continuation in
+            Thread {
+                let deadline = ContinuousClock.now + .seconds(30)
+                while process.isRunning, ContinuousClock.now < deadline,
+                    (try? FileSystem.contentsOfDirectory(locks))?.contains(where: { $0.hasSuffix(".json") }) != true
+                {
+                    usleep(500)
+                }
+                let (seconds, attoseconds) = settle.components
+                Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
+                let sent = ContinuousClock.now
+                kill(process.processIdentifier, signal)
+                process.waitUntilExit()
+                continuation.resume(returning: ContinuousClock.now - sent)
+            }.start()
+        }
+    }
+
     /// `cp -a`: a copy with new inodes, which a backup reads and hashes in full.
     static func copyTree(_ source: String, to destination: String) throws {
         let cp = Process()
@@ -57,20 +81,7 @@ struct CrashTests {
             process.standardError = FileHandle.nullDevice
             try process.run()
             let locks = temp.sub("store/locks")
-            let stoppedAfter: Duration = await withCheckedContinuation { continuation in
-                Thread {
-                    let deadline = ContinuousClock.now + .seconds(30)
-                    while process.isRunning, ContinuousClock.now < deadline,
-                        (try? FileSystem.contentsOfDirectory(locks))?.contains(where: { $0.hasSuffix(".json") }) != true
-                    {
-                        usleep(500)
-                    }
-                    let sent = ContinuousClock.now
-                    kill(process.processIdentifier, signal)
-                    process.waitUntilExit()
-                    continuation.resume(returning: ContinuousClock.now - sent)
-                }.start()
-            }
+            let stoppedAfter = await Self.signalOnceLocked(process, locks: locks, signal: signal)
             guard process.terminationStatus != 0 else { continue }
             landed = true
             #expect(stoppedAfter < .seconds(10), "stopped promptly")

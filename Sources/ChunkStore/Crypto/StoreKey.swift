@@ -41,10 +41,11 @@ public struct StoreKey: Codable, Sendable, Equatable {
     /// What the sealed master key's tag authenticates besides the key itself.
     static func associated(id: String, store: String) -> [UInt8] { Array("\(key(id))\n\(store)".utf8) }
 
-    /// Wraps `master` with `password`, for the store whose config id is `store`.
+    /// Wraps `master` with `password`, for the store whose config id is `store`; `host` is recorded for `store key
+    /// list` (`HostName.current()`: the lookup may block, so callers make it on the blocking pool).
     public static func make(
         master: MasterKey, password: [UInt8], store: String, parameters: StoreCrypto.ScryptParameters = .standard,
-        host: String = ProcessInfo.processInfo.hostName, username: String = NSUserName()
+        host: String, username: String = NSUserName()
     ) throws -> StoreKey {
         let id = Digest.hex(StoreCrypto.random(8))
         let salt = StoreCrypto.random(32)

@@ -153,7 +153,8 @@ public final class Repository: Sendable {
                         store: store.location, reason: "a new encrypted store needs a password")
                 }
                 let key = try StoreKey.make(
-                    master: MasterKey.generate(), password: password, store: config.id, parameters: keyParameters)
+                    master: MasterKey.generate(), password: password, store: config.id, parameters: keyParameters,
+                    host: await HostName.current())
                 try await store.put(StoreKey.key(key.id), try StoreJSON.encode(key))
                 try await store.sync()
             }

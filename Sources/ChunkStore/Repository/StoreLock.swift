@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import SystemIO
 
 /// A lock on the store, as an object under `locks/` (restic's protocol, which works on S3 too).
 ///
@@ -168,7 +169,7 @@ public final class StoreLock: Sendable {
         _ kind: Kind, repository: Repository, operation: String, wait: Duration = .seconds(60)
     ) async throws -> StoreLock {
         let record = Record(
-            kind: kind, id: UUID().uuidString.lowercased(), host: ProcessInfo.processInfo.hostName,
+            kind: kind, id: UUID().uuidString.lowercased(), host: await HostName.current(),
             pid: ProcessInfo.processInfo.processIdentifier, operation: operation, refreshed: Date())
         // Registered while its object may exist, so a stop signal in the middle of acquiring still removes it.
         guard process.withLock({ $0.stopping ? false : $0.acquiring.insert(record.id).inserted }) else {

@@ -46,7 +46,7 @@ public struct TreeBackup: Sendable {
             throw ChunkStoreError.snapshotExists(name: name, store: repository.store.location)
         }
         let absoluteSource = Self.absolute(source)
-        let hostname = ProcessInfo.processInfo.hostName
+        let hostname = await HostName.current()
         let parentSnapshot: Snapshot?
         if let parent {
             guard let found = try await catalog.snapshot(named: parent) else {

@@ -46,6 +46,8 @@ struct BackupCreateCommand: AsyncParsableCommand {
     @Option(help: "Where node volume paths are readable here: /node/path=/local/path,… (hostPath and local volumes).")
     var volumePathMap: String?
     @Option(help: "Concurrent resource collectors.") var parallel = 8
+    @Option(help: "Persistent volumes whose data is read at once (each holds open files and read buffers).")
+    var parallelVolumes = VolumeCollector.defaultVolumeConcurrency
     @Flag(help: "Wait for the backup to finish (it always does; accepted for Velero compatibility).") var wait = false
     @Option(name: .shortAndLong, help: "Print the backup request as json or yaml instead of running it.") var output:
         OutputFormat?
@@ -55,6 +57,7 @@ struct BackupCreateCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...64).contains(parallel) else { throw ValidationError("--parallel must be between 1 and 64") }
+        try validateParallelVolumes(parallelVolumes)
         if output == .table { throw ValidationError("-o takes json or yaml for backup create") }
     }
 
@@ -87,7 +90,7 @@ struct BackupCreateCommand: AsyncParsableCommand {
                 )
             }
         }
-        let client = try cluster.client()
+        let client = try await cluster.client()
         var request = BackupRecord(
             name: name, labels: backupLabels, annotations: backupAnnotations, filter: filter,
             snapshotVolumes: snapshotVolumes, ttlSeconds: ttlSeconds, storageLocation: try storeOptions.locationName,
@@ -105,7 +108,7 @@ struct BackupCreateCommand: AsyncParsableCommand {
         do {
             let collector = ResourceCollector(
                 client: client, repository: repository, width: parallel, progress: progress)
-            record = try await BackupPipeline(collector: collector).run(request)
+            record = try await BackupPipeline(collector: collector, volumeConcurrency: parallelVolumes).run(request)
             reporter.stop()
             try await repository.store.put(BackupRecord.logKey(name), Array(OperationLog.shared.text.utf8))
         } catch {

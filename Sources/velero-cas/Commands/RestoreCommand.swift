@@ -56,6 +56,8 @@ struct RestoreCreateCommand: AsyncParsableCommand {
     var veleroNamespace = "velero"
     @Option(help: "Where node volume paths are written here: /node/path=/local/path,…") var volumePathMap: String?
     @Option(help: "Objects applied at once within a priority tier.") var parallel = 16
+    @Option(help: "Persistent volumes whose data is restored at once (each holds open files and buffers).")
+    var parallelVolumes = VolumeCollector.defaultVolumeConcurrency
     @Flag(help: "Wait for the restore to finish (it always does; accepted for Velero compatibility).") var wait = false
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var cluster: ClusterOptions
@@ -63,6 +65,7 @@ struct RestoreCreateCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...256).contains(parallel) else { throw ValidationError("--parallel must be between 1 and 256") }
+        try validateParallelVolumes(parallelVolumes)
         guard RestoreOptions.ExistingResourcePolicy(rawValue: existingResourcePolicy) != nil else {
             throw ValidationError("--existing-resource-policy must be none or update, not '\(existingResourcePolicy)'")
         }
@@ -106,8 +109,10 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         }
         let manifest = try await ResourceReader(repository: repository).manifest(named: manifestName)
         let restorer = ResourceRestorer(
-            client: try cluster.client(), reader: ResourceReader(repository: repository), width: parallel)
-        let volumes = VolumeRestorer(repository: repository, pathMap: try VolumePathMap(parsing: volumePathMap ?? ""))
+            client: try await cluster.client(), reader: ResourceReader(repository: repository), width: parallel)
+        let volumes = VolumeRestorer(
+            repository: repository, pathMap: try VolumePathMap(parsing: volumePathMap ?? ""),
+            volumeConcurrency: parallelVolumes)
         let result: RestoreResult
         let volumeResults: [VolumeRestoreResult]
         do {

@@ -31,7 +31,7 @@ struct StoreInitCommand: AsyncParsableCommand {
         guard let mode = RepositoryConfig.Encryption(rawValue: encryption) else {
             throw ValidationError("--encryption '\(encryption)' must be aes-256-gcm or none")
         }
-        if (try? await Repository.readConfig(try storeOptions.rawStore())) != nil {
+        if (try? await Repository.readConfig(try await storeOptions.rawStore())) != nil {
             throw ValidationError(
                 "a store already exists at \(try storeOptions.locationName); its settings stay as they are")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChunkStore
 import Foundation
+import SystemIO
 
 /// `store key`: the passwords that open an encrypted store (restic's model: each wraps the same master key).
 struct StoreKeyCommand: AsyncParsableCommand {
@@ -18,7 +19,7 @@ struct OpenedKeys {
     var currentID: String
 
     static func open(_ options: StoreOptions) async throws -> OpenedKeys {
-        let store = try options.rawStore()
+        let store = try await options.rawStore()
         let config = try await Repository.readConfig(store)
         guard config.isEncrypted else {
             throw ValidationError("the store at \(store.location) is not encrypted; it has no keys")
@@ -54,7 +55,8 @@ struct StoreKeyAddCommand: AsyncParsableCommand {
             throw ValidationError("give the new password with --new-password-file or VELERO_CAS_NEW_PASSWORD")
         }
         let opened = try await OpenedKeys.open(storeOptions)
-        let key = try StoreKey.make(master: opened.master, password: newPassword, store: opened.config.id)
+        let key = try StoreKey.make(
+            master: opened.master, password: newPassword, store: opened.config.id, host: await HostName.current())
         try await opened.store.put(StoreKey.key(key.id), try StoreJSON.encode(key))
         try await opened.store.sync()
         print("key \(key.id) added to \(opened.store.location)")

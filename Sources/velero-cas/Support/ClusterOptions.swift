@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KubeClient
+import SystemIO
 
 /// `--kubeconfig` and `--kubecontext`, as kubectl and Velero take them.
 struct ClusterOptions: ParsableArguments {
@@ -26,13 +27,22 @@ struct ClusterOptions: ParsableArguments {
         }
     }
 
-    func client() throws -> KubeClient {
-        let configuration = try ClusterConfiguration.load(
-            path: kubeconfig, context: kubecontext, environment: ProcessInfo.processInfo.environment)
+    /// A client for the chosen cluster; the kubeconfig files are read on the blocking pool.
+    func client() async throws -> KubeClient {
+        let (kubeconfig, kubecontext) = (kubeconfig, kubecontext)
+        let configuration = try await BlockingPool.shared.run {
+            try ClusterConfiguration.load(
+                path: kubeconfig, context: kubecontext, environment: ProcessInfo.processInfo.environment)
+        }
         guard let clientQps else { return KubeClient(configuration: configuration) }
         return KubeClient(
             configuration: configuration, qps: clientQps, burst: clientBurst ?? max(1, Int(clientQps.rounded(.up))))
     }
+}
+
+/// `--parallel-volumes`: a few volumes at once keeps memory bounded; one is allowed, hundreds are not.
+func validateParallelVolumes(_ value: Int) throws {
+    guard (1...32).contains(value) else { throw ValidationError("--parallel-volumes must be between 1 and 32") }
 }
 
 /// Comma-separated list options, as Velero's flags take them.

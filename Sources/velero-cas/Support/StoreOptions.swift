@@ -2,6 +2,7 @@ import ArgumentParser
 import ChunkStore
 import Foundation
 import HTTPTransport
+import SystemIO
 
 /// `--store` or `--storage-location`: where the deduplicating store lives.
 struct StoreOptions: ParsableArguments {
@@ -47,28 +48,27 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// The raw store, for what must be read before (or without) opening it.
-    func rawStore() throws -> any ObjectStore {
-        let (text, environment) = try resolved()
-        let location = try StoreLocation(parsing: text, environment: environment)
-        return try location.open(create: false, environment: environment, client: HTTPClient())
-    }
+    func rawStore() async throws -> any ObjectStore { try await backend(create: false) }
 
     /// Opens an existing store (read commands).
     func openExisting() async throws -> Repository {
-        let (text, environment) = try resolved()
-        let location = try StoreLocation(parsing: text, environment: environment)
-        return try await Repository.open(
-            try location.open(create: false, environment: environment, client: HTTPClient()), passwords: passwords)
+        try await Repository.open(try await backend(create: false), passwords: passwords)
     }
 
     /// Opens the store, creating it with `config` if needed (write commands). New stores are encrypted unless the
     /// config says otherwise (`store init --encryption none`).
     func openForWriting(config: RepositoryConfig = RepositoryConfig(encryption: .aes256gcm)) async throws -> Repository
     {
-        let (text, environment) = try resolved()
-        let location = try StoreLocation(parsing: text, environment: environment)
-        return try await Repository.openOrCreate(
-            try location.open(create: true, environment: environment, client: HTTPClient()), config: config,
-            passwords: passwords)
+        try await Repository.openOrCreate(try await backend(create: true), config: config, passwords: passwords)
+    }
+
+    /// The backend, built on the blocking pool: it reads the locations and credentials files and may create the
+    /// store's directory.
+    private func backend(create: Bool) async throws -> any ObjectStore {
+        try await BlockingPool.shared.run {
+            let (text, environment) = try resolved()
+            let location = try StoreLocation(parsing: text, environment: environment)
+            return try location.open(create: create, environment: environment, client: HTTPClient())
+        }
     }
 }
