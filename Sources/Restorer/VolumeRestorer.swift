@@ -62,9 +62,12 @@ public struct RestorePipeline: Sendable {
     }
 
     /// Restores objects and volumes; with `restoreName`, objects are labelled with it and the backup's name.
+    /// `commit` runs with the results while the store lock is still held, so the restore's record cannot land after
+    /// a collection has expired the backup it names.
     public func run(
         _ backup: BackupRecord, manifest: ResourceManifest, options: RestoreOptions, restoreVolumes: Bool,
-        restoreName: String? = nil
+        restoreName: String? = nil,
+        commit: (@Sendable (RestoreResult, [VolumeRestoreResult]) async throws -> Void)? = nil
     )
         async throws
         -> (RestoreResult, [VolumeRestoreResult])
@@ -88,6 +91,7 @@ public struct RestorePipeline: Sendable {
             result.warnings += failedVolumes.map {
                 "volume data of \($0.persistentVolume) was not restored into \($0.path): \($0.error ?? "")"
             }
+            try await commit?(result, volumeOutcome)
             return (result, volumeOutcome)
         }
     }

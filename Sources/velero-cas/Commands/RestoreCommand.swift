@@ -115,29 +115,40 @@ struct RestoreCreateCommand: AsyncParsableCommand {
             volumeConcurrency: parallelVolumes)
         let result: RestoreResult
         let volumeResults: [VolumeRestoreResult]
+        let backupName = fromBackup
+        let labels = restoreLabels.isEmpty ? nil : restoreLabels
+        let annotations = restoreAnnotations.isEmpty ? nil : restoreAnnotations
+        let finalOptions = options
         do {
             (result, volumeResults) = try await RestorePipeline(restorer: restorer, volumes: volumes)
                 .run(
                     backup, manifest: manifest, options: options, restoreVolumes: restoreVolumes,
-                    restoreName: restoreName)
+                    restoreName: restoreName
+                ) { result, volumeResults in
+                    // Still under the store lock: the backup cannot have been expired since it was read.
+                    var record = RestoreRecord(
+                        name: restoreName, backup: backupName, options: finalOptions, started: started, result: result)
+                    record.volumes = volumeResults
+                    record.backupCommit = backup.commit
+                    record.labels = labels
+                    record.annotations = annotations
+                    try await repository.commitRecord(record, key: RestoreRecord.key(restoreName))
+                    try await repository.store.put(
+                        RestoreRecord.logKey(restoreName), Array(OperationLog.shared.text.utf8))
+                }
         } catch let error as RestoreError {
             // Velero keeps such a restore as FailedValidation; so does the store.
             var record = RestoreRecord.failedValidation(
                 name: restoreName, backup: fromBackup, options: options, started: started, error: error.description)
             record.backupCommit = backup.commit
-            record.labels = restoreLabels.isEmpty ? nil : restoreLabels
-            record.annotations = restoreAnnotations.isEmpty ? nil : restoreAnnotations
+            record.labels = labels
+            record.annotations = annotations
             try await repository.commitRecord(record, key: RestoreRecord.key(restoreName))
             throw error
         }
-        var record = RestoreRecord(
+        // What was committed, for the summary.
+        let record = RestoreRecord(
             name: restoreName, backup: fromBackup, options: options, started: started, result: result)
-        record.volumes = volumeResults
-        record.backupCommit = backup.commit
-        record.labels = restoreLabels.isEmpty ? nil : restoreLabels
-        record.annotations = restoreAnnotations.isEmpty ? nil : restoreAnnotations
-        try await repository.commitRecord(record, key: RestoreRecord.key(restoreName))
-        try await repository.store.put(RestoreRecord.logKey(restoreName), Array(OperationLog.shared.text.utf8))
         print(
             "restore \(restoreName) \(record.phase.rawValue): \(record.created) created, \(record.updated) updated, \(record.skipped) skipped, \(record.failed) failed in \(Format.seconds(result.seconds))"
         )
