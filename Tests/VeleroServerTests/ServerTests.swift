@@ -3,6 +3,7 @@ import Collectors
 import Foundation
 import KubeClient
 import Restorer
+import TestSupport
 import Testing
 import VeleroAPI
 import VeleroServer
@@ -209,6 +210,101 @@ struct ServerTests {
             try await harness.withServer {
                 let interrupted = try await harness.finishedBackup("interrupted")
                 #expect(interrupted.phase == .failed)
+            }
+        }
+    }
+}
+
+@Suite(
+    "velero-cas server driven by kubectl",
+    .enabled(if: Kubectl.isInstalled, "kubectl is not installed: the kubectl tests are skipped"))
+struct ServerKubectlTests {
+    @Test("Backup and Restore manifests applied with kubectl are processed; every status field is in the schema")
+    func kubectlApply() async throws {
+        try await ServerHarness.with { harness in
+            let kubectl = try Kubectl(writeKubeconfig: { try harness.sim.writeKubeconfig(path: $0) })
+            defer { kubectl.remove() }
+            let namespace = harness.namespaces[0]
+            // A manifest in the form Velero's documentation gives, hooks and all (accepted, not run yet).
+            let manifest = try kubectl.file(
+                "backup.yaml",
+                """
+                apiVersion: velero.io/v1
+                kind: Backup
+                metadata:
+                  name: from-kubectl
+                  namespace: velero
+                spec:
+                  csiSnapshotTimeout: 10m
+                  includedNamespaces:
+                  - \(namespace)
+                  excludedNamespaces: []
+                  includedResources:
+                  - '*'
+                  excludedResources:
+                  - events
+                  includeClusterResources: null
+                  labelSelector:
+                    matchLabels: {}
+                  snapshotVolumes: true
+                  storageLocation: default
+                  volumeSnapshotLocations: []
+                  ttl: 24h0m0s
+                  defaultVolumesToFsBackup: false
+                  hooks:
+                    resources:
+                    - name: freeze
+                      includedNamespaces:
+                      - '*'
+                      pre:
+                      - exec:
+                          container: app
+                          command: ["/bin/true"]
+                          onError: Fail
+                          timeout: 10s
+                """)
+            try await harness.withServer {
+                let applied = try await kubectl.run(["apply", "--validate=false", "-f", manifest])
+                #expect(applied.status == 0, "\(applied.combined)")
+                let backup = try await harness.finishedBackup("from-kubectl")
+                #expect(backup.phase == .completed, "\(String(describing: backup.status))")
+                let phase = try await kubectl.run([
+                    "get", "backups.velero.io", "from-kubectl", "-n", "velero", "-o", "jsonpath={.status.phase}",
+                ])
+                #expect(phase.output == "Completed", "\(phase.status) \(phase.combined)")
+
+                let restoreFile = try kubectl.file(
+                    "restore.yaml",
+                    """
+                    apiVersion: velero.io/v1
+                    kind: Restore
+                    metadata:
+                      name: back
+                      namespace: velero
+                    spec:
+                      backupName: from-kubectl
+                      namespaceMapping:
+                        \(namespace): \(namespace)-copy
+                      restorePVs: true
+                      existingResourcePolicy: none
+                    """)
+                let restoreApplied = try await kubectl.run(["apply", "--validate=false", "-f", restoreFile])
+                #expect(restoreApplied.status == 0, "\(restoreApplied.combined)")
+                #expect(try await harness.finishedRestore("back").phase == .completed)
+
+                // A real API server prunes what the schema does not declare: every status field written must be.
+                for (definition, resource, name) in [
+                    (VeleroCRDs.backup, Backup.resource, "from-kubectl"),
+                    (VeleroCRDs.restore, Restore.resource, "back"),
+                ] {
+                    let object = try await harness.client.get(resource, namespace: "velero", name: name)
+                    let json = try #require(try JSONSerialization.jsonObject(with: Data(object.json)) as? [String: Any])
+                    let status = try #require(json["status"])
+                    let schema = try SchemaWalk.root(definition)
+                    let statusSchema = try #require(
+                        (schema["properties"] as? [String: Any])?["status"] as? [String: Any])
+                    #expect(SchemaWalk.undeclared(status, statusSchema, path: "status").isEmpty, "\(name)")
+                }
             }
         }
     }
