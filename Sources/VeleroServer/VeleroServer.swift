@@ -34,7 +34,9 @@ public final class VeleroServer: Service, Sendable {
         /// Concurrent resource collectors per backup, objects applied at once per restore.
         public var collectorWidth: Int
         public var restoreWidth: Int
-        /// The clock expiry is judged by.
+        /// How often every schedule is looked at (Velero: each minute).
+        public var scheduleCheckInterval: Duration
+        /// The clock expiry and schedules are judged by.
         public var now: @Sendable () -> Date
 
         public init(
@@ -44,7 +46,8 @@ public final class VeleroServer: Service, Sendable {
             passwords: any PasswordSource,
             fallbackLocation: (@Sendable (String, Bool) async throws -> Repository?)? = nil,
             credentialsDirectory: String = NSTemporaryDirectory() + "velero-cas-credentials-\(getpid())",
-            collectorWidth: Int = 8, restoreWidth: Int = 16, now: @escaping @Sendable () -> Date = { Date() }
+            collectorWidth: Int = 8, restoreWidth: Int = 16, scheduleCheckInterval: Duration = .seconds(60),
+            now: @escaping @Sendable () -> Date = { Date() }
         ) {
             self.namespace = namespace
             self.concurrentBackups = concurrentBackups
@@ -56,6 +59,7 @@ public final class VeleroServer: Service, Sendable {
             self.credentialsDirectory = credentialsDirectory
             self.collectorWidth = collectorWidth
             self.restoreWidth = restoreWidth
+            self.scheduleCheckInterval = scheduleCheckInterval
             self.now = now
         }
     }
@@ -82,13 +86,16 @@ public final class VeleroServer: Service, Sendable {
         let backups = BackupController(server: self)
         let restores = RestoreController(server: self)
         let deletions = DeletionController(server: self)
+        let schedules = ScheduleController(server: self)
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await withDiscardingTaskGroup { group in
                     group.addTask { await self.runLoop(backups.loop) }
                     group.addTask { await self.runLoop(restores.loop) }
                     group.addTask { await self.runLoop(deletions.loop) }
+                    group.addTask { await self.runLoop(schedules.loop) }
                     group.addTask { await self.untilStopped { await deletions.expireLoop() } }
+                    group.addTask { await self.untilStopped { await schedules.tickLoop() } }
                 }
             } onCancel: {
                 self.stop()

@@ -10,9 +10,10 @@ import VeleroServer
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Run the controllers for Velero's objects (Backup, Restore, DeleteBackupRequest) in a namespace.",
+        abstract:
+            "Run the controllers for Velero's objects (Backup, Restore, Schedule, DeleteBackupRequest) in a namespace.",
         discussion: """
-            Backups and restores created as velero.io/v1 objects (kubectl apply, GitOps) are validated, run into the \
+            Backups, restores and schedules created as velero.io/v1 objects (kubectl apply, GitOps) are validated, run into the \
             store their BackupStorageLocation names (provider aws or local; without such an object, the locations \
             configured for this CLI), and their status written back. Expired backups and DeleteBackupRequests are \
             deleted through the garbage collector. Inside a pod the in-cluster configuration is used. SIGTERM or \
