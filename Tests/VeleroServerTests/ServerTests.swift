@@ -193,7 +193,10 @@ struct ServerTests {
                         .utf8), contentType: "application/merge-patch+json")
 
             // A backup slow enough to be stopped mid-way: config maps are listed slowly.
+            // (listed across namespaces or in the one the backup selects).
             harness.sim.addFault(.latency(.seconds(2), pathPrefix: "/api/v1/configmaps"))
+            harness.sim.addFault(
+                .latency(.seconds(2), pathPrefix: "/api/v1/namespaces/\(harness.namespaces[1])/configmaps"))
             try await harness.withServer {
                 let orphan = try await harness.finishedBackup("orphan")
                 #expect(orphan.phase == .failed)
