@@ -3,6 +3,7 @@ import Collectors
 import Foundation
 import GarbageCollector
 import KubeClient
+import Restorer
 import VeleroAPI
 
 /// DeleteBackupRequests, as Velero processes them: the request goes InProgress and the Backup Deleting; the
@@ -121,11 +122,14 @@ struct DeletionController: Sendable {
             guard let expiration = backup.status?.expiration, expiration < now,
                 backup.phase != .new, backup.phase != .inProgress, backup.phase != .deleting
             else { continue }
-            let pending = try await requests.list(labelSelector: "\(Velero.backupNameLabel)=\(backup.name)")
+            // Label values hold 63 characters: longer names are shortened as Velero shortens them.
+            let label = RestoreLabels.validValue(backup.name)
+            let pending = try await requests.list(labelSelector: "\(Velero.backupNameLabel)=\(label)")
                 .filter { $0.phase != .processed }
             guard pending.isEmpty else { continue }
-            let request = DeleteBackupRequest(
+            var request = DeleteBackupRequest(
                 backupName: backup.name, backupUID: backup.metadata.uid, namespace: server.configuration.namespace)
+            request.metadata.labels?[Velero.backupNameLabel] = label
             try await server.client.create(
                 DeleteBackupRequest.resource, namespace: server.configuration.namespace, json: try request.encoded())
             server.logger.info("backup \(backup.name) expired at \(KubeTime.format(expiration)); deletion requested")

@@ -78,7 +78,8 @@ struct RestoreController: Sendable {
     /// backup has no object (it may still be in the store, made by the CLI).
     private func sourceBackup(_ spec: Restore.Spec) async throws -> Backup? {
         if let schedule = spec.scheduleName, !schedule.isEmpty {
-            let candidates = try await backups.list(labelSelector: "\(Velero.scheduleNameLabel)=\(schedule)")
+            let label = RestoreLabels.validValue(schedule)
+            let candidates = try await backups.list(labelSelector: "\(Velero.scheduleNameLabel)=\(label)")
                 .filter { $0.phase == .completed || $0.phase == .partiallyFailed }
             guard
                 let newest = candidates.max(by: {

@@ -1,5 +1,6 @@
 import Foundation
 import KubeClient
+import Restorer
 import VeleroAPI
 
 /// Schedules, as Velero runs them: each is validated on every look (FailedValidation with the reasons, else
@@ -98,8 +99,10 @@ struct ScheduleController: Sendable {
         var base = schedule.status?.lastBackup ?? created
         if let skipped = schedule.status?.lastSkipped, skipped > base { base = skipped }
         guard now > cron.next(after: base) else { return }
-        let running = try await backups.list(labelSelector: "\(Velero.scheduleNameLabel)=\(name)")
-            .contains { $0.phase == .new || $0.phase == .inProgress }
+        let running = try await backups.list(
+            labelSelector: "\(Velero.scheduleNameLabel)=\(RestoreLabels.validValue(name))"
+        )
+        .contains { $0.phase == .new || $0.phase == .inProgress }
         if running {
             server.logger.info("schedule \(name) is due but a backup of it is still running; skipped")
             return
@@ -123,7 +126,7 @@ struct ScheduleController: Sendable {
         let name = "\(schedule.name)-\(formatter.string(from: now))"
         var backup = Backup(name: name, namespace: server.configuration.namespace, spec: schedule.spec.template)
         var labels = schedule.spec.template.metadata?.labels ?? schedule.metadata.labels ?? [:]
-        labels[Velero.scheduleNameLabel] = schedule.name
+        labels[Velero.scheduleNameLabel] = RestoreLabels.validValue(schedule.name)
         backup.metadata.labels = labels
         var json = try backup.encoded()
         if schedule.spec.useOwnerReferencesInBackup == true, let uid = schedule.metadata.uid,
