@@ -17,6 +17,9 @@ let package = Package(
         .library(name: "Collectors", targets: ["Collectors"]),
         .library(name: "Restorer", targets: ["Restorer"]),
         .library(name: "GarbageCollector", targets: ["GarbageCollector"]),
+        .library(name: "VeleroAPI", targets: ["VeleroAPI"]),
+        .library(name: "Operations", targets: ["Operations"]),
+        .library(name: "VeleroServer", targets: ["VeleroServer"]),
         .executable(name: "kube-sim", targets: ["kube-sim"]),
     ],
     dependencies: [
@@ -24,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries, each behind a prefixed shim header.
@@ -98,14 +102,32 @@ let package = Package(
             dependencies: ["ChunkStore", "Collectors", "SystemIO", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Velero's velero.io/v1 kinds (Backup, Restore, Schedule, BackupStorageLocation, DeleteBackupRequest) and
+        // their CRDs.
+        .target(name: "VeleroAPI", dependencies: ["KubeClient"], swiftSettings: strict),
+        // The backup and restore workflows, shared by the CLI's local mode and the server's controllers.
+        .target(
+            name: "Operations", dependencies: ["Collectors", "Restorer", "ChunkStore", "KubeClient"],
+            swiftSettings: strict),
+        // `velero-cas server`: controllers on Velero's objects.
+        .target(
+            name: "VeleroServer",
+            dependencies: [
+                "VeleroAPI", "Operations", "KubeClient", "Collectors", "Restorer", "GarbageCollector", "ChunkStore",
+                "HTTPTransport", "SystemIO", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // Reproducible volume-like data for the demo, the tests and the benchmarks.
         .target(name: "SampleData", dependencies: ["SystemIO"], swiftSettings: strict),
         .executableTarget(
             name: "velero-cas",
             dependencies: [
                 "ChunkStore", "SystemIO", "SampleData", "KubeClient", "KubeSim", "Collectors", "Restorer",
-                "GarbageCollector",
+                "GarbageCollector", "VeleroAPI", "Operations", "VeleroServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -143,6 +165,14 @@ let package = Package(
             name: "GarbageCollectorTests",
             dependencies: [
                 "GarbageCollector", "ChunkStore", "Collectors", "SampleData", "TestSupport", "KubeClient", "KubeSim",
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VeleroServerTests",
+            dependencies: [
+                "VeleroServer", "VeleroAPI", "Operations", "KubeClient", "KubeSim", "ChunkStore", "Collectors",
+                "Restorer", "TestSupport",
             ],
             swiftSettings: strict
         ),

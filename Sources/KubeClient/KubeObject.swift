@@ -11,6 +11,17 @@ public struct ObjectMeta: Codable, Sendable, Equatable {
     public var annotations: [String: String]?
     public var deletionTimestamp: String?
     public var creationTimestamp: String?
+
+    public init(
+        name: String? = nil, generateName: String? = nil, namespace: String? = nil,
+        labels: [String: String]? = nil, annotations: [String: String]? = nil
+    ) {
+        self.name = name
+        self.generateName = generateName
+        self.namespace = namespace
+        self.labels = labels
+        self.annotations = annotations
+    }
 }
 
 /// One Kubernetes object: its JSON exactly as the server sent it (with `apiVersion` and `kind` added when a typed

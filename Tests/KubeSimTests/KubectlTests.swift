@@ -1,11 +1,16 @@
 import Foundation
 import HTTPTransport
 import KubeSim
+import TestSupport
 import Testing
 
 /// Fidelity: the real kubectl drives the simulator. kubectl needs /api, /apis and every group version for discovery,
 /// protobuf bodies for `create namespace`, strategic merge patches for `apply`, and limit/continue for `get`; it asks
 /// for /openapi/v3 and /openapi/v2 (404 here), hence `--validate=false` on apply.
+extension Kubectl {
+    init(server: KubeSimServer) throws { try self.init(writeKubeconfig: { try server.writeKubeconfig(path: $0) }) }
+}
+
 @Suite(.enabled(if: Kubectl.isInstalled, "kubectl is not installed: the kubectl fidelity tests are skipped"))
 struct KubectlTests {
     static let manifest = """

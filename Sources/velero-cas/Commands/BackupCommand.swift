@@ -3,6 +3,7 @@ import ChunkStore
 import Collectors
 import Foundation
 import GarbageCollector
+import Operations
 
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -106,9 +107,10 @@ struct BackupCreateCommand: AsyncParsableCommand {
         let reporter = ProgressReporter(collection: progress)
         let record: BackupRecord
         do {
-            let collector = ResourceCollector(
-                client: client, repository: repository, width: parallel, progress: progress)
-            record = try await BackupPipeline(collector: collector, volumeConcurrency: parallelVolumes).run(request)
+            record = try await BackupOperation(
+                client: client, repository: repository, width: parallel, volumeConcurrency: parallelVolumes,
+                progress: progress
+            ).run(request)
             reporter.stop()
             try await repository.store.put(BackupRecord.logKey(name), Array(OperationLog.shared.text.utf8))
         } catch {

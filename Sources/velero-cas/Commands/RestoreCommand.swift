@@ -3,6 +3,7 @@ import ChunkStore
 import Collectors
 import Foundation
 import KubeClient
+import Operations
 import Restorer
 
 struct RestoreCommand: AsyncParsableCommand {
@@ -96,63 +97,23 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         try options.validate()
 
         let repository = try await storeOptions.openExisting()
-        if try await repository.record(RestoreRecord.self, key: RestoreRecord.key(restoreName)) != nil {
-            throw ValidationError("a restore named '\(restoreName)' already exists")
-        }
-        guard let backup = try await repository.record(BackupRecord.self, key: BackupRecord.key(fromBackup)) else {
-            throw ValidationError("backup '\(fromBackup)' not found in \(repository.store.location)")
-        }
-        guard backup.phase.isRestorable, let manifestName = backup.resourceManifest else {
-            throw ValidationError(
-                "backup '\(fromBackup)' is \(backup.phase.rawValue); only Completed or PartiallyFailed backups can be restored"
-            )
-        }
-        let manifest = try await ResourceReader(repository: repository).manifest(named: manifestName)
-        let restorer = ResourceRestorer(
-            client: try await cluster.client(), reader: ResourceReader(repository: repository), width: parallel)
-        let volumes = VolumeRestorer(
-            repository: repository, pathMap: try VolumePathMap(parsing: volumePathMap ?? ""),
-            volumeConcurrency: parallelVolumes)
-        let result: RestoreResult
-        let volumeResults: [VolumeRestoreResult]
-        let backupName = fromBackup
-        let labels = restoreLabels.isEmpty ? nil : restoreLabels
-        let annotations = restoreAnnotations.isEmpty ? nil : restoreAnnotations
-        let finalOptions = options
+        let operation = RestoreOperation(
+            client: { [cluster] in try await cluster.client() }, repository: repository, width: parallel,
+            volumePathMap: try VolumePathMap(parsing: volumePathMap ?? ""), volumeConcurrency: parallelVolumes)
+        let record: RestoreRecord
         do {
-            (result, volumeResults) = try await RestorePipeline(restorer: restorer, volumes: volumes)
-                .run(
-                    backup, manifest: manifest, options: options, restoreVolumes: restoreVolumes,
-                    restoreName: restoreName
-                ) { result, volumeResults in
-                    // Still under the store lock: the backup cannot have been expired since it was read.
-                    var record = RestoreRecord(
-                        name: restoreName, backup: backupName, options: finalOptions, started: started, result: result)
-                    record.volumes = volumeResults
-                    record.backupCommit = backup.commit
-                    record.labels = labels
-                    record.annotations = annotations
-                    try await repository.commitRecord(record, key: RestoreRecord.key(restoreName))
-                    try await repository.store.put(
-                        RestoreRecord.logKey(restoreName), Array(OperationLog.shared.text.utf8))
-                }
-        } catch let error as RestoreError {
-            // Velero keeps such a restore as FailedValidation; so does the store.
-            var record = RestoreRecord.failedValidation(
-                name: restoreName, backup: fromBackup, options: options, started: started, error: error.description)
-            record.backupCommit = backup.commit
-            record.labels = labels
-            record.annotations = annotations
-            try await repository.commitRecord(record, key: RestoreRecord.key(restoreName))
-            throw error
+            record = try await operation.run(
+                RestoreOperation.Request(
+                    name: restoreName, backup: fromBackup, options: options, restoreVolumes: restoreVolumes,
+                    labels: restoreLabels, annotations: restoreAnnotations), started: started,
+                log: { OperationLog.shared.text })
+        } catch let error as RestoreValidationError {
+            throw ValidationError(error.description)
         }
-        // What was committed, for the summary.
-        let record = RestoreRecord(
-            name: restoreName, backup: fromBackup, options: options, started: started, result: result)
         print(
-            "restore \(restoreName) \(record.phase.rawValue): \(record.created) created, \(record.updated) updated, \(record.skipped) skipped, \(record.failed) failed in \(Format.seconds(result.seconds))"
+            "restore \(restoreName) \(record.phase.rawValue): \(record.created) created, \(record.updated) updated, \(record.skipped) skipped, \(record.failed) failed in \(Format.seconds(record.completionTimestamp.timeIntervalSince(record.startTimestamp)))"
         )
-        for volume in volumeResults where volume.error == nil {
+        for volume in record.volumes where volume.error == nil {
             print("volume \(volume.persistentVolume): \(Format.bytes(volume.bytes)) restored into \(volume.path)")
         }
         for warning in record.warnings.prefix(20) { print("warning: \(warning)") }

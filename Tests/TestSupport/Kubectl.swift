@@ -1,48 +1,46 @@
 import Foundation
-import KubeSim
-import TestSupport
 
 /// Runs the real kubectl against a simulator, with its own kubeconfig and discovery cache.
-struct Kubectl: Sendable {
+public struct Kubectl: Sendable {
     /// kubectl on this machine, if any.
-    static let path: String? = {
+    public static let path: String? = {
         let candidates =
             ["/usr/bin/kubectl", "/usr/local/bin/kubectl"]
             + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/kubectl" }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 
-    static var isInstalled: Bool { path != nil }
+    public static var isInstalled: Bool { path != nil }
 
-    struct Result: Sendable {
-        var status: Int32
-        var output: String
-        var error: String
-        var combined: String { output + error }
+    public struct Result: Sendable {
+        public var status: Int32
+        public var output: String
+        public var error: String
+        public var combined: String { output + error }
     }
 
-    let directory: TemporaryDirectory
-    let kubeconfig: String
+    public let directory: TemporaryDirectory
+    public let kubeconfig: String
 
-    /// Writes a kubeconfig for `server`. kubectl (client-go) never sends bearer tokens over plain http, so the
-    /// server under kubectl must run without credentials.
-    init(server: KubeSimServer) throws {
+    /// `writeKubeconfig` writes a kubeconfig for the server at the path it is given. kubectl (client-go) never
+    /// sends bearer tokens over plain http, so the server under kubectl must run without credentials.
+    public init(writeKubeconfig: (String) throws -> Void) throws {
         directory = try TemporaryDirectory("kubectl")
         kubeconfig = directory.sub("kubeconfig")
-        try server.writeKubeconfig(path: kubeconfig)
+        try writeKubeconfig(kubeconfig)
     }
 
-    func remove() { directory.remove() }
+    public func remove() { directory.remove() }
 
     /// Writes `text` to a file in the scratch directory and returns its path.
-    func file(_ name: String, _ text: String) throws -> String {
+    public func file(_ name: String, _ text: String) throws -> String {
         let path = directory.sub(name)
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         return path
     }
 
     /// Runs kubectl with `arguments`; output goes to files so large outputs cannot fill a pipe.
-    func run(_ arguments: [String]) async throws -> Result {
+    public func run(_ arguments: [String]) async throws -> Result {
         let id = UUID().uuidString
         let outputPath = directory.sub("out-\(id)")
         let errorPath = directory.sub("err-\(id)")

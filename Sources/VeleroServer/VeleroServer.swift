@@ -1,0 +1,203 @@
+import ChunkStore
+import Foundation
+import KubeClient
+import Logging
+import ServiceLifecycle
+import Synchronization
+import VeleroAPI
+
+/// `velero-cas server`: controllers on Velero's objects in one namespace. Backups and restores are listed and
+/// watched, validated, run through the same operations as the CLI's local mode, and their status written back;
+/// DeleteBackupRequests delete a backup's data, restores and object; expired backups get DeleteBackupRequests.
+///
+/// A ServiceLifecycle service: on graceful shutdown (SIGTERM, SIGINT through a ServiceGroup) it stops watching and
+/// taking work and lets the backups and restores it runs finish; cancellation stops everything at once. A backup
+/// or restore some earlier server left InProgress (it was killed) is marked Failed when the server starts.
+public final class VeleroServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// The namespace whose Velero objects the server handles.
+        public var namespace: String
+        /// Backups (and, separately, restores) run at once.
+        public var concurrentBackups: Int
+        /// How often expired backups are looked for.
+        public var garbageCollectionFrequency: Duration
+        /// The TTL of a backup whose spec gives none (Velero's default: 720h).
+        public var defaultBackupTTL: Int
+        /// How often a running backup's or restore's progress may be written.
+        public var progressInterval: Duration
+        /// Passwords of encrypted stores.
+        public var passwords: any PasswordSource
+        /// Opens a location that has no BackupStorageLocation object (the CLI's configured locations).
+        public var fallbackLocation: (@Sendable (_ name: String, _ create: Bool) async throws -> Repository?)?
+        /// Where credentials from Secrets are written for the S3 client (0700, files 0600).
+        public var credentialsDirectory: String
+        /// Concurrent resource collectors per backup, objects applied at once per restore.
+        public var collectorWidth: Int
+        public var restoreWidth: Int
+        /// How often every schedule is looked at (Velero: each minute).
+        public var scheduleCheckInterval: Duration
+        /// The clock expiry and schedules are judged by.
+        public var now: @Sendable () -> Date
+
+        public init(
+            namespace: String = "velero", concurrentBackups: Int = 1,
+            garbageCollectionFrequency: Duration = .seconds(3600),
+            defaultBackupTTL: Int = 720 * 3600, progressInterval: Duration = .seconds(1),
+            passwords: any PasswordSource,
+            fallbackLocation: (@Sendable (String, Bool) async throws -> Repository?)? = nil,
+            credentialsDirectory: String = NSTemporaryDirectory() + "velero-cas-credentials-\(getpid())",
+            collectorWidth: Int = 8, restoreWidth: Int = 16, scheduleCheckInterval: Duration = .seconds(60),
+            now: @escaping @Sendable () -> Date = { Date() }
+        ) {
+            self.namespace = namespace
+            self.concurrentBackups = concurrentBackups
+            self.garbageCollectionFrequency = garbageCollectionFrequency
+            self.defaultBackupTTL = defaultBackupTTL
+            self.progressInterval = progressInterval
+            self.passwords = passwords
+            self.fallbackLocation = fallbackLocation
+            self.credentialsDirectory = credentialsDirectory
+            self.collectorWidth = collectorWidth
+            self.restoreWidth = restoreWidth
+            self.scheduleCheckInterval = scheduleCheckInterval
+            self.now = now
+        }
+    }
+
+    let client: KubeClient
+    let configuration: Configuration
+    let storage: StorageResolver
+    let logger = Logger(label: "velero-cas.server")
+    private let stopping = StopSignal()
+
+    public init(client: KubeClient, configuration: Configuration) {
+        self.client = client
+        self.configuration = configuration
+        storage = StorageResolver(
+            client: client, namespace: configuration.namespace, passwords: configuration.passwords,
+            fallback: configuration.fallbackLocation, credentialsDirectory: configuration.credentialsDirectory)
+    }
+
+    /// Stops watching and taking work; `run()` returns once running work is done.
+    public func stop() { stopping.fire() }
+
+    public func run() async throws {
+        logger.info("server started in namespace \(configuration.namespace)")
+        let backups = BackupController(server: self)
+        let restores = RestoreController(server: self)
+        let deletions = DeletionController(server: self)
+        let schedules = ScheduleController(server: self)
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await self.runLoop(backups.loop) }
+                    group.addTask { await self.runLoop(restores.loop) }
+                    group.addTask { await self.runLoop(deletions.loop) }
+                    group.addTask { await self.runLoop(schedules.loop) }
+                    group.addTask { await self.untilStopped { await deletions.expireLoop() } }
+                    group.addTask { await self.untilStopped { await schedules.tickLoop() } }
+                }
+            } onCancel: {
+                self.stop()
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+        logger.info("server stopped")
+    }
+
+    /// Runs `body` until the server stops (then cancels it).
+    func untilStopped(_ body: @escaping @Sendable () async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await body() }
+            group.addTask { await self.stopping.wait() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// A controller's intake (list+watch into its queue) until the server stops, and its workers until the queue
+    /// is closed and their current item done.
+    private func runLoop(_ loop: ControllerLoop) async {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await self.untilStopped {
+                    await loop.watcher.run(listed: loop.listed, changed: { await loop.queue.add($0.name) })
+                }
+                await loop.queue.close()
+            }
+            for _ in 0..<loop.workers {
+                group.addTask {
+                    while let name = await loop.queue.next() {
+                        do {
+                            try await loop.process(name)
+                        } catch {
+                            if !Task.isCancelled {
+                                self.logger.warning("\(loop.watcher.resource.kind) \(name): \(error); retrying")
+                                loop.queue.add(name, after: .seconds(2))
+                            }
+                        }
+                        await loop.queue.done(name)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One controller's parts: what it watches, its queue, how many workers, and what it does with a name.
+struct ControllerLoop: Sendable {
+    let watcher: ResourceWatcher
+    let queue: WorkQueue
+    let workers: Int
+    let listed: @Sendable ([KubeObject]) async -> Void
+    let process: @Sendable (String) async throws -> Void
+}
+
+/// Fired once; every waiter (before or after) returns, and so does a waiter whose task is cancelled.
+final class StopSignal: Sendable {
+    private struct State {
+        var fired = false
+        var next = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
+    private let state = Mutex(State())
+
+    func fire() {
+        let waiters = state.withLock { state in
+            state.fired = true
+            defer { state.waiters = [:] }
+            return state.waiters.values
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        let id = state.withLock { state in
+            state.next += 1
+            return state.next
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if state.fired || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+}
+
+/// The phase of an object that does not decode, read loosely so its status can still be judged.
+struct LoosePhase: Decodable {
+    struct Status: Decodable { var phase: String? }
+    var status: Status?
+
+    static func of(_ object: KubeObject) -> String {
+        (try? JSONDecoder().decode(LoosePhase.self, from: Data(object.json)))?.status?.phase ?? ""
+    }
+}
