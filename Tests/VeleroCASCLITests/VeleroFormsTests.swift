@@ -131,7 +131,7 @@ struct VeleroFormsTests {
         #expect(try names(["backup", "get", "a2", "b1"]) == ["a2", "b1"])
         let missing = try CLIRunner.run(["backup", "get", "a1", "zz"] + common)
         #expect(missing.status != 0 && missing.errors.contains("backup 'zz' not found"))
-        let labelled = try CLIRunner.run(["backup", "get", "--show-labels"] + common)
+        let labelled = try CLIRunner.run(["backup", "get", "--show-labels=true"] + common)
         #expect(labelled.output.contains("LABELS") && labelled.output.contains("app=alpha,tier=web"))
 
         let describedJSON = try CLIRunner.run(["describe", "backup", "a1", "-o", "json"] + common)

@@ -15,7 +15,7 @@ enum CommandLineForms {
     /// Boolean switches, off unless given.
     static let switches: Set<String> = [
         "wait", "confirm", "force", "details", "preserve-nodeports", "all", "default", "overwrite", "read-data",
-        "remove-stale", "orphans", "rebuild-counts", "client-only",
+        "remove-stale", "orphans", "rebuild-counts", "client-only", "show-labels", "install-crds",
     ]
     static let verbs: Set<String> = ["get", "describe", "create", "delete"]
     /// Velero's nouns, singular and plural, to the command that owns them.
