@@ -15,11 +15,22 @@ struct StorePasswords: PasswordSource {
 
     static func keyFile(for config: RepositoryConfig) -> String { "\(keysDirectory)/\(config.id).password" }
 
+    /// Letters, digits and '-', as the ids velero-cas makes (UUIDs).
+    static func isPlainID(_ id: String) -> Bool {
+        !id.isEmpty && id.count <= 64
+            && id.utf8.allSatisfy {
+                $0 == UInt8(ascii: "-")
+                    || ($0 < 128 && (Character(UnicodeScalar($0)).isLetter || Character(UnicodeScalar($0)).isNumber))
+            }
+    }
+
     func password(for config: RepositoryConfig, location: String, creating: Bool) throws -> [UInt8]? {
         if let passwordFile {
             return try Self.read(passwordFile, what: "--password-file")
         }
         if let text = environment["VELERO_CAS_PASSWORD"], !text.isEmpty { return Array(text.utf8) }
+        // The id comes from the store's config: only a plain id names a key file (never a path elsewhere).
+        guard Self.isPlainID(config.id) else { return nil }
         let keyFile = Self.keyFile(for: config)
         if FileManager.default.fileExists(atPath: keyFile) { return try Self.read(keyFile, what: "key file") }
         guard creating else { return nil }
