@@ -275,14 +275,7 @@ struct BackupDeleteCommand: AsyncParsableCommand {
             try await BackupPipeline.list(repository), kind: "backup", location: repository.store.location,
             name: \.name, labels: \.labels
         ).map(\.name).sorted()
-        guard !names.isEmpty else {
-            print("no backups match")
-            return
-        }
-        guard confirm else {
-            throw ValidationError(
-                "deleting backup\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")) needs --confirm")
-        }
+        guard try !selection.namesToDelete(names, kind: "backup", confirm: confirm).isEmpty else { return }
         // The same path as expiry; it waits for (and so never deletes) a backup still in progress.
         let result = try await GarbageCollector(repository: repository).run(delete: names)
         for name in names { print("backup \(name) deleted") }

@@ -245,14 +245,7 @@ struct RestoreDeleteCommand: AsyncParsableCommand {
             try await RestoreRecord.list(repository), kind: "restore", location: repository.store.location,
             name: \.name, labels: { $0.labels ?? [:] }
         ).map(\.name).sorted()
-        guard !names.isEmpty else {
-            print("no restores match")
-            return
-        }
-        guard confirm else {
-            throw ValidationError(
-                "deleting restore\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")) needs --confirm")
-        }
+        guard try !selection.namesToDelete(names, kind: "restore", confirm: confirm).isEmpty else { return }
         // Under a shared lock, so garbage collection (which deletes the restores of deleted backups) is not
         // running at the same time. The record goes first: a restore is gone as soon as its record is.
         try await StoreLock.withLock(.shared, repository: repository, operation: "restore delete") {

@@ -24,6 +24,19 @@ struct RecordSelection: ParsableArguments {
         }
     }
 
+    /// The names a deletion goes ahead with: none (after saying so) when nothing matches; refused without `confirm`.
+    func namesToDelete(_ names: [String], kind: String, confirm: Bool) throws -> [String] {
+        guard !names.isEmpty else {
+            print("no \(kind)s match")
+            return []
+        }
+        guard confirm else {
+            throw ValidationError(
+                "deleting \(kind)\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")) needs --confirm")
+        }
+        return names
+    }
+
     /// The records named (each must exist) or matching the selector; all when neither is given.
     func select<Record>(
         _ records: [Record], kind: String, location: String, name: (Record) -> String,
