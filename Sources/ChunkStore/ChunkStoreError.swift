@@ -5,6 +5,8 @@ public enum ChunkStoreError: Error, CustomStringConvertible, Sendable {
     case corruptChunk(id: ChunkID, key: String, reason: String)
     case missingChunk(id: ChunkID, key: String)
     case objectNotFound(key: String, store: String)
+    case shortRead(key: String, store: String, wanted: Range<Int>, size: Int)
+    case notStored(chunks: Int, first: ChunkID, reason: String)
     case repositoryNotFound(store: String)
     case unsupportedRepository(store: String, reason: String)
     case invalidStoreLocation(String, reason: String)
@@ -31,6 +33,10 @@ public enum ChunkStoreError: Error, CustomStringConvertible, Sendable {
         case .corruptChunk(let id, let key, let reason): "chunk \(id) (object '\(key)') is corrupt: \(reason)"
         case .missingChunk(let id, let key): "chunk \(id) is missing from the store (object '\(key)')"
         case .objectNotFound(let key, let store): "object '\(key)' not found in \(store)"
+        case .notStored(let chunks, let first, let reason):
+            "\(chunks) chunk(s) this commit needs (first \(first)) are not in the store's index: \(reason)"
+        case .shortRead(let key, let store, let wanted, let size):
+            "object '\(key)' in \(store) holds \(size) bytes, too few for bytes \(wanted.lowerBound)..<\(wanted.upperBound)"
         case .repositoryNotFound(let store):
             "no velero-cas store at \(store) (missing 'config'); back something up into it first or check the path"
         case .unsupportedRepository(let store, let reason): "the store at \(store) cannot be used: \(reason)"

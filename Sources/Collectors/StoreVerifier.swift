@@ -90,38 +90,63 @@ public struct StoreVerifier: Sendable {
         let snapshotCount = committed.count { $0.owner.kind == .snapshot }
         let manifestCount = committed.count { $0.owner.kind == .backup }
 
-        var stored: [ChunkID: Int] = [:]
-        try await repository.store.list(prefix: "chunks/") { page in
-            for object in page {
-                guard let id = ChunkID(hex: object.key.split(separator: "/").last ?? "") else { continue }
-                stored[id] = object.size
-            }
+        let stored = await repository.indexedChunks()
+        let locations = await repository.indexedLocations()
+        var present = Set<PackID>()
+        try await repository.store.list(prefix: PackLayout.prefix) { page in
+            for object in page { if let pack = PackLayout.pack(fromKey: object.key) { present.insert(pack) } }
         }
         for (id, owner) in owners where stored[id] == nil {
             damage.append(Damage(chunk: id.hex, problem: "missing", affected: Array(Set(owner)).sorted()))
         }
+        for (pack, chunks) in locations where !present.contains(pack) {
+            for chunk in chunks {
+                guard let owner = owners[chunk.id] else { continue }
+                damage.append(
+                    Damage(
+                        chunk: chunk.id.hex, problem: "missing: its pack \(pack) is gone",
+                        affected: Array(Set(owner)).sorted()))
+            }
+        }
         if readData {
-            let present = owners.keys.filter { stored[$0] != nil }
-            let slots = AsyncSemaphore(permits: ProcessInfo.processInfo.activeProcessorCount * 2)
-            let corrupt = try await withThrowingTaskGroup(of: (ChunkID, String)?.self) { group in
-                for id in present {
+            // Each pack is read once: its bytes must hash to its name, and each chunk in it must open and decode.
+            let slots = AsyncSemaphore(permits: 4)
+            let checks = try await withThrowingTaskGroup(
+                of: (PackID, [(id: ChunkID, range: Range<Int>)], Repository.PackCheck?, String?).self
+            ) { group in
+                for (pack, chunks) in locations where present.contains(pack) {
                     try await slots.acquire()
                     group.addTask { [repository] in
                         defer { slots.release() }
                         do {
-                            _ = try await repository.getChunk(id)
-                            return nil
+                            return (pack, chunks, try await repository.checkPack(pack, chunks: chunks), nil)
                         } catch let error as ChunkStoreError {
-                            return (id, error.description)
+                            return (pack, chunks, nil, error.description)
                         }
                     }
                 }
-                var found: [(ChunkID, String)] = []
-                for try await result in group { if let result { found.append(result) } }
-                return found
+                var all: [(PackID, [(id: ChunkID, range: Range<Int>)], Repository.PackCheck?, String?)] = []
+                for try await result in group { all.append(result) }
+                return all
             }
-            for (id, problem) in corrupt {
-                damage.append(Damage(chunk: id.hex, problem: problem, affected: Array(Set(owners[id] ?? [])).sorted()))
+            for (pack, chunks, check, failure) in checks {
+                let holders = Array(Set(chunks.flatMap { owners[$0.id] ?? [] })).sorted()
+                guard let check else {
+                    damage.append(
+                        Damage(chunk: "-", problem: "pack \(pack) cannot be read: \(failure ?? "")", affected: holders))
+                    continue
+                }
+                for (id, problem) in check.corrupt {
+                    damage.append(
+                        Damage(chunk: id.hex, problem: problem, affected: Array(Set(owners[id] ?? [])).sorted()))
+                }
+                if !check.matchesName && check.corrupt.isEmpty {
+                    damage.append(
+                        Damage(
+                            chunk: "-",
+                            problem: "pack \(pack) does not hash to its name (bytes outside its chunks changed)",
+                            affected: holders))
+                }
             }
         }
         let orphans = stored.filter { owners[$0.key] == nil }

@@ -29,8 +29,13 @@ public struct GarbageCollector: Sendable {
         public var discarded: [String] = []
         /// Backups a dead process left InProgress, now Failed.
         public var failed: [String] = []
+        /// Chunks dropped from the index (no longer stored).
         public var deletedChunks = 0
+        /// Bytes given back: packs deleted, less the packs written to keep their live chunks.
         public var deletedBytes: Int64 = 0
+        /// Packs deleted, and how many of them were repacked first.
+        public var deletedPacks = 0
+        public var repackedPacks = 0
         public var orphans = 0
         /// Temporary files of killed writers that were removed (by an orphan sweep).
         public var interruptedWrites = 0
@@ -137,6 +142,8 @@ private struct Run {
         for owner in pending { try await repository.store.delete(owner.pendingKey) }
         try await repository.store.sync()
         active.subtract(pending.map(\.incrementOperation))
+        // Finish pack retirements a crash interrupted (their packs may hold chunks the expiries below look for).
+        record(try await repository.finishInterruptedRepacking())
         // Finish expiries a crash interrupted. A backup's journal stands for its whole deletion, volume snapshots
         // included; a journal an earlier one in this loop already finished is gone and skipped.
         for owner in journals where try await repository.store.size(of: owner.journalKey) != nil {
@@ -261,16 +268,8 @@ private struct Run {
             let zero = try await counts.apply(owner.decrementOperation, ids: ids, delta: -1, active: active)
             // The decrements are durable before the list (which a rerun needs to redo them) can go.
             try await repository.store.sync()
-            await repository.forgetChunks(zero)
             try await StoreLock.ensureHeld()
-            for id in zero {
-                let key = Repository.chunkKey(id)
-                if let size = try await repository.store.size(of: key) {
-                    try await repository.store.delete(key)
-                    result.deletedChunks += 1
-                    result.deletedBytes += Int64(size)
-                }
-            }
+            record(try await repository.removeChunks(Set(zero)))
             try await repository.store.delete(owner.listKey)
         }
         try await repository.store.delete(owner.pendingKey)
@@ -366,7 +365,9 @@ private struct Run {
             }
             guard try await repository.store.size(of: entry.owner.listKey) == nil else { continue }
             let refs = try await CommittedOwners.referencedChunks(entry, repository: repository)
-            try await ReferenceList.write(refs.map(\.id), owner: entry.owner, repository: repository)
+            // Rebuilt from manifests as they are: a chunk a damaged store lacks is for `verify` to report.
+            try await ReferenceList.write(
+                refs.map(\.id), owner: entry.owner, repository: repository, requireStored: false)
         }
         // Every list and marker is durable before the store says it has the current reference state.
         try await repository.store.sync()
@@ -396,19 +397,23 @@ private struct Run {
         return commit
     }
 
+    /// Chunks the index names that no count holds (killed writers, discarded lists) are removed, and packs no
+    /// index object names (a writer died before its index) once older than the stale threshold.
     mutating func sweepOrphans() async throws {
         let counted = try await counts.all()
-        var orphans: [ObjectInfo] = []
-        try await repository.store.list(prefix: "chunks/") { page in
-            orphans += page.filter { counted[String($0.key.split(separator: "/").last ?? "")] == nil }
-        }
-        await repository.forgetChunks(orphans.compactMap { ChunkID(hex: $0.key.split(separator: "/").last ?? "") })
+        let orphans = await repository.indexedChunks().keys.filter { counted[$0.hex] == nil }
         try await StoreLock.ensureHeld()
-        for orphan in orphans {
-            try await repository.store.delete(orphan.key)
-            result.deletedChunks += 1
-            result.deletedBytes += Int64(orphan.size)
-            result.orphans += 1
-        }
+        record(try await repository.removeChunks(Set(orphans)))
+        result.orphans += orphans.count
+        let (packs, bytes) = try await repository.removeUnindexedPacks(olderThan: repository.config.lockStaleAfter)
+        result.deletedPacks += packs
+        result.deletedBytes += bytes
+    }
+
+    private mutating func record(_ removal: PackRemoval) {
+        result.deletedChunks += removal.removedEntries
+        result.deletedBytes += removal.freedBytes
+        result.deletedPacks += removal.deletedPacks
+        result.repackedPacks += removal.repackedPacks
     }
 }

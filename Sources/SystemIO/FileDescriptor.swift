@@ -51,6 +51,21 @@ public struct FileDescriptor: Sendable {
         return total
     }
 
+    /// Reads up to `buffer.count` bytes at `offset` (pread), without moving the file position; fewer only at the end
+    /// of the file.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(SystemError) -> Int {
+        var total = 0
+        while total < buffer.count {
+            let count = retryingOnInterrupt {
+                pread(rawValue, buffer.baseAddress! + total, buffer.count - total, off_t(offset) + off_t(total))
+            }
+            guard count >= 0 else { throw SystemError("read", path: path) }
+            if count == 0 { break }
+            total += count
+        }
+        return total
+    }
+
     /// Reads the whole rest of the file, sized by `fstat` so a typical read is one allocation and one call.
     public func readToEnd() throws(SystemError) -> [UInt8] {
         var info = stat()

@@ -148,6 +148,23 @@ public enum FileSystem {
         return try file.readToEnd()
     }
 
+    /// Reads `length` bytes at `offset` of a file; fewer when the file ends first.
+    public static func readRange(_ path: String, offset: Int64, length: Int) throws(SystemError) -> [UInt8] {
+        let file = try FileDescriptor.openForReading(path)
+        defer { file.close() }
+        var failure: SystemError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+            do throws(SystemError) {
+                count = try file.read(into: UnsafeMutableRawBufferPointer(buffer), at: offset)
+            } catch {
+                failure = error
+                count = 0
+            }
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
     /// Writes `bytes` so that `path` is either absent or whole: a temporary file (beside it, or in
     /// `temporaryDirectory` on the same file system), fsync, rename, and an fsync of the directory so the rename
     /// itself survives a crash. The file gets `mode` (before the umask).

@@ -147,12 +147,15 @@ struct EncryptionTests {
         #expect(tampered?.description.contains("'snapshots/one.json'") == true)
         #expect(tampered?.description.contains("corrupt") == true)
 
-        // A whole chunk object copied over another: it authenticates only under its own key.
-        let chunks = try await base.listAll(prefix: "chunks/").map(\.key).sorted()
-        #expect(chunks.count >= 2)
-        try await base.put(chunks[1], try await base.get(chunks[0]))
-        let swapped = await #expect(throws: ChunkStoreError.self) { _ = try await reopened.store.get(chunks[1]) }
-        #expect(swapped?.description.contains(chunks[1]) == true)
+        // One flipped byte in a pack: the chunk whose blob holds it does not open, and the error names the pack.
+        let packs = await reopened.indexedLocations()
+        let (pack, chunks) = try #require(packs.first { !$0.value.isEmpty })
+        var bytes = try FileSystem.readFile(temp.sub("store/" + pack.key))
+        bytes[chunks[0].range.lowerBound + 20] ^= 0x01
+        try bytes.withUnsafeBytes { try FileSystem.writeAtomically(temp.sub("store/" + pack.key), bytes: $0) }
+        let flipped = await #expect(throws: ChunkStoreError.self) { _ = try await reopened.getChunk(chunks[0].id) }
+        #expect(flipped?.description.contains(pack.key) == true, "\(String(describing: flipped))")
+        #expect(flipped?.description.contains("authenticate") == true)
     }
 
     @Test("several passwords open one store; a key from another store or a plain config beside keys do not")
@@ -183,7 +186,6 @@ struct EncryptionTests {
         // Rewriting the config as plain while keys exist is refused, not obeyed.
         var config = repository.config
         config.encryption = RepositoryConfig.Encryption.none
-        config.version = 1
         try await base.put(RepositoryConfig.key, try StoreJSON.encode(config))
         let downgrade = await #expect(throws: ChunkStoreError.self) { _ = try await Repository.open(base) }
         #expect(downgrade?.description.contains("holds keys") == true, "\(String(describing: downgrade))")

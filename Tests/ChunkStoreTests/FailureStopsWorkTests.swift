@@ -13,11 +13,14 @@ struct FailureStopsWorkTests {
         data.withUnsafeBytes { repository.volumeChunker.cuts(of: $0).count }
     }
 
-    /// Chunk requests in flight at once in these tests (the default, 32, is sized for object-store latency).
+    /// Chunk requests in flight at once in these tests (the default, 32, is sized for object-store latency), and
+    /// pack uploads; packs of 1 MiB so that a backup of tens of MiB makes many.
     static let slots = 8
-    static let limits = Repository.Limits(requestsInFlight: slots, bytesInFlight: 64 << 20)
+    static let uploads = 4
+    static let limits = Repository.Limits(
+        requestsInFlight: slots, bytesInFlight: 64 << 20, packSize: 1 << 20, packUploads: uploads)
 
-    @Test("a volume backup whose 4th chunk upload fails stops reading the file and releases its lock last")
+    @Test("a volume backup whose 4th pack upload fails stops reading the file and releases its lock last")
     func backupStopsOnFailedUpload() async throws {
         let temp = try TemporaryDirectory("stop-backup")
         defer { temp.remove() }
@@ -37,7 +40,7 @@ struct FailureStopsWorkTests {
         }
         let counts = store.counts
         #expect(counts.failed)
-        #expect(counts.chunkPuts <= 4 + Self.slots + 1, "\(counts.chunkPuts) uploads of \(chunks) chunks")
+        #expect(counts.packPuts <= 4 + Self.uploads + 1, "\(counts.packPuts) uploads of \(chunks) chunks")
         #expect(counts.startedAfterFailure <= 1, "\(counts.startedAfterFailure) uploads started after the failure")
         #expect(!counts.inFlightAtLockRelease.isEmpty && counts.inFlightAtLockRelease.allSatisfy { $0 == 0 })
         #expect(counts.inFlight == 0)
@@ -63,12 +66,12 @@ struct FailureStopsWorkTests {
         }
         let counts = store.counts
         #expect(counts.failed)
-        #expect(counts.chunkGets <= 4 + Self.slots + 1, "\(counts.chunkGets) fetches of \(chunks) chunks")
+        #expect(counts.packGets <= 4 + Self.slots + 1, "\(counts.packGets) fetches of \(chunks) chunks")
         #expect(counts.startedAfterFailure <= 1)
         #expect(!counts.inFlightAtLockRelease.isEmpty && counts.inFlightAtLockRelease.allSatisfy { $0 == 0 })
     }
 
-    @Test("a blob writer whose 10th upload fails throws from append, with no upload left running")
+    @Test("a blob writer whose 10th pack upload fails throws from append, with no upload left running")
     func blobWriterStopsOnFailedUpload() async throws {
         let temp = try TemporaryDirectory("stop-blob")
         defer { temp.remove() }
@@ -89,7 +92,7 @@ struct FailureStopsWorkTests {
         #expect(appended < data.count / 2, "append stopped early, at \(appended) of \(data.count) bytes")
         let counts = store.counts
         #expect(counts.inFlight == 0, "no upload outlives the failed writer")
-        #expect(counts.chunkPuts <= 10 + Self.slots + 1, "\(counts.chunkPuts) uploads")
+        #expect(counts.packPuts <= 10 + Self.uploads + 1, "\(counts.packPuts) uploads")
     }
 
     @Test("cancelling a blob writer's task ends it promptly, with no upload left running")
@@ -98,7 +101,7 @@ struct FailureStopsWorkTests {
         defer { temp.remove() }
         let store = SlowFailingStore(
             base: try LocalDirectoryStore(root: temp.sub("store"), create: true), latency: .milliseconds(50))
-        let repository = try await Repository.openOrCreate(store)
+        let repository = try await Repository.openOrCreate(store, limits: Self.limits)
         let task = Task {
             let writer = BlobWriter(repository: repository, chunker: repository.resourceChunker)
             var seed: UInt64 = 0
@@ -124,7 +127,7 @@ struct FailureStopsWorkTests {
 /// How much chunk work is under way at once: requests sized for latency, memory bounded by bytes.
 @Suite("requests and bytes in flight")
 struct InFlightLimitTests {
-    @Test("with 30 ms per request, uploads overlap up to the request limit, not the core count")
+    @Test("with 30 ms per request, chunk reads overlap up to the request limit, not the core count")
     func requestsForLatency() async throws {
         let temp = try TemporaryDirectory("inflight-requests")
         defer { temp.remove() }
@@ -132,14 +135,18 @@ struct InFlightLimitTests {
             base: try LocalDirectoryStore(root: temp.sub("store"), create: true), latency: .milliseconds(30))
         let repository = try await Repository.openOrCreate(
             store, limits: .init(requestsInFlight: 24, bytesInFlight: 64 << 20))
-        _ = try await repository.putBlob(TestData.random(count: 4 << 20, seed: 3))  // ~128 resource chunks
+        let blob = TestData.random(count: 4 << 20, seed: 3)
+        let refs = try await repository.putBlob(blob)  // ~128 resource chunks in one pack
+        try await repository.flushPacks()
+        #expect(try await repository.readBlob(refs) == blob)
         let counts = store.counts
-        #expect(counts.chunkPuts > 100)
+        #expect(counts.packPuts == 1, "one pack for 4 MiB")
+        #expect(counts.packGets > 100, "one ranged read per chunk")
         #expect(counts.maxInFlight > ProcessInfo.processInfo.activeProcessorCount * 4, "\(counts.maxInFlight)")
         #expect(counts.maxInFlight <= 24)
     }
 
-    @Test("a byte budget bounds the chunk bytes being uploaded, however many requests are allowed")
+    @Test("pack uploads bound the bytes being uploaded, however many chunk requests are allowed")
     func bytesBoundMemory() async throws {
         let temp = try TemporaryDirectory("inflight-bytes")
         defer { temp.remove() }
@@ -148,14 +155,15 @@ struct InFlightLimitTests {
         try data.withUnsafeBytes { try FileSystem.writeAtomically(temp.sub("source/big.bin"), bytes: $0) }
         let store = SlowFailingStore(
             base: try LocalDirectoryStore(root: temp.sub("store"), create: true), latency: .milliseconds(20))
-        // A volume chunk is at most 4 MiB: the budget must hold one; 8 MiB lets two maximal ones through.
+        // A volume chunk is at most 4 MiB: the budget must hold one; 8 MiB lets two maximal ones through. Packs
+        // close at 2 MiB, so one holds at most 2 MiB + 4 MiB of blobs; two upload at once.
         let repository = try await Repository.openOrCreate(
-            store, limits: .init(requestsInFlight: 64, bytesInFlight: 8 << 20))
+            store, limits: .init(requestsInFlight: 64, bytesInFlight: 8 << 20, packSize: 2 << 20, packUploads: 2))
         _ = try await TreeBackup(repository: repository).run(source: temp.sub("source"), name: "v")
         let counts = store.counts
-        #expect(counts.chunkPuts > 10)
-        // Stored chunks carry a 12-byte header (random data does not compress).
-        #expect(counts.maxBytesInFlight <= (8 << 20) + 64 * 12, "\(counts.maxBytesInFlight) bytes in flight")
+        #expect(counts.packPuts > 4)
+        // Two packs of at most 6 MiB of blobs, each with its header.
+        #expect(counts.maxBytesInFlight <= 2 * ((6 << 20) + 4096), "\(counts.maxBytesInFlight) bytes in flight")
         #expect(counts.maxInFlight >= 2, "uploads still overlap (\(counts.maxInFlight))")
         let restored = try await Repository.open(store, limits: .init(requestsInFlight: 64, bytesInFlight: 2 << 20))
         _ = try await TreeRestore(repository: restored, restoreOwners: false).run(

@@ -1,5 +1,5 @@
-import Foundation
 import ChunkStore
+import Foundation
 import SystemIO
 import TestSupport
 import Testing
@@ -106,7 +106,8 @@ struct LocalDirectoryStoreTests {
         #expect(try await store.listAll(prefix: "top.json").map { [$0.key: $0.size] } == [["top.json": 8]])
     }
 
-    @Test("a killed writer's old temporary files are removed, a live writer's fresh one is kept, and listings skip both")
+    @Test(
+        "a killed writer's old temporary files are removed, a live writer's fresh one is kept, and listings skip both")
     func interruptedWritesAreRemoved() async throws {
         let temp = try TemporaryDirectory("local-interrupted")
         defer { temp.remove() }

@@ -2,7 +2,7 @@ import ChunkStore
 import TestSupport
 import Testing
 
-/// Many tasks putting the same chunks at once upload each chunk exactly once.
+/// Many tasks putting the same chunks at once store each chunk exactly once.
 @Suite("Repository concurrency")
 struct RepositoryConcurrencyTests {
     static let distinct = (0..<50).map { TestData.random(count: 2000 + $0, seed: UInt64(1000 + $0)) }
@@ -25,14 +25,15 @@ struct RepositoryConcurrencyTests {
         #expect(refs.count == 1000)
         #expect(Set(refs.map(\.id)) == Set(Self.distinct.map { ChunkID(hashing: $0) }))
 
-        let chunkPuts = counting.putCounts.filter { $0.key.hasPrefix("chunks/") }
-        #expect(chunkPuts.count == 50, "50 distinct chunk objects written")
-        #expect(
-            chunkPuts.values.allSatisfy { $0 == 1 }, "no chunk uploaded twice: \(chunkPuts.values.sorted().suffix(3))")
+        try await repository.flushPacks()
+        #expect(counting.packPuts == 1, "50 small chunks fill one pack")
+        #expect(counting.putCounts.keys.count { $0.hasPrefix(IndexFile.prefix) } == 1, "one index object names it")
+        let packs = await repository.indexedLocations()
+        #expect(packs.count == 1)
+        #expect(packs.values.first?.count == 50, "each chunk once in the pack: \(packs.values.first?.count ?? 0)")
         let stats = repository.statistics.current
         #expect(stats.newChunks == 50)
         #expect(stats.reusedChunks == 950)
-        #expect(try await counting.listAll(prefix: "chunks/").count == 50)
         for chunk in Self.distinct.prefix(5) {
             #expect(try await repository.getChunk(ChunkID(hashing: chunk)) == chunk)
         }
@@ -43,6 +44,7 @@ struct RepositoryConcurrencyTests {
         defer { temp.remove() }
         let first = try await Repository.openOrCreate(LocalDirectoryStore(root: temp.path, create: true))
         for chunk in Self.distinct { try await first.putChunk(chunk) }
+        try await first.flushPacks()
 
         let counting = CountingStore(try LocalDirectoryStore(root: temp.path))
         let second = try await Repository.open(counting)
@@ -58,6 +60,8 @@ struct RepositoryConcurrencyTests {
 
         let fresh = TestData.random(count: 1234, seed: 777)
         try await second.putChunk(fresh)
-        #expect(counting.chunkPuts == 1, "a chunk the store lacks is still uploaded")
+        try await second.flushPacks()
+        #expect(counting.packPuts == 1, "a chunk the store lacks is still stored")
+        #expect(try await second.getChunk(ChunkID(hashing: fresh)) == fresh)
     }
 }

@@ -13,9 +13,12 @@ struct RepositoryCorruptionTests {
         let repository = try await Repository.openOrCreate(LocalDirectoryStore(root: temp.path, create: true))
         let plain = compressible ? TestData.text(count: 30_000) : TestData.random(count: 30_000, seed: 31)
         let id = try await repository.putChunk(plain).id
-        let path = temp.path + "/chunks/" + id.hex.prefix(2) + "/" + id.hex
+        try await repository.flushPacks()
+        let pack = try #require(await repository.pack(holding: id))
+        let path = temp.sub(pack.key)
         var stored = try FileSystem.readFile(path)
-        stored[stored.count - 10] ^= 0x40
+        // The pack holds this one blob first, then its header: a byte inside the blob.
+        stored[20] ^= 0x40
         let file = try FileDescriptor.openForWriting(path)
         try stored.withUnsafeBytes { try file.write($0, at: 0) }
         file.close()
@@ -26,7 +29,7 @@ struct RepositoryCorruptionTests {
             return
         }
         #expect(reportedID == id)
-        #expect(key == Repository.chunkKey(id))
+        #expect(key == pack.key, "the error names the pack")
         #expect(error?.description.contains(id.hex) == true)
     }
 
@@ -35,7 +38,9 @@ struct RepositoryCorruptionTests {
         defer { temp.remove() }
         let repository = try await Repository.openOrCreate(LocalDirectoryStore(root: temp.path, create: true))
         let id = try await repository.putChunk(TestData.random(count: 5000, seed: 32)).id
-        try FileSystem.removeFile(temp.path + "/chunks/" + id.hex.prefix(2) + "/" + id.hex)
+        try await repository.flushPacks()
+        let pack = try #require(await repository.pack(holding: id))
+        try FileSystem.removeFile(temp.sub(pack.key))
 
         let error = await #expect(throws: ChunkStoreError.self) { try await repository.getChunk(id) }
         guard case .missingChunk(let reportedID, let key)? = error else {
@@ -43,7 +48,7 @@ struct RepositoryCorruptionTests {
             return
         }
         #expect(reportedID == id)
-        #expect(key == Repository.chunkKey(id))
+        #expect(key == pack.key)
         #expect(error?.description.contains(id.hex) == true)
     }
 

@@ -52,7 +52,7 @@ struct S3RepositoryTests {
         #expect(second.parent == "first")
         #expect(fresh.statistics.current.newChunks == 0)
         #expect(second.summary.newStoredBytes == 0)
-        #expect(freshStore.chunkPuts == 0)
+        #expect(freshStore.packPuts == 0)
         let snapshots = try await SnapshotCatalog(repository: fresh).all().map(\.name)
         #expect(snapshots == ["first", "second"])
     }

@@ -57,7 +57,7 @@ struct TreeRoundTripTests {
         #expect(third.parent == "second")
         #expect(third.summary.unchangedFiles == third.summary.files)
         #expect(third.summary.newStoredBytes == 0)
-        #expect(counting.chunkPuts == 0)
+        #expect(counting.packPuts == 0)
         // Besides its record, only bookkeeping is written: its lock and its reference list; no data.
         let written = Set(counting.putCounts.keys)
         #expect(written.contains(Snapshot.key("third")))

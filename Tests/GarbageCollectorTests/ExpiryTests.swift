@@ -15,7 +15,7 @@ struct ExpiryTests {
     }
 
     static func chunkIDs(_ repository: Repository) async throws -> Set<String> {
-        Set(try await repository.store.listAll(prefix: "chunks/").map { String($0.key.split(separator: "/").last!) })
+        Set(await repository.indexedChunks().keys.map(\.hex))
     }
 
     /// A committed backup record whose only data is a volume snapshot of `source` (no cluster needed).

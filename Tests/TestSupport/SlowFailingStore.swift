@@ -2,30 +2,30 @@ import ChunkStore
 import Foundation
 import Synchronization
 
-/// The injected failure of one chunk request.
+/// The injected failure of one pack request.
 public struct InjectedFailure: Error, CustomStringConvertible {
     public var description: String { "injected failure" }
 }
 
-/// Wraps a real store to model an object store under load: chunk requests (`chunks/…`) take `latency`, the
-/// `failPut`-th chunk put or the `failGet`-th chunk get fails, and the wrapper records what was sent after the
-/// failure, how many chunk requests were in flight at once, and how many were still in flight when a store lock
-/// was released (deleted).
+/// Wraps a real store to model an object store under load: pack requests (`packs/…`: whole-pack uploads, ranged
+/// chunk reads) take `latency`, the `failPut`-th pack put or the `failGet`-th pack read fails, and the wrapper
+/// records what was sent after the failure, how many pack requests were in flight at once, and how many were still
+/// in flight when a store lock was released (deleted).
 public final class SlowFailingStore: ObjectStore {
     public let base: any ObjectStore
     public let latency: Duration
     public struct Counts: Sendable {
-        public var chunkPuts = 0
-        public var chunkGets = 0
+        public var packPuts = 0
+        public var packGets = 0
         public var inFlight = 0
         public var maxInFlight = 0
-        /// Bytes of chunk puts in flight, now and at most.
+        /// Bytes of pack puts in flight, now and at most.
         public var bytesInFlight = 0
         public var maxBytesInFlight = 0
-        /// Chunk requests started after the injected failure was raised.
+        /// Pack requests started after the injected failure was raised.
         public var startedAfterFailure = 0
         public var failed = false
-        /// Chunk requests in flight at each lock release.
+        /// Pack requests in flight at each lock release.
         public var inFlightAtLockRelease: [Int] = []
     }
     private let failPut: Int?
@@ -42,8 +42,8 @@ public final class SlowFailingStore: ObjectStore {
     public var counts: Counts { state.withLock { $0 } }
     public var location: String { base.location }
 
-    /// Runs one chunk request with latency, failing it when it is the chosen one.
-    private func chunkRequest<T>(put: Bool, bytes: Int = 0, _ body: () async throws -> T) async throws -> T {
+    /// Runs one pack request with latency, failing it when it is the chosen one.
+    private func packRequest<T>(put: Bool, bytes: Int = 0, _ body: () async throws -> T) async throws -> T {
         let fails = state.withLock { counts -> Bool in
             if counts.failed { counts.startedAfterFailure += 1 }
             counts.inFlight += 1
@@ -51,11 +51,11 @@ public final class SlowFailingStore: ObjectStore {
             counts.bytesInFlight += bytes
             counts.maxBytesInFlight = max(counts.maxBytesInFlight, counts.bytesInFlight)
             if put {
-                counts.chunkPuts += 1
-                return counts.chunkPuts == failPut
+                counts.packPuts += 1
+                return counts.packPuts == failPut
             }
-            counts.chunkGets += 1
-            return counts.chunkGets == failGet
+            counts.packGets += 1
+            return counts.packGets == failGet
         }
         defer {
             state.withLock {
@@ -75,13 +75,18 @@ public final class SlowFailingStore: ObjectStore {
     public func checkAccess() async throws { try await base.checkAccess() }
 
     public func put(_ key: String, _ bytes: [UInt8]) async throws {
-        guard key.hasPrefix("chunks/") else { return try await base.put(key, bytes) }
-        try await chunkRequest(put: true, bytes: bytes.count) { try await base.put(key, bytes) }
+        guard key.hasPrefix(PackLayout.prefix) else { return try await base.put(key, bytes) }
+        try await packRequest(put: true, bytes: bytes.count) { try await base.put(key, bytes) }
     }
 
     public func get(_ key: String) async throws -> [UInt8] {
-        guard key.hasPrefix("chunks/") else { return try await base.get(key) }
-        return try await chunkRequest(put: false) { try await base.get(key) }
+        guard key.hasPrefix(PackLayout.prefix) else { return try await base.get(key) }
+        return try await packRequest(put: false) { try await base.get(key) }
+    }
+
+    public func get(_ key: String, range: Range<Int>) async throws -> [UInt8] {
+        guard key.hasPrefix(PackLayout.prefix) else { return try await base.get(key, range: range) }
+        return try await packRequest(put: false) { try await base.get(key, range: range) }
     }
 
     public func size(of key: String) async throws -> Int? { try await base.size(of: key) }

@@ -6,8 +6,8 @@ import Testing
 
 @Suite("velero-cas verify")
 struct VerifyCommandTests {
-    /// A store with two snapshots of one tree; returns the path of one chunk file that both reference: the largest,
-    /// a chunk of file data (a manifest chunk, whose id varies with mtimes and inodes, would also break a plain verify).
+    /// A store with two snapshots of one tree; returns the path of the pack both reference that holds the file
+    /// data (the largest: the other holds metadata, manifests whose ids vary with mtimes and inodes).
     static func store(_ temp: TemporaryDirectory) throws -> String {
         try SampleData(seed: 31).generate(into: temp.sub("data"), bytes: 1 << 20)
         for name in ["one", "two"] {
@@ -16,10 +16,10 @@ struct VerifyCommandTests {
                     "store", "backup-dir", temp.sub("data"), "--store", temp.sub("store"), "--name", name,
                 ]).status == 0)
         }
-        let chunks = temp.sub("store/chunks")
+        let packs = temp.sub("store/packs")
         var files: [String] = []
-        for fanout in try FileSystem.contentsOfDirectory(chunks) {
-            files += try FileSystem.contentsOfDirectory(chunks + "/" + fanout).map { chunks + "/" + fanout + "/" + $0 }
+        for fanout in try FileSystem.contentsOfDirectory(packs) {
+            files += try FileSystem.contentsOfDirectory(packs + "/" + fanout).map { packs + "/" + fanout + "/" + $0 }
         }
         return try #require(try files.max { try FileSystem.status($0).size < FileSystem.status($1).size })
     }
@@ -39,32 +39,38 @@ struct VerifyCommandTests {
         }
     }
 
-    @Test("a deleted chunk is named with every snapshot it breaks; exit is non-zero")
+    @Test("a deleted pack is named with every snapshot it breaks; exit is non-zero")
     func missing() throws {
         let temp = try TemporaryDirectory("verify")
         defer { temp.remove() }
-        let chunk = try Self.store(temp)
-        try FileSystem.removeFile(chunk)
+        let pack = try Self.store(temp)
+        try FileSystem.removeFile(pack)
         let result = try CLIRunner.run(["verify", "--store", temp.sub("store")])
         #expect(result.status != 0)
-        let id = String(chunk.split(separator: "/").last!)
-        #expect(result.output.contains(id) && result.output.contains("missing"))
+        let id = String(pack.split(separator: "/").last!)
+        #expect(result.output.contains(id) && result.output.contains("missing"), "\(result.output)")
         #expect(result.output.contains("snapshot one") && result.output.contains("snapshot two"))
         #expect(result.errors.contains("the store is damaged"))
     }
 
-    @Test("a corrupted chunk passes a plain verify but --read-data catches it")
-    func corrupt() throws {
+    @Test(
+        "a flipped byte in a pack passes a plain verify but --read-data finds it and names the snapshots",
+        arguments: [true, false])
+    func corrupt(insideAChunk: Bool) throws {
         let temp = try TemporaryDirectory("verify")
         defer { temp.remove() }
-        let chunk = try Self.store(temp)
-        var bytes = try FileSystem.readFile(chunk)
-        bytes[bytes.count - 1] ^= 0xFF
-        try bytes.withUnsafeBytes { try FileSystem.writeAtomically(chunk, bytes: $0) }
+        let pack = try Self.store(temp)
+        var bytes = try FileSystem.readFile(pack)
+        // Inside the first blob, or in the pack's header (outside every chunk).
+        bytes[insideAChunk ? 100 : bytes.count - 30] ^= 0xFF
+        try bytes.withUnsafeBytes { try FileSystem.writeAtomically(pack, bytes: $0) }
         #expect(try CLIRunner.run(["verify", "--store", temp.sub("store")]).status == 0)
         let result = try CLIRunner.run(["verify", "--read-data", "--store", temp.sub("store")])
         #expect(result.status != 0)
-        #expect(result.output.contains("corrupt") && result.output.contains(String(chunk.split(separator: "/").last!)))
+        let id = String(pack.split(separator: "/").last!)
+        #expect(result.output.contains(id), "\(result.output)")
+        #expect(result.output.contains(insideAChunk ? "corrupt" : "does not hash to its name"), "\(result.output)")
+        #expect(result.output.contains("snapshot one") && result.output.contains("snapshot two"))
     }
 
     @Test("a chunk nothing references is reported as orphaned, with its size")

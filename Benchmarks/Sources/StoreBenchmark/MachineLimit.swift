@@ -8,19 +8,26 @@ enum MachineLimit {
     /// The per-chunk work of a backup into an encrypted store: keyed id, compression, sealing.
     static func encode(_ block: [UInt8], master: MasterKey) -> [UInt8] {
         let id = ChunkID(hashing: block, key: master.chunkIDs)
-        return StoreCrypto.seal(
-            ChunkCodec.encode(block), key: master.encryption, associated: Array(Repository.chunkKey(id).utf8))
+        return PackLayout.sealBlob(ChunkCodec.encode(block), id: id, key: master.encryption)
     }
 
-    /// The per-chunk work of a restore: open, decompress, verify the keyed id. `path` is the chunk's file.
-    static func decode(_ sealed: [UInt8], path: String, master: MasterKey) throws -> [UInt8] {
-        let components = path.split(separator: "/")
-        guard let name = components.last, let id = ChunkID(hex: name) else { return [] }
-        let key = "chunks/\(components[components.count - 2])/\(name)"
-        guard let opened = StoreCrypto.open(sealed, key: master.encryption, associated: Array(key.utf8)) else {
-            throw BenchmarkError("\(key) does not open with the store's key")
+    /// One pack file of the store and where its chunks lie in it.
+    struct PackFile: Sendable {
+        var path: String
+        var chunks: [(id: ChunkID, range: Range<Int>)]
+    }
+
+    /// The per-chunk work of a restore: open, decompress, verify the keyed id.
+    static func decode(_ sealed: [UInt8], id: ChunkID, master: MasterKey) throws -> [UInt8] {
+        guard let opened = PackLayout.openBlob(sealed, id: id, key: master.encryption) else {
+            throw BenchmarkError("chunk \(id) does not open with the store's key")
         }
-        return try ChunkCodec.decode(opened, id: id, key: key, idKey: master.chunkIDs)
+        return try ChunkCodec.decode(opened, id: id, key: "benchmark", idKey: master.chunkIDs)
+    }
+
+    /// Every chunk of one pack's bytes, decoded.
+    static func decode(pack bytes: [UInt8], _ file: PackFile, master: MasterKey) throws -> [[UInt8]] {
+        try file.chunks.map { try decode(Array(bytes[$0.range]), id: $0.id, master: master) }
     }
 
     /// Keyed hash + lz4 compression + AES-256-GCM of every file's bytes in 1 MiB blocks, on all cores. Files are read
@@ -71,7 +78,7 @@ enum MachineLimit {
 
     /// The restore-side floor: read each chunk object, decompress and verify it, write the plain bytes to a scratch
     /// file (no fsync), spread over all cores.
-    static func readDecodeWrite(chunkFiles: [String], scratch: String, cores: Int, master: MasterKey) async throws
+    static func readDecodeWrite(packs: [PackFile], scratch: String, cores: Int, master: MasterKey) async throws
         -> Double
     {
         try FileSystem.makeDirectories(scratch)
@@ -84,11 +91,12 @@ enum MachineLimit {
                         var bytes = 0
                         let output = try FileDescriptor.create(scratch + "/worker-\(worker)")
                         defer { output.close() }
-                        for index in stride(from: worker, to: chunkFiles.count, by: cores) {
-                            let plain = try decode(
-                                try FileSystem.readFile(chunkFiles[index]), path: chunkFiles[index], master: master)
-                            try plain.withUnsafeBytes { try output.write($0) }
-                            bytes += plain.count
+                        for index in stride(from: worker, to: packs.count, by: cores) {
+                            let pack = try FileSystem.readFile(packs[index].path)
+                            for plain in try decode(pack: pack, packs[index], master: master) {
+                                try plain.withUnsafeBytes { try output.write($0) }
+                                bytes += plain.count
+                            }
                         }
                         return bytes
                     }
@@ -101,10 +109,10 @@ enum MachineLimit {
         return Double(total) / elapsed.seconds
     }
 
-    /// AES-256-GCM opening, lz4 decompression and keyed-id verification of every stored chunk object (what a restore
-    /// must do per chunk).
-    static func decodeAndVerify(chunkFiles: [String], cores: Int, master: MasterKey) async throws -> Double {
-        var stored: [(String, [UInt8])] = []
+    /// AES-256-GCM opening, lz4 decompression and keyed-id verification of every stored chunk (what a restore
+    /// must do per chunk); packs are read into memory outside the timed part.
+    static func decodeAndVerify(packs: [PackFile], cores: Int, master: MasterKey) async throws -> Double {
+        var stored: [(PackFile, [UInt8])] = []
         var elapsed: Duration = .zero
         var plainBytes: Int64 = 0
         var held = 0
@@ -118,8 +126,8 @@ enum MachineLimit {
                     group.addTask {
                         var total: Int64 = 0
                         for index in stride(from: worker, to: batch.count, by: cores) {
-                            let (path, object) = batch[index]
-                            total += Int64(try decode(object, path: path, master: master).count)
+                            let (file, bytes) = batch[index]
+                            total += try decode(pack: bytes, file, master: master).reduce(0) { $0 + Int64($1.count) }
                         }
                         return total
                     }
@@ -130,10 +138,10 @@ enum MachineLimit {
             plainBytes += produced
             held = 0
         }
-        for path in chunkFiles {
-            let object = try FileSystem.readFile(path)
+        for file in packs {
+            let object = try FileSystem.readFile(file.path)
             held += object.count
-            stored.append((path, object))
+            stored.append((file, object))
             if held > 64 << 20 { try await flush() }
         }
         try await flush()

@@ -66,16 +66,20 @@ struct StoreBenchmark {
         let peakRSS = cli.measuresRSS ? cli.peakRSS : childPeakRSS()
         settle()
         log("measuring the restore limit (AES-256-GCM + lz4 decompress + HMAC-SHA-256 verify, \(cores) cores)")
-        let chunkFiles = try listFiles(store + "/chunks")
         guard
             let master = try await StoreKey.all(in: try LocalDirectoryStore(root: store, create: false)).lazy
                 .compactMap({ try? $0.open(password: Array("benchmark".utf8)) }).first
         else { throw BenchmarkError("the store's key does not open with the benchmark's password") }
-        let decodeLimit = try await MachineLimit.decodeAndVerify(chunkFiles: chunkFiles, cores: cores, master: master)
+        let opened = try await Repository.open(
+            try LocalDirectoryStore(root: store, create: false), passwords: FixedPassword("benchmark"))
+        let packFiles = await opened.indexedLocations().map {
+            MachineLimit.PackFile(path: store + "/" + $0.key.key, chunks: $0.value)
+        }
+        let decodeLimit = try await MachineLimit.decodeAndVerify(packs: packFiles, cores: cores, master: master)
         settle()
         log("measuring the restore I/O floor (read + decode + verify + write, \(cores) cores)")
         let restoreFloor = try await MachineLimit.readDecodeWrite(
-            chunkFiles: chunkFiles, scratch: options.workdir + "/scratch", cores: cores, master: master)
+            packs: packFiles, scratch: options.workdir + "/scratch", cores: cores, master: master)
 
         var peers: [Peers.Result] = []
         if options.peers {

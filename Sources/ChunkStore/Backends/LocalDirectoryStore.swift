@@ -100,6 +100,23 @@ public final class LocalDirectoryStore: ObjectStore {
         }
     }
 
+    public func get(_ key: String, range: Range<Int>) async throws -> [UInt8] {
+        let path = try path(key)
+        let bytes: [UInt8]
+        do {
+            bytes = try await pool.run {
+                try FileSystem.readRange(path, offset: Int64(range.lowerBound), length: range.count)
+            }
+        } catch let error as SystemError where error.isNotFound {
+            throw ChunkStoreError.objectNotFound(key: key, store: root)
+        }
+        guard bytes.count == range.count else {
+            let size = try await self.size(of: key) ?? 0
+            throw ChunkStoreError.shortRead(key: key, store: root, wanted: range, size: size)
+        }
+        return bytes
+    }
+
     public func size(of key: String) async throws -> Int? {
         let path = try path(key)
         return try await pool.run { try FileSystem.statusIfExists(path).map { Int($0.size) } }

@@ -77,6 +77,24 @@ public struct ChunkID: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
+    /// The 32 bytes, most significant first (as the hex form reads).
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        append(to: &out)
+        return out
+    }
+
+    /// Appends the 32 bytes to `out`.
+    public func append(to out: inout [UInt8]) {
+        for word in [words.0, words.1, words.2, words.3] { withUnsafeBytes(of: word.bigEndian) { out += $0 } }
+    }
+
+    /// The id whose 32 bytes start at `offset` of `raw` (the caller checks there are 32).
+    public init(bytes raw: UnsafeRawBufferPointer, at offset: Int) {
+        self.init(digest: UnsafeRawBufferPointer(rebasing: raw[offset..<offset + 32]))
+    }
+
     /// 64 lowercase hex digits.
     public var hex: String {
         let digits = Array("0123456789abcdef".utf8)

@@ -3,7 +3,8 @@
 /// Every object is sealed on its own with a random nonce, and its key is authenticated with it, so an object copied
 /// or moved to another key does not open. Three kinds stay readable without the key, as they must: `config` (how to
 /// open the store), `keys/` (the wrapped master keys) and `locks/` (so a process can judge another's lock before it
-/// has opened anything). Object keys themselves (backup and snapshot names, chunk ids keyed by HMAC) are not secret.
+/// has opened anything), and `packs/`, whose chunks and directory the repository seals one by one (so one chunk can be
+/// read with one ranged read). Object keys themselves (backup and snapshot names, chunk ids keyed by HMAC) are not secret.
 public struct EncryptedObjectStore: ObjectStore {
     public let base: any ObjectStore
     private let key: [UInt8]
@@ -16,6 +17,7 @@ public struct EncryptedObjectStore: ObjectStore {
     /// Objects kept in plain text.
     public static func isPlain(_ objectKey: String) -> Bool {
         objectKey == RepositoryConfig.key || objectKey.hasPrefix(StoreKey.prefix) || objectKey.hasPrefix("locks/")
+            || objectKey.hasPrefix(PackLayout.prefix)
     }
 
     public var location: String { base.location }
@@ -34,6 +36,16 @@ public struct EncryptedObjectStore: ObjectStore {
             throw ChunkStoreError.tampered(key: objectKey, store: base.location)
         }
         return plain
+    }
+
+    /// Ranged reads are for objects stored as they are (packs); a sealed object opens only whole.
+    public func get(_ objectKey: String, range: Range<Int>) async throws -> [UInt8] {
+        if Self.isPlain(objectKey) { return try await base.get(objectKey, range: range) }
+        let whole = try await get(objectKey)
+        guard range.upperBound <= whole.count else {
+            throw ChunkStoreError.shortRead(key: objectKey, store: base.location, wanted: range, size: whole.count)
+        }
+        return Array(whole[range])
     }
 
     public func size(of objectKey: String) async throws -> Int? { try await base.size(of: objectKey) }

@@ -17,13 +17,19 @@ public final class BlobWriter {
     /// The first upload failure, set by the upload tasks.
     private let failure = FirstFailure()
     private let statistics: StoreStatistics?
+    private let kind: PackKind
     /// Bytes appended so far: the offset the next appended byte will have in the blob.
     public private(set) var count: Int64 = 0
 
-    /// `statistics` counts this writer's chunks besides the repository's totals.
-    public init(repository: Repository, chunker: ContentDefinedChunker, statistics: StoreStatistics? = nil) {
+    /// `statistics` counts this writer's chunks besides the repository's totals; `kind` says which packs its chunks
+    /// go to (metadata: resource streams and manifests; data: file contents).
+    public init(
+        repository: Repository, chunker: ContentDefinedChunker, kind: PackKind = .data,
+        statistics: StoreStatistics? = nil
+    ) {
         self.repository = repository
         self.chunker = chunker
+        self.kind = kind
         self.statistics = statistics
     }
 
@@ -112,10 +118,11 @@ public final class BlobWriter {
         let repository = self.repository
         let statistics = self.statistics
         let failure = self.failure
+        let kind = self.kind
         pending.append(
             Task {
                 defer { repository.releaseChunkWork(bytes: bytes) }
-                do { return try await repository.putChunk(piece, statistics: statistics) } catch {
+                do { return try await repository.putChunk(piece, kind: kind, statistics: statistics) } catch {
                     failure.record(error)
                     throw error
                 }

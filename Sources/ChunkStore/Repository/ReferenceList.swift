@@ -57,11 +57,15 @@ public struct ReferenceOwner: Hashable, Sendable, Codable, CustomStringConvertib
 public enum ReferenceList {
     /// Stores the owner's pending marker and its chunk ids (sorted, 32 bytes each). Part of a commit, so the locks
     /// the task holds are checked first.
-    public static func write(_ ids: some Sequence<ChunkID>, owner: ReferenceOwner, repository: Repository) async throws
-    {
+    /// With `requireStored` (every writer), each chunk must be in a pack an index object names first.
+    public static func write(
+        _ ids: some Sequence<ChunkID>, owner: ReferenceOwner, repository: Repository, requireStored: Bool = true
+    ) async throws {
         try await StoreLock.ensureHeld()
+        let sorted = Set(ids).sorted()
+        if requireStored { try await repository.ensureStored(sorted) }
         var bytes: [UInt8] = []
-        for id in Set(ids).sorted() {
+        for id in sorted {
             withUnsafeBytes(of: id.words.0.bigEndian) { bytes += $0 }
             withUnsafeBytes(of: id.words.1.bigEndian) { bytes += $0 }
             withUnsafeBytes(of: id.words.2.bigEndian) { bytes += $0 }

@@ -3,9 +3,10 @@ import SystemIO
 
 /// The deduplicating, content-addressed store on top of an `ObjectStore`.
 ///
-/// Chunks live at `chunks/<first two hex digits>/<id>`; records (snapshots, backups) are small JSON objects written
-/// only after every chunk they name is durable. Putting a chunk that exists uploads nothing, even when many tasks put
-/// it at once; getting a chunk always verifies it.
+/// Chunks are packed into pack objects (`packs/`, about 16 MiB each) that index objects (`index/`) describe; records
+/// (snapshots, backups) are small JSON objects written only after every chunk they name is in a pack that an index
+/// object names, durably. Putting a chunk that is stored or pending stores nothing, even when many tasks put it at
+/// once; getting a chunk always verifies it.
 public final class Repository: Sendable {
     /// The store as this repository reads and writes it: objects are encrypted and decrypted on the way when the
     /// store is encrypted.
@@ -16,6 +17,8 @@ public final class Repository: Sendable {
     public let resourceChunker: ContentDefinedChunker
     /// The secret chunk ids are keyed with (encrypted stores), or nil (plain SHA-256 ids).
     let chunkIDKey: [UInt8]?
+    /// The key blobs and pack headers are sealed with (encrypted stores), or nil.
+    let blobKey: [UInt8]?
     /// How much chunk work may be under way at once, for the whole process's use of this store.
     public struct Limits: Sendable, Equatable {
         /// Chunk requests (uploads, downloads) in flight. Sized for latency × bandwidth, not for the core count: CPU
@@ -25,11 +28,20 @@ public final class Repository: Sendable {
         /// Chunk bytes read or decoded but not yet stored or written: what bounds memory, whatever the chunk sizes.
         public var bytesInFlight: Int
 
+        /// A pack is closed and uploaded once it holds this many bytes (restic's and borg's order of size: request
+        /// count, not bytes, is what object stores charge and wait for).
+        public var packSize: Int
+        /// Packs being uploaded at once; with one open pack per kind, memory for packs is about
+        /// `(packUploads + 2) × packSize`.
+        public var packUploads: Int
+
         public static let standard = Limits(requestsInFlight: 32, bytesInFlight: 64 << 20)
 
-        public init(requestsInFlight: Int, bytesInFlight: Int) {
+        public init(requestsInFlight: Int, bytesInFlight: Int, packSize: Int = 16 << 20, packUploads: Int = 4) {
             self.requestsInFlight = max(1, requestsInFlight)
             self.bytesInFlight = max(1, bytesInFlight)
+            self.packSize = max(1, packSize)
+            self.packUploads = max(1, packUploads)
         }
     }
 
@@ -38,7 +50,7 @@ public final class Repository: Sendable {
     let chunkSlots: AsyncSemaphore
     /// Chunk bytes in flight (`limits.bytesInFlight`).
     let byteBudget: AsyncSemaphore
-    private let index = ChunkIndex()
+    let packs: PackStore
 
     init(store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil, limits: Limits = .standard) throws
     {
@@ -50,11 +62,17 @@ public final class Repository: Sendable {
         self.store = master.map { EncryptedObjectStore(base: store, master: $0) } ?? store
         self.config = config
         chunkIDKey = master?.chunkIDs
+        blobKey = master?.encryption
         volumeChunker = ContentDefinedChunker(profile: config.volumeChunker)
         resourceChunker = ContentDefinedChunker(profile: config.resourceChunker)
         self.limits = limits
         chunkSlots = AsyncSemaphore(permits: limits.requestsInFlight)
         byteBudget = AsyncSemaphore(permits: limits.bytesInFlight)
+        // A pack uploaded but not indexed within half the stale threshold is not indexed at all: an orphan sweep
+        // (which waits the full threshold) may have taken it.
+        packs = PackStore(
+            store: self.store, key: master?.encryption, targetSize: limits.packSize, uploads: limits.packUploads,
+            uploadValidity: config.lockStaleAfter / 2)
     }
 
     /// Waits for a request slot and `bytes` of the byte budget; release both with `releaseChunkWork(bytes:)`.
@@ -94,9 +112,17 @@ public final class Repository: Sendable {
     /// Opens an existing store; fails with `repositoryNotFound` when it has no `config`. An encrypted store needs
     /// `passwords`: the first key object that opens with the password gives the master key.
     public static func open(
-        _ store: any ObjectStore, passwords: (any PasswordSource)? = nil, limits: Limits = .standard
+        _ store: any ObjectStore, passwords: (any PasswordSource)? = nil, limits: Limits = .standard,
+        legacyLayout: Bool = false
     ) async throws -> Repository {
         let config = try await readConfig(store)
+        if !config.hasPacks && !legacyLayout {
+            throw ChunkStoreError.unsupportedRepository(
+                store: store.location,
+                reason:
+                    "it is in store format \(config.version), one object per chunk; this velero-cas keeps chunks in packs (format \(RepositoryConfig.currentVersion)). Convert it once with `velero-cas store migrate --store \(store.location)`"
+            )
+        }
         let keys = try await StoreKey.all(in: store)
         guard config.isEncrypted else {
             // A plain config beside key objects is a downgrade (someone rewrote `config`): refuse it rather than
@@ -107,7 +133,7 @@ public final class Repository: Sendable {
                     reason:
                         "its config says unencrypted but it holds keys (keys/); the config may have been tampered with")
             }
-            return try Repository(store: store, config: config, limits: limits)
+            return try await Repository(store: store, config: config, limits: limits).loaded(legacyLayout)
         }
         guard
             let password = try passwords?.password(for: config, location: store.location, creating: false)
@@ -122,7 +148,13 @@ public final class Repository: Sendable {
         }
         let (master, _) = try openMasterKey(
             own, password: password, store: store, source: passwords?.describe(for: config) ?? "the given password")
-        return try Repository(store: store, config: config, master: master, limits: limits)
+        return try await Repository(store: store, config: config, master: master, limits: limits).loaded(legacyLayout)
+    }
+
+    /// The repository with its index read (a format-1 store has none).
+    private func loaded(_ legacyLayout: Bool) async throws -> Repository {
+        if config.hasPacks { try await refreshIndex() }
+        return self
     }
 
     /// The master key from the first key that `password` opens, and that key's id.
@@ -167,44 +199,95 @@ public final class Repository: Sendable {
     /// The id of a chunk's content in this store.
     public func chunkID(of plain: [UInt8]) -> ChunkID { ChunkID(hashing: plain, key: chunkIDKey) }
 
-    public static func chunkKey(_ id: ChunkID) -> String {
+    /// Where a format-1 store (before packs) keeps a chunk; only `store migrate` reads there.
+    public static func legacyChunkKey(_ id: ChunkID) -> String {
         let hex = id.hex
         return "chunks/\(hex.prefix(2))/\(hex)"
     }
 
     // MARK: - Chunks
 
-    /// Stores one chunk (hash, then compress and upload only if the store lacks it) and returns its reference.
+    /// Stores one chunk: hash, and unless the store has it (or it is pending), compress, seal and add it to the
+    /// open pack of its kind, uploading the pack that fills. Returns its reference. `statistics` also counts the
+    /// chunk, for figures of one operation among several running at once.
     @discardableResult
-    /// `statistics` also counts the chunk, for figures of one operation among several running at once.
-    public func putChunk(_ plain: [UInt8], statistics operation: StoreStatistics? = nil) async throws -> ChunkRef {
+    public func putChunk(_ plain: [UInt8], kind: PackKind = .data, statistics operation: StoreStatistics? = nil)
+        async throws -> ChunkRef
+    {
         let id = chunkID(of: plain)
-        let key = Self.chunkKey(id)
-        let store = self.store
-        let written = try await index.ensureStored(id) {
-            // A cancelled operation sends no new request.
+        var written: Int?
+        if await !packs.contains(id) {
+            // A cancelled operation stores nothing new.
             try Task.checkCancellation()
-            if let size = try await store.size(of: key), size >= ChunkCodec.headerSize { return nil }
-            let encoded = ChunkCodec.encode(plain)
-            try await store.put(key, encoded)
-            return encoded.count
+            let blob = PackLayout.sealBlob(ChunkCodec.encode(plain), id: id, key: blobKey)
+            if case .added(let stored, let upload) = await packs.add(id, blob: blob, kind: kind) {
+                written = stored
+                if let upload { try await awaitUpload(upload) }
+            }
         }
         statistics.recordPut(plainBytes: plain.count, storedBytes: written)
         operation?.recordPut(plainBytes: plain.count, storedBytes: written)
         return ChunkRef(id: id, length: plain.count)
     }
 
+    /// Waits for a pack's upload; cancelling the caller cancels the upload.
+    func awaitUpload(_ task: Task<Void, any Error>) async throws {
+        try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
+    }
+
+    /// Closes the open packs, uploads them, waits for every upload under way, and writes index objects for them:
+    /// afterwards every chunk put so far (and not dropped by a failure) is named by an index object.
+    public func flushPacks() async throws {
+        for task in await packs.closeAll() { try await awaitUpload(task) }
+        for task in await packs.uploadsInFlight() { _ = try? await task.value }
+        try await packs.writeIndex()
+    }
+
+    /// Flushes, then checks that every chunk in `ids` is named by an index object: what a record that references
+    /// them needs before it is committed (another operation's failed upload may have taken a chunk this one
+    /// found pending).
+    public func ensureStored(_ ids: [ChunkID]) async throws {
+        try await flushPacks()
+        let missing = await packs.missing(ids)
+        guard missing.isEmpty else {
+            throw ChunkStoreError.notStored(
+                chunks: missing.count, first: missing[0],
+                reason: await packs.lastFailure ?? "no pack holding it was uploaded")
+        }
+    }
+
     /// Reads, decompresses and verifies one chunk.
     public func getChunk(_ id: ChunkID) async throws -> [UInt8] {
-        let key = Self.chunkKey(id)
+        guard let plan = await packs.readPlan(id) else {
+            throw ChunkStoreError.missingChunk(id: id, key: "no index object names it")
+        }
         let stored: [UInt8]
-        do {
-            stored = try await store.get(key)
-        } catch ChunkStoreError.objectNotFound {
-            throw ChunkStoreError.missingChunk(id: id, key: key)
+        let key: String
+        switch plan {
+        case .bytes(let bytes):
+            stored = bytes
+            key = "an open pack"
+        case .object(let object, let range):
+            key = object
+            do {
+                stored = try await store.get(object, range: range)
+            } catch ChunkStoreError.objectNotFound {
+                throw ChunkStoreError.missingChunk(id: id, key: object)
+            } catch ChunkStoreError.shortRead {
+                throw ChunkStoreError.corruptChunk(
+                    id: id, key: object, reason: "the pack is shorter than its index says")
+            }
         }
         statistics.recordRead(storedBytes: stored.count)
-        return try ChunkCodec.decode(stored, id: id, key: key, idKey: chunkIDKey)
+        guard let encoded = PackLayout.openBlob(stored, id: id, key: blobKey) else {
+            throw ChunkStoreError.corruptChunk(
+                id: id, key: key, reason: "it does not authenticate (the pack was changed, or the blob is another's)")
+        }
+        return try ChunkCodec.decode(encoded, id: id, key: key, idKey: chunkIDKey)
     }
 
     /// Reads a chunk and checks it holds as many bytes as the manifest that names it says.
@@ -212,26 +295,61 @@ public final class Repository: Sendable {
         let plain = try await getChunk(ref.id)
         guard plain.count == ref.length else {
             throw ChunkStoreError.corruptChunk(
-                id: ref.id, key: Self.chunkKey(ref.id),
-                reason: "holds \(plain.count) bytes, the manifest says \(ref.length)")
+                id: ref.id, key: "its pack", reason: "holds \(plain.count) bytes, the manifest says \(ref.length)")
         }
         return plain
     }
 
-    /// Whether a chunk object exists (without reading it).
-    public func hasChunk(_ id: ChunkID) async throws -> Bool {
-        try await store.size(of: Self.chunkKey(id)) != nil
+    /// Whether the chunk is stored or pending (without reading it).
+    public func hasChunk(_ id: ChunkID) async -> Bool {
+        await packs.contains(id)
     }
 
-    /// Forgets which chunks are known to exist. "Known" is only true while garbage collection cannot run, that is
-    /// while a shared lock is held, so taking one starts afresh (`StoreLock` calls this).
-    public func forgetKnownChunks() async {
-        await index.forgetAll()
+    /// Reads the index objects the table lacks; starts afresh when one it knew is gone (garbage collection rewrote
+    /// it). Which chunks exist is only certain while garbage collection cannot run, that is while a shared lock is
+    /// held, so taking one refreshes (`StoreLock` calls this).
+    public func refreshIndex() async throws {
+        // What the table knew before the listing: an object this process writes meanwhile is neither "gone" nor lost.
+        let (known, ticket) = await packs.beginRefresh()
+        let names: Set<String>
+        do {
+            names = Set(try await store.listAll(prefix: IndexFile.prefix).map(\.key).filter(IndexFile.isIndexKey))
+        } catch {
+            await packs.install([], replacing: false, ticket: ticket)
+            throw error
+        }
+        let replacing = !known.isSubset(of: names)
+        let wanted = Array(replacing ? names : names.subtracting(known))
+        let slots = AsyncSemaphore(permits: 16)
+        let objects: [(key: String, packs: [IndexFile.Pack])]
+        do {
+            objects = try await readIndexObjects(wanted, slots: slots)
+        } catch {
+            await packs.install([], replacing: false, ticket: ticket)
+            throw error
+        }
+        await packs.install(objects, replacing: replacing, ticket: ticket)
     }
 
-    /// Forgets chunks that were just deleted.
-    public func forgetChunks(_ ids: [ChunkID]) async {
-        await index.forget(ids)
+    private func readIndexObjects(_ wanted: [String], slots: AsyncSemaphore) async throws -> [(
+        key: String, packs: [IndexFile.Pack]
+    )] {
+        try await withThrowingTaskGroup(of: (key: String, packs: [IndexFile.Pack])?.self) { group in
+            for key in wanted {
+                try await slots.acquire()
+                group.addTask {
+                    defer { slots.release() }
+                    do {
+                        return (key, try IndexFile.decode(try await self.store.get(key), key: key))
+                    } catch ChunkStoreError.objectNotFound {
+                        return nil
+                    }
+                }
+            }
+            var objects: [(key: String, packs: [IndexFile.Pack])] = []
+            for try await object in group { if let object { objects.append(object) } }
+            return objects
+        }
     }
 
     /// Counts chunks a caller reuses without reading them (an unchanged file).
@@ -239,14 +357,13 @@ public final class Repository: Sendable {
         let bytes = refs.reduce(Int64(0)) { $0 + Int64($1.length) }
         statistics.recordReused(plainBytes: bytes, chunks: refs.count)
         operation?.recordReused(plainBytes: bytes, chunks: refs.count)
-        await index.markKnown(refs.map(\.id))
     }
 
     // MARK: - Blobs (manifests, resource streams)
 
     /// Cuts `bytes` with the resource chunker and stores the chunks in parallel; returns them in order.
     public func putBlob(_ bytes: [UInt8], statistics operation: StoreStatistics? = nil) async throws -> [ChunkRef] {
-        let writer = BlobWriter(repository: self, chunker: resourceChunker, statistics: operation)
+        let writer = BlobWriter(repository: self, chunker: resourceChunker, kind: .metadata, statistics: operation)
         try await writer.append(bytes)
         return try await writer.finish()
     }
@@ -276,6 +393,7 @@ public final class Repository: Sendable {
     /// writes the record atomically.
     public func commitRecord<T: Encodable>(_ value: T, key: String) async throws {
         try await StoreLock.ensureHeld()
+        try await flushPacks()
         try await store.sync()
         try await store.put(key, try StoreJSON.encode(value))
         try await store.sync()

@@ -4,9 +4,12 @@ import Foundation
 /// content always cuts into the same chunks whoever writes it.
 public struct RepositoryConfig: Codable, Sendable, Equatable {
     public static let key = "config"
-    /// Version 1: plain objects. Version 2: encrypted (older readers refuse it instead of misreading it).
-    public static let currentVersion = 2
-    public static let readableVersions = 1...2
+    /// Version 1: one plain object per chunk. Version 2: the same, encrypted. Version 3: chunks in packs described by
+    /// index objects, encrypted or plain (older readers refuse it instead of misreading it).
+    public static let currentVersion = 3
+    public static let readableVersions = 1...3
+    /// The first version that keeps chunks in packs.
+    public static let packsVersion = 3
 
     /// How objects are kept at rest.
     public enum Encryption: String, Codable, Sendable, CaseIterable {
@@ -29,6 +32,9 @@ public struct RepositoryConfig: Codable, Sendable, Equatable {
 
     public static let defaultLockStaleSeconds = 1800
 
+    /// Whether chunks are kept in packs (format 3); older stores need `store migrate`.
+    public var hasPacks: Bool { version >= Self.packsVersion }
+
     /// Whether objects are encrypted.
     public var isEncrypted: Bool { (encryption ?? .none) != .none }
 
@@ -36,7 +42,7 @@ public struct RepositoryConfig: Codable, Sendable, Equatable {
         id: String = UUID().uuidString.lowercased(), createdAt: Date = Date(),
         lockStaleSeconds: Int = RepositoryConfig.defaultLockStaleSeconds, encryption: Encryption = .none
     ) {
-        version = encryption == .none ? 1 : 2
+        version = Self.currentVersion
         self.encryption = encryption
         self.id = id
         self.createdAt = createdAt

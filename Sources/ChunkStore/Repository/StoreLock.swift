@@ -207,10 +207,9 @@ public final class StoreLock: Sendable {
             if conflicting.isEmpty {
                 if record.kind == .exclusive {
                     for lock in stale { try await repository.store.delete(lock.key) }
-                } else {
-                    // Chunks this process knew of before may have been collected while it held no lock.
-                    await repository.forgetKnownChunks()
                 }
+                // Which chunks exist may have changed while this process held no lock (garbage collection).
+                if repository.config.hasPacks { try await repository.refreshIndex() }
                 let lock = StoreLock(
                     record: record, repository: repository, staleAfter: staleAfter, acquiredAt: written)
                 let registered = process.withLock { state -> Bool in

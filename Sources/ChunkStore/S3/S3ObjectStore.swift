@@ -54,6 +54,33 @@ public final class S3ObjectStore: ObjectStore {
         return response.body
     }
 
+    public func get(_ key: String, range: Range<Int>) async throws -> [UInt8] {
+        try ObjectKey.validate(key)
+        guard !range.isEmpty else { return [] }
+        let response = try await send(
+            .get, key: key, headers: [HTTPHeader("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")],
+            operation: "get")
+        if response.status == 404, S3XML.value(of: "Code", in: response.text) == "NoSuchKey" {
+            throw ChunkStoreError.objectNotFound(key: key, store: location)
+        }
+        if response.status == 416 {
+            throw ChunkStoreError.shortRead(
+                key: key, store: location, wanted: range, size: try await size(of: key) ?? 0)
+        }
+        guard response.status == 206 || response.status == 200 else {
+            throw error(for: response, operation: "get", key: key)
+        }
+        // A server that ignores Range answers 200 with the whole object.
+        let body =
+            response.status == 200 && response.body.count >= range.upperBound
+            ? Array(response.body[range]) : response.body
+        guard body.count == range.count else {
+            throw ChunkStoreError.shortRead(
+                key: key, store: location, wanted: range, size: try await size(of: key) ?? 0)
+        }
+        return body
+    }
+
     public func size(of key: String) async throws -> Int? {
         try ObjectKey.validate(key)
         let response = try await send(.head, key: key, operation: "head")

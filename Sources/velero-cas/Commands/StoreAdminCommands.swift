@@ -100,3 +100,45 @@ struct StoreUnlockCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `store migrate`: converts a store written before packs (one object per chunk) to packs, in place.
+struct StoreMigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Convert a store of format 1 or 2 (one object per chunk) to format 3 (chunks in packs).",
+        discussion: """
+            Runs under the store's exclusive lock. Safe to interrupt: run it again and it continues; no chunk is \
+            deleted before the pack that holds it is durable and indexed. A store already in format 3 is left as it is.
+            """)
+
+    @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let repository = try await storeOptions.openAnyFormat()
+        let from = repository.config.version
+        let progress: @Sendable (LegacyMigration.Result) -> Void = { result in
+            if output == .table {
+                FileHandle.standardError.write(Data("packed \(result.chunks + result.alreadyPacked) chunks\n".utf8))
+            }
+        }
+        let result = try await LegacyMigration.migrate(repository, progress: progress)
+        try output.print(result) {
+            if from >= RepositoryConfig.packsVersion {
+                print("store \(repository.store.location) is already in format \(from); nothing to do")
+            } else {
+                print(
+                    "migrated \(repository.store.location) from format \(from) to \(RepositoryConfig.currentVersion): \(result.chunks) chunks (\(result.bytes) bytes) into \(result.packs) packs"
+                )
+            }
+        }
+        if !result.damaged.isEmpty {
+            for line in result.damaged { FileHandle.standardError.write(Data("damaged: \(line)\n".utf8)) }
+            throw ValidationError(
+                "\(result.damaged.count) chunk(s) are damaged and stay where they are; the store keeps format \(from) until `verify --read-data` and a repair deal with them"
+            )
+        }
+    }
+}

@@ -10,7 +10,7 @@ struct StoreCommand: AsyncParsableCommand {
         abstract: "Work with the deduplicating chunk store directly: back up and restore directory trees, show stats.",
         subcommands: [
             BackupDirCommand.self, RestoreDirCommand.self, SnapshotsCommand.self, ForgetCommand.self, StatsCommand.self,
-            StoreInitCommand.self, StoreUnlockCommand.self, StoreKeyCommand.self,
+            StoreInitCommand.self, StoreUnlockCommand.self, StoreKeyCommand.self, StoreMigrateCommand.self,
         ]
     )
 }

@@ -55,6 +55,11 @@ struct StoreOptions: ParsableArguments {
         try await Repository.open(try await backend(create: false), passwords: passwords)
     }
 
+    /// Opens a store of any format, including those before packs (`store migrate`).
+    func openAnyFormat() async throws -> Repository {
+        try await Repository.open(try await backend(create: false), passwords: passwords, legacyLayout: true)
+    }
+
     /// Opens the store, creating it with `config` if needed (write commands). New stores are encrypted unless the
     /// config says otherwise (`store init --encryption none`).
     func openForWriting(config: RepositoryConfig = RepositoryConfig(encryption: .aes256gcm)) async throws -> Repository

@@ -1,0 +1,277 @@
+import Foundation
+import SystemIO
+
+/// The packing side of a repository: chunks added to open packs (one per kind), packs uploaded whole, index objects
+/// written for uploaded packs, and the table of every chunk the store's index objects name.
+///
+/// An actor: many tasks add chunks at once, and a chunk must land in one pack only. Adding a chunk is in memory;
+/// the pack that fills starts uploading at once (within the pack-upload limit) and its task goes back to the adding
+/// caller, which awaits it: uploads run in parallel and the adding task feels their backpressure. Every upload is
+/// recorded from the moment its pack closes, so a flush waits for all of them. A chunk counts as stored only once an index object names its
+/// pack (`missing(_:)`): that is what a commit checks, so an upload that failed can never be committed over.
+actor PackStore {
+    /// Where a chunk can be read before an index object names it.
+    enum Pending {
+        case open(kind: PackKind, offset: Int, length: Int)
+        case packed(pack: PackID, offset: Int, length: Int)
+    }
+
+    /// A full pack, ready to upload.
+    struct ClosedPack: Sendable {
+        let id: PackID
+        let kind: PackKind
+        let bytes: [UInt8]
+        let entries: [PackEntry]
+
+        var described: IndexFile.Pack {
+            IndexFile.Pack(id: id, kind: kind, size: UInt32(bytes.count), entries: entries)
+        }
+    }
+
+    enum Added {
+        case known
+        /// Added; `upload` is the upload of the pack it filled, if it filled one.
+        case added(stored: Int, upload: Task<Void, any Error>?)
+    }
+
+    private struct OpenPack {
+        var bytes: [UInt8] = []
+        var entries: [PackEntry] = []
+    }
+
+    let store: any ObjectStore
+    /// Seals blobs and pack headers (encrypted stores).
+    let key: [UInt8]?
+    let targetSize: Int
+    /// Packs being uploaded at once.
+    let uploadSlots: AsyncSemaphore
+    /// Packs uploaded longer ago than this are not indexed any more (an orphan sweep may have removed them).
+    let uploadValidity: Duration
+    private(set) var table = ChunkTable()
+    private var open: [PackKind: OpenPack] = [:]
+    private var pending: [ChunkID: Pending] = [:]
+    private var uploads: [PackID: Task<Void, any Error>] = [:]
+    private var uploaded: [(pack: IndexFile.Pack, at: ContinuousClock.Instant)] = []
+    private var indexWrites: [Int: Task<Void, any Error>] = [:]
+    private var nextIndexWrite = 0
+    /// Why chunks were dropped before they were indexed (for the error a commit over them gets).
+    private(set) var lastFailure: String?
+    /// Index objects this process wrote, numbered, kept while a refresh that began before them is under way: a
+    /// refresh that starts its table afresh must not lose them (its listing may predate them).
+    private var ownObjects: [(serial: Int, key: String, packs: [IndexFile.Pack])] = []
+    private var ownSerial = 0
+    private var refreshes: [Int: Int] = [:]
+    private var nextRefresh = 0
+
+    init(store: any ObjectStore, key: [UInt8]?, targetSize: Int, uploads: Int, uploadValidity: Duration) {
+        self.store = store
+        uploadSlots = AsyncSemaphore(permits: uploads)
+        self.key = key
+        self.targetSize = targetSize
+        self.uploadValidity = uploadValidity
+    }
+
+    func contains(_ id: ChunkID) -> Bool { pending[id] != nil || table.locate(id) != nil }
+
+    /// Adds a sealed blob to the open pack of its kind, unless the chunk is stored or pending already (`force`:
+    /// add it anyway, for repacking). Returns the pack it filled, for the caller to upload.
+    func add(_ id: ChunkID, blob: [UInt8], kind: PackKind, force: Bool = false) -> Added {
+        if !force, contains(id) { return .known }
+        var pack = open[kind] ?? OpenPack()
+        let offset = pack.bytes.count
+        pack.bytes += blob
+        pack.entries.append(PackEntry(id: id, offset: UInt32(offset), length: UInt32(blob.count)))
+        pending[id] = .open(kind: kind, offset: offset, length: blob.count)
+        open[kind] = pack
+        guard pack.bytes.count >= targetSize, let full = close(kind) else {
+            return .added(stored: blob.count, upload: nil)
+        }
+        return .added(stored: blob.count, upload: startUpload(full))
+    }
+
+    /// Closes the open pack of `kind`: appends its header and names it.
+    private func close(_ kind: PackKind) -> ClosedPack? {
+        guard var pack = open.removeValue(forKey: kind), !pack.entries.isEmpty else { return nil }
+        pack.bytes += PackLayout.trailer(kind: kind, entries: pack.entries, key: key)
+        let id = PackID(hashing: pack.bytes)
+        for entry in pack.entries {
+            pending[entry.id] = .packed(pack: id, offset: Int(entry.offset), length: Int(entry.length))
+        }
+        return ClosedPack(id: id, kind: kind, bytes: pack.bytes, entries: pack.entries)
+    }
+
+    /// Closes every open pack (a commit is coming) and starts their uploads.
+    func closeAll() -> [Task<Void, any Error>] { PackKind.allCases.compactMap { close($0) }.map { startUpload($0) } }
+
+    /// Starts uploading a closed pack; the task is recorded before anyone awaits it.
+    private func startUpload(_ pack: ClosedPack) -> Task<Void, any Error> {
+        let store = self.store
+        let slots = uploadSlots
+        let task = Task {
+            do {
+                try await slots.acquire()
+                defer { slots.release() }
+                try Task.checkCancellation()
+                try await store.put(pack.id.key, pack.bytes)
+            } catch {
+                self.uploadEnded(pack, failure: error)
+                throw error
+            }
+            self.uploadEnded(pack, failure: nil)
+        }
+        uploads[pack.id] = task
+        return task
+    }
+
+    private func uploadEnded(_ pack: ClosedPack, failure: (any Error)?) {
+        uploads[pack.id] = nil
+        if let failure {
+            drop(pack.entries, of: pack.id, because: "uploading pack \(pack.id) failed: \(failure)")
+        } else {
+            uploaded.append((pack.described, .now))
+        }
+    }
+
+    private func drop(_ entries: [PackEntry], of pack: PackID, because reason: String) {
+        for entry in entries {
+            if case .packed(let where_, _, _) = pending[entry.id], where_ == pack { pending[entry.id] = nil }
+        }
+        lastFailure = reason
+    }
+
+    /// The uploads under way.
+    func uploadsInFlight() -> [Task<Void, any Error>] { Array(uploads.values) }
+
+    /// Writes index objects for every uploaded pack not yet indexed (at most `IndexFile.maximumEntries` entries
+    /// each), and waits for index writes already under way; afterwards the chunks of those packs are in the table.
+    func writeIndex() async throws {
+        let fresh = uploaded.filter { $0.at.duration(to: .now) < uploadValidity }.map(\.pack)
+        for stale in uploaded where stale.at.duration(to: .now) >= uploadValidity {
+            drop(stale.pack.entries, of: stale.pack.id, because: "pack \(stale.pack.id) waited too long for its index")
+        }
+        uploaded.removeAll()
+        if !fresh.isEmpty {
+            let store = self.store
+            let serial = nextIndexWrite
+            nextIndexWrite += 1
+            // Recorded before any await, so a flush that finds nothing of its own to index still waits for it.
+            indexWrites[serial] = Task {
+                defer { self.indexWriteEnded(serial) }
+                // The packs are durable before an index object names them: a power cut must never keep an index
+                // entry whose pack it lost (a later backup would dedup against it).
+                do { try await store.sync() } catch {
+                    for pack in fresh {
+                        self.drop(pack.entries, of: pack.id, because: "syncing packs failed: \(error)")
+                    }
+                    throw error
+                }
+                for group in Self.groups(fresh) {
+                    let key = IndexFile.newKey()
+                    do {
+                        try await store.put(key, IndexFile.encode(group))
+                    } catch {
+                        for pack in group {
+                            self.drop(pack.entries, of: pack.id, because: "writing index \(key) failed: \(error)")
+                        }
+                        throw error
+                    }
+                    self.indexed(key, group)
+                }
+            }
+        }
+        for task in indexWrites.values { try await task.value }
+    }
+
+    private func indexWriteEnded(_ serial: Int) { indexWrites[serial] = nil }
+
+    private func indexed(_ key: String, _ packs: [IndexFile.Pack]) {
+        table.add(indexObject: key, packs: packs)
+        if !refreshes.isEmpty {
+            ownSerial += 1
+            ownObjects.append((ownSerial, key, packs))
+        }
+        for pack in packs {
+            for entry in pack.entries {
+                if case .packed(let where_, _, _) = pending[entry.id], where_ == pack.id { pending[entry.id] = nil }
+            }
+        }
+    }
+
+    /// Packs grouped so no index object holds more than `IndexFile.maximumEntries` entries.
+    static func groups(_ packs: [IndexFile.Pack]) -> [[IndexFile.Pack]] {
+        var groups: [[IndexFile.Pack]] = [[]]
+        var entries = 0
+        for pack in packs {
+            if entries + pack.entries.count > IndexFile.maximumEntries && !groups[groups.count - 1].isEmpty {
+                groups.append([])
+                entries = 0
+            }
+            groups[groups.count - 1].append(pack)
+            entries += pack.entries.count
+        }
+        return groups
+    }
+
+    /// The ids that no index object names yet.
+    func missing(_ ids: [ChunkID]) -> [ChunkID] {
+        ids.filter { table.locate($0) == nil }
+    }
+
+    /// Where to read a chunk: a range of a pack object, or the bytes themselves while its pack is still open.
+    enum ReadPlan {
+        case object(key: String, range: Range<Int>)
+        case bytes([UInt8])
+    }
+
+    func readPlan(_ id: ChunkID) -> ReadPlan? {
+        if let location = table.locate(id) {
+            let start = Int(location.offset)
+            return .object(key: table.pack(location.pack).id.key, range: start..<start + Int(location.length))
+        }
+        switch pending[id] {
+        case .open(let kind, let offset, let length):
+            guard let pack = open[kind] else { return nil }
+            return .bytes(Array(pack.bytes[offset..<offset + length]))
+        case .packed(let pack, let offset, let length):
+            return .object(key: pack.key, range: offset..<offset + length)
+        case nil:
+            return nil
+        }
+    }
+
+    // MARK: - The table
+
+    /// The index objects the table was built from.
+    var indexObjectNames: Set<String> { Set(table.indexObjects.keys) }
+
+    /// Starts a refresh: the index objects known now (before the store is listed) and a ticket for `install`.
+    func beginRefresh() -> (known: Set<String>, ticket: Int) {
+        let ticket = nextRefresh
+        nextRefresh += 1
+        refreshes[ticket] = ownSerial
+        return (indexObjectNames, ticket)
+    }
+
+    /// Adds index objects read from the store; with `replacing`, starts from an empty table (an index object the
+    /// table knew is gone: garbage collection rewrote it), keeping the objects this process wrote since the refresh
+    /// began. Garbage collection cannot have touched those: their writer held a lock since.
+    func install(_ objects: [(key: String, packs: [IndexFile.Pack])], replacing: Bool, ticket: Int) {
+        let mark = refreshes.removeValue(forKey: ticket) ?? ownSerial
+        if replacing { table = ChunkTable() }
+        for object in objects where table.indexObjects[object.key] == nil {
+            table.add(indexObject: object.key, packs: object.packs)
+        }
+        if replacing {
+            for own in ownObjects where own.serial > mark && table.indexObjects[own.key] == nil {
+                table.add(indexObject: own.key, packs: own.packs)
+            }
+        }
+        let oldest = refreshes.values.min() ?? ownSerial
+        ownObjects.removeAll { $0.serial <= oldest }
+    }
+
+    /// Changes the table as garbage collection changed the store.
+    func update(_ body: (inout ChunkTable) -> Void) {
+        body(&table)
+    }
+}
