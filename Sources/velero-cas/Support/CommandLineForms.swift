@@ -11,7 +11,9 @@ import ArgumentParser
 /// Everything after `--` is left alone.
 enum CommandLineForms {
     /// Boolean options whose value is written with `=` (or as the next argument when it is a boolean literal).
-    static let valuedBooleans: Set<String> = ["snapshot-volumes", "restore-volumes", "include-cluster-resources"]
+    static let valuedBooleans: Set<String> = [
+        "snapshot-volumes", "restore-volumes", "include-cluster-resources", "leader-elect",
+    ]
     /// Boolean switches, off unless given.
     static let switches: Set<String> = [
         "wait", "confirm", "force", "details", "preserve-nodeports", "all", "default", "overwrite", "read-data",
