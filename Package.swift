@@ -185,7 +185,7 @@ let package = Package(
             name: "VeleroServerTests",
             dependencies: [
                 "VeleroServer", "VeleroAPI", "Operations", "KubeClient", "KubeSim", "ChunkStore", "Collectors",
-                "Restorer", "TestSupport",
+                "Restorer", "TestSupport", "HTTPTransport",
             ],
             swiftSettings: strict
         ),
