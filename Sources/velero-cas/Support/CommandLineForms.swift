@@ -18,6 +18,7 @@ enum CommandLineForms {
     static let switches: Set<String> = [
         "wait", "confirm", "force", "details", "preserve-nodeports", "all", "default", "overwrite", "read-data",
         "remove-stale", "orphans", "rebuild-counts", "client-only", "show-labels", "install-crds",
+        "no-default-backup-location", "no-secret", "crds-only", "dry-run", "use-node-agent",
     ]
     static let verbs: Set<String> = ["get", "describe", "create", "delete"]
     /// Velero's nouns, singular and plural, to the command that owns them.
