@@ -119,6 +119,41 @@ struct LeaderElectionTests {
         }
     }
 
+    @Test("leadership lost mid-backup: the backup stops, the next leader marks it Failed and never runs it again")
+    func lostMidBackup() async throws {
+        try await ServerHarness.with { harness in
+            let namespace = harness.namespaces[1]
+            // Config maps of that namespace are listed slowly: the backup is mid-way for seconds.
+            harness.sim.addFault(.latency(.seconds(3), pathPrefix: "/api/v1/namespaces/\(namespace)/configmaps"))
+            harness.sim.addFault(.latency(.seconds(3), pathPrefix: "/api/v1/configmaps"))
+            let a = harness.startReplica(harness.electing("replica-a"))
+            try await harness.waitFor("replica-a to lead") {
+                try await harness.leaseHolder() == "replica-a" ? true : nil
+            }
+            try await harness.apply(
+                harness.backupManifest("slow", namespace: namespace), to: Backup.resource, namespace: "velero")
+            try await harness.waitFor("the backup to start") {
+                try await harness.backup("slow")?.phase == .inProgress ? true : nil
+            }
+            // Only the server's lease is refused (the backup reads the leases of the namespace it backs up).
+            harness.sim.addFault(.error(503, pathPrefix: "/apis/coordination.k8s.io/v1/namespaces/velero/leases"))
+            guard case .failure(let error) = await a.task.result, error is LeaderElectionError else {
+                Issue.record("replica-a did not report lost leadership")
+                return
+            }
+            harness.sim.clearFaults()
+            let b = harness.startReplica(harness.electing("replica-b"))
+            defer { b.task.cancel() }
+            let failed = try await harness.finishedBackup("slow", seconds: 20)
+            #expect(failed.phase == .failed)
+            #expect(failed.status?.failureReason?.contains("stopped") == true, "\(failed.status?.failureReason ?? "")")
+            #expect(try await harness.storedBackup("slow")?.phase != .completed, "the stopped backup committed")
+            let scrape = Scrape(String(decoding: b.server.metrics.exposition(), as: UTF8.self))
+            #expect(scrape.manual("velero_backup_attempt_total") == 0, "the new leader ran it again")
+            try await b.stop()
+        }
+    }
+
     @Test("candidates racing for a fresh lease: exactly one wins each round, by resourceVersion")
     func racingCandidates() async throws {
         try await ServerHarness.with { harness in
