@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Prometheus
+import Synchronization
 
 /// The server's metrics under Velero's names and labels (Velero's pkg/metrics), so dashboards and alerts written
 /// for Velero work: counters of backup, restore and deletion attempts and outcomes, the backup duration histogram
@@ -16,6 +17,7 @@ public final class ServerMetrics: Sendable {
     /// The registry `/metrics` renders.
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    private let initialized = Mutex<Set<String>>([])
 
     static let durationBuckets: [Double] = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 14400]
 
@@ -46,11 +48,14 @@ public final class ServerMetrics: Sendable {
         "restore_partial_failure_total", "restore_failed_total", "restore_validation_failed_total",
     ]
 
-    /// Makes a schedule's series exist at zero (Velero's InitSchedule), so rates work from the first scrape.
+    /// Makes a schedule's series exist, at zero and its last status at 1 (Velero's InitSchedule), so rates work
+    /// from the first scrape; once per schedule, later calls change nothing.
     public func initSchedule(_ schedule: String) {
+        guard initialized.withLock({ $0.insert(schedule).inserted }) else { return }
         for name in Self.scheduleCounters { counter(name, schedule).increment(by: 0) }
         gauge("backup_items_total", schedule).record(0 as Int)
         gauge("backup_items_errors", schedule).record(0 as Int)
+        gauge("backup_last_status", schedule).record(1 as Int)
     }
 
     // MARK: Backups
