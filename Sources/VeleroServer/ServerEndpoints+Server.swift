@@ -40,6 +40,15 @@ extension VeleroServer {
     /// Starts `/metrics`, `/healthz` and `/readyz` when an address is configured.
     func startEndpoints() async throws -> EndpointServer? {
         guard let address = configuration.metricsAddress else { return nil }
+        do {
+            return try await startEndpoints(at: address)
+        } catch  where !configuration.metricsRequired {
+            logger.warning("\(error); running without them")
+            return nil
+        }
+    }
+
+    private func startEndpoints(at address: EndpointAddress) async throws -> EndpointServer {
         let server = try await EndpointServer.start(
             host: address.host, port: address.port,
             routes: [

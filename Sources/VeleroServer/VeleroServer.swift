@@ -42,6 +42,9 @@ public final class VeleroServer: Service, Sendable {
         public var leaderElection: LeaderElection?
         /// Where `/metrics`, `/healthz` and `/readyz` are served (port 0: any free port); nil serves none.
         public var metricsAddress: EndpointAddress?
+        /// Whether the server fails when it cannot listen there (in a pod, where the probes need it); otherwise it
+        /// warns and runs without the endpoints (two servers on one machine during development).
+        public var metricsRequired = true
         /// How often the Backup and Restore objects are counted for `velero_backup_total` and
         /// `velero_restore_total` (Velero: every 30 seconds).
         public var metricsRefreshInterval: Duration = .seconds(30)

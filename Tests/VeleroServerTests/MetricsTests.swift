@@ -154,6 +154,30 @@ struct MetricsTests {
         }
     }
 
+    @Test("an address in use stops a server that needs its endpoints (in a pod); otherwise it warns and runs")
+    func addressInUse() async throws {
+        try await ServerHarness.with { harness in
+            let first = harness.startReplica(serving(harness))
+            defer { first.task.cancel() }
+            let port = try await harness.waitFor("the first server to listen") { first.server.metricsPort }
+            var taken = serving(harness)
+            taken.metricsAddress = EndpointAddress(host: "127.0.0.1", port: port)
+            let refused = harness.startReplica(taken)
+            guard case .failure(let error) = await refused.task.result else {
+                Issue.record("a server that needs its endpoints ran without them")
+                return
+            }
+            #expect("\(error)".contains("127.0.0.1:\(port)") && "\(error)".contains("--metrics-address"), "\(error)")
+            taken.metricsRequired = false
+            let tolerant = harness.startReplica(taken)
+            try await harness.waitFor("the tolerant server to be ready") {
+                tolerant.server.readiness().ready ? true : nil
+            }
+            #expect(tolerant.server.metricsPort == nil)
+            await tolerant.kill()
+        }
+    }
+
     @Test("--metrics-address forms: :port, host:port, [v6]:port; others refused naming the flag and value")
     func addresses() throws {
         #expect(try EndpointAddress.parse(":8085") == EndpointAddress(host: "0.0.0.0", port: 8085))

@@ -20,7 +20,11 @@ struct ServerRuntimeOptions: ParsableArguments {
     var leaderElectionRenewDeadline = "10s"
     @Option(help: "How often candidates try to take the lease and the leader renews it (Go duration).")
     var leaderElectionRetryPeriod = "2s"
-    @Option(help: "Where /metrics, /healthz and /readyz are served (host:port or :port; empty: nowhere).")
+    @Option(
+        help: ArgumentHelp(
+            "Where /metrics, /healthz and /readyz are served (host:port or :port; empty: nowhere).",
+            discussion:
+                "In a pod the server fails when it cannot listen there; outside, it warns and runs without them."))
     var metricsAddress = ":8085"
 
     func validate() throws {
@@ -46,6 +50,7 @@ struct ServerRuntimeOptions: ParsableArguments {
     func apply(to configuration: inout VeleroServer.Configuration, inCluster: Bool) throws {
         configuration.leaderElection = try leaderElection(inCluster: inCluster)
         configuration.metricsAddress = metricsAddress.isEmpty ? nil : try EndpointAddress.parse(metricsAddress)
+        configuration.metricsRequired = inCluster
     }
 
     private static func duration(_ text: String, flag: String) throws -> Duration {
