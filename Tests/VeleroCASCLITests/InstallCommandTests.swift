@@ -144,6 +144,42 @@ struct InstallCommandTests {
         #expect(twice.status == 0 && twice.output.contains("not found, skipped"), "\(twice.output)\(twice.errors)")
     }
 
+    @Test("Velero's other install flags: an existing ServiceAccount, --plugins, --use-volume-snapshots, --apply")
+    func veleroFlags() throws {
+        let result = try CLIRunner.run([
+            "install", "--dry-run", "-o", "json", "--provider", "aws", "--bucket", "b", "--no-secret",
+            "--service-account-name", "backup-sa", "--plugins", "velero/velero-plugin-for-aws:v1.10.0",
+            "--use-volume-snapshots=false", "--apply",
+        ])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.errors.contains("--plugins: not needed"))
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(list["kind"] as? String == "List")
+        let items = list["items"] as? [[String: Any]] ?? []
+        let kinds = items.compactMap { $0["kind"] as? String }
+        #expect(!kinds.contains("ClusterRoleBinding") && !kinds.contains("ServiceAccount"), "\(kinds)")
+        let objectNames = items.compactMap { ($0["metadata"] as? [String: Any])?["name"] as? String }
+        #expect(!objectNames.contains("cloud-credentials"), "--no-secret makes no credentials Secret")
+        let deployment = try #require(items.first { $0["kind"] as? String == "Deployment" })
+        let pod = (((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+        #expect(pod?["serviceAccountName"] as? String == "backup-sa")
+
+        let crds = try CLIRunner.run(["install", "--crds-only", "--dry-run", "-o", "json"])
+        let crdItems =
+            (try JSONSerialization.jsonObject(with: Data(crds.output.utf8)) as? [String: Any])?["items"]
+            as? [[String: Any]] ?? []
+        let names = crdItems.compactMap { ($0["metadata"] as? [String: Any])?["name"] as? String }
+        #expect(
+            Set(names) == [
+                "backups.velero.io", "restores.velero.io", "schedules.velero.io", "backupstoragelocations.velero.io",
+                "deletebackuprequests.velero.io",
+            ])
+        #expect(
+            crdItems.allSatisfy {
+                (($0["metadata"] as? [String: Any])?["labels"] as? [String: String])?["component"] == "velero"
+            })
+    }
+
     /// Refused flags, each with what the error must name.
     static let refused: [(arguments: [String], mentions: String)] = [
         (["--provider", "gcp", "--bucket", "b", "--no-secret"], "--provider 'gcp'"),
@@ -165,6 +201,8 @@ struct InstallCommandTests {
         (["--provider", "aws", "--bucket", "b", "--no-secret", "--dry-run", "-o", "table"], "'table'"),
         (["--provider", "aws", "--bucket", "b", "--no-secret", "--pod-labels", "a=b c"], "'b c'"),
         (["--provider", "aws", "--bucket", "b", "--secret-file", "/nonexistent/creds"], "/nonexistent/creds"),
+        (["--provider", "aws", "--bucket", "b", "--no-secret", "--service-account-name", "Bad_SA"], "'Bad_SA'"),
+        (["--provider", "aws", "--bucket", "b", "--no-secret", "--use-volume-snapshots=maybe"], "'maybe'"),
     ]
 
     @Test("invalid flags are refused with the flag and the value, before anything is sent")

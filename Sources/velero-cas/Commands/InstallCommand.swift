@@ -49,6 +49,16 @@ struct InstallCommand: AsyncParsableCommand {
     var wait = false
     @Flag(help: "Accepted for Velero's sake: the node agent is not built yet, so nothing is made for it.")
     var useNodeAgent = false
+    @Option(help: "Run as this existing ServiceAccount (its RBAC is yours to make): no account, no binding is made.")
+    var serviceAccountName: String?
+    @Flag(help: "Accepted for Velero's sake: objects that exist are always updated.") var apply = false
+    @Option(help: "Accepted for Velero's sake and ignored: the aws and local providers are built in.")
+    var plugins: [String] = []
+    @Option(
+        help: ArgumentHelp(
+            "Accepted for Velero's sake: volume data always goes into the backup's store (see snapshot-location).",
+            valueName: "bool"))
+    var useVolumeSnapshots: Bool?
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var global: GlobalOptions
 
@@ -80,6 +90,14 @@ struct InstallCommand: AsyncParsableCommand {
             }
         }
         _ = try InstallValidation.labels(podLabels, flag: "--pod-labels")
+        if let serviceAccountName {
+            do { try ResourceName.validate(serviceAccountName, what: "--service-account-name") } catch {
+                throw ValidationError("--service-account-name '\(serviceAccountName)': \(error)")
+            }
+            if !serviceAccountAnnotations.isEmpty {
+                throw ValidationError("--sa-annotations is for the account install makes, not --service-account-name")
+            }
+        }
         _ = try keyValues(commaList(podAnnotations).joined(separator: ","), flag: "--pod-annotations")
         _ = try keyValues(commaList(serviceAccountAnnotations).joined(separator: ","), flag: "--sa-annotations")
     }
@@ -109,6 +127,10 @@ struct InstallCommand: AsyncParsableCommand {
             FileHandle.standardError.write(
                 Data("--use-node-agent: the node agent is not built yet; no DaemonSet is made\n".utf8))
         }
+        if !plugins.isEmpty {
+            FileHandle.standardError.write(
+                Data("--plugins: not needed, the aws and local providers are built in; ignored\n".utf8))
+        }
         let objects = try crdsOnly ? InstallManifests.crds() : InstallManifests.all(try await settings())
         if dryRun { return try print(objects) }
         let client = try await cluster.client()
@@ -134,6 +156,7 @@ struct InstallCommand: AsyncParsableCommand {
         settings.podAnnotations = try keyValues(
             commaList(podAnnotations).joined(separator: ","), flag: "--pod-annotations")
         settings.podLabels = try InstallValidation.labels(podLabels, flag: "--pod-labels")
+        settings.existingServiceAccount = serviceAccountName
         settings.serviceAccountAnnotations = try keyValues(
             commaList(serviceAccountAnnotations).joined(separator: ","), flag: "--sa-annotations")
         if let secretFile {

@@ -23,6 +23,8 @@ struct InstallManifests {
         var podAnnotations: [String: String] = [:]
         var podLabels: [String: String] = [:]
         var serviceAccountAnnotations: [String: String] = [:]
+        /// An existing ServiceAccount to run as (`--service-account-name`): then no account and no binding are made.
+        var existingServiceAccount: String?
     }
 
     struct Location {
@@ -61,17 +63,21 @@ struct InstallManifests {
         objects.append([
             "apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace), "labels": labels],
         ])
-        objects.append([
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": ["name": .string(clusterRoleBinding(namespace: namespace)), "labels": labels],
-            "subjects": [["kind": "ServiceAccount", "namespace": .string(namespace), "name": .string(serviceAccount)]],
-            "roleRef": ["kind": "ClusterRole", "name": "cluster-admin", "apiGroup": "rbac.authorization.k8s.io"],
-        ])
-        var accountMetadata = meta(serviceAccount, namespace)
-        if !settings.serviceAccountAnnotations.isEmpty {
-            accountMetadata["annotations"] = strings(settings.serviceAccountAnnotations)
+        if settings.existingServiceAccount == nil {
+            objects.append([
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                "metadata": ["name": .string(clusterRoleBinding(namespace: namespace)), "labels": labels],
+                "subjects": [
+                    ["kind": "ServiceAccount", "namespace": .string(namespace), "name": .string(serviceAccount)]
+                ],
+                "roleRef": ["kind": "ClusterRole", "name": "cluster-admin", "apiGroup": "rbac.authorization.k8s.io"],
+            ])
+            var accountMetadata = meta(serviceAccount, namespace)
+            if !settings.serviceAccountAnnotations.isEmpty {
+                accountMetadata["annotations"] = strings(settings.serviceAccountAnnotations)
+            }
+            objects.append(["apiVersion": "v1", "kind": "ServiceAccount", "metadata": accountMetadata])
         }
-        objects.append(["apiVersion": "v1", "kind": "ServiceAccount", "metadata": accountMetadata])
         if let credentials = settings.credentials {
             objects.append(secret(credentialsSecret, namespace, key: "cloud", value: credentials))
         }
@@ -159,7 +165,8 @@ struct InstallManifests {
                 "template": [
                     "metadata": ["labels": strings(podLabels), "annotations": strings(podAnnotations)],
                     "spec": [
-                        "serviceAccountName": .string(serviceAccount), "restartPolicy": "Always",
+                        "serviceAccountName": .string(settings.existingServiceAccount ?? serviceAccount),
+                        "restartPolicy": "Always",
                         "terminationGracePeriodSeconds": 3600, "containers": [container], "volumes": .array(volumes),
                     ],
                 ],
