@@ -63,6 +63,7 @@ final class LeaderElector: Sendable {
             if Task.isCancelled { return }
         }
         await release()
+        state.withLock { $0 = .candidate(reachable: true) }
     }
 
     private enum Ending: Sendable {

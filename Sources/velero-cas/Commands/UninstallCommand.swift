@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SystemIO
 
 struct UninstallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,7 +27,9 @@ struct UninstallCommand: AsyncParsableCommand {
             print(
                 "You are about to uninstall velero-cas from namespace '\(namespace)': its CRDs and every Velero object "
                     + "go too. Are you sure you want to continue (Y/N)? ", terminator: "")
-            let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
+            // Reading the terminal blocks: on the blocking pool, not the cooperative one.
+            let answer = try await BlockingPool.shared.run { readLine() }?.trimmingCharacters(in: .whitespaces)
+                .lowercased()
             guard answer == "y" || answer == "yes" else {
                 print("Aborting uninstall (nothing was deleted; --force skips this question).")
                 throw ExitCode(1)
