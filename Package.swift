@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries, each behind a prefixed shim header.
@@ -109,13 +111,24 @@ let package = Package(
         .target(
             name: "Operations", dependencies: ["Collectors", "Restorer", "ChunkStore", "KubeClient"],
             swiftSettings: strict),
+        // A small HTTP server for /metrics, /healthz and /readyz.
+        .target(
+            name: "ServerEndpoints",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // `velero-cas server`: controllers on Velero's objects.
         .target(
             name: "VeleroServer",
             dependencies: [
                 "VeleroAPI", "Operations", "KubeClient", "Collectors", "Restorer", "GarbageCollector", "ChunkStore",
-                "HTTPTransport", "SystemIO", .product(name: "Logging", package: "swift-log"),
+                "HTTPTransport", "SystemIO", "ServerEndpoints", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
@@ -172,13 +185,13 @@ let package = Package(
             name: "VeleroServerTests",
             dependencies: [
                 "VeleroServer", "VeleroAPI", "Operations", "KubeClient", "KubeSim", "ChunkStore", "Collectors",
-                "Restorer", "TestSupport",
+                "Restorer", "TestSupport", "HTTPTransport",
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "VeleroCASCLITests",
-            dependencies: ["velero-cas", "SystemIO", "KubeSim", "TestSupport"],
+            dependencies: ["velero-cas", "SystemIO", "KubeSim", "TestSupport", "HTTPTransport"],
             swiftSettings: strict
         ),
     ]

@@ -45,6 +45,8 @@ struct DeletionController: Sendable {
             return true
         }
         let backupName = request.spec.backupName
+        let schedule = (try? await backups.get(backupName))?.metadata.labels?[Velero.scheduleNameLabel] ?? ""
+        server.metrics.deletionAttempt(schedule: schedule)
         var errors: [String] = []
         do {
             errors = try await delete(backupName)
@@ -55,6 +57,7 @@ struct DeletionController: Sendable {
             request.status = DeleteBackupRequest.Status(phase: .processed, errors: errors.isEmpty ? nil : errors)
             return true
         }
+        server.metrics.deletionFinished(schedule: schedule, succeeded: errors.isEmpty)
         if errors.isEmpty {
             server.logger.info("backup \(backupName) deleted (request \(name))")
         } else {

@@ -19,6 +19,7 @@ struct RunTracking<K: RunKind>: Sendable {
     let queue = WorkQueue()
     let now: @Sendable () -> Date
     let logger: Logger
+    let metrics: ServerMetrics
 
     var noun: String { K.kind.lowercased() }
 
@@ -26,6 +27,7 @@ struct RunTracking<K: RunKind>: Sendable {
         access = ObjectAccess(client: server.client, namespace: server.configuration.namespace)
         now = server.configuration.now
         logger = server.logger
+        metrics = server.metrics
     }
 
     /// The controller's loop: list+watch the kind, `concurrentBackups` workers running `process`.
@@ -78,6 +80,8 @@ struct RunTracking<K: RunKind>: Sendable {
             try await access.patchStatus(
                 name, resourceVersion: object.metadata.resourceVersion,
                 status: Array(try Velero.encoder().encode(status)), as: K.self)
+            metrics.validationFailed(
+                kind: K.kind, schedule: object.metadata.labels?[Velero.scheduleNameLabel] ?? "")
             logger.warning("\(noun) \(name) is malformed: \(reason)")
             return nil
         case .object(let object):
@@ -87,27 +91,33 @@ struct RunTracking<K: RunKind>: Sendable {
 
     func failValidation(_ name: String, _ error: any Error) async throws {
         let reasons = (error as? ValidationErrors)?.reasons ?? ["\(error)"]
-        try await access.updateStatus(name) { object in
-            guard object.phase == .new else { return false }
+        var judged = false
+        let written = try await access.updateStatus(name) { object in
+            judged = object.phase == .new
+            guard judged else { return false }
             var status = object.status ?? K.Status(phase: nil)
             status.phase = .failedValidation
             status.validationErrors = reasons
             object.status = status
             return true
         }
+        if judged, let written { metrics.validationFailed(kind: K.kind, schedule: ServerMetrics.schedule(written)) }
         logger.info("\(noun) \(name) failed validation: \(reasons.joined(separator: "; "))")
     }
 
-    /// Marks a New object InProgress (`configure` adds to the status); false when another writer got there first.
-    /// The name is in `running` from before that write until `body` ends.
+    /// Marks a New object InProgress (`configure` adds to the status) and runs `body`; does nothing when another
+    /// writer got there first (its write moved the object on, so ours, naming the version it read, got 409 and the
+    /// fresh read no longer shows New). The name is in `running` from before that write until `body` ends.
     func run(
         _ name: String, started: Date, configure: @escaping (inout K.Status) -> Void = { _ in },
         _ body: () async throws -> Void
     ) async throws {
         running.insert(name)
         defer { running.remove(name) }
+        var ours = false
         let claimed = try await access.updateStatus(name) { object in
-            guard object.phase == .new else { return false }
+            ours = object.phase == .new
+            guard ours else { return false }
             var status = object.status ?? K.Status(phase: nil)
             status.phase = .inProgress
             status.startTimestamp = started
@@ -115,7 +125,8 @@ struct RunTracking<K: RunKind>: Sendable {
             object.status = status
             return true
         }
-        guard claimed?.phase == .inProgress else { return }
+        guard ours, let claimed, claimed.phase == .inProgress else { return }
+        metrics.started(claimed)
         logger.info("\(noun) \(name) started")
         try await body()
     }
@@ -123,14 +134,17 @@ struct RunTracking<K: RunKind>: Sendable {
     /// Writes the final status of an InProgress object.
     func finish(_ name: String, _ outcome: @escaping (inout K.Status) -> Void) async throws {
         let completed = now()
+        var ours = false
         let written = try await access.updateStatus(name) { object in
-            guard object.phase == .inProgress else { return false }
+            ours = object.phase == .inProgress
+            guard ours else { return false }
             var status = object.status ?? K.Status(phase: nil)
             status.completionTimestamp = completed
             outcome(&status)
             object.status = status
             return true
         }
+        if ours, let written { metrics.finished(written) }
         logger.info("\(noun) \(name) \(written?.phase.rawValue ?? "is gone")")
     }
 

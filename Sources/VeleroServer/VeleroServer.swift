@@ -38,6 +38,16 @@ public final class VeleroServer: Service, Sendable {
         public var scheduleCheckInterval: Duration
         /// The clock expiry and schedules are judged by.
         public var now: @Sendable () -> Date
+        /// Leader election among replicas; nil runs the controllers at once, alone (one replica only).
+        public var leaderElection: LeaderElection?
+        /// Where `/metrics`, `/healthz` and `/readyz` are served (port 0: any free port); nil serves none.
+        public var metricsAddress: EndpointAddress?
+        /// Whether the server fails when it cannot listen there (in a pod, where the probes need it); otherwise it
+        /// warns and runs without the endpoints (two servers on one machine during development).
+        public var metricsRequired = true
+        /// How often the Backup and Restore objects are counted for `velero_backup_total` and
+        /// `velero_restore_total` (Velero: every 30 seconds).
+        public var metricsRefreshInterval: Duration = .seconds(30)
 
         public init(
             namespace: String = "velero", concurrentBackups: Int = 1,
@@ -69,6 +79,11 @@ public final class VeleroServer: Service, Sendable {
     let storage: StorageResolver
     let logger = Logger(label: "velero-cas.server")
     private let stopping = StopSignal()
+    /// Velero's metrics, as `/metrics` serves them.
+    public let metrics = ServerMetrics()
+    let health = ServerHealth()
+    let boundMetricsPort = Mutex<Int?>(nil)
+    let elector: LeaderElector?
 
     public init(client: KubeClient, configuration: Configuration) {
         self.client = client
@@ -76,34 +91,61 @@ public final class VeleroServer: Service, Sendable {
         storage = StorageResolver(
             client: client, namespace: configuration.namespace, passwords: configuration.passwords,
             fallback: configuration.fallbackLocation, credentialsDirectory: configuration.credentialsDirectory)
+        let logger = logger
+        elector = configuration.leaderElection.map {
+            LeaderElector(client: client, namespace: configuration.namespace, settings: $0, logger: logger)
+        }
     }
 
     /// Stops watching and taking work; `run()` returns once running work is done.
     public func stop() { stopping.fire() }
 
+    /// Serves the endpoints (when configured) and, with leader election, waits to lead before the controllers run;
+    /// throws `LeaderElectionError.lost` when leadership is lost (the controllers are stopped first).
     public func run() async throws {
         logger.info("server started in namespace \(configuration.namespace)")
+        let endpoints = try await startEndpoints()
+        do {
+            try await withGracefulShutdownHandler {
+                try await withTaskCancellationHandler {
+                    if let elector {
+                        try await elector.lead(stopping: stopping) { await self.runControllers() }
+                    } else {
+                        await runControllers()
+                    }
+                } onCancel: {
+                    self.stop()
+                }
+            } onGracefulShutdown: {
+                self.stop()
+            }
+        } catch {
+            await endpoints?.shutdown()
+            throw error
+        }
+        await endpoints?.shutdown()
+        logger.info("server stopped")
+    }
+
+    /// The controllers until the server stops: intake ends, running work finishes.
+    private func runControllers() async {
         let backups = BackupController(server: self)
         let restores = RestoreController(server: self)
         let deletions = DeletionController(server: self)
         let schedules = ScheduleController(server: self)
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                await withDiscardingTaskGroup { group in
-                    group.addTask { await self.runLoop(backups.loop) }
-                    group.addTask { await self.runLoop(restores.loop) }
-                    group.addTask { await self.runLoop(deletions.loop) }
-                    group.addTask { await self.runLoop(schedules.loop) }
-                    group.addTask { await self.untilStopped { await deletions.expireLoop() } }
-                    group.addTask { await self.untilStopped { await schedules.tickLoop() } }
-                }
-            } onCancel: {
-                self.stop()
+        // Cancelled when leadership is lost: that stops the server, cancelling running work too.
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                let loops = [backups.loop, restores.loop, deletions.loop, schedules.loop]
+                health.expect(loops.map(\.watcher.resource.kind))
+                for loop in loops { group.addTask { await self.runLoop(loop) } }
+                group.addTask { await self.untilStopped { await deletions.expireLoop() } }
+                group.addTask { await self.untilStopped { await schedules.tickLoop() } }
+                group.addTask { await self.untilStopped { await self.countObjectsLoop() } }
             }
-        } onGracefulShutdown: {
+        } onCancel: {
             self.stop()
         }
-        logger.info("server stopped")
     }
 
     /// Runs `body` until the server stops (then cancels it).
@@ -122,7 +164,11 @@ public final class VeleroServer: Service, Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 await self.untilStopped {
-                    await loop.watcher.run(listed: loop.listed, changed: { await loop.queue.add($0.name) })
+                    await loop.watcher.run(
+                        listed: { objects in
+                            await loop.listed(objects)
+                            self.health.listed(loop.watcher.resource.kind)
+                        }, changed: { await loop.queue.add($0.name) })
                 }
                 await loop.queue.close()
             }

@@ -17,7 +17,7 @@ struct VeleroCAS: AsyncParsableCommand {
         subcommands: [
             BackupCommand.self, RestoreCommand.self, BackupLocationCommand.self, SnapshotLocationCommand.self,
             GCCommand.self, VerifyCommand.self, StoreCommand.self, DemoCommand.self, VersionCommand.self,
-            CompletionCommand.self, ServerCommand.self,
+            CompletionCommand.self, ServerCommand.self, InstallCommand.self, UninstallCommand.self,
         ]
     )
 

@@ -14,10 +14,13 @@ struct CLIRunner {
         return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("velero-cas").path
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws
-        -> Result
-    {
+    /// `input`, when given, is the command's standard input (then closed).
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], directory: String? = nil, input: String? = nil
+    ) throws -> Result {
         let process = Process()
+        let stdin = Pipe()
+        if input != nil { process.standardInput = stdin }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -27,6 +30,10 @@ struct CLIRunner {
         process.standardOutput = output
         process.standardError = errors
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         let outData = output.fileHandleForReading.readDataToEndOfFile()
         let errData = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

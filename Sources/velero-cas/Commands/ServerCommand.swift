@@ -26,6 +26,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "How often expired backups are deleted (Go duration).") var garbageCollectionFrequency = "1h"
     @Option(help: "The TTL of backups that name none (Go duration).") var defaultBackupTTL = "720h"
     @Flag(help: "Create the velero.io CustomResourceDefinitions first when they are missing.") var installCrds = false
+    @OptionGroup var runtime: ServerRuntimeOptions
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var global: GlobalOptions
@@ -49,14 +50,14 @@ struct ServerCommand: AsyncParsableCommand {
         let client = try await clusterClient()
         if installCrds { try await Self.installCRDs(client) }
         let storeOptions = storeOptions
-        let server = VeleroServer(
-            client: client,
-            configuration: VeleroServer.Configuration(
-                namespace: namespace, concurrentBackups: concurrentBackups,
-                garbageCollectionFrequency: .milliseconds(
-                    Int(KubeDuration.seconds(garbageCollectionFrequency)! * 1000)),
-                defaultBackupTTL: Int(KubeDuration.seconds(defaultBackupTTL)!), passwords: storeOptions.passwords,
-                fallbackLocation: { name, create in try await Self.configuredLocation(storeOptions, name, create) }))
+        var configuration = VeleroServer.Configuration(
+            namespace: namespace, concurrentBackups: concurrentBackups,
+            garbageCollectionFrequency: .milliseconds(
+                Int(KubeDuration.seconds(garbageCollectionFrequency)! * 1000)),
+            defaultBackupTTL: Int(KubeDuration.seconds(defaultBackupTTL)!), passwords: storeOptions.passwords,
+            fallbackLocation: { name, create in try await Self.configuredLocation(storeOptions, name, create) })
+        try runtime.apply(to: &configuration, inCluster: inCluster)
+        let server = VeleroServer(client: client, configuration: configuration)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint],
@@ -68,9 +69,7 @@ struct ServerCommand: AsyncParsableCommand {
     /// ~/.kube/config.
     private func clusterClient() async throws -> KubeClient {
         let environment = ProcessInfo.processInfo.environment
-        if cluster.kubeconfig == nil, (environment["KUBECONFIG"] ?? "").isEmpty,
-            environment["KUBERNETES_SERVICE_HOST"] != nil
-        {
+        if inCluster {
             // It reads the service account's token and CA files: on the blocking pool.
             let configuration = try await BlockingPool.shared.run {
                 try ClusterConfiguration.inCluster(environment: environment)
@@ -78,6 +77,13 @@ struct ServerCommand: AsyncParsableCommand {
             return KubeClient(configuration: configuration)
         }
         return try await cluster.client()
+    }
+
+    /// In a pod, without --kubeconfig or $KUBECONFIG: the in-cluster configuration is used.
+    private var inCluster: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return cluster.kubeconfig == nil && (environment["KUBECONFIG"] ?? "").isEmpty
+            && environment["KUBERNETES_SERVICE_HOST"] != nil
     }
 
     /// A location with no BackupStorageLocation object: `--store` serves the name "default" (or the

@@ -11,11 +11,14 @@ import ArgumentParser
 /// Everything after `--` is left alone.
 enum CommandLineForms {
     /// Boolean options whose value is written with `=` (or as the next argument when it is a boolean literal).
-    static let valuedBooleans: Set<String> = ["snapshot-volumes", "restore-volumes", "include-cluster-resources"]
+    static let valuedBooleans: Set<String> = [
+        "snapshot-volumes", "restore-volumes", "include-cluster-resources", "leader-elect", "use-volume-snapshots",
+    ]
     /// Boolean switches, off unless given.
     static let switches: Set<String> = [
         "wait", "confirm", "force", "details", "preserve-nodeports", "all", "default", "overwrite", "read-data",
         "remove-stale", "orphans", "rebuild-counts", "client-only", "show-labels", "install-crds",
+        "no-default-backup-location", "no-secret", "crds-only", "dry-run", "use-node-agent", "apply",
     ]
     static let verbs: Set<String> = ["get", "describe", "create", "delete"]
     /// Velero's nouns, singular and plural, to the command that owns them.

@@ -1,0 +1,105 @@
+import Foundation
+
+/// A Kubernetes object as a tree of JSON values, for manifests that `install` writes or applies: written as JSON
+/// or YAML with keys in sorted order (the same input gives the same output), booleans and numbers kept as such.
+/// (KubeSim's `JSONValue` is alike, but the simulator is not to be linked into the shipped binary.)
+enum ManifestValue: Codable, Equatable, Sendable, ExpressibleByStringLiteral, ExpressibleByDictionaryLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral
+{
+    typealias Key = String
+    typealias Value = ManifestValue
+    typealias ArrayLiteralElement = ManifestValue
+
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case array([ManifestValue])
+    case object([String: ManifestValue])
+
+    init(stringLiteral value: String) { self = .string(value) }
+    init(booleanLiteral value: Bool) { self = .bool(value) }
+    init(integerLiteral value: Int) { self = .int(value) }
+    init(arrayLiteral elements: ManifestValue...) { self = .array(elements) }
+    init(dictionaryLiteral elements: (String, ManifestValue)...) {
+        self = .object(Dictionary(elements) { $1 })
+    }
+
+    /// The value of `key` in an object (nil otherwise); setting on a non-object does nothing.
+    subscript(key: String) -> ManifestValue? {
+        get {
+            guard case .object(let members) = self else { return nil }
+            return members[key]
+        }
+        set {
+            guard case .object(var members) = self else { return }
+            members[key] = newValue
+            self = .object(members)
+        }
+    }
+
+    var string: String? {
+        guard case .string(let text) = self else { return nil }
+        return text
+    }
+
+    /// Decodes JSON bytes (e.g. an encoded CRD).
+    static func parse(_ json: [UInt8]) throws -> ManifestValue {
+        try JSONDecoder().decode(ManifestValue.self, from: Data(json))
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([ManifestValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: ManifestValue].self))
+        }
+    }
+
+    private struct MemberName: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .object(let members):
+            var container = encoder.container(keyedBy: MemberName.self)
+            for key in members.keys.sorted() {
+                try container.encode(members[key]!, forKey: MemberName(stringValue: key))
+            }
+        case .array(let items):
+            var container = encoder.unkeyedContainer()
+            for item in items { try container.encode(item) }
+        case .null:
+            var container = encoder.singleValueContainer()
+            try container.encodeNil()
+        case .bool(let value):
+            var container = encoder.singleValueContainer()
+            try container.encode(value)
+        case .int(let value):
+            var container = encoder.singleValueContainer()
+            try container.encode(value)
+        case .double(let value):
+            var container = encoder.singleValueContainer()
+            try container.encode(value)
+        case .string(let value):
+            var container = encoder.singleValueContainer()
+            try container.encode(value)
+        }
+    }
+}

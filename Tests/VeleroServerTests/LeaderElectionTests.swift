@@ -1,0 +1,190 @@
+import Foundation
+import KubeClient
+import KubeSim
+import Testing
+import VeleroAPI
+
+@testable import VeleroServer
+
+@Suite("Leader election among server replicas", .serialized)
+struct LeaderElectionTests {
+    @Test("two replicas: only the leader runs backups; killed, the other takes over after the lease and runs the next")
+    func takeoverAfterKill() async throws {
+        try await ServerHarness.with { harness in
+            let namespace = harness.namespaces[0]
+            let a = harness.startReplica(harness.electing("replica-a"))
+            try await harness.waitFor("replica-a to lead") {
+                try await harness.leaseHolder() == "replica-a" ? true : nil
+            }
+            let b = harness.startReplica(harness.electing("replica-b"))
+            defer { b.task.cancel() }
+            try await harness.waitFor("replica-b to read the lease and stand by") {
+                b.server.readiness().ready ? true : nil
+            }
+            #expect(b.server.elector?.role == .candidate(reachable: true))
+            for name in ["first", "second"] {
+                try await harness.apply(
+                    harness.backupManifest(name, namespace: namespace), to: Backup.resource, namespace: "velero")
+            }
+            for name in ["first", "second"] {
+                #expect(try await harness.finishedBackup(name).phase == .completed)
+            }
+            #expect(
+                Scrape(String(decoding: a.server.metrics.exposition(), as: UTF8.self)).manual(
+                    "velero_backup_attempt_total") == 2)
+            #expect(
+                Scrape(String(decoding: b.server.metrics.exposition(), as: UTF8.self)).manual(
+                    "velero_backup_attempt_total") == 0, "the standby ran a backup")
+            #expect(try await harness.leaseHolder() == "replica-a")
+
+            await a.kill()
+            let killed = ContinuousClock.now
+            try await harness.waitFor("replica-b to take over", seconds: 15) {
+                try await harness.leaseHolder() == "replica-b" ? true : nil
+            }
+            let takeover = ContinuousClock.now - killed
+            // The lease (3 s) must run out first; then B takes it at its next try (every 0.4–0.48 s).
+            #expect(takeover >= .seconds(2), "took over after \(takeover), before the lease could have lapsed")
+            #expect(takeover <= .seconds(5), "took \(takeover) for a 3 s lease")
+
+            try await harness.apply(
+                harness.backupManifest("third", namespace: namespace), to: Backup.resource, namespace: "velero")
+            #expect(try await harness.finishedBackup("third").phase == .completed)
+            let scrapeB = Scrape(String(decoding: b.server.metrics.exposition(), as: UTF8.self))
+            #expect(scrapeB.manual("velero_backup_attempt_total") == 1, "B ran exactly the new backup")
+            let scrapeA = Scrape(String(decoding: a.server.metrics.exposition(), as: UTF8.self))
+            #expect(scrapeA.manual("velero_backup_attempt_total") == 2)
+            // The backups A finished stay as they were: B neither ran them again nor marked them.
+            for name in ["first", "second"] {
+                #expect(try await harness.backup(name)?.phase == .completed)
+                #expect(try await harness.storedBackup(name)?.phase == .completed)
+            }
+            try await b.stop()
+        }
+    }
+
+    @Test("a leader stopped gracefully releases the lease: the standby takes over well before the lease runs out")
+    func gracefulStopReleases() async throws {
+        try await ServerHarness.with { harness in
+            let a = harness.startReplica(harness.electing("replica-a", lease: .seconds(10), renew: .seconds(5)))
+            try await harness.waitFor("replica-a to lead") {
+                try await harness.leaseHolder() == "replica-a" ? true : nil
+            }
+            let b = harness.startReplica(
+                harness.electing("replica-b", lease: .seconds(10), renew: .seconds(5), retry: .milliseconds(300)))
+            defer { b.task.cancel() }
+            try await harness.waitFor("replica-b to stand by") { b.server.readiness().ready ? true : nil }
+            let stopped = ContinuousClock.now
+            try await a.stop()
+            #expect(try await harness.leaseHolder() != "replica-a", "the lease was not released")
+            try await harness.waitFor("replica-b to take over", seconds: 15) {
+                try await harness.leaseHolder() == "replica-b" ? true : nil
+            }
+            let takeover = ContinuousClock.now - stopped
+            #expect(takeover < .seconds(3), "took \(takeover): the released lease was waited out")
+            try await harness.apply(
+                harness.backupManifest("after", namespace: harness.namespaces[0]), to: Backup.resource,
+                namespace: "velero")
+            #expect(try await harness.finishedBackup("after").phase == .completed)
+            try await b.stop()
+            #expect(try await harness.leaseHolder() == "")
+        }
+    }
+
+    @Test("a leader that cannot renew within the renew deadline stops its controllers and reports the loss")
+    func lostLeadershipStops() async throws {
+        try await ServerHarness.with { harness in
+            let a = harness.startReplica(harness.electing("replica-a"))
+            try await harness.waitFor("replica-a to lead") {
+                try await harness.leaseHolder() == "replica-a" ? true : nil
+            }
+            try await harness.waitFor("replica-a to be ready") { a.server.readiness().ready ? true : nil }
+            harness.sim.addFault(.error(503, pathPrefix: "/apis/coordination.k8s.io"))
+            let cut = ContinuousClock.now
+            let outcome = await a.task.result
+            let elapsed = ContinuousClock.now - cut
+            guard case .failure(let error) = outcome, let lost = error as? LeaderElectionError else {
+                Issue.record("the server did not report lost leadership: \(outcome)")
+                return
+            }
+            #expect("\(lost)".contains("replica-a"))
+            #expect(elapsed < .seconds(3) + .milliseconds(1500), "stopped \(elapsed) after renewals began failing")
+            harness.sim.clearFaults()
+            // Its controllers are gone: a new Backup stays New.
+            try await harness.apply(
+                harness.backupManifest("unserved", namespace: harness.namespaces[0]), to: Backup.resource,
+                namespace: "velero")
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await harness.backup("unserved")?.phase == .new)
+        }
+    }
+
+    @Test("leadership lost mid-backup: the backup stops, the next leader marks it Failed and never runs it again")
+    func lostMidBackup() async throws {
+        try await ServerHarness.with { harness in
+            let namespace = harness.namespaces[1]
+            // Config maps of that namespace are listed slowly: the backup is mid-way for seconds.
+            harness.sim.addFault(.latency(.seconds(3), pathPrefix: "/api/v1/namespaces/\(namespace)/configmaps"))
+            harness.sim.addFault(.latency(.seconds(3), pathPrefix: "/api/v1/configmaps"))
+            let a = harness.startReplica(harness.electing("replica-a"))
+            try await harness.waitFor("replica-a to lead") {
+                try await harness.leaseHolder() == "replica-a" ? true : nil
+            }
+            try await harness.apply(
+                harness.backupManifest("slow", namespace: namespace), to: Backup.resource, namespace: "velero")
+            try await harness.waitFor("the backup to start") {
+                try await harness.backup("slow")?.phase == .inProgress ? true : nil
+            }
+            // Only the server's lease is refused (the backup reads the leases of the namespace it backs up).
+            harness.sim.addFault(.error(503, pathPrefix: "/apis/coordination.k8s.io/v1/namespaces/velero/leases"))
+            guard case .failure(let error) = await a.task.result, error is LeaderElectionError else {
+                Issue.record("replica-a did not report lost leadership")
+                return
+            }
+            harness.sim.clearFaults()
+            let b = harness.startReplica(harness.electing("replica-b"))
+            defer { b.task.cancel() }
+            let failed = try await harness.finishedBackup("slow", seconds: 20)
+            #expect(failed.phase == .failed)
+            #expect(failed.status?.failureReason?.contains("stopped") == true, "\(failed.status?.failureReason ?? "")")
+            #expect(try await harness.storedBackup("slow")?.phase != .completed, "the stopped backup committed")
+            let scrape = Scrape(String(decoding: b.server.metrics.exposition(), as: UTF8.self))
+            #expect(scrape.manual("velero_backup_attempt_total") == 0, "the new leader ran it again")
+            try await b.stop()
+        }
+    }
+
+    @Test("candidates racing for a fresh lease: exactly one wins each round, by resourceVersion")
+    func racingCandidates() async throws {
+        try await ServerHarness.with { harness in
+            for round in 0..<5 {
+                let electors = (0..<3).map { index in
+                    LeaderElector(
+                        client: harness.client, namespace: "velero",
+                        settings: LeaderElection(leaseName: "race-\(round)", identity: "candidate-\(index)"),
+                        logger: .init(label: "test"))
+                }
+                let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for elector in electors { group.addTask { try await elector.tryAcquireOrRenew() } }
+                    return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+                }
+                #expect(wins == 1, "round \(round): \(wins) winners")
+                // The winner renews; the others still see a live lease and stay out.
+                let holder = try #require(try await harness.leaseHolder("race-\(round)"))
+                for elector in electors {
+                    #expect(try await elector.tryAcquireOrRenew() == (elector.settings.identity == holder))
+                }
+            }
+        }
+    }
+
+    @Test("settings are checked as client-go checks them, each problem naming its flag")
+    func settingsValidation() {
+        #expect(LeaderElection(identity: "x").problems().isEmpty)
+        let inverted = LeaderElection(identity: "x", leaseDuration: .seconds(5), renewDeadline: .seconds(10))
+        #expect(inverted.problems().contains { $0.contains("--leader-election-lease-duration") })
+        let tight = LeaderElection(identity: "x", renewDeadline: .seconds(2), retryPeriod: .seconds(2))
+        #expect(tight.problems().contains { $0.contains("--leader-election-retry-period") })
+        #expect(LeaderElector.microTime(Date(timeIntervalSince1970: 1.5)) == "1970-01-01T00:00:01.500000Z")
+    }
+}
