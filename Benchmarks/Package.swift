@@ -41,6 +41,15 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "IndexBenchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "ChunkStore", package: "velero-cas"),
+                .product(name: "SystemIO", package: "velero-cas"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "GCBenchmark",
             dependencies: [
                 "BenchmarkSupport",

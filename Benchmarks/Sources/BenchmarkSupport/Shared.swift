@@ -15,3 +15,8 @@ public enum BenchmarkStore {
             store, config: RepositoryConfig(encryption: .aes256gcm), passwords: FixedPassword("benchmark"))
     }
 }
+
+extension Duration {
+    /// The duration in seconds, for rates.
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -118,7 +118,3 @@ struct GCBenchmark {
         try await repository.commitRecord(record, key: BackupRecord.key(name))
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
