@@ -1,11 +1,20 @@
 import Foundation
+import SampleData
 
-/// restic and borg run on the same data in the same run, when installed; both encrypt, as velero-cas does.
+/// restic and borg run on the same data in the same run, when installed; both encrypt, as velero-cas does. Like
+/// velero-cas, each makes three backups (the first, one after 1% of the data changed, one unchanged), restores the
+/// latest, then forgets the first and reclaims its space (restic `forget --prune`, borg `delete` + `compact`).
 enum Peers {
     struct Result {
         var name: String
         var backupSeconds: Double
         var restoreSeconds: Double
+        var forgetSeconds: Double
+    }
+
+    /// Changes 1% of the data between a peer's first and second backup (as velero-cas's run did).
+    static func change(_ data: String, seed: UInt64) throws {
+        _ = try SampleData(seed: seed).mutate(directory: data, fraction: 0.01)
     }
 
     static func installed(_ tool: String) -> Bool {
@@ -22,9 +31,23 @@ enum Peers {
         try Command.run("restic", ["init", "--quiet"], environment: environment).check("restic init")
         let backup = try Command.run("restic", ["backup", "--quiet", data], environment: environment)
         try backup.check("restic backup")
+        try change(data, seed: 71)
+        for _ in 0..<2 {
+            try Command.run("restic", ["backup", "--quiet", data], environment: environment).check("restic backup")
+        }
         let restore = try Command.run("restic", ["restore", "latest", "--target", target], environment: environment)
         try restore.check("restic restore")
-        return Result(name: "restic", backupSeconds: backup.seconds, restoreSeconds: restore.seconds)
+        let listing = try Command.run("restic", ["snapshots", "--json"], environment: environment)
+        try listing.check("restic snapshots")
+        guard
+            let snapshots = try JSONSerialization.jsonObject(with: Data(listing.output.utf8)) as? [[String: Any]],
+            let first = snapshots.compactMap({ $0["short_id"] as? String }).first
+        else { throw BenchmarkError("restic snapshots: no snapshot id in \(listing.output.prefix(200))") }
+        let forget = try Command.run("restic", ["forget", "--prune", first], environment: environment)
+        try forget.check("restic forget --prune")
+        return Result(
+            name: "restic", backupSeconds: backup.seconds, restoreSeconds: restore.seconds,
+            forgetSeconds: forget.seconds)
     }
 
     static func borg(data: String, workdir: String) throws -> Result {
@@ -38,10 +61,22 @@ enum Peers {
         let backup = try Command.run(
             "borg", ["create", "--compression", "lz4", repository + "::first", data], environment: environment)
         try backup.check("borg create")
+        try change(data, seed: 72)
+        for name in ["second", "third"] {
+            try Command.run(
+                "borg", ["create", "--compression", "lz4", repository + "::" + name, data], environment: environment
+            ).check("borg create")
+        }
         let restore = try Command.run(
-            "borg", ["extract", repository + "::first"], environment: environment, directory: target)
+            "borg", ["extract", repository + "::third"], environment: environment, directory: target)
         try restore.check("borg extract")
-        return Result(name: "borg", backupSeconds: backup.seconds, restoreSeconds: restore.seconds)
+        let delete = try Command.run("borg", ["delete", repository + "::first"], environment: environment)
+        try delete.check("borg delete")
+        let compact = try Command.run("borg", ["compact", repository], environment: environment)
+        try compact.check("borg compact")
+        return Result(
+            name: "borg", backupSeconds: backup.seconds, restoreSeconds: restore.seconds,
+            forgetSeconds: delete.seconds + compact.seconds)
     }
 }
 

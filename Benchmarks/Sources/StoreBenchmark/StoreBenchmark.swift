@@ -63,6 +63,9 @@ struct StoreBenchmark {
         let restore = try cli.restore("third", into: target)
         let differences = try SampleData.compareTrees(data, target)
         guard differences.isEmpty else { throw BenchmarkError("restore differs: \(differences.prefix(3))") }
+        settle()
+        log("forgetting the first backup (gc of what it alone held)")
+        let forgetSeconds = try cli.forget("first")
         let peakRSS = cli.measuresRSS ? cli.peakRSS : childPeakRSS()
         settle()
         log("measuring the restore limit (AES-256-GCM + lz4 decompress + HMAC-SHA-256 verify, \(cores) cores)")
@@ -120,6 +123,7 @@ struct StoreBenchmark {
         report.row(
             "restore vs its own limit (the I/O floor)", "", Format.percent(restoreRate / restoreFloor) + " of floor", ""
         )
+        report.row("forget the first backup + gc", String(format: "%.3fs", forgetSeconds), "", "")
         report.row("peak RSS of velero-cas", Format.mib(peakRSS), "", "≤ 300 MiB")
         report.row(
             "store size after 3 backups", Format.mib(try directorySize(store)),
@@ -131,6 +135,9 @@ struct StoreBenchmark {
             report.row(
                 "\(peer.name) restore", Format.rate(Double(restore.bytes) / peer.restoreSeconds),
                 String(format: "velero-cas %.1fx faster", peer.restoreSeconds / restore.seconds), "≥ 2x")
+            report.row(
+                "\(peer.name) forget + prune of the first", String(format: "%.3fs", peer.forgetSeconds),
+                String(format: "velero-cas takes %.0f%%", forgetSeconds / peer.forgetSeconds * 100), "≤ 50%")
         }
         print(
             report.render(
@@ -230,6 +237,13 @@ final class CLI {
             ["store", "backup-dir", source, "--store", store, "--name", name, "-o", "json"],
             what: "velero-cas store backup-dir")
         return try StoreJSON.decode(Snapshot.self, from: Array(output.utf8), key: "backup output")
+    }
+
+    /// Deletes a snapshot and the chunks only it held (`store forget`, a gc); returns the seconds it took.
+    func forget(_ name: String) throws -> Double {
+        let start = ContinuousClock.now
+        _ = try run(["store", "forget", name, "--store", store], what: "velero-cas store forget")
+        return (ContinuousClock.now - start).seconds
     }
 
     func restore(_ name: String, into target: String) throws -> TreeRestore.Summary {
