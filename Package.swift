@@ -178,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VeleroCASCLITests",
-            dependencies: ["velero-cas", "SystemIO", "KubeSim", "TestSupport"],
+            dependencies: ["velero-cas", "SystemIO", "KubeSim", "KubeClient", "VeleroAPI", "TestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -4,6 +4,7 @@ import KubeClient
 import Logging
 import ServiceLifecycle
 import Synchronization
+import SystemIO
 import VeleroAPI
 
 /// `velero-cas server`: controllers on Velero's objects in one namespace. Backups and restores are listed and
@@ -87,6 +88,7 @@ public final class VeleroServer: Service, Sendable {
         let restores = RestoreController(server: self)
         let deletions = DeletionController(server: self)
         let schedules = ScheduleController(server: self)
+        let presence = PresenceHeartbeat(server: self, host: await HostName.current())
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await withDiscardingTaskGroup { group in
@@ -96,6 +98,7 @@ public final class VeleroServer: Service, Sendable {
                     group.addTask { await self.runLoop(schedules.loop) }
                     group.addTask { await self.untilStopped { await deletions.expireLoop() } }
                     group.addTask { await self.untilStopped { await schedules.tickLoop() } }
+                    group.addTask { await self.untilStopped { await presence.run() } }
                 }
             } onCancel: {
                 self.stop()
@@ -103,6 +106,7 @@ public final class VeleroServer: Service, Sendable {
         } onGracefulShutdown: {
             self.stop()
         }
+        await presence.release()
         logger.info("server stopped")
     }
 

@@ -113,6 +113,8 @@ extension ResourceType {
         grouped(
             "scheduling.k8s.io", "priorityclasses", "priorityclass", "PriorityClass", namespaced: false,
             short: ["pc"]),
+        // Leader election (client-go's leaselock; velero-cas server --leader-elect).
+        grouped("coordination.k8s.io", "leases", "lease", "Lease"),
         grouped(
             "apiextensions.k8s.io", "customresourcedefinitions", "customresourcedefinition",
             "CustomResourceDefinition", namespaced: false, short: ["crd", "crds"]),
@@ -121,7 +123,7 @@ extension ResourceType {
     /// Built-in groups in the order `/apis` lists them.
     static let builtInGroupOrder = [
         "apps", "batch", "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io",
-        "apiextensions.k8s.io", "scheduling.k8s.io",
+        "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io",
     ]
 }
 
