@@ -4,17 +4,18 @@ import KubeClient
 import VeleroAPI
 
 extension ServerSession {
-    /// Watches a Backup or Restore until its phase is final (printing a dot each second, as Velero's CLI does)
-    /// and returns it as it ended. The watch starts from the version the object was created at, so no change is
+    /// Watches a Backup or Restore until its phase is final (printing a dot each second when `dots`, as Velero's
+    /// CLI does) and returns it as it ended. The watch starts from the version the object was created at, so no change is
     /// missed; it resumes when the stream ends and reads the object again when that version has expired (410).
-    func waitForFinal<K: RunKind>(_ created: K) async throws -> K {
+    func waitForFinal<K: RunKind>(_ created: K, dots: Bool = true) async throws -> K {
         try await withThrowingTaskGroup(of: K?.self) { group in
             group.addTask {
-                while true {
+                while dots {
                     try await Task.sleep(for: .seconds(1))
                     print(".", terminator: "")
                     fflush(nil)
                 }
+                return nil
             }
             group.addTask { try await self.watchUntilFinal(created) }
             defer { group.cancelAll() }
