@@ -14,11 +14,7 @@ struct ServerDetectionTests {
         let sim = try await KubeSimServer.start(KubeSimConfiguration())
         let temp = try TemporaryDirectory("cli-detect")
         defer { temp.remove() }
-        try sim.writeKubeconfig(path: temp.sub("kubeconfig"))
-        let client = KubeClient(configuration: ClusterConfiguration(server: sim.baseURL))
-        _ = try await client.create(
-            APIResource(group: "", version: "v1", name: "namespaces", kind: "Namespace", namespaced: false),
-            namespace: nil, json: Array(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"velero"}}"#.utf8))
+        let client = try await ServerProcess.prepare(sim, temp)
         // In process, `backup get` looks for the store under HOME (here: none); through the server it lists objects.
         func get() throws -> CLIRunner.Result {
             try CLIRunner.run(

@@ -31,11 +31,7 @@ final class ServerProcess: Sendable {
             KubeSimConfiguration(synthetic: SyntheticCluster.Options(namespaces: 2, objectsPerNamespace: 10)))
         let temp = try TemporaryDirectory("cli-server")
         defer { temp.remove() }
-        try sim.writeKubeconfig(path: temp.sub("kubeconfig"))
-        let client = KubeClient(configuration: ClusterConfiguration(server: sim.baseURL))
-        _ = try await client.create(
-            APIResource(group: "", version: "v1", name: "namespaces", kind: "Namespace", namespaced: false),
-            namespace: nil, json: Array(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"velero"}}"#.utf8))
+        _ = try await prepare(sim, temp)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLIRunner.binary)
         process.arguments = [
@@ -61,6 +57,16 @@ final class ServerProcess: Sendable {
             let text = (try? String(contentsOfFile: temp.sub("server.log"), encoding: .utf8)) ?? ""
             throw ServerFailure(error: error, log: String(text.suffix(4000)))
         }
+    }
+
+    /// Writes the kubeconfig into `temp` and creates the `velero` namespace; returns a client of the cluster.
+    static func prepare(_ sim: KubeSimServer, _ temp: TemporaryDirectory) async throws -> KubeClient {
+        try sim.writeKubeconfig(path: temp.sub("kubeconfig"))
+        let client = KubeClient(configuration: ClusterConfiguration(server: sim.baseURL))
+        _ = try await client.create(
+            APIResource(group: "", version: "v1", name: "namespaces", kind: "Namespace", namespaced: false),
+            namespace: nil, json: Array(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"velero"}}"#.utf8))
+        return client
     }
 
     struct ServerFailure: Error, CustomStringConvertible {
