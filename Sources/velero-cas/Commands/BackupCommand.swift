@@ -76,7 +76,7 @@ struct BackupDescribeCommand: AsyncParsableCommand {
                 try await server.select(selection, as: Backup.self), selection: selection, format: output
             ) { backup in
                 ObjectDescriptions.backup(backup)
-                if details { print("Resources:    (--details reads the backup's contents: add --local and the store)") }
+                if details { print("Details:      (--details reads the backup's contents: add --local and the store)") }
             }
         }
         let repository = try await storeOptions.openExisting()

@@ -209,7 +209,7 @@ struct RestoreDescribeCommand: AsyncParsableCommand {
                 try await server.select(selection, as: Restore.self), selection: selection, format: output
             ) { restore in
                 ObjectDescriptions.restore(restore)
-                if details { print("Items:        (--details reads the restore's record: add --local and the store)") }
+                if details { print("Details:      (--details reads the restore's record: add --local and the store)") }
             }
         }
         let repository = try await storeOptions.openExisting()
