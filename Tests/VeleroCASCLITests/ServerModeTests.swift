@@ -31,6 +31,8 @@ struct ServerModeTests {
             let records = try JSONSerialization.jsonObject(with: Data(stored.output.utf8)) as? [[String: Any]]
             #expect(records?.first?["phase"] as? String == "Completed")
 
+            let version = try server.cli(["version"])
+            #expect(version.output.contains("velero-cas server running in namespace velero"), "\(version.output)")
             let table = try server.cli(["backup", "get"])
             #expect(table.status == 0, "\(table.errors)")
             #expect(table.output.contains("STORAGE LOCATION"))
