@@ -96,6 +96,12 @@ struct ServerModeTests {
             #expect(row?.contains("Enabled") == true && row?.contains("@every 1h") == true, "\(table.output)")
             #expect(row?.hasSuffix("true") == true, "paused")
 
+            // YAML keeps Velero's types: booleans are booleans.
+            let yaml = try server.cli(["schedule", "get", "nightly", "-o", "yaml"])
+            #expect(yaml.output.contains("paused: true") && yaml.output.contains("useOwnerReferencesInBackup: true"))
+            #expect(
+                yaml.output.contains("kind: List") && yaml.output.contains("schedule: '@every 1h'"), "\(yaml.output)")
+
             let unpaused = try server.cli(["schedule", "unpause", "nightly", "--skip-immediately"])
             #expect(unpaused.output.contains("Schedule nightly unpaused successfully"), "\(unpaused.errors)")
             #expect(try await server.object("nightly", as: Schedule.self)?.spec.paused == false)

@@ -12,17 +12,17 @@ enum ObjectOutput {
 
     /// Objects given as the JSON sent to or read from the API server.
     static func print(json objects: [[UInt8]], format: OutputFormat, single: Bool) throws {
-        let items = try objects.map { try JSONSerialization.jsonObject(with: Data($0)) }
-        let value: Any =
+        let items = try objects.map { try JSONDecoder().decode(JSONTree.self, from: Data($0)) }
+        let value =
             single && items.count == 1
-            ? items[0] : ["apiVersion": "v1", "kind": "List", "items": items] as [String: Any]
+            ? items[0] : .object(["apiVersion": .string("v1"), "kind": .string("List"), "items": .array(items)])
         switch format {
         case .table: return
         case .json:
-            let data = try JSONSerialization.data(
-                withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            Swift.print(String(decoding: data, as: UTF8.self))
-        case .yaml: Swift.print(try Yams.dump(object: value, sortKeys: true), terminator: "")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        case .yaml: Swift.print(try Yams.dump(object: value.plain, sortKeys: true), terminator: "")
         }
     }
 
