@@ -120,6 +120,15 @@ struct ServerModeTests {
             #expect(backup.spec.includedNamespaces == [namespace] && backup.phase == .completed)
             #expect(String(decoding: backups.items[0].json, as: UTF8.self).contains(#""ownerReferences""#))
 
+            // A restore of the schedule's newest completed backup.
+            let restored = try server.cli([
+                "restore", "create", "again", "--from-schedule", "nightly", "--namespace-mappings",
+                "\(namespace):again", "--wait",
+            ])
+            #expect(restored.status == 0, "\(restored.output) \(restored.errors)")
+            #expect(try await server.object("again", as: Restore.self)?.spec.scheduleName == "nightly")
+            #expect(server.sim.objectCount(namespace: "again") > 0)
+
             let described = try server.cli(["schedule", "describe", "nightly"])
             #expect(
                 described.output.contains("Schedule:     @every 1h") && described.output.contains("Paused:       true"))
