@@ -46,6 +46,9 @@ struct ServerModeTests {
             #expect(described.output.contains("Phase:        Completed"), "\(described.output)")
             #expect(described.output.contains("Namespaces:   included \(namespace)"))
 
+            // The first watches of restores fail (500): --wait reads the object again and watches on.
+            server.sim.addFault(
+                .error(500, count: 2, pathPrefix: "/apis/velero.io/v1/namespaces/velero/restores", verb: "watch"))
             let restored = try server.cli([
                 "restore", "create", "r1", "--from-backup", "b1", "--namespace-mappings", "\(namespace):moved",
                 "--wait",
