@@ -191,7 +191,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VeleroCASCLITests",
-            dependencies: ["velero-cas", "SystemIO", "KubeSim", "TestSupport", "HTTPTransport"],
+            dependencies: ["velero-cas", "SystemIO", "KubeSim", "KubeClient", "VeleroAPI", "TestSupport", "HTTPTransport"],
             swiftSettings: strict
         ),
     ]

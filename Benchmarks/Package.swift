@@ -61,6 +61,17 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // A backup through the server (Backup object, controller, status writes) against the same backup run in
+        // process, both with the velero-cas binary as users run it.
+        .executableTarget(
+            name: "ServerBenchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "KubeClient", package: "velero-cas"),
+                .product(name: "VeleroAPI", package: "velero-cas"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .executableTarget(
             name: "RestoreBenchmark",
             dependencies: [

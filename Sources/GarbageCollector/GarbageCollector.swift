@@ -39,6 +39,8 @@ public struct GarbageCollector: Sendable {
         public var orphans = 0
         /// Temporary files of killed writers that were removed (by an orphan sweep).
         public var interruptedWrites = 0
+        /// Small index objects merged into larger ones.
+        public var mergedIndexObjects = 0
     }
 
     /// The key whose content says which reference-state format the store has (absent before commit identities).
@@ -64,6 +66,8 @@ public struct GarbageCollector: Sendable {
                 run.result.interruptedWrites = try await repository.store.removeInterruptedWrites(
                     olderThan: repository.config.lockStaleAfter)
             }
+            // Every commit writes an index object; many small ones are merged so opening the store stays cheap.
+            run.result.mergedIndexObjects = try await repository.consolidateIndex()
             try await repository.store.sync()
             return run.result
         }

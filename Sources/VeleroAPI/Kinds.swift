@@ -60,6 +60,7 @@ public struct Backup: RunKind, Equatable {
     public struct Spec: Codable, Sendable, Equatable {
         public struct Metadata: Codable, Sendable, Equatable {
             public var labels: [String: String]?
+            public init(labels: [String: String]? = nil) { self.labels = labels }
         }
         public var metadata: Metadata?
         public var includedNamespaces: [String]?
@@ -141,12 +142,21 @@ public struct Restore: RunKind, Equatable {
         public struct RestoreStatusSpec: Codable, Sendable, Equatable {
             public var includedResources: [String]?
             public var excludedResources: [String]?
+            public init(includedResources: [String]? = nil, excludedResources: [String]? = nil) {
+                self.includedResources = includedResources
+                self.excludedResources = excludedResources
+            }
         }
         /// corev1.TypedLocalObjectReference.
         public struct LocalObjectReference: Codable, Sendable, Equatable {
             public var apiGroup: String?
             public var kind: String
             public var name: String
+            public init(apiGroup: String? = nil, kind: String, name: String) {
+                self.apiGroup = apiGroup
+                self.kind = kind
+                self.name = name
+            }
         }
         public var backupName: String?
         public var scheduleName: String?

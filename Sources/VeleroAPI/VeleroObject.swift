@@ -185,3 +185,23 @@ public enum KubeDuration {
         "\(seconds / 3600)h\(seconds % 3600 / 60)m\(seconds % 60)s"
     }
 }
+
+extension LabelSelectorSpec {
+    /// The selector a user typed (`a=b,c in (x,y),!d`) as the object form Velero's specs hold: equality terms in
+    /// `matchLabels`, the rest as `matchExpressions` (`a!=b` is `NotIn [b]`).
+    public init(_ selector: LabelSelector) {
+        var labels: [String: String] = [:]
+        var expressions: [Requirement] = []
+        for requirement in selector.requirements {
+            switch requirement {
+            case .equals(let key, let value): labels[key] = value
+            case .notEquals(let key, let value): expressions.append(.init(key: key, operator: "NotIn", values: [value]))
+            case .isIn(let key, let values): expressions.append(.init(key: key, operator: "In", values: values))
+            case .notIn(let key, let values): expressions.append(.init(key: key, operator: "NotIn", values: values))
+            case .exists(let key): expressions.append(.init(key: key, operator: "Exists"))
+            case .notExists(let key): expressions.append(.init(key: key, operator: "DoesNotExist"))
+            }
+        }
+        self.init(matchLabels: labels.isEmpty ? nil : labels, matchExpressions: expressions.isEmpty ? nil : expressions)
+    }
+}

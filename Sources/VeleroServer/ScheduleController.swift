@@ -116,32 +116,12 @@ struct ScheduleController: Sendable {
         server.logger.info("schedule \(name): backup \(backupName) created")
     }
 
-    /// The schedule's backup: its template, its labels (the template's, else the schedule's) plus the schedule
-    /// name, and with `useOwnerReferencesInBackup` the schedule as owner.
+    /// The schedule's backup (`Schedule.backupJSON`), created; one that exists already is left as it is.
     private func createBackup(_ schedule: Schedule, at now: Date) async throws -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMddHHmmss"
-        let name = "\(schedule.name)-\(formatter.string(from: now))"
-        var backup = Backup(name: name, namespace: server.configuration.namespace, spec: schedule.spec.template)
-        var labels = schedule.spec.template.metadata?.labels ?? schedule.metadata.labels ?? [:]
-        labels[Velero.scheduleNameLabel] = RestoreLabels.validValue(schedule.name)
-        backup.metadata.labels = labels
-        var json = try backup.encoded()
-        if schedule.spec.useOwnerReferencesInBackup == true, let uid = schedule.metadata.uid,
-            var object = try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any],
-            var metadata = object["metadata"] as? [String: Any]
-        {
-            metadata["ownerReferences"] = [
-                [
-                    "apiVersion": Velero.apiVersion, "kind": Schedule.kind, "name": schedule.name, "uid": uid,
-                    "controller": true,
-                ]
-            ]
-            object["metadata"] = metadata
-            json = Array(try JSONSerialization.data(withJSONObject: object))
-        }
+        let name = schedule.timestampedName(now)
+        let json = try schedule.backupJSON(
+            named: name, namespace: server.configuration.namespace,
+            scheduleLabel: RestoreLabels.validValue(schedule.name))
         do {
             try await server.client.create(Backup.resource, namespace: server.configuration.namespace, json: json)
         } catch let error as KubeAPIError where error.isAlreadyExists {}

@@ -4,6 +4,7 @@ import KubeClient
 import Logging
 import ServiceLifecycle
 import Synchronization
+import SystemIO
 import VeleroAPI
 
 /// `velero-cas server`: controllers on Velero's objects in one namespace. Backups and restores are listed and
@@ -133,6 +134,7 @@ public final class VeleroServer: Service, Sendable {
         let restores = RestoreController(server: self)
         let deletions = DeletionController(server: self)
         let schedules = ScheduleController(server: self)
+        let presence = PresenceHeartbeat(server: self, host: await HostName.current())
         // Cancelled when leadership is lost: that stops the server, cancelling running work too.
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
@@ -142,10 +144,12 @@ public final class VeleroServer: Service, Sendable {
                 group.addTask { await self.untilStopped { await deletions.expireLoop() } }
                 group.addTask { await self.untilStopped { await schedules.tickLoop() } }
                 group.addTask { await self.untilStopped { await self.countObjectsLoop() } }
+                group.addTask { await self.untilStopped { await presence.run() } }
             }
         } onCancel: {
             self.stop()
         }
+        await presence.release()
     }
 
     /// Runs `body` until the server stops (then cancels it).

@@ -15,7 +15,8 @@ struct VeleroCAS: AsyncParsableCommand {
             describe backup NAME, create backup NAME, delete restore NAME, …
             """,
         subcommands: [
-            BackupCommand.self, RestoreCommand.self, BackupLocationCommand.self, SnapshotLocationCommand.self,
+            BackupCommand.self, RestoreCommand.self, ScheduleCommand.self, BackupLocationCommand.self,
+            SnapshotLocationCommand.self,
             GCCommand.self, VerifyCommand.self, StoreCommand.self, DemoCommand.self, VersionCommand.self,
             CompletionCommand.self, ServerCommand.self, InstallCommand.self, UninstallCommand.self,
         ]

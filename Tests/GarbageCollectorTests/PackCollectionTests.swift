@@ -126,4 +126,28 @@ struct PackCollectionTests {
             }
         }
     }
+
+    @Test("many small index objects (one per commit) are merged by gc; every snapshot still restores")
+    func smallIndexObjectsAreMerged() async throws {
+        let temp = try TemporaryDirectory("gc-index-merge")
+        defer { temp.remove() }
+        let base = try LocalDirectoryStore(root: temp.sub("store"), create: true)
+        let repository = try await Repository.openOrCreate(base)
+        for index in 0..<70 {
+            try Self.write(temp.sub("d\(index)"), files: [("f", 3_000, UInt64(500 + index))])
+            _ = try await TreeBackup(repository: repository).run(source: temp.sub("d\(index)"), name: "s\(index)")
+        }
+        let before = try await base.listAll(prefix: IndexFile.prefix).count
+        #expect(before >= 70, "one index object per commit: \(before)")
+        let result = try await GarbageCollector(repository: try await Repository.open(base)).run()
+        let after = try await base.listAll(prefix: IndexFile.prefix).count
+        #expect(result.mergedIndexObjects == before && after == 1, "\(before) index objects became \(after)")
+        let reopened = try await Repository.open(base)
+        for index in [0, 35, 69] {
+            _ = try await TreeRestore(repository: reopened).run(snapshot: "s\(index)", into: temp.sub("r\(index)"))
+            #expect(try SampleData.compareTrees(temp.sub("d\(index)"), temp.sub("r\(index)")) == [])
+        }
+        let report = try await StoreVerifier(repository: reopened).verify(readData: true)
+        #expect(report.isClean && report.orphanedChunks == 0)
+    }
 }

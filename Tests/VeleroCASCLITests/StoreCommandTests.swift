@@ -119,14 +119,26 @@ struct StoreCommandTests {
         #expect(noCredentials.errors.contains("profile 'nobody'"), "\(noCredentials.errors)")
     }
 
-    @Test("the demo (the README's main job) backs up a served cluster, restores a lost namespace and verifies it")
-    func demo() throws {
+    @Test(
+        "the demo (the README's main job) backs up a served cluster, restores a lost namespace and verifies it",
+        arguments: [[], ["--local"]])
+    func demo(mode: [String]) throws {
         let temp = try TemporaryDirectory("cli-demo")
         defer { temp.remove() }
-        let result = try CLIRunner.run(["demo", "--megabytes", "4", "--namespaces", "3", "--workdir", temp.sub("demo")])
+        let result = try CLIRunner.run(
+            ["demo", "--megabytes", "4", "--namespaces", "3", "--workdir", temp.sub("demo")] + mode)
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.output.contains("volume is byte-identical"))
-        #expect(result.output.contains("restore shop") && result.output.contains("backup demo-2"))
+        #expect(result.output.contains("restore shop") && result.output.contains("backup demo-1"))
         #expect(result.output.contains("delete demo-1") && result.output.contains("verify --read-data is clean"))
+        if mode.isEmpty {
+            // Through the server: every step is a Velero object the server processed.
+            #expect(result.output.contains("velero-cas server runs against it"), "\(result.output)")
+            let scheduled = try Regex(#"schedule demo made backup demo-\d{14} "#)
+            #expect(result.output.contains(scheduled), "\(result.output)")
+            #expect(result.output.contains("deleted demo-1 through the server"))
+        } else {
+            #expect(result.output.contains("backup demo-2 ") && !result.output.contains("velero-cas server"))
+        }
     }
 }

@@ -76,7 +76,7 @@ struct VeleroFormsTests {
             ),
             (
                 ["get", "schedulez"],
-                "'get' takes one of backups, restores, backup-locations or snapshot-locations, not 'schedulez'"
+                "'get' takes one of backups, restores, schedules, backup-locations or snapshot-locations, not 'schedulez'"
             ),
             (["describe"], "'describe' takes one of"),
             (["backup", "delete", "--confirm"], "give backup names, -l/--selector or --all (exactly one)"),

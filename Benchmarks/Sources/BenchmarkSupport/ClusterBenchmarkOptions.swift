@@ -8,8 +8,12 @@ public struct ClusterBenchmarkOptions: Sendable {
     public var objectsPerNamespace: Int
     public var kubeSim = ".build/release/kube-sim"
     public var workdir: String
+    /// The velero-cas binary (benchmarks that run the CLI and the server as users do).
+    public var cli = ".build/release/velero-cas"
+    /// How many times each measured run is repeated (the best of them counts).
+    public var rounds = 2
 
-    /// Parses `--namespaces N --objects-per-namespace M --kube-sim PATH --workdir DIR`, then tunes the allocator,
+    /// Parses `--namespaces N --objects-per-namespace M --kube-sim PATH --workdir DIR [--cli PATH] [--rounds R]`, then tunes the allocator,
     /// sends logs (warnings and up) to stderr and empties the working directory.
     public static func setUp(namespaces: Int, objectsPerNamespace: Int, workdir: String) throws
         -> ClusterBenchmarkOptions
@@ -24,9 +28,11 @@ public struct ClusterBenchmarkOptions: Sendable {
                 options.objectsPerNamespace = Int(arguments.next() ?? "") ?? options.objectsPerNamespace
             case "--kube-sim": options.kubeSim = arguments.next() ?? options.kubeSim
             case "--workdir": options.workdir = arguments.next() ?? options.workdir
+            case "--cli": options.cli = arguments.next() ?? options.cli
+            case "--rounds": options.rounds = max(1, Int(arguments.next() ?? "") ?? options.rounds)
             default:
                 throw BenchError(
-                    "unknown argument \(argument) (known: --namespaces N, --objects-per-namespace M, --kube-sim PATH, --workdir DIR)"
+                    "unknown argument \(argument) (known: --namespaces N, --objects-per-namespace M, --kube-sim PATH, --workdir DIR, --cli PATH, --rounds R)"
                 )
             }
         }

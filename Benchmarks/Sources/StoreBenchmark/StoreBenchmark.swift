@@ -242,7 +242,7 @@ final class CLI {
     /// Deletes a snapshot and the chunks only it held (`store forget`, a gc); returns the seconds it took.
     func forget(_ name: String) throws -> Double {
         let start = ContinuousClock.now
-        _ = try run(["store", "forget", name, "--store", store], what: "velero-cas store forget")
+        _ = try run(["store", "forget", name, "--confirm", "--store", store], what: "velero-cas store forget")
         return (ContinuousClock.now - start).seconds
     }
 

@@ -43,6 +43,24 @@ public enum IndexFile {
         return name.utf8.count == 64 && ChunkID(hex: name) != nil
     }
 
+    /// One description per pack: a pack two index objects name (after an interrupted rewrite) gets the union of
+    /// their entries.
+    public static func merged(_ packs: [Pack]) -> [Pack] {
+        var order: [PackID] = []
+        var byID: [PackID: Pack] = [:]
+        for pack in packs {
+            if var known = byID[pack.id] {
+                let have = Set(known.entries.map(\.id))
+                known.entries += pack.entries.filter { !have.contains($0.id) }
+                byID[pack.id] = known
+            } else {
+                byID[pack.id] = pack
+                order.append(pack.id)
+            }
+        }
+        return order.map { byID[$0]! }
+    }
+
     public static func encode(_ packs: [Pack]) -> [UInt8] {
         var out = magic + [version, 0, 0, 0]
         appendLE(UInt32(packs.count), to: &out)

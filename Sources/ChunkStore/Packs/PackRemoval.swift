@@ -60,14 +60,9 @@ extension Repository {
             }
         }
         var directories: [PackID: IndexFile.Pack] = [:]
-        for pack in objects.values.joined() where affected.contains(table.ordinal(of: pack.id) ?? .max) {
-            if var known = directories[pack.id] {
-                let have = Set(known.entries.map(\.id))
-                known.entries += pack.entries.filter { !have.contains($0.id) }
-                directories[pack.id] = known
-            } else {
-                directories[pack.id] = pack
-            }
+        for pack in IndexFile.merged(Array(objects.values.joined()))
+        where affected.contains(table.ordinal(of: pack.id) ?? .max) {
+            directories[pack.id] = pack
         }
         var retiring: [IndexFile.Pack] = []
         for pack in directories.values {
@@ -151,6 +146,38 @@ extension Repository {
             try await store.sync()
         }
         return removal
+    }
+
+    /// Merges the small index objects into few large ones once there are more than `threshold` of them: every commit
+    /// writes one, and a store read at every open must not grow into thousands of them. New objects are durable
+    /// before the old ones go, so a crash leaves both (the same entries twice), never neither. Returns how many were
+    /// merged.
+    public func consolidateIndex(threshold: Int = 64, smallerThan bytes: Int = 400_000) async throws -> Int {
+        let small = try await store.listAll(prefix: IndexFile.prefix).filter {
+            IndexFile.isIndexKey($0.key) && $0.size < bytes
+        }
+        guard small.count > threshold else { return 0 }
+        var described: [IndexFile.Pack] = []
+        for object in small {
+            do {
+                described += try IndexFile.decode(try await store.get(object.key), key: object.key)
+            } catch ChunkStoreError.objectNotFound {}
+        }
+        var written: [(key: String, packs: [IndexFile.Pack])] = []
+        for group in PackStore.groups(IndexFile.merged(described)) {
+            let key = IndexFile.newKey()
+            try await store.put(key, IndexFile.encode(group))
+            written.append((key, group))
+        }
+        try await store.sync()
+        try await StoreLock.ensureHeld()
+        for object in small { try await store.delete(object.key) }
+        try await store.sync()
+        await packs.update { table in
+            for object in small { table.forget(indexObject: object.key) }
+            for object in written { table.add(indexObject: object.key, packs: object.packs) }
+        }
+        return small.count
     }
 
     /// Finishes retirements a crash interrupted (`refs/repacking/` journals).

@@ -45,7 +45,8 @@ actor PackStore {
     let targetSize: Int
     /// Packs being uploaded at once.
     let uploadSlots: AsyncSemaphore
-    /// Packs uploaded longer ago than this are not indexed any more (an orphan sweep may have removed them).
+    /// Packs uploaded longer ago than this are not indexed any more (an orphan sweep may have removed them), unless
+    /// a lock of this process has protected the store since their upload.
     let uploadValidity: Duration
     private(set) var table = ChunkTable()
     private var open: [PackKind: OpenPack] = [:]
@@ -145,8 +146,13 @@ actor PackStore {
     /// Writes index objects for every uploaded pack not yet indexed (at most `IndexFile.maximumEntries` entries
     /// each), and waits for index writes already under way; afterwards the chunks of those packs are in the table.
     func writeIndex() async throws {
-        let fresh = uploaded.filter { $0.at.duration(to: .now) < uploadValidity }.map(\.pack)
-        for stale in uploaded where stale.at.duration(to: .now) >= uploadValidity {
+        let location = store.location
+        let validity = uploadValidity
+        func valid(_ upload: (pack: IndexFile.Pack, at: ContinuousClock.Instant)) -> Bool {
+            upload.at.duration(to: .now) < validity || StoreLock.protects(location, since: upload.at)
+        }
+        let fresh = uploaded.filter(valid).map(\.pack)
+        for stale in uploaded where !valid(stale) {
             drop(stale.pack.entries, of: stale.pack.id, because: "pack \(stale.pack.id) waited too long for its index")
         }
         uploaded.removeAll()

@@ -83,9 +83,22 @@ public final class StoreLock: Sendable {
     private static let process = Mutex(ProcessLocks())
 
     public var key: String { Self.key(record) }
+
+    /// Whether some lock of this process on the store at `location` was taken before `instant` and is still held and
+    /// not lost: then no garbage collection can have run on that store since `instant`.
+    static func protects(_ location: String, since instant: ContinuousClock.Instant) -> Bool {
+        let held = process.withLock { Array($0.held.values) }
+        return held.contains { lock in
+            lock.repository.store.location == location && lock.acquiredAt < instant
+                && lock.state.withLock { $0.lost == nil && !$0.released }
+        }
+    }
     static func key(_ record: Record) -> String { "locks/\(record.kind.rawValue)-\(record.id).json" }
 
+    private let acquiredAt: ContinuousClock.Instant
+
     private init(record: Record, repository: Repository, staleAfter: Duration, acquiredAt: ContinuousClock.Instant) {
+        self.acquiredAt = acquiredAt
         self.record = record
         self.repository = repository
         self.staleAfter = staleAfter

@@ -5,6 +5,7 @@ import Foundation
 import KubeClient
 import Operations
 import Restorer
+import VeleroAPI
 
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,8 +20,9 @@ struct RestoreCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create", abstract: "Restore a backup (runs to completion).")
 
-    @Argument(help: "The restore's name; default <backup>-<timestamp>.") var name: String?
-    @Option(help: "The backup to restore.") var fromBackup: String
+    @Argument(help: "The restore's name; default <backup or schedule>-<timestamp>.") var name: String?
+    @Option(help: "The backup to restore.") var fromBackup: String?
+    @Option(help: "Restore the newest completed backup of this schedule (needs the server).") var fromSchedule: String?
     @Option(
         help:
             "Namespaces to include, comma-separated or repeated, names or globs ('*', 'prod-*', 'team-[ab]'); default all."
@@ -51,20 +53,24 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         name: .customLong("resource-modifier-configmap"),
         help: "A ConfigMap in the Velero namespace of the target cluster holding resource modifier rules.")
     var resourceModifierConfigMap: String?
-    @Option(
-        name: [.customShort("n"), .customLong("namespace")],
-        help: "The Velero namespace of the target cluster: where the resource modifier and plugin ConfigMaps live.")
-    var veleroNamespace = "velero"
     @Option(help: "Where node volume paths are written here: /node/path=/local/path,…") var volumePathMap: String?
     @Option(help: "Objects applied at once within a priority tier.") var parallel = 16
     @Option(help: "Persistent volumes whose data is restored at once (each holds open files and buffers).")
     var parallelVolumes = VolumeCollector.defaultVolumeConcurrency
-    @Flag(help: "Wait for the restore to finish (it always does; accepted for Velero compatibility).") var wait = false
+    @Flag(help: "Wait until the restore is finished (in process it always is).") var wait = false
+    @Option(name: .shortAndLong, help: "Print the Restore object as json or yaml instead of creating it (server).")
+    var output: OutputFormat?
+    /// `-n/--namespace` is also where the resource modifier and plugin ConfigMaps live in the target cluster.
+    @OptionGroup var mode: ModeOptions
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
+        guard (fromBackup == nil) != (fromSchedule == nil) else {
+            throw ValidationError("give --from-backup or --from-schedule (exactly one)")
+        }
+        if output == .table { throw ValidationError("-o takes json or yaml for restore create") }
         guard (1...256).contains(parallel) else { throw ValidationError("--parallel must be between 1 and 256") }
         try validateParallelVolumes(parallelVolumes)
         guard RestoreOptions.ExistingResourcePolicy(rawValue: existingResourcePolicy) != nil else {
@@ -75,8 +81,22 @@ struct RestoreCreateCommand: AsyncParsableCommand {
     func run() async throws {
         try global.bootstrapLogging()
         let started = Date()
-        let restoreName = name ?? "\(fromBackup)-\(BackupDirCommand.timestamp())"
+        let restoreName = name ?? "\(fromBackup ?? fromSchedule ?? "")-\(BackupDirCommand.timestamp())"
         try ResourceName.validate(restoreName, what: "restore name")
+        if let server = try await mode.server(cluster: cluster, store: storeOptions.store) {
+            if volumePathMap != nil {
+                throw ValidationError(
+                    "--volume-path-map applies to restores run in this process (--local); the server writes volumes itself"
+                )
+            }
+            return try await ServerRestores.create(server, name: restoreName, command: self)
+        }
+        guard let fromBackup else {
+            throw mode.needsServer("--from-schedule")
+        }
+        if output != nil {
+            throw ValidationError("-o json|yaml prints the Restore object, which only the server takes")
+        }
         let restoreLabels = try Self.labels(labels, flag: "--labels")
         let restoreAnnotations = try keyValues(annotations, flag: "--annotations")
         var options = RestoreOptions()
@@ -93,7 +113,7 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         options.statusIncludeResources = commaList(statusIncludeResources)
         options.statusExcludeResources = commaList(statusExcludeResources)
         options.resourceModifierConfigMap = resourceModifierConfigMap
-        options.veleroNamespace = veleroNamespace
+        options.veleroNamespace = mode.veleroNamespace
         try options.validate()
 
         let repository = try await storeOptions.openExisting()
@@ -139,11 +159,18 @@ struct RestoreGetCommand: AsyncParsableCommand {
     @OptionGroup var selection: RecordSelection
     @Flag(help: "Show each restore's labels.") var showLabels = false
     @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
+    @OptionGroup var mode: ModeOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var cluster: ClusterOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         try global.bootstrapLogging()
+        if let server = try await mode.server(cluster: cluster, store: storeOptions.store) {
+            let restores = try await server.select(selection, as: Restore.self)
+            guard output == .table else { return try ObjectOutput.print(restores, format: output, single: false) }
+            return print(ObjectTables.restores(restores, showLabels: showLabels).render())
+        }
         let repository = try await storeOptions.openExisting()
         let records = try selection.select(
             try await RestoreRecord.list(repository), kind: "restore", location: repository.store.location,
@@ -170,11 +197,21 @@ struct RestoreDescribeCommand: AsyncParsableCommand {
     @OptionGroup var selection: RecordSelection
     @Flag(help: "List every item's result.") var details = false
     @Option(name: .shortAndLong, help: "Output: table (for people), json or yaml.") var output: OutputFormat = .table
+    @OptionGroup var mode: ModeOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var cluster: ClusterOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         try global.bootstrapLogging()
+        if let server = try await mode.server(cluster: cluster, store: storeOptions.store) {
+            return try ObjectOutput.describe(
+                try await server.select(selection, as: Restore.self), selection: selection, format: output
+            ) { restore in
+                ObjectDescriptions.restore(restore)
+                if details { print("Details:      (--details reads the restore's record: add --local and the store)") }
+            }
+        }
         let repository = try await storeOptions.openExisting()
         let records = try selection.select(
             try await RestoreRecord.list(repository), kind: "restore", location: repository.store.location,
@@ -233,13 +270,18 @@ struct RestoreDeleteCommand: AsyncParsableCommand {
     @OptionGroup var selection: RecordSelection
     @Flag(help: "Delete every restore.") var all = false
     @Flag(help: "Confirm the deletion.") var confirm = false
+    @OptionGroup var mode: ModeOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var cluster: ClusterOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws { try selection.validateDeletion(all: all, kind: "restore") }
 
     func run() async throws {
         try global.bootstrapLogging()
+        if let server = try await mode.server(cluster: cluster, store: storeOptions.store) {
+            return try await ServerRestores.delete(server, selection: selection, confirm: confirm)
+        }
         let repository = try await storeOptions.openExisting()
         let names = try selection.select(
             try await RestoreRecord.list(repository), kind: "restore", location: repository.store.location,

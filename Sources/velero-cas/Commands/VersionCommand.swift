@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 /// The client's version, and what it knows of the server.
-struct VersionCommand: ParsableCommand {
+struct VersionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
 
     /// This build's version.
@@ -12,22 +12,33 @@ struct VersionCommand: ParsableCommand {
 
     @Flag(help: "Print only the client's version.") var clientOnly = false
     @Option(name: .shortAndLong, help: "Output: table, json or yaml.") var output: OutputFormat = .table
+    @OptionGroup var mode: ModeOptions
+    @OptionGroup var cluster: ClusterOptions
 
     struct Report: Codable {
         var clientVersion: String
         var veleroAPI: String
         var backupFormatVersion: String
         var serverVersion: String?
+        /// The namespace of the velero-cas server the verbs work through, when there is one.
+        var serverNamespace: String?
     }
 
-    func run() throws {
-        // The in-cluster server is not part of this build; the CLI does the work itself.
+    func run() async throws {
+        // Whether the verbs would work through a server (its presence Lease); its version is not reported yet.
+        let server = clientOnly ? nil : try await mode.server(cluster: cluster, store: nil)
         let report = Report(
             clientVersion: Self.current, veleroAPI: Self.veleroAPI, backupFormatVersion: "1.1.0",
-            serverVersion: nil)
+            serverVersion: nil, serverNamespace: server?.namespace)
         try output.print(report) {
             print("Client:\n\tVersion: \(report.clientVersion)\n\tVelero API: \(report.veleroAPI)")
-            if !clientOnly { print("Server:\n\t<not installed: this CLI runs backups and restores itself>") }
+            guard !clientOnly else { return }
+            if let server {
+                print(
+                    "Server:\n\tvelero-cas server running in namespace \(server.namespace) (the verbs work through it)")
+            } else {
+                print("Server:\n\t<none found: this CLI runs backups and restores itself>")
+            }
         }
     }
 }

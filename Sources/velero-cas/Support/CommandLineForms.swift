@@ -17,8 +17,9 @@ enum CommandLineForms {
     /// Boolean switches, off unless given.
     static let switches: Set<String> = [
         "wait", "confirm", "force", "details", "preserve-nodeports", "all", "default", "overwrite", "read-data",
-        "remove-stale", "orphans", "rebuild-counts", "client-only", "show-labels", "install-crds",
-        "no-default-backup-location", "no-secret", "crds-only", "dry-run", "use-node-agent", "apply",
+        "remove-stale", "orphans", "rebuild-counts", "client-only", "show-labels", "install-crds", "local", "paused",
+        "skip-immediately", "use-owner-references-in-backup", "no-default-backup-location", "no-secret", "crds-only",
+        "dry-run", "use-node-agent", "apply",
     ]
     static let verbs: Set<String> = ["get", "describe", "create", "delete"]
     /// Velero's nouns, singular and plural, to the command that owns them.
@@ -26,6 +27,7 @@ enum CommandLineForms {
         "backup": "backup", "backups": "backup", "restore": "restore", "restores": "restore",
         "backup-location": "backup-location", "backup-locations": "backup-location",
         "snapshot-location": "snapshot-location", "snapshot-locations": "snapshot-location",
+        "schedule": "schedule", "schedules": "schedule",
     ]
 
     static func normalize(_ arguments: [String]) throws(ValidationError) -> [String] {
@@ -34,7 +36,7 @@ enum CommandLineForms {
             guard arguments.count >= 2, let noun = nouns[arguments[1]] else {
                 let given = arguments.count >= 2 ? " '\(arguments[1])'" : " nothing"
                 throw ValidationError(
-                    "'\(arguments[0])' takes one of backups, restores, backup-locations or snapshot-locations, not\(given)"
+                    "'\(arguments[0])' takes one of backups, restores, schedules, backup-locations or snapshot-locations, not\(given)"
                 )
             }
             arguments.replaceSubrange(0...1, with: [noun, arguments[0]])

@@ -68,11 +68,27 @@ struct DemoWorkload {
                     guard case .restore(let json, _, _) = try transform.apply(object.json, resource: resource) else {
                         continue
                     }
-                    result["\(resource.qualifiedName)/\(object.name)"] = String(decoding: json, as: UTF8.self)
+                    result["\(resource.qualifiedName)/\(object.name)"] = try Self.withoutRestoreLabels(json)
                 }
             }
         }
         return result
+    }
+
+    /// The object without the labels a restore through the server adds (Velero's `velero.io/backup-name` and
+    /// `velero.io/restore-name`), keys sorted, so objects restored either way compare equal to the originals.
+    static func withoutRestoreLabels(_ json: [UInt8]) throws -> String {
+        guard var object = try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any] else {
+            return String(decoding: json, as: UTF8.self)
+        }
+        if var metadata = object["metadata"] as? [String: Any], var labels = metadata["labels"] as? [String: Any] {
+            labels[RestoreLabels.backupName] = nil
+            labels[RestoreLabels.restoreName] = nil
+            metadata["labels"] = labels.isEmpty ? nil : labels
+            object["metadata"] = metadata
+        }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
     }
 
     func deleteNamespace() async throws {

@@ -17,7 +17,8 @@ struct RecordSelection: ParsableArguments {
         }
     }
 
-    /// For deletions: exactly one of names, a selector or `--all` (`all`), so nothing is deleted by omission.
+    /// For deletions (and pausing): exactly one of names, a selector or `--all` (`all`), so nothing is changed by
+    /// omission.
     func validateDeletion(all: Bool, kind: String) throws {
         guard [!names.isEmpty, selector != nil, all].count(where: { $0 }) == 1 else {
             throw ValidationError("give \(kind) names, -l/--selector or --all (exactly one)")

@@ -1,0 +1,48 @@
+import Foundation
+import KubeClient
+import VeleroAPI
+import Yams
+
+/// `-o json|yaml` of Velero objects as the API server holds them (Velero's field names, RFC 3339 times): one
+/// object when one was named, else a `List`, as kubectl and Velero print them.
+enum ObjectOutput {
+    static func print<K: VeleroKind>(_ objects: [K], format: OutputFormat, single: Bool) throws {
+        try print(json: objects.map { try $0.encoded() }, format: format, single: single)
+    }
+
+    /// Objects given as the JSON sent to or read from the API server.
+    static func print(json objects: [[UInt8]], format: OutputFormat, single: Bool) throws {
+        let items = try objects.map { try JSONDecoder().decode(JSONTree.self, from: Data($0)) }
+        let value =
+            single && items.count == 1
+            ? items[0] : .object(["apiVersion": .string("v1"), "kind": .string("List"), "items": .array(items)])
+        switch format {
+        case .table: return
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        case .yaml: Swift.print(try Yams.dump(object: value.plain, sortKeys: true), terminator: "")
+        }
+    }
+
+    /// `describe` through the server: `-o` prints the objects (one named: the object), else each for people,
+    /// separated by blank lines.
+    static func describe<K: VeleroKind>(
+        _ objects: [K], selection: RecordSelection, format: OutputFormat, each: (K) -> Void
+    ) throws {
+        guard format == .table else { return try print(objects, format: format, single: selection.names.count == 1) }
+        for (index, object) in objects.enumerated() {
+            if index > 0 { Swift.print("") }
+            each(object)
+        }
+    }
+
+    /// A time the API server wrote, as the local tables print times; "-" when absent.
+    static func date(_ date: Date?) -> String { date.map(Format.date) ?? "-" }
+
+    /// metadata.creationTimestamp (kept as text) as the tables print times.
+    static func created(_ metadata: ObjectMeta) -> String {
+        date(metadata.creationTimestamp.flatMap(KubeTime.parse))
+    }
+}
