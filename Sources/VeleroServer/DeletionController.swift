@@ -66,10 +66,15 @@ struct DeletionController: Sendable {
     /// cluster when the data could not be).
     private func delete(_ backupName: String) async throws -> [String] {
         let backup = try await backups.get(backupName)
-        if let backup {
-            if backup.phase == .inProgress || backup.phase == .new {
-                return ["backup \(backupName) is \(backup.phase.rawValue); it can be deleted once it has finished"]
-            }
+        if let backup, backup.phase == .inProgress || backup.phase == .new {
+            return ["backup \(backupName) is \(backup.phase.rawValue); it can be deleted once it has finished"]
+        }
+        // Before the backup is marked Deleting: a read-only location refuses and leaves it as it was.
+        let location = try await server.storage.resolve(backup?.spec.storageLocation, create: false)
+        if location.readOnly {
+            return ["backup storage location '\(location.name)' has accessMode ReadOnly: the backup's data stays"]
+        }
+        if backup != nil {
             try await backups.updateStatus(backupName) { backup in
                 guard backup.phase != .deleting else { return false }
                 var status = backup.status ?? Backup.Status()
@@ -77,10 +82,6 @@ struct DeletionController: Sendable {
                 backup.status = status
                 return true
             }
-        }
-        let location = try await server.storage.resolve(backup?.spec.storageLocation, create: false)
-        if location.readOnly {
-            return ["backup storage location '\(location.name)' is in read-only mode: the backup's data stays"]
         }
         let repository = location.repository
         if try await repository.record(BackupRecord.self, key: BackupRecord.key(backupName)) != nil {

@@ -20,7 +20,7 @@ struct LocationError: Error, CustomStringConvertible {
 /// Finds the store a Backup names: its BackupStorageLocation object in the server's namespace (provider `aws` with
 /// Velero's config keys, or `local` with `config.path`), else a location the server was given on its command line
 /// (`fallback`). An empty name means the location marked `default: true`, else the one named "default". Opened
-/// repositories are kept per location and reopened when the location object changes.
+/// repositories are kept per location and reopened when the location's spec changes.
 actor StorageResolver {
     typealias Fallback = @Sendable (_ name: String, _ create: Bool) async throws -> Repository?
 
@@ -58,7 +58,8 @@ actor StorageResolver {
         let access = ObjectAccess<BackupStorageLocation>(client: client, namespace: namespace)
         switch try await access.fetch(name) {
         case .object(let location):
-            let version = location.metadata.resourceVersion ?? ""
+            // The spec, not the resourceVersion: status writes (validation, sync) must not reopen the store.
+            let version = String(decoding: (try? Velero.encoder().encode(location.spec)) ?? Data(), as: UTF8.self)
             let opening: Task<Repository, any Error>
             if let cached = opened[name], cached.version == version {
                 opening = cached.repository

@@ -38,6 +38,15 @@ public final class VeleroServer: Service, Sendable {
         public var scheduleCheckInterval: Duration
         /// The clock expiry and schedules are judged by.
         public var now: @Sendable () -> Date
+        /// Store-facing work: how often stored backups are synced into the cluster and locations validated (both
+        /// Velero's default minute; a location's own spec overrides them), how long a download URL works (Velero:
+        /// 10 minutes), how often expired download and server status requests are looked for, and the version
+        /// ServerStatusRequests report.
+        public var backupSyncPeriod: Duration = .seconds(60)
+        public var storeValidationFrequency: Duration = .seconds(60)
+        public var downloadURLTTL: Duration = .seconds(600)
+        public var downloadSweepInterval: Duration = .seconds(60)
+        public var serverVersion = "dev"
 
         public init(
             namespace: String = "velero", concurrentBackups: Int = 1,
@@ -96,6 +105,9 @@ public final class VeleroServer: Service, Sendable {
                     group.addTask { await self.runLoop(schedules.loop) }
                     group.addTask { await self.untilStopped { await deletions.expireLoop() } }
                     group.addTask { await self.untilStopped { await schedules.tickLoop() } }
+                    let storeFacing = StoreFacingControllers(server: self)
+                    for loop in storeFacing.loops { group.addTask { await self.runLoop(loop) } }
+                    for body in storeFacing.periodic { group.addTask { await self.untilStopped(body) } }
                 }
             } onCancel: {
                 self.stop()

@@ -1,0 +1,90 @@
+import ChunkStore
+import Foundation
+import KubeClient
+import VeleroAPI
+
+/// BackupStorageLocation validation, as Velero's location controller does it: every
+/// `storeValidationFrequency` (or the location's own `spec.validationFrequency`; 0 turns it off) each location's
+/// store is opened and reached, and `status.phase` (Available or Unavailable), `lastValidationTime` and `message`
+/// say how that went. A reachable store that has no velero-cas store in it yet is Available: the first backup
+/// creates it.
+struct LocationValidation: Sendable {
+    let server: VeleroServer
+    let locations: ObjectAccess<BackupStorageLocation>
+
+    init(server: VeleroServer) {
+        self.server = server
+        locations = ObjectAccess(client: server.client, namespace: server.configuration.namespace)
+    }
+
+    /// Runs until cancelled, looking at the locations every second at most.
+    func loop() async {
+        let frequency = server.configuration.storeValidationFrequency
+        while !Task.isCancelled {
+            do {
+                try await validateDue()
+            } catch {
+                if Task.isCancelled { return }
+                server.logger.warning("backup storage location validation: \(error)")
+            }
+            try? await Task.sleep(for: min(frequency, .seconds(1)))
+        }
+    }
+
+    /// Validates every location whose last validation is older than its frequency; returns their names.
+    @discardableResult
+    func validateDue() async throws -> [String] {
+        let now = server.configuration.now()
+        var validated: [String] = []
+        for location in try await locations.list() {
+            guard let frequency = Self.period(location.spec.validationFrequency, default: server.configuration.storeValidationFrequency)
+            else { continue }
+            if let last = location.status?.lastValidationTime, now < last.addingTimeInterval(frequency) { continue }
+            try await validate(location.name)
+            validated.append(location.name)
+        }
+        return validated
+    }
+
+    /// Opens and reaches the location's store and writes the outcome into its status.
+    func validate(_ name: String) async throws {
+        let (phase, message) = await probe(name)
+        let now = server.configuration.now()
+        let written = try await locations.updateStatus(name) { location in
+            var status = location.status ?? BackupStorageLocation.Status()
+            let changed = status.phase != phase || status.message != message
+            status.phase = phase
+            status.message = message
+            status.lastValidationTime = now
+            location.status = status
+            if changed {
+                server.logger.info(
+                    "backup storage location \(name) is \(phase.rawValue)\(message.map { ": \($0)" } ?? "")")
+            }
+            return true
+        }
+        if written == nil { server.logger.debug("backup storage location \(name) is gone") }
+    }
+
+    private func probe(_ name: String) async -> (BackupStorageLocation.Phase, String?) {
+        do {
+            let location = try await server.storage.resolve(name, create: false)
+            try await location.repository.store.checkAccess()
+            return (.available, nil)
+        } catch ChunkStoreError.repositoryNotFound {
+            // readConfig reached the store before finding no config in it.
+            return (.available, "the store is reachable and empty; the first backup creates it")
+        } catch {
+            return (.unavailable, "\(error)")
+        }
+    }
+
+    /// A location's own period (Go duration; "0" or "0s" turns the work off: nil), else `default`. A period that does
+    /// not parse or is negative falls back to the default, as Velero's does.
+    static func period(_ text: String?, default fallback: Duration) -> TimeInterval? {
+        let seconds = Double(fallback.components.seconds) + Double(fallback.components.attoseconds) / 1e18
+        guard let text, !text.isEmpty else { return seconds }
+        guard let parsed = KubeDuration.seconds(text), parsed >= 0 else { return seconds }
+        return parsed == 0 ? nil : parsed
+    }
+}
