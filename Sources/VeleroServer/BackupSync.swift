@@ -72,7 +72,12 @@ struct BackupSync: Sendable {
 
     /// One location: creates the missing Backup objects and deletes the orphaned ones.
     func sync(_ locationName: String) async throws -> [String] {
-        let location = try await server.storage.resolve(locationName, create: false)
+        let location: ResolvedLocation
+        do {
+            location = try await server.storage.resolve(locationName, create: false)
+        } catch ChunkStoreError.repositoryNotFound {
+            return []  // No store yet: no backups in it.
+        }
         let repository = location.repository
         var stored: Set<String> = []
         for object in try await repository.store.listAll(prefix: "backups/") where object.key.hasSuffix(".json") {

@@ -66,8 +66,11 @@ struct DownloadController: Sendable {
             status.downloadURL = try await stage(file, request: name, in: location.repository, ttl: Int(ttl))
         } catch let error as DownloadUnavailable {
             status.message = error.description
-        } catch let error as LocationError {
-            status.message = error.description
+        } catch {
+            // The location cannot be opened, the store fails: the client is told (and may ask again) rather
+            // than left waiting.
+            if Task.isCancelled { throw error }
+            status.message = "\(error)"
         }
         try await requests.updateStatus(name) { request in
             guard request.phase == .new else { return false }

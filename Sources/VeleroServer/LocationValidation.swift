@@ -1,13 +1,14 @@
 import ChunkStore
 import Foundation
 import KubeClient
+import SystemIO
 import VeleroAPI
 
 /// BackupStorageLocation validation, as Velero's location controller does it: every
 /// `storeValidationFrequency` (or the location's own `spec.validationFrequency`; 0 turns it off) each location's
 /// store is opened and reached, and `status.phase` (Available or Unavailable), `lastValidationTime` and `message`
-/// say how that went. A reachable store that has no velero-cas store in it yet is Available: the first backup
-/// creates it.
+/// say how that went. A reachable bucket or directory that has no velero-cas store in it yet is Available: the first
+/// backup creates the store; a local location's missing directory is Unavailable, as a missing bucket is.
 struct LocationValidation: Sendable {
     let server: VeleroServer
     let locations: ObjectAccess<BackupStorageLocation>
@@ -52,14 +53,16 @@ struct LocationValidation: Sendable {
         let now = server.configuration.now()
         let written = try await locations.updateStatus(name) { location in
             var status = location.status ?? BackupStorageLocation.Status()
-            let changed = status.phase != phase || status.message != message
+            let changed = status.phase != phase || status.message != (message ?? "")
             status.phase = phase
-            status.message = message
+            // Empty, not absent: the status is written as a merge patch, where an absent key keeps the old message.
+            status.message = message ?? ""
             status.lastValidationTime = now
             location.status = status
             if changed {
                 server.logger.info(
-                    "backup storage location \(name) is \(phase.rawValue)\(message.map { ": \($0)" } ?? "")")
+                    "backup storage location \(name) is \(phase.rawValue)\(message.map { ": \($0)" } ?? "")"
+                )
             }
             return true
         }
@@ -71,8 +74,12 @@ struct LocationValidation: Sendable {
             let location = try await server.storage.resolve(name, create: false)
             try await location.repository.store.checkAccess()
             return (.available, nil)
-        } catch ChunkStoreError.repositoryNotFound {
-            // readConfig reached the store before finding no config in it.
+        } catch ChunkStoreError.repositoryNotFound(let store) {
+            // A local location's directory that is not there is not a store (as a missing bucket is not).
+            if store.hasPrefix("/"), (try? await BlockingPool.shared.run { try FileSystem.statusIfExists(store) }) == nil {
+                return (.unavailable, "directory \(store) does not exist")
+            }
+            // Reached, and no config in it.
             return (.available, "the store is reachable and empty; the first backup creates it")
         } catch {
             return (.unavailable, "\(error)")

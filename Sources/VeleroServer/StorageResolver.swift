@@ -60,15 +60,25 @@ actor StorageResolver {
         case .object(let location):
             // The spec, not the resourceVersion: status writes (validation, sync) must not reopen the store.
             let version = String(decoding: (try? Velero.encoder().encode(location.spec)) ?? Data(), as: UTF8.self)
-            let opening: Task<Repository, any Error>
-            if let cached = opened[name], cached.version == version {
-                opening = cached.repository
-            } else {
-                opening = Task { try await open(location, create: create) }
-                opened[name] = (version, opening)
+            var attempt = 0
+            while true {
+                let opening: Task<Repository, any Error>
+                if let cached = opened[name], cached.version == version {
+                    opening = cached.repository
+                } else {
+                    opening = Task { try await open(location, create: create) }
+                    opened[name] = (version, opening)
+                }
+                do {
+                    return ResolvedLocation(
+                        name: name, repository: try await repository(opening, name: name),
+                        readOnly: location.spec.isReadOnly)
+                } catch ChunkStoreError.repositoryNotFound where create && attempt == 0 {
+                    // The shared opening was a reader's (validation, sync) and found no store: this backup makes
+                    // one. The failed opening is forgotten, so the next one creates.
+                    attempt += 1
+                }
             }
-            return ResolvedLocation(
-                name: name, repository: try await repository(opening, name: name), readOnly: location.spec.isReadOnly)
         case .malformed(_, let reason):
             throw LocationError(description: "backup storage location '\(name)' is malformed: \(reason)")
         case .missing:

@@ -46,9 +46,9 @@ struct SigV4PresignMotoTests {
         let bucket = try await MotoBucket.create("presign", client: client)
         let store = try MotoBucket.store(bucket, prefix: "some/prefix", client: client)
         let bytes = Array("a file with spaces & symbols: ü\n".utf8) + (0..<1000).map { UInt8($0 % 251) }
-        try await store.put("downloads/my backup+1.log.gz", bytes)
+        try await store.put("downloads/my-backup_1/logs.gz", bytes)
 
-        let url = try store.presignedGetURL("downloads/my backup+1.log.gz", expires: 600)
+        let url = try store.presignedGetURL("downloads/my-backup_1/logs.gz", expires: 600)
         let response = try await client.execute(HTTPRequest(method: .get, url: url, headers: []))
         #expect(response.status == 200, "\(response.text)")
         #expect(response.body == bytes)
@@ -61,8 +61,12 @@ struct SigV4PresignMotoTests {
             bucket, prefix: "some/prefix", client: client,
             credentials: AWSCredentials(
                 accessKeyID: MotoBucket.environment.accessKey, secretAccessKey: "not-the-secret"))
-        let forged = try foreign.presignedGetURL("downloads/my backup+1.log.gz", expires: 600)
+        let forged = try foreign.presignedGetURL("downloads/my-backup_1/logs.gz", expires: 600)
         #expect(try await client.execute(HTTPRequest(method: .get, url: forged, headers: [])).status == 403)
+        // Signed long ago for a minute: expired, refused.
+        let stale = try store.presignedGetURL(
+            "downloads/my-backup_1/logs.gz", expires: 60, date: AWSDate(timestamp: "20200101T000000Z"))
+        #expect(try await client.execute(HTTPRequest(method: .get, url: stale, headers: [])).status == 403)
         // Without any signature: refused.
         let bare = String(url.prefix { $0 != "?" })
         #expect(try await client.execute(HTTPRequest(method: .get, url: bare, headers: [])).status == 403)

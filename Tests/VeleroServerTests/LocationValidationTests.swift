@@ -27,10 +27,12 @@ struct LocationValidationTests {
                     namespace: "velero")
                 #expect(try await harness.finishedBackup("first").phase == .completed)
                 let available = try await harness.waitFor("default to be Available") {
-                    try await harness.location("default").status.flatMap { $0.phase == .available ? $0 : nil }
+                    try await harness.location("default").status.flatMap {
+                        $0.phase == .available && $0.message?.isEmpty != false ? $0 : nil
+                    }
                 }
                 let firstCheck = try #require(available.lastValidationTime)
-                #expect(available.message == nil)
+                #expect(available.message?.isEmpty != false, "\(String(describing: available.message))")
 
                 let unavailable = try await harness.waitFor("'later' to be Unavailable") {
                     try await harness.location("later").status.flatMap { $0.phase == .unavailable ? $0 : nil }
