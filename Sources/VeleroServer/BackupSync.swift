@@ -29,15 +29,8 @@ struct BackupSync: Sendable {
 
     /// Runs until cancelled, looking at the locations every second at most.
     func loop() async {
-        let period = server.configuration.backupSyncPeriod
-        while !Task.isCancelled {
-            do {
-                try await syncDue()
-            } catch {
-                if Task.isCancelled { return }
-                server.logger.warning("backup sync: \(error)")
-            }
-            try? await Task.sleep(for: min(period, .seconds(1)))
+        await server.repeating(every: min(server.configuration.backupSyncPeriod, .seconds(1)), "backup sync") {
+            try await syncDue()
         }
     }
 
@@ -46,7 +39,9 @@ struct BackupSync: Sendable {
     func syncDue() async throws -> [String] {
         let now = server.configuration.now()
         var created: [String] = []
-        let all = try await locations.list().sorted { ($0.spec.default == true ? 0 : 1) < ($1.spec.default == true ? 0 : 1) }
+        let all = try await locations.list().sorted {
+            ($0.spec.default == true ? 0 : 1) < ($1.spec.default == true ? 0 : 1)
+        }
         for location in all where location.status?.phase != .unavailable {
             guard
                 let period = LocationValidation.period(

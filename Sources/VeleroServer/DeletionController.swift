@@ -27,14 +27,10 @@ struct DeletionController: Sendable {
     }
 
     var loop: ControllerLoop {
-        ControllerLoop(
-            watcher: ResourceWatcher(
-                client: server.client, resource: DeleteBackupRequest.resource,
-                namespace: server.configuration.namespace, logger: server.logger),
-            // One at a time: deletions take the store's exclusive lock anyway.
-            queue: queue, workers: 1,
-            listed: { objects in for object in objects { await queue.add(object.name) } },
-            process: { try await process($0) })
+        // One at a time: deletions take the store's exclusive lock anyway.
+        .queueingAll(server, resource: DeleteBackupRequest.resource, queue: queue, workers: 1) {
+            try await process($0)
+        }
     }
 
     func process(_ name: String) async throws {
@@ -103,14 +99,8 @@ struct DeletionController: Sendable {
     /// Every `garbageCollectionFrequency`: each backup past its expiration gets a DeleteBackupRequest, unless one
     /// is already pending for it.
     func expireLoop() async {
-        while !Task.isCancelled {
-            do {
-                try await expireOnce()
-            } catch {
-                if Task.isCancelled { return }
-                server.logger.warning("garbage collection: \(error)")
-            }
-            try? await Task.sleep(for: server.configuration.garbageCollectionFrequency)
+        await server.repeating(every: server.configuration.garbageCollectionFrequency, "garbage collection") {
+            try await expireOnce()
         }
     }
 

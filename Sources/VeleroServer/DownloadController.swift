@@ -30,12 +30,7 @@ struct DownloadController: Sendable {
     }
 
     var loop: ControllerLoop {
-        ControllerLoop(
-            watcher: ResourceWatcher(
-                client: server.client, resource: DownloadRequest.resource, namespace: server.configuration.namespace,
-                logger: server.logger),
-            queue: queue, workers: 2, listed: { objects in for object in objects { await queue.add(object.name) } },
-            process: { try await process($0) })
+        .queueingAll(server, resource: DownloadRequest.resource, queue: queue, workers: 2) { try await process($0) }
     }
 
     func process(_ name: String) async throws {
@@ -46,7 +41,8 @@ struct DownloadController: Sendable {
             guard LoosePhase.of(object).isEmpty || LoosePhase.of(object) == "New" else { return }
             var status = DownloadRequest.Status(phase: .processed)
             status.message = "the request is malformed: \(reason)"
-            status.expiration = server.configuration.now().addingTimeInterval(seconds(server.configuration.downloadURLTTL))
+            status.expiration = server.configuration.now().addingTimeInterval(
+                seconds(server.configuration.downloadURLTTL))
             try await requests.patchStatus(
                 name, resourceVersion: object.metadata.resourceVersion,
                 status: Array(try Velero.encoder().encode(status)), as: DownloadRequest.self)
@@ -122,14 +118,8 @@ struct DownloadController: Sendable {
     /// Every `downloadSweepInterval`: expired requests are deleted with their staged files, and staged files older
     /// than the URL lifetime (their request deleted by hand) go too.
     func expireLoop() async {
-        while !Task.isCancelled {
-            do {
-                try await expireOnce()
-            } catch {
-                if Task.isCancelled { return }
-                server.logger.warning("download requests: \(error)")
-            }
-            try? await Task.sleep(for: server.configuration.downloadSweepInterval)
+        await server.repeating(every: server.configuration.downloadSweepInterval, "download requests") {
+            try await expireOnce()
         }
     }
 

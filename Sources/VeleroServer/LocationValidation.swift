@@ -20,16 +20,8 @@ struct LocationValidation: Sendable {
 
     /// Runs until cancelled, looking at the locations every second at most.
     func loop() async {
-        let frequency = server.configuration.storeValidationFrequency
-        while !Task.isCancelled {
-            do {
-                try await validateDue()
-            } catch {
-                if Task.isCancelled { return }
-                server.logger.warning("backup storage location validation: \(error)")
-            }
-            try? await Task.sleep(for: min(frequency, .seconds(1)))
-        }
+        let interval = min(server.configuration.storeValidationFrequency, .seconds(1))
+        await server.repeating(every: interval, "backup storage location validation") { try await validateDue() }
     }
 
     /// Validates every location whose last validation is older than its frequency; returns their names.
@@ -38,7 +30,9 @@ struct LocationValidation: Sendable {
         let now = server.configuration.now()
         var validated: [String] = []
         for location in try await locations.list() {
-            guard let frequency = Self.period(location.spec.validationFrequency, default: server.configuration.storeValidationFrequency)
+            guard
+                let frequency = Self.period(
+                    location.spec.validationFrequency, default: server.configuration.storeValidationFrequency)
             else { continue }
             if let last = location.status?.lastValidationTime, now < last.addingTimeInterval(frequency) { continue }
             try await validate(location.name)
@@ -76,7 +70,9 @@ struct LocationValidation: Sendable {
             return (.available, nil)
         } catch ChunkStoreError.repositoryNotFound(let store) {
             // A local location's directory that is not there is not a store (as a missing bucket is not).
-            if store.hasPrefix("/"), (try? await BlockingPool.shared.run { try FileSystem.statusIfExists(store) }) == nil {
+            if store.hasPrefix("/"),
+                (try? await BlockingPool.shared.run { try FileSystem.statusIfExists(store) }) == nil
+            {
                 return (.unavailable, "directory \(store) does not exist")
             }
             // Reached, and no config in it.

@@ -23,12 +23,9 @@ struct ServerStatusController: Sendable {
     }
 
     var loop: ControllerLoop {
-        ControllerLoop(
-            watcher: ResourceWatcher(
-                client: server.client, resource: ServerStatusRequest.resource,
-                namespace: server.configuration.namespace, logger: server.logger),
-            queue: queue, workers: 1, listed: { objects in for object in objects { await queue.add(object.name) } },
-            process: { try await process($0) })
+        .queueingAll(server, resource: ServerStatusRequest.resource, queue: queue, workers: 1) {
+            try await process($0)
+        }
     }
 
     func process(_ name: String) async throws {
@@ -46,24 +43,17 @@ struct ServerStatusController: Sendable {
 
     /// Every `downloadSweepInterval`: processed requests older than the TTL are deleted.
     func expireLoop() async {
-        while !Task.isCancelled {
-            do {
-                let cutoff = server.configuration.now().addingTimeInterval(-Self.ttl)
-                for request in try await requests.list() {
-                    guard request.phase == .processed, let processed = request.status?.processedTimestamp,
-                        processed < cutoff
-                    else { continue }
-                    do {
-                        try await server.client.delete(
-                            ServerStatusRequest.resource, namespace: server.configuration.namespace,
-                            name: request.name)
-                    } catch let error as KubeAPIError where error.isNotFound {}
-                }
-            } catch {
-                if Task.isCancelled { return }
-                server.logger.warning("server status requests: \(error)")
+        await server.repeating(every: server.configuration.downloadSweepInterval, "server status requests") {
+            let cutoff = server.configuration.now().addingTimeInterval(-Self.ttl)
+            for request in try await requests.list() {
+                guard request.phase == .processed, let processed = request.status?.processedTimestamp,
+                    processed < cutoff
+                else { continue }
+                do {
+                    try await server.client.delete(
+                        ServerStatusRequest.resource, namespace: server.configuration.namespace, name: request.name)
+                } catch let error as KubeAPIError where error.isNotFound {}
             }
-            try? await Task.sleep(for: server.configuration.downloadSweepInterval)
         }
     }
 }

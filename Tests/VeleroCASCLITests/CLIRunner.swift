@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `velero-cas` binary (it sits beside the test bundle in the build directory).
 struct CLIRunner {
@@ -8,11 +9,7 @@ struct CLIRunner {
         var errors: String
     }
 
-    static var binary: String {
-        let executable =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("velero-cas").path
-    }
+    static var binary: String { BuiltProducts.path("velero-cas") }
 
     static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws
         -> Result

@@ -50,14 +50,16 @@ struct DownloadRequestTests {
 
                 let before = Date()
                 let log = try await Self.download(harness, .backupLog, "dl")
-                let logText = String(decoding: try Gunzip.decompress(try Self.read(log.status?.downloadURL)), as: UTF8.self)
+                let logText = String(
+                    decoding: try Gunzip.decompress(try Self.read(log.status?.downloadURL)), as: UTF8.self)
                 #expect(logText.contains("backup dl"), "\(logText)")
                 #expect(logText.contains("Completed"))
                 let expiration = try #require(log.status?.expiration)
                 #expect(abs(expiration.timeIntervalSince(before) - 600) < 5)
 
                 let contents = try await Self.download(harness, .backupContents, "dl")
-                let tar = String(decoding: try Gunzip.decompress(try Self.read(contents.status?.downloadURL)), as: UTF8.self)
+                let tar = String(
+                    decoding: try Gunzip.decompress(try Self.read(contents.status?.downloadURL)), as: UTF8.self)
                 #expect(tar.contains("metadata/version"))
                 for name in configMaps {
                     #expect(tar.contains("resources/configmaps/namespaces/\(namespace)/\(name).json"), "\(name)")

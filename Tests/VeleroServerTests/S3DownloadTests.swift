@@ -35,11 +35,14 @@ struct S3DownloadTests {
             try await harness.create(location)
             try await harness.withServer {
                 try await harness.apply(
-                    harness.backupManifest("to-s3", namespace: harness.namespaces[0], extraSpec: #","storageLocation":"s3""#),
+                    harness.backupManifest(
+                        "to-s3", namespace: harness.namespaces[0], extraSpec: #","storageLocation":"s3""#),
                     to: Backup.resource, namespace: "velero")
                 #expect(try await harness.finishedBackup("to-s3").phase == .completed)
                 let available = try await harness.waitFor("the S3 location to be Available") {
-                    try await harness.location("s3").status.flatMap { $0.phase == .available && $0.message?.isEmpty != false ? $0 : nil }
+                    try await harness.location("s3").status.flatMap {
+                        $0.phase == .available && $0.message?.isEmpty != false ? $0 : nil
+                    }
                 }
                 #expect(available.message?.isEmpty != false, "\(String(describing: available.message))")
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The built `velero-cas` binary (beside the test bundle in the build directory), run as a user runs it.
 enum ServerProcess {
@@ -8,11 +9,7 @@ enum ServerProcess {
         var errors: String
     }
 
-    static var binary: String {
-        let executable =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("velero-cas").path
-    }
+    static var binary: String { BuiltProducts.path("velero-cas") }
 
     /// Starts the binary with its output going to `log` (a file path), and returns the running process.
     static func start(_ arguments: [String], environment: [String: String], log: String) throws -> Process {
