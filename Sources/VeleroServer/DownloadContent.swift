@@ -37,12 +37,19 @@ enum DownloadContent {
             }
             let reader = ResourceReader(repository: repository)
             let manifest = try await reader.manifest(named: manifestName)
-            _ = try FileSystem.makeDirectories(scratch, mode: 0o700)
+            // Written to a private scratch file by the tarball writer, then read whole: the store's put takes the
+            // object's bytes (so a large backup's contents are held in memory while they are staged).
             let path = "\(scratch)/\(UUID().uuidString).tar.gz"
-            defer { try? FileSystem.removeFile(path) }
-            _ = try await BackupTarball.write(manifest, reader: reader, to: path, overwrite: false)
-            let bytes = try await BlockingPool.shared.run { try FileSystem.readFile(path) }
-            return DownloadFile(name: "\(name).tar.gz", bytes: bytes)
+            _ = try await BlockingPool.shared.run { try FileSystem.makeDirectories(scratch, mode: 0o700) }
+            do {
+                _ = try await BackupTarball.write(manifest, reader: reader, to: path, overwrite: false)
+                let bytes = try await BlockingPool.shared.run { try FileSystem.readFile(path) }
+                try? await BlockingPool.shared.run { try FileSystem.removeFile(path) }
+                return DownloadFile(name: "\(name).tar.gz", bytes: bytes)
+            } catch {
+                try? await BlockingPool.shared.run { try FileSystem.removeFile(path) }
+                throw error
+            }
         case .backupResourceList:
             let record = try await backupRecord(name, repository)
             guard let manifestName = record.resourceManifest else {

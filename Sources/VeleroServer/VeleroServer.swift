@@ -9,6 +9,8 @@ import VeleroAPI
 /// `velero-cas server`: controllers on Velero's objects in one namespace. Backups and restores are listed and
 /// watched, validated, run through the same operations as the CLI's local mode, and their status written back;
 /// DeleteBackupRequests delete a backup's data, restores and object; expired backups get DeleteBackupRequests.
+/// Store-facing: backups in a location's store appear as Backup objects (sync), each location's store is checked
+/// (`status.phase`), DownloadRequests get URLs, ServerStatusRequests the version.
 ///
 /// A ServiceLifecycle service: on graceful shutdown (SIGTERM, SIGINT through a ServiceGroup) it stops watching and
 /// taking work and lets the backups and restores it runs finish; cancellation stops everything at once. A backup

@@ -14,21 +14,7 @@ struct CLIRunner {
     static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws
         -> Result
     {
-        let process = Process()
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
-            errors: String(decoding: errData, as: UTF8.self))
+        let run = try BuiltProducts.run("velero-cas", arguments, environment: environment, directory: directory)
+        return Result(status: run.status, output: run.output, errors: run.errors)
     }
 }
