@@ -134,5 +134,17 @@ public struct ServerStatusRequest: VeleroKind, Equatable {
         spec = Spec()
     }
 
+    private enum CodingKeys: String, CodingKey { case apiVersion, kind, metadata, spec, status }
+
+    /// The spec has no fields, so a request written without one (`kubectl create` of just the metadata) is valid.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion)
+        kind = try container.decodeIfPresent(String.self, forKey: .kind)
+        metadata = try container.decode(ObjectMeta.self, forKey: .metadata)
+        spec = try container.decodeIfPresent(Spec.self, forKey: .spec) ?? Spec()
+        status = try container.decodeIfPresent(Status.self, forKey: .status)
+    }
+
     public var phase: Phase { status?.phase ?? .new }
 }

@@ -126,11 +126,23 @@ struct DownloadController: Sendable {
     func expireOnce() async throws {
         let now = server.configuration.now()
         let namespace = server.configuration.namespace
-        for request in try await requests.list() {
-            guard let expiration = request.status?.expiration, expiration < now else { continue }
+        // Read loosely: a malformed request (answered with a message) expires too.
+        struct Expiring: Decodable {
+            struct Status: Decodable { var expiration: Date? }
+            var status: Status?
+        }
+        var expired: [String] = []
+        try await server.client.listAll(DownloadRequest.resource, namespace: namespace) { page in
+            for object in page {
+                let expiration = (try? Velero.decoder().decode(Expiring.self, from: Data(object.json)))?.status?
+                    .expiration
+                if let expiration, expiration < now { expired.append(object.name) }
+            }
+        }
+        for name in expired {
             do {
-                try await server.client.delete(DownloadRequest.resource, namespace: namespace, name: request.name)
-                server.logger.debug("download request \(request.name) expired; deleted")
+                try await server.client.delete(DownloadRequest.resource, namespace: namespace, name: name)
+                server.logger.debug("download request \(name) expired; deleted")
             } catch let error as KubeAPIError where error.isNotFound {}
         }
         let cutoff = now.addingTimeInterval(-seconds(server.configuration.downloadURLTTL))

@@ -84,6 +84,19 @@ struct DownloadRequestTests {
                 #expect(missing.status?.downloadURL == nil)
                 #expect(missing.status?.message?.contains("nope") == true)
 
+                // A request that does not decode is answered, naming the field, and the server keeps working.
+                try await harness.apply(
+                    #"{"apiVersion":"velero.io/v1","kind":"DownloadRequest","metadata":{"name":"bad"},"spec":{"target":{"kind":"BackupLog"}}}"#,
+                    to: DownloadRequest.resource, namespace: "velero")
+                let bad = try await harness.waitFor("the malformed request to be answered") { () -> String? in
+                    let object = try await harness.client.get(
+                        DownloadRequest.resource, namespace: "velero", name: "bad")
+                    let text = String(decoding: object.json, as: UTF8.self)
+                    return text.contains("Processed") ? text : nil
+                }
+                #expect(bad.contains("malformed") && bad.contains("target.name"), "\(bad)")
+                #expect(!bad.contains("downloadURL"))
+
                 // Staged files are private and unencrypted; past the expiration requests and files are gone.
                 let staged = String((log.status?.downloadURL ?? "").dropFirst("file://".count))
                 #expect(try FileSystem.status(staged).mode & 0o077 == 0)
@@ -149,6 +162,16 @@ struct DownloadRequestTests {
                 #expect(processed.status?.processedTimestamp != nil)
                 let plugins = processed.status?.plugins ?? []
                 #expect(plugins.contains(.init(name: "velero.io/aws", kind: "ObjectStore")))
+                // Written by hand without a spec (it has no fields): answered too.
+                try await harness.apply(
+                    #"{"apiVersion":"velero.io/v1","kind":"ServerStatusRequest","metadata":{"name":"bare"}}"#,
+                    to: ServerStatusRequest.resource, namespace: "velero")
+                try await harness.waitFor("the bare request to be processed") { () -> Bool? in
+                    let object = try await harness.client.get(
+                        ServerStatusRequest.resource, namespace: "velero", name: "bare")
+                    return try ServerStatusRequest.decode(object.json).status?.serverVersion == "test-version"
+                        ? true : nil
+                }
                 harness.clockOffset.withLock { $0 = 61 }
                 try await harness.waitFor("the processed request to be deleted") { () -> Bool? in
                     do {
