@@ -77,10 +77,12 @@ def _check_presigned_signature(self):
     if rest:
         url += "?" + "&".join(quote(n, safe="-_.~") + "=" + quote(v, safe="-_.~") for n, v in rest)
     request = AWSRequest(method=self._method, url=url, headers={"host": host})
-    request.context["timestamp"] = query["X-Amz-Date"]
     credentials = self._access_key.create_credentials()
-    S3SigV4QueryAuth(credentials, self._service, self._region, expires=expires).add_auth(request)
-    expected = dict(parse_qsl(urlsplit(request.url).query)).get("X-Amz-Signature")
+    auth = S3SigV4QueryAuth(credentials, self._service, self._region, expires=expires)
+    # add_auth would sign at the current time; the URL was signed at its X-Amz-Date, so sign step by step at that.
+    request.context["timestamp"] = query["X-Amz-Date"]
+    auth._modify_request_before_signing(request)
+    expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
     if expected != query.get("X-Amz-Signature"):
         self._raise_signature_does_not_match()
 

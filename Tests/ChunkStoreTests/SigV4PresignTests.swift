@@ -53,6 +53,16 @@ struct SigV4PresignMotoTests {
         #expect(response.status == 200, "\(response.text)")
         #expect(response.body == bytes)
 
+        // Signed a while ago and still within its lifetime: served (the check is made at the signing time).
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let earlier = AWSDate(timestamp: formatter.string(from: Date().addingTimeInterval(-90)))
+        let older = try store.presignedGetURL("downloads/my-backup_1/logs.gz", expires: 600, date: earlier)
+        let olderResponse = try await client.execute(HTTPRequest(method: .get, url: older, headers: []))
+        #expect(olderResponse.status == 200, "\(olderResponse.text)")
+
         // The same URL with a longer lifetime than was signed: refused.
         let tampered = url.replacingOccurrences(of: "X-Amz-Expires=600", with: "X-Amz-Expires=6000")
         #expect(try await client.execute(HTTPRequest(method: .get, url: tampered, headers: [])).status == 403)
