@@ -42,6 +42,8 @@ struct BackupSync: Sendable {
         let all = try await locations.list().sorted {
             ($0.spec.default == true ? 0 : 1) < ($1.spec.default == true ? 0 : 1)
         }
+        // StorageResolver's rule: the location marked default, else the one named "default".
+        let defaultName = all.first { $0.spec.default == true }?.name ?? "default"
         for location in all where location.status?.phase != .unavailable {
             guard
                 let period = LocationValidation.period(
@@ -49,7 +51,7 @@ struct BackupSync: Sendable {
             else { continue }
             if let last = location.status?.lastSyncedTime, now < last.addingTimeInterval(period) { continue }
             do {
-                created += try await sync(location.name)
+                created += try await sync(location.name, isDefault: location.name == defaultName)
             } catch {
                 if Task.isCancelled { throw error }
                 server.logger.warning("backup sync of location \(location.name): \(error)")
@@ -65,8 +67,9 @@ struct BackupSync: Sendable {
         return created
     }
 
-    /// One location: creates the missing Backup objects and deletes the orphaned ones.
-    func sync(_ locationName: String) async throws -> [String] {
+    /// One location (`isDefault`: the one backups naming no location go to): creates the missing Backup objects and
+    /// deletes the orphaned ones.
+    func sync(_ locationName: String, isDefault: Bool) async throws -> [String] {
         let location: ResolvedLocation
         do {
             location = try await server.storage.resolve(locationName, create: false)
@@ -74,11 +77,13 @@ struct BackupSync: Sendable {
             return []  // No store yet: no backups in it.
         }
         let repository = location.repository
+        // The cluster first, then the store: a backup Completed in the cluster's list committed its record before,
+        // so the store's list has it (the other order could take a backup finishing between them for an orphan).
+        let inCluster = try await backups.list()
         var stored: Set<String> = []
         for object in try await repository.store.listAll(prefix: "backups/") where object.key.hasSuffix(".json") {
             stored.insert(String(object.key.dropFirst("backups/".count).dropLast(".json".count)))
         }
-        let inCluster = try await backups.list()
         let names = Set(inCluster.map(\.name))
         var created: [String] = []
         for name in stored.subtracting(names).sorted() {
@@ -93,7 +98,7 @@ struct BackupSync: Sendable {
                 "backup sync: \(created.count) backups of location \(locationName) synced into the cluster")
         }
         try await repairUnfinished(inCluster, stored: stored, repository: repository)
-        try await deleteOrphans(inCluster, stored: stored, location: locationName)
+        try await deleteOrphans(inCluster, stored: stored, location: locationName, isDefault: isDefault)
         return created
     }
 
@@ -135,13 +140,20 @@ struct BackupSync: Sendable {
         }
     }
 
-    /// Velero's rule: a Completed Backup labelled with this location whose record is gone from the store was
-    /// deleted from the store (by another cluster, by hand): its object goes too.
-    private func deleteOrphans(_ inCluster: [Backup], stored: Set<String>, location: String) async throws {
+    /// Velero's rule: a Completed Backup of this location whose record is gone from the store was deleted from the
+    /// store (through another cluster, by `backup delete`): its object goes too. Velero knows a backup's location by
+    /// the label its backup controller puts on it; here the label (synced backups) or `spec.storageLocation` (empty
+    /// meaning the default location) say it.
+    private func deleteOrphans(_ inCluster: [Backup], stored: Set<String>, location: String, isDefault: Bool)
+        async throws
+    {
         let label = RestoreLabels.validValue(location)
-        for backup in inCluster
-        where backup.metadata.labels?[Velero.storageLocationLabel] == label && backup.phase == .completed
-            && !stored.contains(backup.name)
+        func inLocation(_ backup: Backup) -> Bool {
+            if let labelled = backup.metadata.labels?[Velero.storageLocationLabel] { return labelled == label }
+            let named = backup.spec.storageLocation ?? ""
+            return named.isEmpty ? isDefault : named == location
+        }
+        for backup in inCluster where backup.phase == .completed && !stored.contains(backup.name) && inLocation(backup)
         {
             do {
                 try await server.client.delete(

@@ -90,7 +90,9 @@ struct BackupSyncTests {
         }
     }
 
-    @Test("a Backup object made by hand or by the cluster's own server is left alone by sync")
+    @Test(
+        "sync leaves the cluster's own backups alone, and deletes one whose data `backup delete` removed from the store"
+    )
     func syncLeavesOwnBackups() async throws {
         try await ServerHarness.with { harness in
             try await harness.withServer {
@@ -107,6 +109,16 @@ struct BackupSyncTests {
                 let backup = try #require(try await harness.backup("own"))
                 #expect(backup.phase == .completed)
                 #expect(backup.metadata.annotations?["velero-cas.io/synced-from-store"] == nil)
+
+                // A user with the store's password deletes the backup's data with the CLI, not through the cluster.
+                let deleted = try await ServerProcess.run(
+                    ["backup", "delete", "own", "--confirm", "--store", harness.storePath],
+                    environment: ["VELERO_CAS_PASSWORD": "server-test-password", "HOME": harness.temp.sub("home")])
+                #expect(deleted.status == 0, "\(deleted.errors)")
+                #expect(try await harness.storedBackup("own") == nil)
+                try await harness.waitFor("the Backup object of the deleted data to go") {
+                    try await harness.backup("own") == nil ? true : nil
+                }
             }
         }
     }
