@@ -42,8 +42,6 @@ struct BackupSync: Sendable {
         let all = try await locations.list().sorted {
             ($0.spec.default == true ? 0 : 1) < ($1.spec.default == true ? 0 : 1)
         }
-        // StorageResolver's rule: the location marked default, else the one named "default".
-        let defaultName = all.first { $0.spec.default == true }?.name ?? "default"
         for location in all where location.status?.phase != .unavailable {
             guard
                 let period = LocationValidation.period(
@@ -51,7 +49,7 @@ struct BackupSync: Sendable {
             else { continue }
             if let last = location.status?.lastSyncedTime, now < last.addingTimeInterval(period) { continue }
             do {
-                created += try await sync(location.name, isDefault: location.name == defaultName)
+                created += try await sync(location.name)
             } catch {
                 if Task.isCancelled { throw error }
                 server.logger.warning("backup sync of location \(location.name): \(error)")
@@ -67,9 +65,8 @@ struct BackupSync: Sendable {
         return created
     }
 
-    /// One location (`isDefault`: the one backups naming no location go to): creates the missing Backup objects and
-    /// deletes the orphaned ones.
-    func sync(_ locationName: String, isDefault: Bool) async throws -> [String] {
+    /// One location: creates the missing Backup objects and deletes the orphaned ones.
+    func sync(_ locationName: String) async throws -> [String] {
         let location: ResolvedLocation
         do {
             location = try await server.storage.resolve(locationName, create: false)
@@ -98,7 +95,7 @@ struct BackupSync: Sendable {
                 "backup sync: \(created.count) backups of location \(locationName) synced into the cluster")
         }
         try await repairUnfinished(inCluster, stored: stored, repository: repository)
-        try await deleteOrphans(inCluster, stored: stored, location: locationName, isDefault: isDefault)
+        try await deleteOrphans(inCluster, stored: stored, location: locationName)
         return created
     }
 
@@ -142,16 +139,14 @@ struct BackupSync: Sendable {
 
     /// Velero's rule: a Completed Backup of this location whose record is gone from the store was deleted from the
     /// store (through another cluster, by `backup delete`): its object goes too. Velero knows a backup's location by
-    /// the label its backup controller puts on it; here the label (synced backups) or `spec.storageLocation` (empty
-    /// meaning the default location) say it.
-    private func deleteOrphans(_ inCluster: [Backup], stored: Set<String>, location: String, isDefault: Bool)
-        async throws
-    {
+    /// the label its backup controller puts on it; here the label (synced backups) or an explicit
+    /// `spec.storageLocation` say it. A backup that named no location is left alone: which location is the default
+    /// may have changed since it ran.
+    private func deleteOrphans(_ inCluster: [Backup], stored: Set<String>, location: String) async throws {
         let label = RestoreLabels.validValue(location)
         func inLocation(_ backup: Backup) -> Bool {
             if let labelled = backup.metadata.labels?[Velero.storageLocationLabel] { return labelled == label }
-            let named = backup.spec.storageLocation ?? ""
-            return named.isEmpty ? isDefault : named == location
+            return backup.spec.storageLocation == location
         }
         for backup in inCluster where backup.phase == .completed && !stored.contains(backup.name) && inLocation(backup)
         {

@@ -97,8 +97,14 @@ struct BackupSyncTests {
         try await ServerHarness.with { harness in
             try await harness.withServer {
                 try await harness.apply(
-                    harness.backupManifest("own", namespace: harness.namespaces[0]), to: Backup.resource,
+                    harness.backupManifest(
+                        "own", namespace: harness.namespaces[0], extraSpec: #","storageLocation":"default""#),
+                    to: Backup.resource, namespace: "velero")
+                // One that names no location: which is the default may change, so sync never judges it an orphan.
+                try await harness.apply(
+                    harness.backupManifest("unnamed", namespace: harness.namespaces[0]), to: Backup.resource,
                     namespace: "velero")
+                #expect(try await harness.finishedBackup("unnamed").phase == .completed)
                 #expect(try await harness.finishedBackup("own").phase == .completed)
                 try await harness.waitFor("a sync pass after the backup") { () -> Bool? in
                     let synced = try await harness.location("default").status?.lastSyncedTime
@@ -119,6 +125,16 @@ struct BackupSyncTests {
                 try await harness.waitFor("the Backup object of the deleted data to go") {
                     try await harness.backup("own") == nil ? true : nil
                 }
+                let unnamedDeleted = try await ServerProcess.run(
+                    ["backup", "delete", "unnamed", "--confirm", "--store", harness.storePath],
+                    environment: ["VELERO_CAS_PASSWORD": "server-test-password", "HOME": harness.temp.sub("home")])
+                #expect(unnamedDeleted.status == 0, "\(unnamedDeleted.errors)")
+                let synced = try #require(try await harness.location("default").status?.lastSyncedTime)
+                try await harness.waitFor("two more sync passes") { () -> Bool? in
+                    let last = try await harness.location("default").status?.lastSyncedTime
+                    return (last ?? synced) >= synced.addingTimeInterval(2) ? true : nil
+                }
+                #expect(try await harness.backup("unnamed")?.phase == .completed)
             }
         }
     }
