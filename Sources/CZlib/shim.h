@@ -6,4 +6,9 @@
 static inline int czlib_gzip_deflate_init(z_stream *stream, int level) {
     return deflateInit2(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
 }
+
+/// inflateInit2 is a macro too; this starts an inflate stream that reads the gzip format.
+static inline int czlib_gzip_inflate_init(z_stream *stream) {
+    return inflateInit2(stream, 15 + 16);
+}
 #endif

@@ -386,5 +386,7 @@ public enum VeleroCRDs {
         ])
 
     /// Every definition, in the order they are installed.
-    public static let all = [backup, restore, schedule, backupStorageLocation, deleteBackupRequest]
+    public static let all = [
+        backup, restore, schedule, backupStorageLocation, deleteBackupRequest, downloadRequest, serverStatusRequest,
+    ]
 }

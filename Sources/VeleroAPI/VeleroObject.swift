@@ -13,6 +13,8 @@ public enum Velero {
     public static let backupNameLabel = "velero.io/backup-name"
     public static let backupUIDLabel = "velero.io/backup-uid"
     public static let restoreNameLabel = "velero.io/restore-name"
+    /// Label Velero puts on a backup with its storage location's name.
+    public static let storageLocationLabel = "velero.io/storage-location"
 
     /// Decodes what the API server returns: unknown fields are ignored, times are RFC 3339 (with or without
     /// fractional seconds).

@@ -21,6 +21,8 @@ struct BackupController: Sendable {
 
     func process(_ name: String) async throws {
         guard let backup = try await tracking.runnable(name) else { return }
+        // Made by backup sync from a stored backup: nothing to run (sync writes its status).
+        if backup.metadata.annotations?[BackupSync.syncedAnnotation] != nil { return }
         let now = server.configuration.now()
         // Validation: the spec, the location and the store.
         let location: ResolvedLocation
@@ -28,7 +30,9 @@ struct BackupController: Sendable {
         do {
             location = try await server.storage.resolve(backup.spec.storageLocation, create: true)
             if location.readOnly {
-                throw ValidationErrors(["backup storage location '\(location.name)' is in read-only mode"])
+                throw ValidationErrors([
+                    "backup storage location '\(location.name)' has accessMode ReadOnly: backups cannot be written to it"
+                ])
             }
             request = try SpecConversion.backupRequest(
                 backup, storageLocation: location.name, cluster: server.client.configuration.server,

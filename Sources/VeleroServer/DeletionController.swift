@@ -27,14 +27,10 @@ struct DeletionController: Sendable {
     }
 
     var loop: ControllerLoop {
-        ControllerLoop(
-            watcher: ResourceWatcher(
-                client: server.client, resource: DeleteBackupRequest.resource,
-                namespace: server.configuration.namespace, logger: server.logger),
-            // One at a time: deletions take the store's exclusive lock anyway.
-            queue: queue, workers: 1,
-            listed: { objects in for object in objects { await queue.add(object.name) } },
-            process: { try await process($0) })
+        // One at a time: deletions take the store's exclusive lock anyway.
+        .queueingAll(server, resource: DeleteBackupRequest.resource, queue: queue, workers: 1) {
+            try await process($0)
+        }
     }
 
     func process(_ name: String) async throws {
@@ -69,10 +65,15 @@ struct DeletionController: Sendable {
     /// cluster when the data could not be).
     private func delete(_ backupName: String) async throws -> [String] {
         let backup = try await backups.get(backupName)
-        if let backup {
-            if backup.phase == .inProgress || backup.phase == .new {
-                return ["backup \(backupName) is \(backup.phase.rawValue); it can be deleted once it has finished"]
-            }
+        if let backup, backup.phase == .inProgress || backup.phase == .new {
+            return ["backup \(backupName) is \(backup.phase.rawValue); it can be deleted once it has finished"]
+        }
+        // Before the backup is marked Deleting: a read-only location refuses and leaves it as it was.
+        let location = try await server.storage.resolve(backup?.spec.storageLocation, create: false)
+        if location.readOnly {
+            return ["backup storage location '\(location.name)' has accessMode ReadOnly: the backup's data stays"]
+        }
+        if backup != nil {
             try await backups.updateStatus(backupName) { backup in
                 guard backup.phase != .deleting else { return false }
                 var status = backup.status ?? Backup.Status()
@@ -80,10 +81,6 @@ struct DeletionController: Sendable {
                 backup.status = status
                 return true
             }
-        }
-        let location = try await server.storage.resolve(backup?.spec.storageLocation, create: false)
-        if location.readOnly {
-            return ["backup storage location '\(location.name)' is in read-only mode: the backup's data stays"]
         }
         let repository = location.repository
         if try await repository.record(BackupRecord.self, key: BackupRecord.key(backupName)) != nil {
@@ -105,14 +102,8 @@ struct DeletionController: Sendable {
     /// Every `garbageCollectionFrequency`: each backup past its expiration gets a DeleteBackupRequest, unless one
     /// is already pending for it.
     func expireLoop() async {
-        while !Task.isCancelled {
-            do {
-                try await expireOnce()
-            } catch {
-                if Task.isCancelled { return }
-                server.logger.warning("garbage collection: \(error)")
-            }
-            try? await Task.sleep(for: server.configuration.garbageCollectionFrequency)
+        await server.repeating(every: server.configuration.garbageCollectionFrequency, "garbage collection") {
+            try await expireOnce()
         }
     }
 

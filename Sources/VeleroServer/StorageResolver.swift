@@ -20,7 +20,7 @@ struct LocationError: Error, CustomStringConvertible {
 /// Finds the store a Backup names: its BackupStorageLocation object in the server's namespace (provider `aws` with
 /// Velero's config keys, or `local` with `config.path`), else a location the server was given on its command line
 /// (`fallback`). An empty name means the location marked `default: true`, else the one named "default". Opened
-/// repositories are kept per location and reopened when the location object changes.
+/// repositories are kept per location and reopened when the location's spec changes.
 actor StorageResolver {
     typealias Fallback = @Sendable (_ name: String, _ create: Bool) async throws -> Repository?
 
@@ -58,16 +58,27 @@ actor StorageResolver {
         let access = ObjectAccess<BackupStorageLocation>(client: client, namespace: namespace)
         switch try await access.fetch(name) {
         case .object(let location):
-            let version = location.metadata.resourceVersion ?? ""
-            let opening: Task<Repository, any Error>
-            if let cached = opened[name], cached.version == version {
-                opening = cached.repository
-            } else {
-                opening = Task { try await open(location, create: create) }
-                opened[name] = (version, opening)
+            // The spec, not the resourceVersion: status writes (validation, sync) must not reopen the store.
+            let version = String(decoding: (try? Velero.encoder().encode(location.spec)) ?? Data(), as: UTF8.self)
+            var attempt = 0
+            while true {
+                let opening: Task<Repository, any Error>
+                if let cached = opened[name], cached.version == version {
+                    opening = cached.repository
+                } else {
+                    opening = Task { try await open(location, create: create) }
+                    opened[name] = (version, opening)
+                }
+                do {
+                    return ResolvedLocation(
+                        name: name, repository: try await repository(opening, name: name),
+                        readOnly: location.spec.isReadOnly)
+                } catch ChunkStoreError.repositoryNotFound where create && attempt == 0 {
+                    // The shared opening was a reader's (validation, sync) and found no store: this backup makes
+                    // one. The failed opening is forgotten, so the next one creates.
+                    attempt += 1
+                }
             }
-            return ResolvedLocation(
-                name: name, repository: try await repository(opening, name: name), readOnly: location.spec.isReadOnly)
         case .malformed(_, let reason):
             throw LocationError(description: "backup storage location '\(name)' is malformed: \(reason)")
         case .missing:

@@ -10,6 +10,8 @@ import VeleroAPI
 /// `velero-cas server`: controllers on Velero's objects in one namespace. Backups and restores are listed and
 /// watched, validated, run through the same operations as the CLI's local mode, and their status written back;
 /// DeleteBackupRequests delete a backup's data, restores and object; expired backups get DeleteBackupRequests.
+/// Store-facing: backups in a location's store appear as Backup objects (sync), each location's store is checked
+/// (`status.phase`), DownloadRequests get URLs, ServerStatusRequests the version.
 ///
 /// A ServiceLifecycle service: on graceful shutdown (SIGTERM, SIGINT through a ServiceGroup) it stops watching and
 /// taking work and lets the backups and restores it runs finish; cancellation stops everything at once. A backup
@@ -49,6 +51,15 @@ public final class VeleroServer: Service, Sendable {
         /// How often the Backup and Restore objects are counted for `velero_backup_total` and
         /// `velero_restore_total` (Velero: every 30 seconds).
         public var metricsRefreshInterval: Duration = .seconds(30)
+        /// Store-facing work: how often stored backups are synced into the cluster and locations validated (both
+        /// Velero's default minute; a location's own spec overrides them), how long a download URL works (Velero:
+        /// 10 minutes), how often expired download and server status requests are looked for, and the version
+        /// ServerStatusRequests report.
+        public var backupSyncPeriod: Duration = .seconds(60)
+        public var storeValidationFrequency: Duration = .seconds(60)
+        public var downloadURLTTL: Duration = .seconds(600)
+        public var downloadSweepInterval: Duration = .seconds(60)
+        public var serverVersion = "dev"
 
         public init(
             namespace: String = "velero", concurrentBackups: Int = 1,
@@ -138,13 +149,15 @@ public final class VeleroServer: Service, Sendable {
         // Cancelled when leadership is lost: that stops the server, cancelling running work too.
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
-                let loops = [backups.loop, restores.loop, deletions.loop, schedules.loop]
+                let storeFacing = StoreFacingControllers(server: self)
+                let loops = [backups.loop, restores.loop, deletions.loop, schedules.loop] + storeFacing.loops
                 health.expect(loops.map(\.watcher.resource.kind))
                 for loop in loops { group.addTask { await self.runLoop(loop) } }
                 group.addTask { await self.untilStopped { await deletions.expireLoop() } }
                 group.addTask { await self.untilStopped { await schedules.tickLoop() } }
                 group.addTask { await self.untilStopped { await self.countObjectsLoop() } }
                 group.addTask { await self.untilStopped { await presence.run() } }
+                for body in storeFacing.periodic { group.addTask { await self.untilStopped(body) } }
             }
         } onCancel: {
             self.stop()

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `velero-cas` binary (it sits beside the test bundle in the build directory).
 struct CLIRunner {
@@ -8,37 +9,14 @@ struct CLIRunner {
         var errors: String
     }
 
-    static var binary: String {
-        let executable =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("velero-cas").path
-    }
+    static var binary: String { BuiltProducts.path("velero-cas") }
 
     /// `input`, when given, is the command's standard input (then closed).
     static func run(
         _ arguments: [String], environment: [String: String] = [:], directory: String? = nil, input: String? = nil
     ) throws -> Result {
-        let process = Process()
-        let stdin = Pipe()
-        if input != nil { process.standardInput = stdin }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        if let input {
-            stdin.fileHandleForWriting.write(Data(input.utf8))
-            try stdin.fileHandleForWriting.close()
-        }
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
-            errors: String(decoding: errData, as: UTF8.self))
+        let run = try BuiltProducts.run(
+            "velero-cas", arguments, environment: environment, directory: directory, input: input)
+        return Result(status: run.status, output: run.output, errors: run.errors)
     }
 }

@@ -19,21 +19,27 @@ final class ServerHarness: Sendable {
     /// Seconds added to the wall clock the servers judge expiry by.
     let clockOffset = Mutex<TimeInterval>(0)
 
-    var storePath: String { temp.sub("store") }
+    /// The `default` location's directory: this harness's own, or one another harness shares.
+    let storePath: String
 
-    private init(sim: KubeSimServer, temp: TemporaryDirectory, namespaces: [String]) {
+    private init(sim: KubeSimServer, temp: TemporaryDirectory, namespaces: [String], storePath: String?) {
         self.sim = sim
         self.temp = temp
         self.namespaces = namespaces
+        self.storePath = storePath ?? temp.sub("store")
         client = KubeClient(configuration: ClusterConfiguration(server: sim.baseURL))
     }
 
-    static func with<T: Sendable>(_ body: (ServerHarness) async throws -> T) async throws -> T {
+    /// - Parameter sharedStore: the `default` location's directory, when another cluster writes there too.
+    static func with<T: Sendable>(sharedStore: String? = nil, _ body: (ServerHarness) async throws -> T)
+        async throws -> T
+    {
         let sim = try await KubeSimServer.start(
             KubeSimConfiguration(synthetic: SyntheticCluster.Options(namespaces: 2, objectsPerNamespace: 10)))
         let temp = try TemporaryDirectory("server")
         defer { temp.remove() }
-        let harness = ServerHarness(sim: sim, temp: temp, namespaces: sim.generated?.namespaceNames ?? [])
+        let harness = ServerHarness(
+            sim: sim, temp: temp, namespaces: sim.generated?.namespaceNames ?? [], storePath: sharedStore)
         do {
             try await harness.install()
             let result = try await body(harness)
@@ -76,11 +82,28 @@ final class ServerHarness: Sendable {
     func configuration(
         gcFrequency: Duration = .seconds(3600), concurrentBackups: Int = 2
     ) -> VeleroServer.Configuration {
-        VeleroServer.Configuration(
+        var configuration = VeleroServer.Configuration(
             namespace: "velero", concurrentBackups: concurrentBackups, garbageCollectionFrequency: gcFrequency,
             progressInterval: .milliseconds(100), passwords: Self.password,
             credentialsDirectory: temp.sub("credentials"), collectorWidth: 4, restoreWidth: 8,
             now: { Date().addingTimeInterval(self.clockOffset.withLock { $0 }) })
+        // Store-facing loops at test speed (whole-second status times: about once a second per location).
+        configuration.backupSyncPeriod = .milliseconds(200)
+        configuration.storeValidationFrequency = .milliseconds(200)
+        configuration.downloadSweepInterval = .milliseconds(200)
+        configuration.serverVersion = "test-version"
+        return configuration
+    }
+
+    func location(_ name: String) async throws -> BackupStorageLocation {
+        try BackupStorageLocation.decode(
+            try await client.get(BackupStorageLocation.resource, namespace: "velero", name: name).json)
+    }
+
+    /// Creates a Velero object and returns the name the server gave it.
+    @discardableResult
+    func create<K: VeleroKind>(_ object: K) async throws -> String {
+        try await client.create(K.resource, namespace: "velero", json: try object.encoded()).name
     }
 
     /// Runs a server while `body` runs, then cancels it (as a kill would stop it).

@@ -10,7 +10,7 @@ import Logging
 public final class S3ObjectStore: ObjectStore {
     public let bucketLocation: S3Location
     public var location: String { bucketLocation.description }
-    private let signer: SigV4
+    let signer: SigV4
     private let client: HTTPClient
     private let retry: RetryPolicy
     private let logger = Logger(label: "velero-cas.s3")

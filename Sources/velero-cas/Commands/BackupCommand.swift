@@ -138,11 +138,16 @@ struct BackupLogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show the log of a backup.")
 
     @Argument(help: "The backup.") var name: String
+    @OptionGroup var server: ThroughServerOptions
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         try global.bootstrapLogging()
+        if server.throughServer {
+            let log = try await server.fetch(.backupLog, name)
+            return print(String(decoding: log, as: UTF8.self), terminator: "")
+        }
         let repository = try await storeOptions.openExisting()
         guard try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) != nil else {
             throw ValidationError("backup '\(name)' not found in \(repository.store.location)")

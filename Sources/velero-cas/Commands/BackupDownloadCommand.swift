@@ -2,6 +2,7 @@ import ArgumentParser
 import ChunkStore
 import Collectors
 import Foundation
+import SystemIO
 
 struct BackupDownloadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +21,7 @@ struct BackupDownloadCommand: AsyncParsableCommand {
         help: "Where to write the tarball (default: <name>-data.tar.gz in the current directory).")
     var outputFile: String?
     @Flag(help: "Overwrite the output file if it already exists.") var force = false
+    @OptionGroup var server: ThroughServerOptions
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var global: GlobalOptions
 
@@ -28,6 +30,7 @@ struct BackupDownloadCommand: AsyncParsableCommand {
         try ResourceName.validate(name, what: "backup name")
         let path = outputFile ?? "\(name)-data.tar.gz"
         guard !path.isEmpty else { throw ValidationError("-o/--output must name a file, not ''") }
+        if server.throughServer { return try await downloadThroughServer(to: path) }
         let repository = try await storeOptions.openExisting()
         guard let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
             throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
@@ -54,5 +57,17 @@ struct BackupDownloadCommand: AsyncParsableCommand {
         print(
             "backup \(name) downloaded to \(path): \(summary.objects) objects, \(Format.bytes(summary.fileBytes)) (\(Format.bytes(summary.bytes)) uncompressed)"
         )
+    }
+
+    /// The tarball as the server serves it (made from the store by the server), written as it came.
+    private func downloadThroughServer(to path: String) async throws {
+        if !force, FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("'\(path)' already exists; use --force to overwrite it")
+        }
+        let tarball = try await server.fetch(.backupContents, name)
+        try await BlockingPool.shared.run {
+            try Array(tarball).withUnsafeBytes { try FileSystem.writeAtomically(path, bytes: $0, mode: 0o644) }
+        }
+        print("backup \(name) downloaded to \(path) through the server: \(Format.bytes(Int64(tarball.count)))")
     }
 }

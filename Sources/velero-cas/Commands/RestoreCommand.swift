@@ -306,11 +306,16 @@ struct RestoreLogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show the log of a restore.")
 
     @Argument(help: "The restore.") var name: String
+    @OptionGroup var server: ThroughServerOptions
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         try global.bootstrapLogging()
+        if server.throughServer {
+            let log = try await server.fetch(.restoreLog, name)
+            return print(String(decoding: log, as: UTF8.self), terminator: "")
+        }
         let repository = try await storeOptions.openExisting()
         guard let log = try? await repository.store.get(RestoreRecord.logKey(name)) else {
             throw ValidationError("restore '\(name)' not found in \(repository.store.location)")

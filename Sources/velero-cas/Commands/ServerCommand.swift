@@ -12,7 +12,7 @@ struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
         abstract:
-            "Run the controllers for Velero's objects (Backup, Restore, Schedule, DeleteBackupRequest) in a namespace.",
+            "Run the controllers for Velero's objects (Backup, Restore, Schedule, DeleteBackupRequest, DownloadRequest, …) in a namespace.",
         discussion: """
             Backups, restores and schedules created as velero.io/v1 objects (kubectl apply, GitOps) are validated, run into the \
             store their BackupStorageLocation names (provider aws or local; without such an object, the locations \
@@ -25,6 +25,10 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Backups (and restores) run at once.") var concurrentBackups = 1
     @Option(help: "How often expired backups are deleted (Go duration).") var garbageCollectionFrequency = "1h"
     @Option(help: "The TTL of backups that name none (Go duration).") var defaultBackupTTL = "720h"
+    @Option(help: "How often backups in the storage locations are synced into the cluster (Go duration).")
+    var backupSyncPeriod = "1m"
+    @Option(help: "How often each storage location's store is checked (Go duration).")
+    var storeValidationFrequency = "1m"
     @Flag(help: "Create the velero.io CustomResourceDefinitions first when they are missing.") var installCrds = false
     @OptionGroup var runtime: ServerRuntimeOptions
     @OptionGroup var storeOptions: StoreOptions
@@ -42,6 +46,13 @@ struct ServerCommand: AsyncParsableCommand {
         guard let ttl = KubeDuration.seconds(defaultBackupTTL), ttl >= 1 else {
             throw ValidationError("--default-backup-ttl '\(defaultBackupTTL)' must be a duration of at least 1s")
         }
+        for (flag, value) in [
+            ("--backup-sync-period", backupSyncPeriod), ("--store-validation-frequency", storeValidationFrequency),
+        ] {
+            guard let seconds = KubeDuration.seconds(value), seconds >= 1 else {
+                throw ValidationError("\(flag) '\(value)' must be a duration of at least 1s (e.g. 1m, 30s)")
+            }
+        }
         try ResourceName.validate(namespace, what: "namespace")
     }
 
@@ -57,6 +68,10 @@ struct ServerCommand: AsyncParsableCommand {
             defaultBackupTTL: Int(KubeDuration.seconds(defaultBackupTTL)!), passwords: storeOptions.passwords,
             fallbackLocation: { name, create in try await Self.configuredLocation(storeOptions, name, create) })
         try runtime.apply(to: &configuration, inCluster: inCluster)
+        configuration.backupSyncPeriod = .milliseconds(Int(KubeDuration.seconds(backupSyncPeriod)! * 1000))
+        configuration.storeValidationFrequency = .milliseconds(
+            Int(KubeDuration.seconds(storeValidationFrequency)! * 1000))
+        configuration.serverVersion = VersionCommand.current
         let server = VeleroServer(client: client, configuration: configuration)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -1,0 +1,83 @@
+import Foundation
+import KubeClient
+import VeleroAPI
+
+/// ServerStatusRequests, as Velero answers them: a New request gets the server's version, its plugins and the time,
+/// and is Processed; processed requests are deleted a minute later.
+struct ServerStatusController: Sendable {
+    /// What the server has built in where Velero runs plugins: the object stores of its two providers.
+    static let plugins = [
+        ServerStatusRequest.PluginInfo(name: "velero.io/aws", kind: "ObjectStore"),
+        ServerStatusRequest.PluginInfo(name: "velero.io/local", kind: "ObjectStore"),
+    ]
+    /// How long a processed request is kept (Velero: one minute).
+    static let ttl: TimeInterval = 60
+
+    let server: VeleroServer
+    let requests: ObjectAccess<ServerStatusRequest>
+    let queue = WorkQueue()
+
+    init(server: VeleroServer) {
+        self.server = server
+        requests = ObjectAccess(client: server.client, namespace: server.configuration.namespace)
+    }
+
+    var loop: ControllerLoop {
+        .queueingAll(server, resource: ServerStatusRequest.resource, queue: queue, workers: 1) {
+            try await process($0)
+        }
+    }
+
+    func process(_ name: String) async throws {
+        let now = server.configuration.now()
+        try await requests.updateStatus(name) { request in
+            guard request.phase == .new else { return false }
+            var status = ServerStatusRequest.Status(phase: .processed)
+            status.processedTimestamp = now
+            status.serverVersion = server.configuration.serverVersion
+            status.plugins = Self.plugins
+            request.status = status
+            return true
+        }
+    }
+
+    /// Every `downloadSweepInterval`: processed requests older than the TTL are deleted.
+    func expireLoop() async {
+        await server.repeating(every: server.configuration.downloadSweepInterval, "server status requests") {
+            let cutoff = server.configuration.now().addingTimeInterval(-Self.ttl)
+            for request in try await requests.list() {
+                guard request.phase == .processed, let processed = request.status?.processedTimestamp,
+                    processed < cutoff
+                else { continue }
+                do {
+                    try await server.client.delete(
+                        ServerStatusRequest.resource, namespace: server.configuration.namespace, name: request.name)
+                } catch let error as KubeAPIError where error.isNotFound {}
+            }
+        }
+    }
+}
+
+/// The store-facing controllers (backup sync, location validation, download and server status requests), added to
+/// the server's task group as one unit.
+struct StoreFacingControllers: Sendable {
+    let sync: BackupSync
+    let validation: LocationValidation
+    let downloads: DownloadController
+    let statuses: ServerStatusController
+
+    init(server: VeleroServer) {
+        sync = BackupSync(server: server)
+        validation = LocationValidation(server: server)
+        downloads = DownloadController(server: server)
+        statuses = ServerStatusController(server: server)
+    }
+
+    var loops: [ControllerLoop] { [downloads.loop, statuses.loop] }
+    var periodic: [@Sendable () async -> Void] {
+        [
+            { [validation] in await validation.loop() }, { [sync] in await sync.loop() },
+            { [downloads] in await downloads.expireLoop() }, { [statuses] in await statuses.expireLoop() },
+        ]
+    }
+}

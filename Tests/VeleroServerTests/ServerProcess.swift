@@ -1,0 +1,32 @@
+import Foundation
+import TestSupport
+
+/// The built `velero-cas` binary (beside the test bundle in the build directory), run as a user runs it.
+enum ServerProcess {
+    static var binary: String { BuiltProducts.path("velero-cas") }
+
+    /// Starts the binary with its output going to `log` (a file path), and returns the running process.
+    static func start(_ arguments: [String], environment: [String: String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try handle.seekToEnd()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    /// Runs the binary to its end on a thread of its own (not on the cooperative pool).
+    static func run(_ arguments: [String], environment: [String: String]) async throws -> BuiltProducts.Run {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(
+                    with: Result { try BuiltProducts.run("velero-cas", arguments, environment: environment) })
+            }.start()
+        }
+    }
+}
