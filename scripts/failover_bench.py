@@ -20,7 +20,7 @@ import tempfile
 import time
 import urllib.request
 
-LEASE = "/apis/coordination.k8s.io/v1/namespaces/velero/leases/velero-cas-server"
+LEASE = "/apis/coordination.k8s.io/v1/namespaces/velero/leases/velero-cas-leader"
 
 
 def start_sim(kube_sim, workdir):

@@ -51,6 +51,8 @@ public struct StoreVerifier: Sendable {
     }
 
     public func verify(readData: Bool) async throws -> Report {
+        // What the index says now: this repository may have been opened before another process changed the store.
+        try await repository.refreshIndex()
         var owners: [ChunkID: [String]] = [:]
         var lengths: [ChunkID: Int] = [:]
         var logical: Int64 = 0

@@ -23,7 +23,7 @@ public struct LeaderElection: Sendable {
     /// How often candidates try to take the lease, and the leader renews it.
     public var retryPeriod: Duration
 
-    public static let defaultLeaseName = "velero-cas-server"
+    public static let defaultLeaseName = "velero-cas-leader"
 
     public init(
         leaseName: String = LeaderElection.defaultLeaseName, identity: String = LeaderElection.defaultIdentity(),

@@ -57,7 +57,7 @@ struct ServerProcessTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { process.terminate() } }
-        let leasePath = "/apis/coordination.k8s.io/v1/namespaces/velero/leases/velero-cas-server"
+        let leasePath = "/apis/coordination.k8s.io/v1/namespaces/velero/leases/velero-cas-leader"
 
         let holder = try await Self.poll("the server to take the lease") {
             sim.object(at: leasePath)?["spec"]?["holderIdentity"]?.stringValue
