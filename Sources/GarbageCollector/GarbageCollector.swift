@@ -126,12 +126,18 @@ private struct Run {
 
         // Count what was committed since the last run; discard lists of owners that never committed. Counting
         // comes first: an interrupted expiry must never decrement counts that lack increments of owners still alive.
+        var increments: [(operation: String, ids: [ChunkID])] = []
         for owner in pending {
             if try await CommittedOwners.isCommitted(owner, repository: repository),
                 let ids = try await ReferenceList.read(owner, repository: repository)
             {
-                _ = try await counts.apply(owner.incrementOperation, ids: ids, delta: 1, active: active)
+                increments.append((owner.incrementOperation, ids))
                 result.counted.append(owner.description)
+                // Memory stays bounded: a pass for every million ids or so.
+                if increments.reduce(0, { $0 + $1.ids.count }) > 1_000_000 {
+                    _ = try await counts.apply(increments, delta: 1, active: active)
+                    increments.removeAll()
+                }
             } else {
                 try await repository.store.delete(owner.listKey)
                 result.discarded.append(owner.description)
@@ -139,6 +145,8 @@ private struct Run {
                     "\(owner) never committed (its process stopped); its chunks are left for an orphan sweep")
             }
         }
+        // One pass over the shards for every list counted now.
+        _ = try await counts.apply(increments, delta: 1, active: active)
         // Barriers: the counts are durable before their markers go, and the markers are gone for good before any
         // later shard write forgets their operations (a power cut may persist writes of different directories in
         // any order).

@@ -27,25 +27,42 @@ struct ReferenceCounts {
     /// is now zero (for a decrement), whether this call or an earlier interrupted one applied it. `active` is every
     /// operation whose marker exists (this one included).
     func apply(_ operation: String, ids: [ChunkID], delta: Int, active: Set<String>) async throws -> [ChunkID] {
-        let byShard = Dictionary(grouping: ids) { String($0.hex.prefix(3)) }
-        // Shards are independent: update several at once so their writes (and fsyncs) overlap.
-        let slots = AsyncSemaphore(permits: 8)
+        try await apply([(operation, ids)], delta: delta, active: active)
+    }
+
+    /// Applies several operations of the same sign in one pass: each shard they touch is read and written once, with
+    /// every one of them it has not applied yet (counting the pending lists of many backups costs one write per
+    /// shard, not one per backup and shard). Returns the chunks at zero after a decrement.
+    func apply(_ operations: [(operation: String, ids: [ChunkID])], delta: Int, active: Set<String>) async throws
+        -> [ChunkID]
+    {
+        var byShard: [String: [(operation: String, ids: [ChunkID])]] = [:]
+        for (operation, ids) in operations {
+            for (prefix, shardIDs) in Dictionary(grouping: ids, by: { String($0.hex.prefix(3)) }) {
+                byShard[prefix, default: []].append((operation, shardIDs))
+            }
+        }
+        // Shards are independent: update many at once so their writes (and fsyncs) overlap.
+        let slots = AsyncSemaphore(permits: 32)
         return try await withThrowingTaskGroup(of: [ChunkID].self) { group in
-            for (prefix, shardIDs) in byShard {
+            for (prefix, work) in byShard {
                 try await slots.acquire()
                 group.addTask {
                     defer { slots.release() }
                     var shard = try await self.shard(prefix)
-                    if !shard.applied.contains(operation) {
-                        for id in shardIDs {
-                            let count = (shard.counts[id.hex] ?? 0) + delta
-                            shard.counts[id.hex] = count > 0 ? count : nil
+                    let missing = work.filter { !shard.applied.contains($0.operation) }
+                    if !missing.isEmpty {
+                        for (_, ids) in missing {
+                            for id in ids {
+                                let count = (shard.counts[id.hex] ?? 0) + delta
+                                shard.counts[id.hex] = count > 0 ? count : nil
+                            }
                         }
-                        shard.applied = shard.applied.filter { active.contains($0) } + [operation]
+                        shard.applied = shard.applied.filter { active.contains($0) } + missing.map(\.operation)
                         try await repository.store.put(
                             Self.shardKey(prefix), try StoreJSON.encode(shard, pretty: false))
                     }
-                    return delta < 0 ? shardIDs.filter { shard.counts[$0.hex] == nil } : []
+                    return delta < 0 ? work.flatMap(\.ids).filter { shard.counts[$0.hex] == nil } : []
                 }
             }
             var zero: [ChunkID] = []

@@ -78,13 +78,16 @@ actor PackStore {
     /// add it anyway, for repacking). Returns the pack it filled, for the caller to upload.
     func add(_ id: ChunkID, blob: [UInt8], kind: PackKind, force: Bool = false) -> Added {
         if !force, contains(id) { return .known }
-        var pack = open[kind] ?? OpenPack()
+        // Taken out of the dictionary while it grows: a copy left there would make every append copy the pack.
+        var pack = open.removeValue(forKey: kind) ?? OpenPack()
+        if pack.bytes.isEmpty { pack.bytes.reserveCapacity(targetSize + blob.count) }
         let offset = pack.bytes.count
         pack.bytes += blob
         pack.entries.append(PackEntry(id: id, offset: UInt32(offset), length: UInt32(blob.count)))
         pending[id] = .open(kind: kind, offset: offset, length: blob.count)
+        let full = pack.bytes.count >= targetSize
         open[kind] = pack
-        guard pack.bytes.count >= targetSize, let full = close(kind) else {
+        guard full, let full = close(kind) else {
             return .added(stored: blob.count, upload: nil)
         }
         return .added(stored: blob.count, upload: startUpload(full))
