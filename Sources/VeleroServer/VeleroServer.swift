@@ -60,6 +60,12 @@ public final class VeleroServer: Service, Sendable {
         public var downloadURLTTL: Duration = .seconds(600)
         public var downloadSweepInterval: Duration = .seconds(60)
         public var serverVersion = "dev"
+        /// File-system backup of pod volumes: whether a Backup that does not say backs up every pod volume (opt-out)
+        /// instead of only the annotated ones, how long a backup waits for the node agents (Velero's
+        /// `--fs-backup-timeout`, 4h), and how often it looks at their PodVolumeBackups.
+        public var defaultVolumesToFsBackup = false
+        public var podVolumeOperationTimeout: Duration = .seconds(4 * 3600)
+        public var podVolumePollInterval: Duration = .milliseconds(500)
 
         public init(
             namespace: String = "velero", concurrentBackups: Int = 1,
