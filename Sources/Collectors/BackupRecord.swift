@@ -202,7 +202,7 @@ public struct BackupPipeline: Sendable {
         record.completionTimestamp = Date()
         for volume in record.volumes where volume.snapshot != nil {
             logger.info(
-                "volume \(volume.persistentVolume): \(volume.files) files, \(volume.logicalBytes) bytes, \(volume.newStoredBytes) new"
+                "volume \(volume.podVolume.map { "\($0.display) on \($0.node)" } ?? volume.persistentVolume): \(volume.files) files, \(volume.logicalBytes) bytes, \(volume.newStoredBytes) new"
             )
         }
         logger.info(
