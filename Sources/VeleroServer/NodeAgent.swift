@@ -89,7 +89,7 @@ public final class NodeAgent: Service, Sendable {
             await withTaskCancellationHandler {
                 await withDiscardingTaskGroup { group in
                     group.addTask {
-                        await self.untilStopped {
+                        await self.stopping.running {
                             await watcher.run(
                                 listed: { for object in $0 { await offer(object) } }, changed: { await offer($0) })
                         }
@@ -118,14 +118,5 @@ public final class NodeAgent: Service, Sendable {
             self.stop()
         }
         logger.info("node agent stopped")
-    }
-
-    private func untilStopped(_ body: @escaping @Sendable () async -> Void) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await body() }
-            group.addTask { await self.stopping.wait() }
-            await group.next()
-            group.cancelAll()
-        }
     }
 }

@@ -80,9 +80,12 @@ extension NodeAgent {
         let lineage = PodVolumeLineage(repository: repository, identity: volume.identity)
         let parent = try await lineage.latest()
         let progress = TreeProgress()
-        let tree = TreeBackup(repository: repository, fileConcurrency: configuration.fileConcurrency, progress: progress)
+        let tree = TreeBackup(
+            repository: repository, fileConcurrency: configuration.fileConcurrency, progress: progress)
         let snapshot: Snapshot = try await withThrowingTaskGroup(of: Snapshot?.self) { group in
-            group.addTask { await self.report(object.name, progress, access: access); return nil }
+            group.addTask {
+                await self.report(object.name, progress, access: access); return nil
+            }
             group.addTask {
                 do {
                     return try await tree.run(source: volume.path, name: name, parent: parent, backupCommit: commit)

@@ -62,7 +62,8 @@ struct PodVolumeLocator: Sendable {
         let pod = try JSONDecoder().decode(Pod.self, from: Data(object.json))
         guard let uid = pod.metadata.uid, uid == backup.spec.pod.uid ?? uid else {
             throw PodVolumeFailure(
-                description: "\(where_) was replaced (uid \(pod.metadata.uid ?? "none"), expected \(backup.spec.pod.uid ?? ""))")
+                description:
+                    "\(where_) was replaced (uid \(pod.metadata.uid ?? "none"), expected \(backup.spec.pod.uid ?? ""))")
         }
         guard let volume = pod.spec?.volumes?.first(where: { $0.name == backup.spec.volume }) else {
             throw PodVolumeFailure(description: "\(where_) has no volume named '\(backup.spec.volume)'")
@@ -79,7 +80,8 @@ struct PodVolumeLocator: Sendable {
             let claim = try JSONDecoder().decode(Claim.self, from: Data(claimObject.json))
             if claim.spec?.volumeMode == "Block" {
                 throw PodVolumeFailure(
-                    description: "claim \(namespace)/\(claimName) is a block volume: block volumes are not supported yet")
+                    description:
+                        "claim \(namespace)/\(claimName) is a block volume: block volumes are not supported yet")
             }
             guard let volumeName = claim.spec?.volumeName, !volumeName.isEmpty else {
                 throw PodVolumeFailure(description: "claim \(namespace)/\(claimName) is not bound to a volume")
@@ -112,7 +114,8 @@ struct PodVolumeLocator: Sendable {
                     "\(what): no directory \(volumes)/*/\(directory) on node (is the pod running here, and is --kubelet-root-dir right?)"
             )
         default:
-            throw PodVolumeFailure(description: "\(what): several directories match: \(matches.joined(separator: ", "))")
+            throw PodVolumeFailure(
+                description: "\(what): several directories match: \(matches.joined(separator: ", "))")
         }
     }
 }

@@ -151,7 +151,8 @@ struct PodVolumeStep: Sendable {
         item.name = made.name
         item.source.podVolumeBackup = made.name
         server.logger.info(
-            "backup \(backup.name): pod volume \(source.display) on node \(source.node) is PodVolumeBackup \(made.name)")
+            "backup \(backup.name): pod volume \(source.display) on node \(source.node) is PodVolumeBackup \(made.name)"
+        )
         return item
     }
 }

@@ -34,7 +34,8 @@ extension PodVolumeStep {
         for item in created {
             var record = VolumeRecord.unreachable(
                 persistentVolume: item.persistentVolume ?? "", claim: item.claim, path: "",
-                reason: "no node agent finished it within \(server.configuration.podVolumeOperationTimeout) (is a node agent running on node \(item.source.node)?)"
+                reason:
+                    "no node agent finished it within \(server.configuration.podVolumeOperationTimeout) (is a node agent running on node \(item.source.node)?)"
             )
             record.podVolume = item.source
             if let object = finished[item.name] {

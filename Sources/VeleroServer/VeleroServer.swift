@@ -172,14 +172,7 @@ public final class VeleroServer: Service, Sendable {
     }
 
     /// Runs `body` until the server stops (then cancels it).
-    func untilStopped(_ body: @escaping @Sendable () async -> Void) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await body() }
-            group.addTask { await self.stopping.wait() }
-            await group.next()
-            group.cancelAll()
-        }
-    }
+    func untilStopped(_ body: @escaping @Sendable () async -> Void) async { await stopping.running(body) }
 
     /// A controller's intake (list+watch into its queue) until the server stops, and its workers until the queue
     /// is closed and their current item done.
@@ -239,6 +232,16 @@ final class StopSignal: Sendable {
             return state.waiters.values
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Runs `body` until the signal fires (then cancels it).
+    func running(_ body: @escaping @Sendable () async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await body() }
+            group.addTask { await self.wait() }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     func wait() async {

@@ -98,7 +98,10 @@ struct NodeAgentTests {
                 #expect(!record.warnings.contains { $0.contains("unasked") })
 
                 let pvbs = try await nodes.podVolumeBackups(backup: "first")
-                #expect(Set(pvbs.map { "\($0.spec.pod.name ?? "")/\($0.spec.volume)" }) == ["web/data", "db/data", "db/gone"])
+                #expect(
+                    Set(pvbs.map { "\($0.spec.pod.name ?? "")/\($0.spec.volume)" }) == [
+                        "web/data", "db/data", "db/gone",
+                    ])
                 let webPVB = try #require(pvbs.first { $0.spec.pod.name == "web" })
                 let dbPVB = try #require(pvbs.first { $0.spec.pod.name == "db" && $0.spec.volume == "data" })
                 let gonePVB = try #require(pvbs.first { $0.spec.volume == "gone" })
@@ -111,7 +114,8 @@ struct NodeAgentTests {
                 #expect(dbPVB.metadata.labels?["velero.io/pvc-uid"] == claimUID)
                 #expect(dbPVB.status?.path?.hasSuffix("kubernetes.io~csi/pv-db-1/mount") == true)
                 #expect(webPVB.status?.progress?.bytesDone == Int64(300_000 + 14))
-                let owners = try await harness.client.get(PodVolumeBackup.resource, namespace: "velero", name: webPVB.name)
+                let owners = try await harness.client.get(
+                    PodVolumeBackup.resource, namespace: "velero", name: webPVB.name)
                 #expect(String(decoding: owners.json, as: UTF8.self).contains(#""kind":"Backup""#))
 
                 // The snapshots are the backup's volumes and restore byte for byte.

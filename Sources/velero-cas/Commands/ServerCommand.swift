@@ -61,7 +61,8 @@ struct ServerCommand: AsyncParsableCommand {
             }
         }
         guard let timeout = KubeDuration.seconds(fsBackupTimeout), timeout >= 1 else {
-            throw ValidationError("--fs-backup-timeout '\(fsBackupTimeout)' must be a duration of at least 1s (e.g. 4h)")
+            throw ValidationError(
+                "--fs-backup-timeout '\(fsBackupTimeout)' must be a duration of at least 1s (e.g. 4h)")
         }
         try ResourceName.validate(namespace, what: "namespace")
     }
