@@ -151,6 +151,18 @@ struct NodeAgentTests {
                 let snapshot = try #require(
                     try await harness.repository().record(Snapshot.self, key: Snapshot.key(againName)))
                 #expect(snapshot.parent == webVolume.snapshot)
+
+                // Deleting the first backup expires its pod volume snapshots; the later backups still restore.
+                try await harness.create(
+                    DeleteBackupRequest(backupName: "first", backupUID: nil, namespace: "velero"))
+                try await harness.waitFor("the first backup to be deleted") {
+                    try await harness.backup("first") == nil ? true : nil
+                }
+                let repository = try await harness.repository()
+                #expect(try await repository.record(Snapshot.self, key: Snapshot.key(webSnapshot)) == nil)
+                #expect(try await restored(harness, snapshot: againName) == webData)
+                let report = try await StoreVerifier(repository: repository).verify(readData: true)
+                #expect(report.isClean, "\(report.damage)")
             }
         }
     }
