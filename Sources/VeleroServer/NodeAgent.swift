@@ -77,13 +77,16 @@ public final class NodeAgent: Service, Sendable {
         let watcher = ResourceWatcher(
             client: client, resource: PodVolumeBackup.resource, namespace: configuration.namespace, logger: logger)
         let node = configuration.nodeName
-        // Only this node's unfinished objects are queued; a malformed one is logged and left alone.
+        // Only this node's unfinished objects are queued, read loosely so that one that does not decode is
+        // queued too (and marked Failed with the reason).
         let offer: @Sendable (KubeObject) async -> Void = { object in
-            guard let backup = try? PodVolumeBackup.decode(object.json) else {
-                self.logger.warning("PodVolumeBackup \(object.name) does not decode; ignored")
-                return
+            struct Loose: Decodable {
+                struct Spec: Decodable { var node: String? }
+                var spec: Spec?
             }
-            if backup.spec.node == node, !backup.phase.isFinal { await queue.add(object.name) }
+            let loose = try? JSONDecoder().decode(Loose.self, from: Data(object.json))
+            let phase = PodVolumeBackup.Phase(rawValue: LoosePhase.of(object))
+            if loose?.spec?.node == node, !phase.isFinal { await queue.add(object.name) }
         }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {

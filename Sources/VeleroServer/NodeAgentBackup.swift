@@ -13,9 +13,21 @@ extension NodeAgent {
     /// Backs up one PodVolumeBackup of this node: New, or InProgress left by an agent that stopped (redone).
     func process(_ name: String) async throws {
         let access = ObjectAccess<PodVolumeBackup>(client: client, namespace: configuration.namespace)
-        guard let object = try await access.get(name), object.spec.node == configuration.nodeName,
-            !object.phase.isFinal
-        else { return }
+        let object: PodVolumeBackup
+        switch try await access.fetch(name) {
+        case .missing: return
+        case .malformed(let malformed, let reason):
+            var status = PodVolumeBackup.Status(phase: .failed)
+            status.message = "the PodVolumeBackup is malformed: \(reason)"
+            status.completionTimestamp = Date()
+            logger.error("PodVolumeBackup \(name): \(status.message ?? "")")
+            try await access.patchStatus(
+                name, resourceVersion: malformed.metadata.resourceVersion,
+                status: Array(try Velero.encoder().encode(status)), as: PodVolumeBackup.self)
+            return
+        case .object(let decoded): object = decoded
+        }
+        guard object.spec.node == configuration.nodeName, !object.phase.isFinal else { return }
         let redo = object.phase == .inProgress
         if redo { logger.warning("PodVolumeBackup \(name) was left InProgress by an agent that stopped; redoing it") }
         let started = Date()

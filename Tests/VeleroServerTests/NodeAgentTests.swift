@@ -196,6 +196,17 @@ struct NodeAgentTests {
                 let warning = try #require(record.warnings.first { $0.contains("jobs/worker") })
                 #expect(warning.contains("token") && warning.contains("projected"))
                 #expect(warning.contains("info") && warning.contains("downwardAPI"))
+                // A PodVolumeBackup that does not decode is marked Failed, naming the field; the agent goes on.
+                try await harness.apply(
+                    #"{"apiVersion":"velero.io/v1","kind":"PodVolumeBackup","metadata":{"name":"bad"},"spec":{"node":"node-c","pod":{"name":"worker"}}}"#,
+                    to: PodVolumeBackup.resource, namespace: "velero")
+                let bad = try await harness.waitFor("the malformed object to be failed") { () -> String? in
+                    let object = try await harness.client.get(
+                        PodVolumeBackup.resource, namespace: "velero", name: "bad")
+                    let text = String(decoding: object.json, as: UTF8.self)
+                    return text.contains("Failed") ? text : nil
+                }
+                #expect(bad.contains("malformed") && bad.contains("volume"), "\(bad)")
                 // Without the flag and without annotations, nothing is chosen.
                 let none = try await backup(harness, "none", namespace: "jobs")
                 #expect(none.phase == .completed)
