@@ -3,6 +3,7 @@ import ChunkStore
 import Foundation
 import Logging
 import ServiceLifecycle
+import SystemIO
 import VeleroAPI
 import VeleroServer
 
@@ -54,6 +55,12 @@ struct NodeAgentCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
+        let root = kubeletRootDir
+        guard try await BlockingPool.shared.run({ try FileSystem.statusIfExists(root) })?.kind == .directory else {
+            throw ValidationError(
+                "--kubelet-root-dir '\(root)' is not a directory (mount the kubelet's root, /var/lib/kubelet, into the pod)"
+            )
+        }
         let client = try await ServerCommand.clusterClient(cluster)
         let storeOptions = storeOptions
         let agent = NodeAgent(
