@@ -31,6 +31,7 @@ struct PodVolumeStep: Sendable {
     func run(_ record: BackupRecord, commit: String) async throws -> PodVolumeOutcome {
         var outcome = PodVolumeOutcome()
         var created: [Created] = []
+        var failed: [VolumeRecord] = []
         let defaultAll = backup.spec.defaultVolumesToFsBackup ?? server.configuration.defaultVolumesToFsBackup
         for pod in try await selectedPods(record.filter) {
             let podName = "\(pod.metadata.namespace ?? "")/\(pod.metadata.name ?? "")"
@@ -62,13 +63,20 @@ struct PodVolumeStep: Sendable {
                     namespace: pod.metadata.namespace ?? "", pod: pod.metadata.name ?? "", podUID: uid, volume: volume,
                     node: node)
                 do {
-                    if let item = try await create(source, pod: pod, commit: commit) { created.append(item) }
+                    created.append(try await create(source, pod: pod, commit: commit))
                 } catch let skip as Skip {
                     outcome.warnings.append("pod volume \(source.display) not backed up: \(skip.reason)")
+                } catch {
+                    // Chosen and not handed to a node agent (a missing claim, an API error): an error on the backup.
+                    if Task.isCancelled { throw error }
+                    var record = VolumeRecord.unreachable(
+                        persistentVolume: "", path: "", reason: "could not be handed to the node agent: \(error)")
+                    record.podVolume = source
+                    failed.append(record)
                 }
             }
         }
-        outcome.volumes = try await wait(for: created, commit: commit)
+        outcome.volumes = failed + (try await wait(for: created, commit: commit))
         return outcome
     }
 
@@ -102,7 +110,7 @@ struct PodVolumeStep: Sendable {
     }
 
     /// Creates the volume's PodVolumeBackup (Velero's labels, annotation and owner reference).
-    private func create(_ source: PodVolumeSource, pod: PodForVolumes, commit: String) async throws -> Created? {
+    private func create(_ source: PodVolumeSource, pod: PodForVolumes, commit: String) async throws -> Created {
         var labels = [Velero.backupNameLabel: backup.name, Velero.backupUIDLabel: backup.metadata.uid ?? ""]
         var annotations = [PodVolumeBackup.backupCommitAnnotation: commit]
         var item = Created(name: "", source: source)

@@ -196,6 +196,19 @@ struct NodeAgentTests {
                 let warning = try #require(record.warnings.first { $0.contains("jobs/worker") })
                 #expect(warning.contains("token") && warning.contains("projected"))
                 #expect(warning.contains("info") && warning.contains("downwardAPI"))
+                // A chosen volume whose claim does not exist is an error on the backup, not the end of it.
+                _ = try await nodes.pod(
+                    "orphan", namespace: "jobs", node: "node-c",
+                    volumes: #"[{"name":"v","persistentVolumeClaim":{"claimName":"no-such-claim"}}]"#,
+                    annotations: ["backup.velero.io/backup-volumes": "v"])
+                let orphan = try await backup(
+                    harness, "orphan", namespace: "jobs", extra: #","defaultVolumesToFsBackup":true"#)
+                #expect(orphan.phase == .partiallyFailed)
+                let orphanRecord = try #require(try await harness.storedBackup("orphan"))
+                #expect(
+                    orphanRecord.errors.contains { $0.contains("jobs/orphan/v") && $0.contains("no-such-claim") },
+                    "\(orphanRecord.errors)")
+                #expect(orphanRecord.volumes.contains { $0.podVolume?.pod == "worker" && $0.snapshot != nil })
                 // A PodVolumeBackup that does not decode is marked Failed, naming the field; the agent goes on.
                 try await harness.apply(
                     #"{"apiVersion":"velero.io/v1","kind":"PodVolumeBackup","metadata":{"name":"bad"},"spec":{"node":"node-c","pod":{"name":"worker"}}}"#,
@@ -208,6 +221,7 @@ struct NodeAgentTests {
                 }
                 #expect(bad.contains("malformed") && bad.contains("volume"), "\(bad)")
                 // Without the flag and without annotations, nothing is chosen.
+                try await harness.client.delete(NodeCluster.pods, namespace: "jobs", name: "orphan")
                 let none = try await backup(harness, "none", namespace: "jobs")
                 #expect(none.phase == .completed)
                 #expect(try await nodes.podVolumeBackups(backup: "none").isEmpty)
