@@ -82,10 +82,18 @@ public struct BackupPipeline: Sendable {
     public var volumeConcurrency: Int
     /// Volumes being backed up right now, and the most at once.
     public let volumesInFlight = ConcurrencyGauge()
+    /// Backs up the pods' volumes through the node agents (the server's step; nil in the CLI's local mode). It
+    /// runs beside resource collection with the backup's record and commit, and its volumes land in the record
+    /// before the commit, so their snapshots expire with the backup.
+    public var podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)?
 
-    public init(collector: ResourceCollector, volumeConcurrency: Int = VolumeCollector.defaultVolumeConcurrency) {
+    public init(
+        collector: ResourceCollector, volumeConcurrency: Int = VolumeCollector.defaultVolumeConcurrency,
+        podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)? = nil
+    ) {
         self.collector = collector
         self.volumeConcurrency = volumeConcurrency
+        self.podVolumes = podVolumes
     }
 
     public func run(_ request: BackupRecord) async throws -> BackupRecord {
@@ -138,6 +146,12 @@ public struct BackupPipeline: Sendable {
                     }, allNamespaces: all)
                 return await volumes.backup(selected, backupName: name, backupCommit: commit)
             }()
+            let podVolumes = self.podVolumes
+            let started = record
+            async let podOutcome: PodVolumeOutcome = {
+                guard let podVolumes else { return PodVolumeOutcome() }
+                return try await podVolumes(started, commit)
+            }()
             let manifest: ResourceManifest
             let summary: CollectionSummary
             do {
@@ -146,9 +160,12 @@ public struct BackupPipeline: Sendable {
             } catch {
                 // Volume snapshots that committed belong to this backup's record and expire with it.
                 record.volumes = (try? await volumeRecords) ?? []
+                record.volumes += (try? await podOutcome)?.volumes ?? []
                 throw error
             }
             record.volumes = try await volumeRecords
+            let pods = try await podOutcome
+            record.volumes += pods.volumes
             // The resource data's chunks, for reference counting (volume snapshots keep their own lists).
             var referenced = Set(manifest.streams.flatMap { $0.chunks.map(\.id) })
             if let manifestRecord = try await repository.record(
@@ -163,11 +180,19 @@ public struct BackupPipeline: Sendable {
             record.summary = summary
             record.itemsBackedUp = manifest.objectCount
             record.warnings =
-                manifest.warnings
+                manifest.warnings + pods.warnings
                 + record.volumes.compactMap { volume in
-                    volume.skipped.map { "persistent volume \(volume.persistentVolume): \($0)" }
+                    guard volume.podVolume == nil else { return nil }
+                    return volume.skipped.map { "persistent volume \(volume.persistentVolume): \($0)" }
                 }
-            if record.volumes.contains(where: { $0.skipped?.contains("failed") == true }) {
+            // A chosen pod volume that could not be backed up is an error, as Velero counts it.
+            record.errors += record.volumes.compactMap { volume in
+                guard let pod = volume.podVolume, let reason = volume.skipped else { return nil }
+                return "pod volume \(pod.display) on node \(pod.node): \(reason)"
+            }
+            if record.volumes.contains(where: {
+                $0.skipped?.contains("failed") == true || ($0.podVolume != nil && $0.skipped != nil)
+            }) {
                 record.phase = .partiallyFailed
             }
         } catch {
@@ -177,7 +202,7 @@ public struct BackupPipeline: Sendable {
         record.completionTimestamp = Date()
         for volume in record.volumes where volume.snapshot != nil {
             logger.info(
-                "volume \(volume.persistentVolume): \(volume.files) files, \(volume.logicalBytes) bytes, \(volume.newStoredBytes) new"
+                "volume \(volume.podVolume.map { "\($0.display) on \($0.node)" } ?? volume.persistentVolume): \(volume.files) files, \(volume.logicalBytes) bytes, \(volume.newStoredBytes) new"
             )
         }
         logger.info(

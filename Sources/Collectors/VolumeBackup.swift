@@ -52,6 +52,9 @@ public struct VolumeRecord: Codable, Sendable, Equatable {
     public var seconds: Double
     /// Why the data is not in the backup.
     public var skipped: String?
+    /// Set when the data is a pod volume read by a node agent (then `persistentVolume` is the claim's volume, or
+    /// empty, and `path` the directory on that node).
+    public var podVolume: PodVolumeSource? = nil
 
     /// A volume whose data was not backed up, and why.
     public static func unreachable(persistentVolume: String, claim: String? = nil, path: String, reason: String)

@@ -14,11 +14,15 @@ public struct BackupOperation: Sendable {
     /// Persistent volumes backed up at once.
     public var volumeConcurrency: Int
     public var progress: CollectionProgress
+    /// The pods' volumes through the node agents (see `BackupPipeline.podVolumes`); nil in the CLI's local mode.
+    public var podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)?
 
     public init(
         client: KubeClient, repository: Repository, width: Int = 8, volumeConcurrency: Int = 2,
-        progress: CollectionProgress
+        progress: CollectionProgress,
+        podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)? = nil
     ) {
+        self.podVolumes = podVolumes
         self.client = client
         self.repository = repository
         self.width = width
@@ -30,7 +34,9 @@ public struct BackupOperation: Sendable {
     /// (invalid request, a name that exists, the store lock).
     public func run(_ request: BackupRecord) async throws -> BackupRecord {
         let collector = ResourceCollector(client: client, repository: repository, width: width, progress: progress)
-        return try await BackupPipeline(collector: collector, volumeConcurrency: volumeConcurrency).run(request)
+        return try await BackupPipeline(
+            collector: collector, volumeConcurrency: volumeConcurrency, podVolumes: podVolumes
+        ).run(request)
     }
 }
 

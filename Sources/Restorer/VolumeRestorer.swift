@@ -72,7 +72,9 @@ public struct RestorePipeline: Sendable {
         async throws
         -> (RestoreResult, [VolumeRestoreResult])
     {
+        // Pod volumes are restored by the node agents (not in this version): only path-based volumes here.
         let selected = backup.volumes.filter { volume in
+            guard volume.podVolume == nil else { return false }
             guard let claim = volume.claim else { return options.includeNamespaces.isEmpty }
             let namespace = String(claim.split(separator: "/").first ?? "")
             return ResourceRestorer.namespaceSelected(namespace, options: options)

@@ -53,9 +53,10 @@ struct BackupController: Sendable {
             status.progress = Backup.Progress(totalItems: 0, itemsBackedUp: 0)
         } _: {
             let progress = CollectionProgress()
+            let podVolumes = PodVolumeStep(server: server, backup: backup, location: location)
             let operation = BackupOperation(
                 client: server.client, repository: location.repository, width: server.configuration.collectorWidth,
-                progress: progress)
+                progress: progress, podVolumes: { try await podVolumes.run($0, commit: $1) })
             let outcome: Result<BackupRecord, any Error> = await withTaskGroup(of: Void.self) { group in
                 group.addTask { await reportProgress(name, progress) }
                 let outcome: Result<BackupRecord, any Error>

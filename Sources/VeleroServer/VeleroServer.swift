@@ -60,6 +60,12 @@ public final class VeleroServer: Service, Sendable {
         public var downloadURLTTL: Duration = .seconds(600)
         public var downloadSweepInterval: Duration = .seconds(60)
         public var serverVersion = "dev"
+        /// File-system backup of pod volumes: whether a Backup that does not say backs up every pod volume (opt-out)
+        /// instead of only the annotated ones, how long a backup waits for the node agents (Velero's
+        /// `--fs-backup-timeout`, 4h), and how often it looks at their PodVolumeBackups.
+        public var defaultVolumesToFsBackup = false
+        public var podVolumeOperationTimeout: Duration = .seconds(4 * 3600)
+        public var podVolumePollInterval: Duration = .milliseconds(500)
 
         public init(
             namespace: String = "velero", concurrentBackups: Int = 1,
@@ -166,14 +172,7 @@ public final class VeleroServer: Service, Sendable {
     }
 
     /// Runs `body` until the server stops (then cancels it).
-    func untilStopped(_ body: @escaping @Sendable () async -> Void) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await body() }
-            group.addTask { await self.stopping.wait() }
-            await group.next()
-            group.cancelAll()
-        }
-    }
+    func untilStopped(_ body: @escaping @Sendable () async -> Void) async { await stopping.running(body) }
 
     /// A controller's intake (list+watch into its queue) until the server stops, and its workers until the queue
     /// is closed and their current item done.
@@ -233,6 +232,16 @@ final class StopSignal: Sendable {
             return state.waiters.values
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Runs `body` until the signal fires (then cancels it).
+    func running(_ body: @escaping @Sendable () async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await body() }
+            group.addTask { await self.wait() }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     func wait() async {

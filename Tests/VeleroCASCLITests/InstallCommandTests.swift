@@ -173,6 +173,7 @@ struct InstallCommandTests {
             Set(names) == [
                 "backups.velero.io", "restores.velero.io", "schedules.velero.io", "backupstoragelocations.velero.io",
                 "deletebackuprequests.velero.io", "downloadrequests.velero.io", "serverstatusrequests.velero.io",
+                "podvolumebackups.velero.io",
             ])
         #expect(
             crdItems.allSatisfy {

@@ -30,6 +30,13 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "How often each storage location's store is checked (Go duration).")
     var storeValidationFrequency = "1m"
     @Flag(help: "Create the velero.io CustomResourceDefinitions first when they are missing.") var installCrds = false
+    @Option(
+        help: ArgumentHelp(
+            "Back up every pod volume through the node agents unless a Backup says otherwise (opt-out).",
+            valueName: "bool"))
+    var defaultVolumesToFsBackup = false
+    @Option(help: "How long a backup waits for the node agents' pod volume backups (Go duration).")
+    var fsBackupTimeout = "4h"
     @OptionGroup var runtime: ServerRuntimeOptions
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var cluster: ClusterOptions
@@ -53,12 +60,16 @@ struct ServerCommand: AsyncParsableCommand {
                 throw ValidationError("\(flag) '\(value)' must be a duration of at least 1s (e.g. 1m, 30s)")
             }
         }
+        guard let timeout = KubeDuration.seconds(fsBackupTimeout), timeout >= 1 else {
+            throw ValidationError(
+                "--fs-backup-timeout '\(fsBackupTimeout)' must be a duration of at least 1s (e.g. 4h)")
+        }
         try ResourceName.validate(namespace, what: "namespace")
     }
 
     func run() async throws {
         try global.bootstrapLogging()
-        let client = try await clusterClient()
+        let client = try await Self.clusterClient(cluster)
         if installCrds { try await Self.installCRDs(client) }
         let storeOptions = storeOptions
         var configuration = VeleroServer.Configuration(
@@ -67,11 +78,13 @@ struct ServerCommand: AsyncParsableCommand {
                 Int(KubeDuration.seconds(garbageCollectionFrequency)! * 1000)),
             defaultBackupTTL: Int(KubeDuration.seconds(defaultBackupTTL)!), passwords: storeOptions.passwords,
             fallbackLocation: { name, create in try await Self.configuredLocation(storeOptions, name, create) })
-        try runtime.apply(to: &configuration, inCluster: inCluster)
+        try runtime.apply(to: &configuration, inCluster: Self.inCluster(cluster))
         configuration.backupSyncPeriod = .milliseconds(Int(KubeDuration.seconds(backupSyncPeriod)! * 1000))
         configuration.storeValidationFrequency = .milliseconds(
             Int(KubeDuration.seconds(storeValidationFrequency)! * 1000))
         configuration.serverVersion = VersionCommand.current
+        configuration.defaultVolumesToFsBackup = defaultVolumesToFsBackup
+        configuration.podVolumeOperationTimeout = .milliseconds(Int(KubeDuration.seconds(fsBackupTimeout)! * 1000))
         let server = VeleroServer(client: client, configuration: configuration)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -82,9 +95,9 @@ struct ServerCommand: AsyncParsableCommand {
 
     /// --kubeconfig/$KUBECONFIG when given, else the pod's in-cluster configuration when there is one, else
     /// ~/.kube/config.
-    private func clusterClient() async throws -> KubeClient {
+    static func clusterClient(_ cluster: ClusterOptions) async throws -> KubeClient {
         let environment = ProcessInfo.processInfo.environment
-        if inCluster {
+        if inCluster(cluster) {
             // It reads the service account's token and CA files: on the blocking pool.
             let configuration = try await BlockingPool.shared.run {
                 try ClusterConfiguration.inCluster(environment: environment)
@@ -95,7 +108,7 @@ struct ServerCommand: AsyncParsableCommand {
     }
 
     /// In a pod, without --kubeconfig or $KUBECONFIG: the in-cluster configuration is used.
-    private var inCluster: Bool {
+    static func inCluster(_ cluster: ClusterOptions) -> Bool {
         let environment = ProcessInfo.processInfo.environment
         return cluster.kubeconfig == nil && (environment["KUBECONFIG"] ?? "").isEmpty
             && environment["KUBERNETES_SERVICE_HOST"] != nil

@@ -1,0 +1,152 @@
+import ChunkStore
+import Foundation
+import KubeClient
+import SystemIO
+import VeleroAPI
+
+/// Finds a PodVolumeBackup's data on this node: the pod (still the same uid), its volume, the claim's volume when
+/// it has one, and the directory the kubelet mounted it at,
+/// `<kubelet root>/pods/<pod uid>/volumes/<plugin>/<volume or persistent volume name>` (CSI volumes: its `mount`).
+struct PodVolumeLocator: Sendable {
+    let client: KubeClient
+    let kubeletRoot: String
+
+    struct Located: Sendable {
+        /// The directory to read.
+        var path: String
+        /// What makes two backups "the same volume" for incremental backup: the claim's uid, else the pod's
+        /// controller and the volume's name, else the pod's name and the volume's name.
+        var identity: String
+    }
+
+    private struct Pod: Decodable {
+        struct Owner: Decodable {
+            var kind: String?
+            var name: String?
+            var controller: Bool?
+        }
+        struct Meta: Decodable {
+            var uid: String?
+            var ownerReferences: [Owner]?
+        }
+        struct Volume: Decodable {
+            struct Claim: Decodable { var claimName: String? }
+            var name: String
+            var persistentVolumeClaim: Claim?
+        }
+        struct Spec: Decodable { var volumes: [Volume]? }
+        var metadata: Meta
+        var spec: Spec?
+    }
+
+    private struct Claim: Decodable {
+        struct Meta: Decodable { var uid: String? }
+        struct Spec: Decodable {
+            var volumeName: String?
+            var volumeMode: String?
+        }
+        var metadata: Meta
+        var spec: Spec?
+    }
+
+    func locate(_ backup: PodVolumeBackup) async throws -> Located {
+        let namespace = backup.spec.pod.namespace ?? ""
+        let podName = backup.spec.pod.name ?? ""
+        let where_ = "pod \(namespace)/\(podName)"
+        let object: KubeObject
+        do {
+            object = try await client.get(PodVolumeStep.pods, namespace: namespace, name: podName)
+        } catch let error as KubeAPIError where error.isNotFound {
+            throw PodVolumeFailure(description: "\(where_) no longer exists")
+        }
+        let pod = try JSONDecoder().decode(Pod.self, from: Data(object.json))
+        guard let uid = pod.metadata.uid, uid == backup.spec.pod.uid ?? uid else {
+            throw PodVolumeFailure(
+                description:
+                    "\(where_) was replaced (uid \(pod.metadata.uid ?? "none"), expected \(backup.spec.pod.uid ?? ""))")
+        }
+        guard let volume = pod.spec?.volumes?.first(where: { $0.name == backup.spec.volume }) else {
+            throw PodVolumeFailure(description: "\(where_) has no volume named '\(backup.spec.volume)'")
+        }
+        var directory = volume.name
+        var identity: String
+        if let owner = pod.metadata.ownerReferences?.first(where: { $0.controller == true }) {
+            identity = "owner/\(namespace)/\(owner.kind ?? "")/\(owner.name ?? "")/\(volume.name)"
+        } else {
+            identity = "pod/\(namespace)/\(podName)/\(volume.name)"
+        }
+        if let claimName = volume.persistentVolumeClaim?.claimName {
+            let claimObject = try await client.get(PodVolumeStep.claims, namespace: namespace, name: claimName)
+            let claim = try JSONDecoder().decode(Claim.self, from: Data(claimObject.json))
+            if claim.spec?.volumeMode == "Block" {
+                throw PodVolumeFailure(
+                    description:
+                        "claim \(namespace)/\(claimName) is a block volume: block volumes are not supported yet")
+            }
+            guard let volumeName = claim.spec?.volumeName, !volumeName.isEmpty else {
+                throw PodVolumeFailure(description: "claim \(namespace)/\(claimName) is not bound to a volume")
+            }
+            directory = volumeName
+            if let claimUID = claim.metadata.uid { identity = "pvc/\(claimUID)" }
+        }
+        let path = try await find(directory, podUID: uid, what: "\(where_) volume '\(volume.name)'")
+        return Located(path: path, identity: identity)
+    }
+
+    /// The one `<root>/pods/<uid>/volumes/*/<directory>` (plus `mount` for CSI).
+    private func find(_ directory: String, podUID: String, what: String) async throws -> String {
+        let volumes = "\(kubeletRoot)/pods/\(podUID)/volumes"
+        let matches: [String] = try await BlockingPool.shared.run {
+            guard try FileSystem.statusIfExists(volumes)?.kind == .directory else { return [] }
+            var found: [String] = []
+            for plugin in try FileSystem.contentsOfDirectory(volumes).sorted() {
+                var candidate = "\(volumes)/\(plugin)/\(directory)"
+                if plugin == "kubernetes.io~csi" { candidate += "/mount" }
+                if try FileSystem.statusIfExists(candidate)?.kind == .directory { found.append(candidate) }
+            }
+            return found
+        }
+        switch matches.count {
+        case 1: return matches[0]
+        case 0:
+            throw PodVolumeFailure(
+                description:
+                    "\(what): no directory \(volumes)/*/\(directory) on node (is the pod running here, and is --kubelet-root-dir right?)"
+            )
+        default:
+            throw PodVolumeFailure(
+                description: "\(what): several directories match: \(matches.joined(separator: ", "))")
+        }
+    }
+}
+
+/// The latest snapshot of one pod volume (by `PodVolumeLocator.Located.identity`), kept in the store at
+/// `podvolumes/<sha256 of the identity>.json`, so the next backup of the same claim or pod volume, from any node,
+/// is incremental against it.
+struct PodVolumeLineage: Sendable {
+    let repository: Repository
+    let identity: String
+
+    struct Entry: Codable {
+        var identity: String
+        var snapshot: String
+    }
+
+    var key: String {
+        "podvolumes/" + Digest.sha256(Array(identity.utf8)).map { String(format: "%02x", $0) }.joined() + ".json"
+    }
+
+    /// The previous snapshot's name, when it still exists.
+    func latest() async throws -> String? {
+        guard let entry = try await repository.record(Entry.self, key: key), entry.identity == identity,
+            try await repository.record(Snapshot.self, key: Snapshot.key(entry.snapshot)) != nil
+        else { return nil }
+        return entry.snapshot
+    }
+
+    func record(_ snapshot: String) async throws {
+        try await StoreLock.withLock(.shared, repository: repository, operation: "pod volume \(identity)") {
+            try await repository.commitRecord(Entry(identity: identity, snapshot: snapshot), key: key)
+        }
+    }
+}
