@@ -33,7 +33,8 @@ actor TypeCollector {
     ) {
         self.resource = resource
         self.client = client
-        writer = BlobWriter(repository: repository, chunker: repository.resourceChunker, statistics: statistics)
+        writer = BlobWriter(
+            repository: repository, chunker: repository.resourceChunker, kind: .metadata, statistics: statistics)
         self.pageSize = pageSize
         self.progress = progress
     }
