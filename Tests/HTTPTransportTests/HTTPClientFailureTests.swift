@@ -39,8 +39,9 @@ struct HTTPClientFailureTests {
         let elapsed = ContinuousClock.now - started
         #expect(error == .timedOut(url: listener.url))
         #expect(elapsed >= .milliseconds(250), "timed out after only \(elapsed)")
-        // Generous: the suite loads the machine; the point is that it times out instead of hanging (default 120 s).
-        #expect(elapsed < .seconds(20), "a 300 ms timeout took \(elapsed)")
+        // Generous: the whole suite shares 2 cores; the point is that it times out instead of hanging for the default
+        // 120 s (seen: 23 s under a full CI run).
+        #expect(elapsed < .seconds(60), "a 300 ms timeout took \(elapsed)")
     }
 
     @Test func cancellationAbortsAHangingRequestQuickly() async throws {
@@ -89,7 +90,7 @@ struct HTTPClientFailureTests {
         #expect(sum == 49_995_000)
         // Were the hanging requests holding cooperative threads (there are 2 here), the task would wait for their
         // 30 s timeout; the bound is loose only because parallel tests share the machine.
-        #expect(elapsed < .seconds(10), "a 50 ms task took \(elapsed) while 4 requests hung")
+        #expect(elapsed < .seconds(25), "a 50 ms task took \(elapsed) while 4 requests hung for 30 s")
         for task in hanging {
             task.cancel()
             let result = await task.result

@@ -56,7 +56,7 @@ struct FaultTests {
     func latency() async throws {
         try await SimHarness.with { sim in
             // Bounds far apart, so a loaded CI machine cannot blur them.
-            sim.server.addFault(.latency(.seconds(8), pathPrefix: "/api/v1/namespaces/default/configmaps"))
+            sim.server.addFault(.latency(.seconds(20), pathPrefix: "/api/v1/namespaces/default/configmaps"))
             let clock = ContinuousClock()
             let start = clock.now
             async let slow = sim.get(Self.cms)
@@ -65,8 +65,8 @@ struct FaultTests {
             #expect(try await slow.status == 200)
             let slowElapsed = clock.now - start
             #expect(fast.status == 200)
-            #expect(slowElapsed >= .seconds(8))
-            #expect(fastElapsed < .seconds(6))
+            #expect(slowElapsed >= .seconds(20))
+            #expect(fastElapsed < .seconds(15), "\(fastElapsed) (seen above 6 s in a full CI run)")
         }
     }
 

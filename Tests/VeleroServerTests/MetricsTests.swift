@@ -67,7 +67,14 @@ struct MetricsTests {
             let failed = try await harness.finishedBackup("bad")
             harness.sim.clearFaults()
             #expect(failed.phase == .failed || failed.phase == .partiallyFailed, "\(failed.phase)")
-            let afterBad = try await Scrape.of(server)
+            // The counters move once the run's end is recorded, which may be just after its status is written.
+            let afterBad = try await harness.waitFor("the failed backup to be counted") {
+                let scrape = try await Scrape.of(server)
+                let ended =
+                    (scrape.manual("velero_backup_failure_total") ?? 0)
+                    + (scrape.manual("velero_backup_partial_failure_total") ?? 0)
+                return ended >= 1 ? scrape : nil
+            }
             #expect(afterBad.manual("velero_backup_attempt_total") == 2)
             #expect(afterBad.manual("velero_backup_success_total") == 1)
             #expect(afterBad.manual("velero_backup_failure_total") == (failed.phase == .failed ? 1 : 0))
