@@ -291,30 +291,32 @@ private struct Run {
                 try await repository.store.delete(Snapshot.key(owner.name))
             }
         case .backup:
-            if try await repository.record(BackupRecord.self, key: BackupRecord.key(owner.name))?.commit
-                == owner.commit
+            // Each object goes when it names this commit, whether or not the backup record is still there: a power
+            // cut during an earlier run may have kept one deletion and undone another (the record gone, its resource
+            // manifest back), and the rerun must still finish the rest. Objects without a commit (older records) go
+            // only while the record is this commit's, and the log only while no other backup of the name holds it.
+            let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(owner.name))
+            let ours = record?.commit == owner.commit
+            for restore in try await repository.store.listAll(prefix: "restores/") where restore.key.hasSuffix(".json")
             {
-                for restore in try await repository.store.listAll(prefix: "restores/")
-                where restore.key.hasSuffix(".json") {
-                    struct Made: Decodable {
-                        var backup: String
-                        var backupCommit: String?
-                    }
-                    guard let made = try? await repository.record(Made.self, key: restore.key),
-                        made.backup == owner.name, made.backupCommit == nil || made.backupCommit == owner.commit
-                    else { continue }
-                    try await repository.store.delete(restore.key)
-                    try await repository.store.delete(String(restore.key.dropLast(5)) + ".log")
+                struct Made: Decodable {
+                    var backup: String
+                    var backupCommit: String?
                 }
-                let manifest = try await repository.record(
-                    ResourceManifestRecord.self, key: ResourceManifestRecord.key(owner.name))
-                if let manifest, manifest.commit == nil || manifest.commit == owner.commit {
-                    try await repository.store.delete(ResourceManifestRecord.key(owner.name))
-                }
-                try await repository.store.delete(BackupRecord.logKey(owner.name))
-                // The record goes last: it is what says the other objects are this commit's.
-                try await repository.store.delete(BackupRecord.key(owner.name))
+                guard let made = try? await repository.record(Made.self, key: restore.key), made.backup == owner.name,
+                    made.backupCommit == owner.commit || (made.backupCommit == nil && ours)
+                else { continue }
+                try await repository.store.delete(restore.key)
+                try await repository.store.delete(String(restore.key.dropLast(5)) + ".log")
             }
+            let manifest = try await repository.record(
+                ResourceManifestRecord.self, key: ResourceManifestRecord.key(owner.name))
+            if let manifest, manifest.commit == owner.commit || (manifest.commit == nil && ours) {
+                try await repository.store.delete(ResourceManifestRecord.key(owner.name))
+            }
+            if ours || record == nil { try await repository.store.delete(BackupRecord.logKey(owner.name)) }
+            // The record goes last: it is what says the other objects are this commit's.
+            if ours { try await repository.store.delete(BackupRecord.key(owner.name)) }
         }
         // Everything above is durable before the journal goes, and the journal is gone before a later shard write
         // forgets its operation.
