@@ -119,7 +119,8 @@ struct FailureStopsWorkTests {
         let cancelled = ContinuousClock.now
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - cancelled < .seconds(2))
+        // Promptly: the uploads under way (50 ms each) end; seen above 2 s in a full CI run on 2 cores.
+        #expect(ContinuousClock.now - cancelled < .seconds(6))
         #expect(store.counts.inFlight == 0, "no upload outlives the cancelled writer")
     }
 }
