@@ -59,14 +59,19 @@ struct FaultTests {
             sim.server.addFault(.latency(.seconds(20), pathPrefix: "/api/v1/namespaces/default/configmaps"))
             let clock = ContinuousClock()
             let start = clock.now
-            async let slow = sim.get(Self.cms)
+            async let slow: (HTTPResponse, ContinuousClock.Instant) = {
+                let response = try await sim.get(Self.cms)
+                return (response, clock.now)
+            }()
             let fast = try await sim.get("/api/v1/namespaces")
-            let fastElapsed = clock.now - start
-            #expect(try await slow.status == 200)
-            let slowElapsed = clock.now - start
+            let fastDone = clock.now
+            let (slowResponse, slowDone) = try await slow
+            #expect(slowResponse.status == 200)
             #expect(fast.status == 200)
-            #expect(slowElapsed >= .seconds(20))
-            #expect(fastElapsed < .seconds(15), "\(fastElapsed) (seen above 6 s in a full CI run)")
+            #expect(slowDone - start >= .seconds(20))
+            // Not blocked: the other request is answered before the delayed one, however loaded the machine (a fixed
+            // bound on its time failed in a full CI run on 2 cores).
+            #expect(fastDone < slowDone, "the other request took \(fastDone - start)")
         }
     }
 
