@@ -38,7 +38,10 @@ struct MetricsTests {
             let done = try await harness.finishedBackup("good")
             #expect(done.phase == .completed)
             let stored = try #require(try await harness.storedBackup("good"))
-            let afterGood = try await Scrape.of(server)
+            let afterGood = try await harness.waitFor("the backup to be counted") {
+                let scrape = try await Scrape.of(server)
+                return scrape.manual("velero_backup_success_total") == 1 ? scrape : nil
+            }
             #expect(afterGood.manual("velero_backup_attempt_total") == 1)
             #expect(afterGood.manual("velero_backup_success_total") == 1)
             #expect(afterGood.manual("velero_backup_failure_total") == 0)
@@ -100,7 +103,15 @@ struct MetricsTests {
                 #"{"apiVersion":"velero.io/v1","kind":"Restore","metadata":{"name":"back"},"spec":{"backupName":"good","existingResourcePolicy":"update"}}"#,
                 to: Restore.resource, namespace: "velero")
             let restored = try await harness.finishedRestore("back")
-            let afterRestore = try await Scrape.of(server)
+            let afterRestore = try await harness.waitFor("the restore to be counted") {
+                let scrape = try await Scrape.of(server)
+                let ended = [
+                    "velero_restore_success_total", "velero_restore_partial_failure_total",
+                    "velero_restore_failed_total",
+                ]
+                .reduce(0.0) { $0 + (scrape.manual($1) ?? 0) }
+                return ended >= 1 ? scrape : nil
+            }
             #expect(afterRestore.manual("velero_restore_attempt_total") == 1)
             let outcome = [
                 RunPhase.completed: "velero_restore_success_total",
@@ -137,8 +148,11 @@ struct MetricsTests {
                 #"{"apiVersion":"velero.io/v1","kind":"Backup","metadata":{"name":"nightly-1","labels":{"velero.io/schedule-name":"nightly"}},"spec":{"includedNamespaces":["\#(harness.namespaces[0])"]}}"#,
                 to: Backup.resource, namespace: "velero")
             #expect(try await harness.finishedBackup("nightly-1").phase == .completed)
-            var scrape = Scrape(String(decoding: replica.server.metrics.exposition(), as: UTF8.self))
-            #expect(scrape.value("velero_backup_success_total", ["schedule": "nightly"]) == 1)
+            // The counters move once the run's end is recorded, which may be just after its status is written.
+            var scrape = try await harness.waitFor("the scheduled backup to be counted") {
+                let scrape = Scrape(String(decoding: replica.server.metrics.exposition(), as: UTF8.self))
+                return scrape.value("velero_backup_success_total", ["schedule": "nightly"]) == 1 ? scrape : nil
+            }
             #expect(scrape.manual("velero_backup_success_total") == 0)
             let items = try #require(try await harness.storedBackup("nightly-1")?.itemsBackedUp)
             // The objects are recounted every 200 ms: that leaves the schedule's last figures alone.
