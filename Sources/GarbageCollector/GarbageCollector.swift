@@ -45,7 +45,7 @@ public struct GarbageCollector: Sendable {
 
     /// The key whose content says which reference-state format the store has (absent before commit identities).
     static let versionKey = "refs/version"
-    static let currentVersion = "2"
+    static let currentVersion = "3"
 
     /// Runs a collection. A plain run expires the backups whose expiration is before `now`; a run with `delete` or
     /// `forgetSnapshots` removes just those (so deleting one backup does not expire others as a side effect).
@@ -80,17 +80,17 @@ public struct GarbageCollector: Sendable {
         for object in try await repository.store.listAll(prefix: "refs/pending/") {
             pending.insert(String(object.key.dropFirst("refs/pending/".count)))
         }
-        var expected: [String: Int] = [:]
+        var expected: [ChunkID: Int] = [:]
         for object in try await repository.store.listAll(prefix: "refs/lists/") {
             let commit = String(object.key.dropFirst("refs/lists/".count))
             guard CommitID.isValid(commit), !pending.contains(commit) else { continue }
             let owner = ReferenceOwner.snapshot("", commit: commit)
             for id in try await ReferenceList.read(owner, repository: repository) ?? [] {
-                expected[id.hex, default: 0] += 1
+                expected[id, default: 0] += 1
             }
         }
         let actual = try await ReferenceCounts(repository: repository).all()
-        return Set(expected.keys).union(actual.keys).filter { expected[$0] != actual[$0] }.sorted()
+        return Set(expected.keys).union(actual.keys).filter { expected[$0] != actual[$0] }.map(\.hex).sorted()
     }
 
     /// The longest applied-operation memory of any count shard: bounded by the operations under way, not by history.
@@ -115,29 +115,60 @@ private struct Run {
     var counts: ReferenceCounts { ReferenceCounts(repository: repository) }
 
     mutating func collect(now: Date, delete: [String], forgetSnapshots: [String], rebuild: Bool) async throws {
-        if rebuild { try await dropReferenceState() }
-        if try await repository.store.size(of: GarbageCollector.versionKey) == nil {
+        switch try await referenceStateVersion() {
+        case GarbageCollector.currentVersion where !rebuild: break
+        case nil where !rebuild: try await adoptAll()
+        default:
+            // An explicit rebuild, or counts in an older layout: derived data, rebuilt from the manifests.
+            try await dropReferenceState()
             try await adoptAll()
         }
         // Markers that exist now; no backup can add one while the exclusive lock is held.
         let pending = try await markers("refs/pending/")
         let journals = try await markers("refs/expiring/")
         active = Set(pending.map(\.incrementOperation) + journals.map(\.decrementOperation))
+        // Finish pack retirements a crash interrupted (their packs may hold chunks the expiries below look for).
+        record(try await repository.finishInterruptedRepacking())
 
-        // Count what was committed since the last run; discard lists of owners that never committed. Counting
-        // comes first: an interrupted expiry must never decrement counts that lack increments of owners still alive.
-        var increments: [(operation: String, ids: [ChunkID])] = []
+        // What expires in this run: expiries a crash interrupted (a backup's journal stands for its whole deletion,
+        // volume snapshots included), then what is past its TTL or asked for. Every journal is durable before any
+        // count changes.
+        var expiring = Expiring()
+        for owner in journals {
+            if owner.kind == .backup,
+                let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(owner.name)),
+                record.commit == owner.commit
+            {
+                try await prepare(backup: record, into: &expiring)
+            } else {
+                expiring.add(owner)
+            }
+        }
+        for backup in try await targets(now: now, delete: delete) { try await prepare(backup: backup, into: &expiring) }
+        for name in forgetSnapshots { expiring.add(try await snapshotOwner(name)) }
+        for owner in expiring.owners where !active.contains(owner.decrementOperation) { try await writeJournal(owner) }
+        try await repository.store.sync()
+
+        // One pass over the shards: the lists committed since the last run are added and the expiring owners' lists
+        // taken away, each shard written once for both. Lists of owners that never committed are discarded.
+        var operations: [ReferenceCounts.Operation] = []
+        var zero = Set<ChunkID>()
+        var batched = 0
+        func flush() async throws {
+            // Memory stays bounded: a pass for every million ids or so. Increments always come in an earlier or the
+            // same pass as the decrements after them.
+            zero.formUnion(try await counts.apply(operations, active: active))
+            operations.removeAll()
+            batched = 0
+        }
         for owner in pending {
             if try await CommittedOwners.isCommitted(owner, repository: repository),
                 let ids = try await ReferenceList.read(owner, repository: repository)
             {
-                increments.append((owner.incrementOperation, ids))
+                operations.append(.init(name: owner.incrementOperation, ids: ids, delta: 1))
+                batched += ids.count
                 result.counted.append(owner.description)
-                // Memory stays bounded: a pass for every million ids or so.
-                if increments.reduce(0, { $0 + $1.ids.count }) > 1_000_000 {
-                    _ = try await counts.apply(increments, delta: 1, active: active)
-                    increments.removeAll()
-                }
+                if batched > 1_000_000 { try await flush() }
             } else {
                 try await repository.store.delete(owner.listKey)
                 result.discarded.append(owner.description)
@@ -145,34 +176,55 @@ private struct Run {
                     "\(owner) never committed (its process stopped); its chunks are left for an orphan sweep")
             }
         }
-        // One pass over the shards for every list counted now.
-        _ = try await counts.apply(increments, delta: 1, active: active)
-        // Barriers: the counts are durable before their markers go, and the markers are gone for good before any
-        // later shard write forgets their operations (a power cut may persist writes of different directories in
-        // any order).
+        for owner in expiring.owners {
+            guard let ids = try await ReferenceList.read(owner, repository: repository) else { continue }
+            operations.append(.init(name: owner.decrementOperation, ids: ids, delta: -1))
+            batched += ids.count
+            if batched > 1_000_000 { try await flush() }
+        }
+        try await flush()
+        // Barriers: the counts are durable before the markers and lists that let a rerun redo them go, and the
+        // markers are gone for good before any later shard write forgets their operations (a power cut may persist
+        // writes of different directories in any order).
         try await repository.store.sync()
         for owner in pending { try await repository.store.delete(owner.pendingKey) }
         try await repository.store.sync()
         active.subtract(pending.map(\.incrementOperation))
-        // Finish pack retirements a crash interrupted (their packs may hold chunks the expiries below look for).
-        record(try await repository.finishInterruptedRepacking())
-        // Finish expiries a crash interrupted. A backup's journal stands for its whole deletion, volume snapshots
-        // included; a journal an earlier one in this loop already finished is gone and skipped.
-        for owner in journals where try await repository.store.size(of: owner.journalKey) != nil {
-            if owner.kind == .backup,
-                let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(owner.name)),
-                record.commit == owner.commit
-            {
-                try await expire(backup: record)
-            } else {
-                try await expire(owner)
-            }
+        try await StoreLock.ensureHeld()
+        record(try await repository.removeChunks(zero))
+        for owner in expiring.owners { try await finishExpiry(owner) }
+        try await repository.store.sync()
+        for owner in expiring.owners { try await repository.store.delete(owner.journalKey) }
+        try await repository.store.sync()
+        for owner in expiring.owners {
+            active.remove(owner.decrementOperation)
+            result.expired.append(owner.description)
+            logger.info("expired \(owner)")
         }
+    }
 
+    /// The reference-state layout the store has: nil before commit identities, "2" with JSON count shards.
+    private func referenceStateVersion() async throws -> String? {
+        do {
+            let version = String(decoding: try await repository.store.get(GarbageCollector.versionKey), as: UTF8.self)
+            guard ["2", GarbageCollector.currentVersion].contains(version) else {
+                throw ChunkStoreError.corruptRecord(
+                    key: GarbageCollector.versionKey,
+                    reason: "reference state version '\(version)' is not one this velero-cas knows (2 or 3); "
+                        + "a newer velero-cas wrote it")
+            }
+            return version
+        } catch ChunkStoreError.objectNotFound {
+            return nil
+        }
+    }
+
+    /// The backups this run expires: a plain run reads every backup record, expires what is past its TTL and fails
+    /// what a dead process left InProgress (no live lock exists while this one is held, so nobody is running it);
+    /// a run with `delete` takes just those.
+    private mutating func targets(now: Date, delete: [String]) async throws -> [BackupRecord] {
         var targets: [BackupRecord] = []
-        if delete.isEmpty && forgetSnapshots.isEmpty {
-            // A plain run reads every backup record: it expires what is past its TTL and fails what a dead process
-            // left InProgress (no live lock exists while this one is held, so nobody is running it).
+        if delete.isEmpty {
             var all = try await BackupPipeline.list(repository)
             for index in all.indices where all[index].phase == .inProgress || all[index].phase == .new {
                 all[index] = try await failAbandoned(all[index])
@@ -185,19 +237,20 @@ private struct Run {
             }
             targets.append(record)
         }
-        for backup in targets { try await expire(backup: backup) }
-        // Standalone snapshots (`store backup-dir`) have no TTL; they go when asked.
-        for name in forgetSnapshots {
-            guard var snapshot = try await repository.record(Snapshot.self, key: Snapshot.key(name)) else {
-                throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
-            }
-            if snapshot.commit == nil {
-                // Written before commit identities and never adopted (not counted): give it one to expire under.
-                snapshot.commit = CommitID.make()
-                try await repository.commitRecord(snapshot, key: Snapshot.key(name))
-            }
-            try await expire(snapshot.owner!)
+        return targets
+    }
+
+    /// A standalone snapshot (`store backup-dir`) to forget; it has no TTL and goes when asked.
+    private func snapshotOwner(_ name: String) async throws -> ReferenceOwner {
+        guard var snapshot = try await repository.record(Snapshot.self, key: Snapshot.key(name)) else {
+            throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
         }
+        if snapshot.commit == nil {
+            // Written before commit identities and never adopted (not counted): give it one to expire under.
+            snapshot.commit = CommitID.make()
+            try await repository.commitRecord(snapshot, key: Snapshot.key(name))
+        }
+        return snapshot.owner!
     }
 
     private func markers(_ prefix: String) async throws -> [ReferenceOwner] {
@@ -234,10 +287,10 @@ private struct Run {
         return record
     }
 
-    /// Expires a backup and the volume snapshots it made. The backup's journal is written first and stands for the
-    /// whole deletion: a crash anywhere below is finished by the next run as a deletion of the backup, so a backup
-    /// is never left Completed without its volumes.
-    private mutating func expire(backup: BackupRecord) async throws {
+    /// Adds a backup and the volume snapshots it made to what expires. The backup's journal is written first (by
+    /// the caller, in this order) and stands for the whole deletion: a crash anywhere after it is finished by the
+    /// next run as a deletion of the backup, so a backup is never left Completed without its volumes.
+    private mutating func prepare(backup: BackupRecord, into expiring: inout Expiring) async throws {
         var backup = backup
         if backup.commit == nil {
             // Never committed, or written before commit identities: its identity comes first, in its record.
@@ -246,6 +299,8 @@ private struct Run {
         }
         let owner = backup.owner!
         try await writeJournal(owner)
+        try await repository.store.sync()
+        expiring.add(owner)
         if backup.phase != .deleting {
             backup.phase = .deleting
             try await repository.commitRecord(backup, key: BackupRecord.key(backup.name))
@@ -260,30 +315,20 @@ private struct Run {
                 snapshot.commit = CommitID.make()
                 try await repository.commitRecord(snapshot, key: Snapshot.key(name))
             }
-            try await expire(snapshot.owner!)
+            expiring.add(snapshot.owner!)
         }
-        try await expire(owner)
     }
 
-    /// Writes the owner's expiry journal and makes it durable before anything is decremented.
+    /// Writes the owner's expiry journal (made durable by the caller's sync before anything is decremented).
     private mutating func writeJournal(_ owner: ReferenceOwner) async throws {
         try await repository.store.put(owner.journalKey, try StoreJSON.encode(owner, pretty: false))
-        try await repository.store.sync()
         active.insert(owner.decrementOperation)
     }
 
-    /// Decrements the owner's chunks, deletes those at zero, then its list, the records that still name its commit,
-    /// and its journal.
-    private mutating func expire(_ owner: ReferenceOwner) async throws {
-        try await writeJournal(owner)
-        if let ids = try await ReferenceList.read(owner, repository: repository) {
-            let zero = try await counts.apply(owner.decrementOperation, ids: ids, delta: -1, active: active)
-            // The decrements are durable before the list (which a rerun needs to redo them) can go.
-            try await repository.store.sync()
-            try await StoreLock.ensureHeld()
-            record(try await repository.removeChunks(Set(zero)))
-            try await repository.store.delete(owner.listKey)
-        }
+    /// After its decrements are durable and its chunks at zero removed: deletes the owner's list, then the records
+    /// that still name its commit. Its journal goes after the caller's sync.
+    private func finishExpiry(_ owner: ReferenceOwner) async throws {
+        try await repository.store.delete(owner.listKey)
         try await repository.store.delete(owner.pendingKey)
         switch owner.kind {
         case .snapshot:
@@ -318,14 +363,6 @@ private struct Run {
             // The record goes last: it is what says the other objects are this commit's.
             if ours { try await repository.store.delete(BackupRecord.key(owner.name)) }
         }
-        // Everything above is durable before the journal goes, and the journal is gone before a later shard write
-        // forgets its operation.
-        try await repository.store.sync()
-        try await repository.store.delete(owner.journalKey)
-        try await repository.store.sync()
-        active.remove(owner.decrementOperation)
-        result.expired.append(owner.description)
-        logger.info("expired \(owner)")
     }
 
     /// Forgets the counts and lists (not the journals of unfinished expiries), so the adoption pass rebuilds them
@@ -415,7 +452,7 @@ private struct Run {
     /// index object names (a writer died before its index) once older than the stale threshold.
     mutating func sweepOrphans() async throws {
         let counted = try await counts.all()
-        let orphans = await repository.indexedChunks().keys.filter { counted[$0.hex] == nil }
+        let orphans = await repository.indexedChunks().keys.filter { counted[$0] == nil }
         try await StoreLock.ensureHeld()
         record(try await repository.removeChunks(Set(orphans)))
         result.orphans += orphans.count
@@ -429,5 +466,15 @@ private struct Run {
         result.deletedBytes += removal.freedBytes
         result.deletedPacks += removal.deletedPacks
         result.repackedPacks += removal.repackedPacks
+    }
+}
+
+/// The owners one collection expires, in the order their journals were written, each once.
+private struct Expiring {
+    private(set) var owners: [ReferenceOwner] = []
+    private var seen: Set<String> = []
+
+    mutating func add(_ owner: ReferenceOwner) {
+        if seen.insert(owner.commit).inserted { owners.append(owner) }
     }
 }

@@ -69,6 +69,9 @@ struct VeleroCAS: AsyncParsableCommand {
         switch error {
         case let usage as UsageFailure: exit(withError: usage.error)
         case is ExitCode, is CleanExit: exit(withError: error)
+        // `--help`, `help <command>` and `--version` parse into the parser's own command, whose run throws the
+        // request; the parser prints it (and exits 0).
+        case _ where exitCode(for: error) == .success: exit(withError: error)
         default:
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             Foundation.exit(1)

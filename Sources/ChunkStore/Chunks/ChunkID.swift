@@ -95,6 +95,9 @@ public struct ChunkID: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.init(digest: UnsafeRawBufferPointer(rebasing: raw[offset..<offset + 32]))
     }
 
+    /// The first of the 32 bytes (shards of per-chunk state are chosen by it).
+    public var firstByte: UInt8 { UInt8(truncatingIfNeeded: words.0 >> 56) }
+
     /// 64 lowercase hex digits.
     public var hex: String {
         let digits = Array("0123456789abcdef".utf8)
