@@ -6,14 +6,15 @@ import GarbageCollector
 import SampleData
 import SystemIO
 
-/// Expiry cost: stores holding 10 and 100 backups of a slowly changing dataset; the time to expire one backup,
-/// against a full mark-and-sweep (read every manifest, list every chunk) of the same store in the same run.
+/// Expiry cost: stores holding 10, 100 and 1,000 backups of a slowly changing dataset; the time to expire one
+/// backup, against a full mark-and-sweep (read every manifest, list every chunk) of the same store in the same run.
 ///
-///     swift run -c release --package-path Benchmarks GCBenchmark [--megabytes 128]
+///     swift run -c release --package-path Benchmarks GCBenchmark [--megabytes 32] [--backups 10,100,1000]
 @main
 struct GCBenchmark {
     static func main() async throws {
-        var megabytes = 128
+        var megabytes = 32
+        var sizes = [10, 100, 1000]
         var cycles = 1000
         var workdir = "/tmp/velero-cas-gc-bench"
         var arguments = Array(CommandLine.arguments.dropFirst()).makeIterator()
@@ -22,13 +23,21 @@ struct GCBenchmark {
             case "--megabytes": megabytes = Int(arguments.next() ?? "") ?? megabytes
             case "--workdir": workdir = arguments.next() ?? workdir
             case "--cycles": cycles = Int(arguments.next() ?? "") ?? cycles
-            default: throw BenchError("unknown argument \(argument) (known: --megabytes N, --cycles N, --workdir DIR)")
+            case "--backups":
+                let text = arguments.next() ?? ""
+                sizes = text.split(separator: ",").compactMap { Int($0) }
+                guard sizes.count >= 2, sizes.allSatisfy({ $0 >= 2 }) else {
+                    throw BenchError("--backups takes two or more counts of at least 2, like 10,100,1000; not '\(text)'")
+                }
+            default:
+                throw BenchError(
+                    "unknown argument \(argument) (known: --megabytes N, --backups N,N,…, --cycles N, --workdir DIR)")
             }
         }
         try ClusterBenchmarkOptions.prepare(workdir: workdir)
         var rows: [[String]] = []
         var expiry: [Int: Double] = [:]
-        for backups in [10, 100] {
+        for backups in sizes {
             let root = "\(workdir)/\(backups)"
             let data = root + "/data"
             let generator = SampleData(seed: 5)
@@ -58,7 +67,13 @@ struct GCBenchmark {
                 String(format: "%.3fs", sweepSeconds), "", "",
             ])
         }
-        rows.append(["100 vs 10 backups: expiry time", "", String(format: "%.2fx", expiry[100]! / expiry[10]!), "≤ 2x"])
+        let smallest = sizes.min()!
+        for backups in sizes where backups != smallest {
+            rows.append([
+                "\(backups) vs \(smallest) backups: expiry time", "",
+                String(format: "%.2fx", expiry[backups]! / expiry[smallest]!), "flat (≤ 2x)",
+            ])
+        }
         rows += try await reuseCycles(cycles, workdir: workdir)
         print("velero-cas expiry benchmark: \(megabytes) MiB per backup, local store")
         for row in rows {
