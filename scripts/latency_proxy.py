@@ -9,6 +9,7 @@ import `start()`.
 """
 import argparse
 import http.client
+import os
 import http.server
 import json
 import threading
@@ -101,6 +102,10 @@ def make_handler(upstream, stats):
             body = self.rfile.read(length) if length else None
             held = length
             stats.enter(held)
+            if os.environ.get("LATENCY_PROXY_LOG"):
+                # One line per request (time, method, path, body bytes): which requests an operation makes, in order.
+                with open(os.environ["LATENCY_PROXY_LOG"], "a") as log:
+                    log.write(f"{time.monotonic():.3f} {self.command} {self.path.split('?')[0]} {length}\n")
             try:
                 if stats.latency:
                     time.sleep(stats.latency)

@@ -128,7 +128,7 @@ struct FailureStopsWorkTests {
 /// How much chunk work is under way at once: requests sized for latency, memory bounded by bytes.
 @Suite("requests and bytes in flight")
 struct InFlightLimitTests {
-    @Test("with 30 ms per request, chunk reads overlap up to the request limit, not the core count")
+    @Test("with 30 ms per request, adjacent chunks come in one read, and reads overlap up to the request limit")
     func requestsForLatency() async throws {
         let temp = try TemporaryDirectory("inflight-requests")
         defer { temp.remove() }
@@ -136,13 +136,34 @@ struct InFlightLimitTests {
             base: try LocalDirectoryStore(root: temp.sub("store"), create: true), latency: .milliseconds(30))
         let repository = try await Repository.openOrCreate(
             store, limits: .init(requestsInFlight: 24, bytesInFlight: 64 << 20))
-        let blob = TestData.random(count: 4 << 20, seed: 3)
-        let refs = try await repository.putBlob(blob)  // ~128 resource chunks in one pack
+        // Chunks stored one after the other lie next to each other in one pack: one ranged read brings them all.
+        var refs: [ChunkRef] = []
+        var chunks: [[UInt8]] = []
+        for seed in 0..<16 {
+            chunks.append(TestData.random(count: 100_000 + seed, seed: UInt64(seed)))
+            refs.append(try await repository.putChunk(chunks[seed]))
+        }
         try await repository.flushPacks()
-        #expect(try await repository.readBlob(refs) == blob)
+        #expect(store.counts.packPuts == 1)
+        #expect(try await repository.getChunks(refs) == chunks)
+        #expect(store.counts.packGets == 1, "16 adjacent chunks, one request")
+        // Out of their order in the pack, each is a run of its own.
+        #expect(try await repository.getChunks(refs.reversed()) == chunks.reversed())
+        #expect(store.counts.packGets == 1 + 16)
+        // Separate reads (say, 40 resources restored at once) overlap up to the request limit, not the core count.
+        let stored = refs
+        let expected = chunks
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    let read = try await repository.readBlob([stored[index % stored.count]])
+                    #expect(read == expected[index % stored.count])
+                }
+            }
+            try await group.waitForAll()
+        }
         let counts = store.counts
-        #expect(counts.packPuts == 1, "one pack for 4 MiB")
-        #expect(counts.packGets > 100, "one ranged read per chunk")
+        #expect(counts.packGets == 1 + 16 + 40)
         #expect(counts.maxInFlight > ProcessInfo.processInfo.activeProcessorCount * 4, "\(counts.maxInFlight)")
         #expect(counts.maxInFlight <= 24)
     }

@@ -206,7 +206,7 @@ public final class StoreLock: Sendable {
             let written = ContinuousClock.now
             try await repository.store.put(key(record), try StoreJSON.encode(record))
             try await repository.store.sync()
-            let all = try await observe(repository)
+            let all = try await observe(repository, own: record)
             let storeNow = all.first { $0.record.id == record.id }?.modified
             let others = all.filter { $0.record.id != record.id }
             let stale = others.filter { isStale($0, storeNow: storeNow, staleAfter: staleAfter) }
@@ -244,26 +244,40 @@ public final class StoreLock: Sendable {
         }
     }
 
-    /// Every lock object in the store, readable or not.
-    public static func observe(_ repository: Repository) async throws -> [Observed] {
-        var found: [Observed] = []
-        for object in try await repository.store.listAll(prefix: "locks/") where object.key.hasSuffix(".json") {
-            do {
-                let record = try StoreJSON.decode(
-                    Record.self, from: try await repository.store.get(object.key), key: object.key)
-                found.append(Observed(record: record, key: object.key, modified: object.modified))
-            } catch ChunkStoreError.objectNotFound {
-                continue  // released between the listing and the read
-            } catch {
-                let name = String(object.key.dropFirst("locks/".count).dropLast(".json".count))
-                let placeholder = Record(
-                    kind: .exclusive, id: name, host: "?", pid: 0, operation: "unreadable lock \(object.key)",
-                    refreshed: .distantPast, sequence: nil)
-                found.append(
-                    Observed(record: placeholder, key: object.key, modified: object.modified, unreadable: "\(error)"))
+    /// Every lock object in the store, readable or not. The others are read at once (each is a round trip on an
+    /// object store); `own`, the caller's just-written record, is taken from the listing without reading it back.
+    public static func observe(_ repository: Repository, own: Record? = nil) async throws -> [Observed] {
+        let objects = try await repository.store.listAll(prefix: "locks/").filter { $0.key.hasSuffix(".json") }
+        let slots = AsyncSemaphore(permits: 16)
+        return try await withThrowingTaskGroup(of: Observed?.self) { group in
+            for object in objects {
+                if let own, object.key == key(own) {
+                    group.addTask { Observed(record: own, key: object.key, modified: object.modified) }
+                    continue
+                }
+                try await slots.acquire()
+                group.addTask {
+                    defer { slots.release() }
+                    do {
+                        let record = try StoreJSON.decode(
+                            Record.self, from: try await repository.store.get(object.key), key: object.key)
+                        return Observed(record: record, key: object.key, modified: object.modified)
+                    } catch ChunkStoreError.objectNotFound {
+                        return nil  // released between the listing and the read
+                    } catch {
+                        let name = String(object.key.dropFirst("locks/".count).dropLast(".json".count))
+                        let placeholder = Record(
+                            kind: .exclusive, id: name, host: "?", pid: 0, operation: "unreadable lock \(object.key)",
+                            refreshed: .distantPast, sequence: nil)
+                        return Observed(
+                            record: placeholder, key: object.key, modified: object.modified, unreadable: "\(error)")
+                    }
+                }
             }
+            var found: [Observed] = []
+            for try await observed in group { if let observed { found.append(observed) } }
+            return found.sorted { $0.key < $1.key }
         }
-        return found
     }
 
     /// Every readable lock record in the store.

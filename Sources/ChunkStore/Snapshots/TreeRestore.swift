@@ -214,19 +214,28 @@ public struct TreeRestore: Sendable {
         // A failed fetch records itself before it gives its slot back, and the discarding group cancels itself: no
         // further fetch starts after that.
         let failure = FirstFailure()
+        // Chunks go in batches (`ChunkBatches`), each fetched with one ranged read per run of adjacent blobs in
+        // a pack (`getChunks`) and written at its offset; batches run in parallel within the store's limits.
         try await withThrowingDiscardingTaskGroup { group in
             var offset: Int64 = 0
-            for ref in entry.chunks ?? [] {
+            for batch in ChunkBatches.split(entry.chunks ?? []) {
                 guard !group.isCancelled && failure.error == nil else { break }
-                try await repository.acquireChunkWork(bytes: ref.length)
+                let bytes = batch.reduce(0) { $0 + $1.length }
+                try await repository.acquireChunkWork(bytes: bytes)
                 let at = offset
-                offset += Int64(ref.length)
+                offset += Int64(bytes)
                 group.addTask { [repository, pool, progress] in
-                    defer { repository.releaseChunkWork(bytes: ref.length) }
+                    defer { repository.releaseChunkWork(bytes: bytes) }
                     do {
-                        let plain = try await repository.getChunk(ref)
-                        try await pool.run { try plain.withUnsafeBytes { try file.write($0, at: at) } }
-                        progress.addBytes(plain.count)
+                        let pieces = try await repository.getChunks(batch)
+                        try await pool.run {
+                            var position = at
+                            for plain in pieces {
+                                try plain.withUnsafeBytes { try file.write($0, at: position) }
+                                position += Int64(plain.count)
+                            }
+                        }
+                        progress.addBytes(bytes)
                     } catch {
                         failure.record(error)
                         throw error
