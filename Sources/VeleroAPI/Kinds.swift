@@ -85,6 +85,8 @@ public struct Backup: RunKind, Equatable {
         public var itemOperationTimeout: String?
         public var snapshotMoveData: Bool?
         public var datamover: String?
+        /// Commands run in pods before and after their backup (the pods' hook annotations win).
+        public var hooks: BackupHooks?
 
         public init() {}
     }
@@ -114,6 +116,7 @@ public struct Backup: RunKind, Equatable {
         public var warnings: Int?
         public var errors: Int?
         public var progress: Progress?
+        public var hookStatus: HookStatus?
 
         public init(phase: Phase? = nil) { self.phase = phase }
     }
