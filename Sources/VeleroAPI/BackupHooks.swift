@@ -6,7 +6,7 @@ public struct BackupHooks: Codable, Sendable, Equatable {
 
 /// One rule of `spec.hooks.resources`: which pods (namespaces, resources, label selector) and the hooks to run
 /// before (`pre`) and after (`post`) their backup.
-public struct BackupResourceHookSpec: Codable, Sendable, Equatable {
+public struct BackupResourceHookSpec: HookRuleSelection, Codable, Sendable, Equatable {
     public var name: String?
     public var includedNamespaces: [String]?
     public var excludedNamespaces: [String]?
@@ -55,4 +55,14 @@ public struct HookStatus: Codable, Sendable, Equatable {
         self.hooksAttempted = hooksAttempted
         self.hooksFailed = hooksFailed
     }
+}
+
+/// What a backup or restore hook rule selects pods by.
+public protocol HookRuleSelection {
+    var name: String? { get }
+    var includedNamespaces: [String]? { get }
+    var excludedNamespaces: [String]? { get }
+    var includedResources: [String]? { get }
+    var excludedResources: [String]? { get }
+    var labelSelector: LabelSelectorSpec? { get }
 }

@@ -272,7 +272,7 @@ public enum VeleroCRDs {
                 "resourceModifier": .object(
                     "A ConfigMap holding resource modifier rules.",
                     ["apiGroup": .string(), "kind": .string(), "name": .string()], required: ["kind", "name"]),
-                "hooks": .open("Restore hooks (accepted; not run by velero-cas yet)."),
+                "hooks": .open("Restore hooks: init containers added to restored pods, and exec hooks run in them."),
                 "uploaderConfig": .open("Uploader configuration."),
             ]),
         status: .object(

@@ -178,6 +178,8 @@ public struct Restore: RunKind, Equatable {
         public var existingResourcePolicy: String?
         public var itemOperationTimeout: String?
         public var resourceModifier: LocalObjectReference?
+        /// Init containers and exec hooks for restored pods (the pods' hook annotations win).
+        public var hooks: RestoreHooks?
 
         public init(backupName: String? = nil) { self.backupName = backupName }
     }
@@ -200,6 +202,7 @@ public struct Restore: RunKind, Equatable {
         public var startTimestamp: Date?
         public var completionTimestamp: Date?
         public var progress: Progress?
+        public var hookStatus: HookStatus?
 
         public init(phase: Phase? = nil) { self.phase = phase }
     }

@@ -36,7 +36,7 @@ struct PodVolumeStep: Sendable {
         // The rules were checked when the backup was validated.
         var hooks = BackupHookStage(
             rules: (try? BackupHookRules.parse(backup.spec.hooks).get()) ?? BackupHookRules(),
-            runner: PodHookRunner(client: server.client, logger: server.logger, backupName: backup.name))
+            runner: PodHookRunner(client: server.client, logger: server.logger, operation: "backup \(backup.name)"))
         for pod in try await selectedPods(record.filter) {
             let podName = "\(pod.metadata.namespace ?? "")/\(pod.metadata.name ?? "")"
             let choice = PodVolumeSelection.choose(pod, defaultVolumesToFsBackup: defaultAll)

@@ -41,7 +41,7 @@ struct BackupHookStage: Sendable {
             outcome.errors += error.reasons.map { "\($0); the pod's hooks did not run\(notBackedUp)" }
             return false
         }
-        let ran = try await runner.run(pre, phase: .pre, pod: target)
+        let ran = try await runner.run(pre, phase: "pre", pod: target)
         outcome.hooks += ran.records
         outcome.warnings += ran.warnings
         if let failure = ran.failure {
@@ -96,7 +96,7 @@ struct BackupHookStage: Sendable {
                 let key = "\(pod.namespace)/\(pod.name)"
                 guard !done.contains(key), all || remaining[key]?.isEmpty ?? true else { continue }
                 done.insert(key)
-                let ran = try await runner.run(hooks, phase: .post, pod: pod)
+                let ran = try await runner.run(hooks, phase: "post", pod: pod)
                 total.records += ran.records
                 total.warnings += ran.warnings
                 if let failure = ran.failure { failures.append(failure) }

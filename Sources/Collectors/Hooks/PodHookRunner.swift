@@ -1,4 +1,3 @@
-import Collectors
 import Foundation
 import KubeClient
 import Logging
@@ -6,33 +5,48 @@ import Logging
 /// Runs a pod's backup hooks in order through `pods/exec` (`KubeClient.exec`), each bounded by its timeout, and
 /// records each one. A failed hook with onError Fail stops the rest of that phase and is the phase's failure; one
 /// with Continue is a warning.
-struct PodHookRunner: Sendable {
+public struct PodHookRunner: Sendable {
     let client: KubeClient
     let logger: Logger
-    let backupName: String
+    /// "backup NAME" or "restore NAME", for the log.
+    let operation: String
+
+    public init(client: KubeClient, logger: Logger, operation: String) {
+        self.client = client
+        self.logger = logger
+        self.operation = operation
+    }
 
     /// What the runner needs to know of a pod.
-    struct Pod: Sendable {
-        var namespace: String
-        var name: String
-        var containers: [String]
+    public struct Pod: Sendable {
+        public var namespace: String
+        public var name: String
+        public var containers: [String]
         /// The pod's phase when it was listed; hooks run only in a Running pod.
-        var phase: String?
+        public var phase: String?
+
+        public init(namespace: String, name: String, containers: [String], phase: String?) {
+            self.namespace = namespace
+            self.name = name
+            self.containers = containers
+            self.phase = phase
+        }
     }
 
-    struct Outcome: Sendable {
-        var records: [HookRecord] = []
-        /// Set when a Fail hook failed: the message for the backup's errors.
-        var failure: String?
-        var warnings: [String] = []
+    public struct Outcome: Sendable {
+        public var records: [HookRecord] = []
+        /// Set when a Fail hook failed: the message for the backup's (or restore's) errors.
+        public var failure: String?
+        public var warnings: [String] = []
+        public init() {}
     }
 
-    func run(_ hooks: [PlannedHook], phase: BackupHookRules.Phase, pod: Pod) async throws -> Outcome {
+    public func run(_ hooks: [PlannedHook], phase: String, pod: Pod) async throws -> Outcome {
         var outcome = Outcome()
         for hook in hooks {
             let container = hook.container ?? pod.containers.first ?? ""
             var record = HookRecord(
-                namespace: pod.namespace, pod: pod.name, container: container, phase: phase.rawValue,
+                namespace: pod.namespace, pod: pod.name, container: container, phase: phase,
                 source: hook.source, command: hook.command, onError: hook.onError.rawValue)
             let start = ContinuousClock.now
             if !pod.containers.contains(container) {
@@ -65,11 +79,11 @@ struct PodHookRunner: Sendable {
             record.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             outcome.records.append(record)
             guard let error = record.error else {
-                logger.info("backup \(backupName): \(record.display) ran [\(hook.command.joined(separator: " "))]")
+                logger.info("\(operation): \(record.display) ran [\(hook.command.joined(separator: " "))]")
                 continue
             }
             let message = "\(record.display) [\(hook.command.joined(separator: " "))] failed: \(error)"
-            logger.warning("backup \(backupName): \(message)")
+            logger.warning("\(operation): \(message)")
             if hook.onError == .fail {
                 outcome.failure = message
                 break
