@@ -109,6 +109,11 @@ struct RestoreHookTests {
                         $0.contains("pod app2/typo")
                             && $0.contains("annotation post.hook.restore.velero.io/wait-for-ready 'maybe'")
                     }, "\(record.errors)")
+                let described = try await ServerProcess.run(
+                    ["restore", "describe", "copy", "--details", "--local", "--store", harness.storePath],
+                    environment: ["VELERO_CAS_PASSWORD": "server-test-password", "HOME": harness.temp.sub("home")])
+                #expect(described.output.contains("Hooks:        3 attempted, 1 failed"), "\(described.output)")
+                #expect(described.output.contains("stderr: cannot warm the cache"), "\(described.output)")
                 let root = harness.temp.sub("kubelet-node-a") + "/pods/"
                 #expect(
                     try String(contentsOfFile: root + (uids["db"] ?? "") + "/post-marker", encoding: .utf8)

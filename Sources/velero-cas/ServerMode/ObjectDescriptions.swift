@@ -37,6 +37,7 @@ enum ObjectDescriptions {
         print(
             "Items:        \(restore.status?.progress?.itemsRestored ?? 0) of \(restore.status?.progress?.totalItems ?? 0)"
         )
+        HookDescriptions.print(restore.status?.hookStatus)
         runStatus(restore.status)
     }
 
