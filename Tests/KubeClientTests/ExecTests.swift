@@ -118,7 +118,7 @@ struct ExecTests {
                     namespace: "default", pod: "app", container: "main",
                     command: ["sh", "-c", "sleep 1; echo late > late-marker"], timeout: .milliseconds(300))
             }
-            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(ContinuousClock.now - start < .seconds(5), "cancellation took too long")
             try await Task.sleep(for: .seconds(1.5))
             #expect(!FileManager.default.fileExists(atPath: podDirectory + "/late-marker"))
         }
