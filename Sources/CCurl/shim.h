@@ -35,6 +35,10 @@ static inline CURLcode ccurl_setopt_blob(CURL *handle, CURLoption option, const 
 static inline CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }
+/// The connected socket of a CURLOPT_CONNECT_ONLY transfer (for poll before curl_easy_send/curl_easy_recv).
+static inline CURLcode ccurl_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
 static inline CURLMcode ccurl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
     return curl_multi_setopt(multi, option, value);
 }

@@ -41,6 +41,8 @@ public struct BackupRecord: Codable, Sendable, Equatable {
     public var summary: CollectionSummary?
     /// Persistent volume data backed up with the resources.
     public var volumes: [VolumeRecord] = []
+    /// The pods' backup hooks that ran (server mode), in the order they ran.
+    public var hooks: [HookRecord]?
     /// How node paths map to local ones, for the volume data.
     public var volumePathMap = VolumePathMap()
     /// This backup's identity in the reference state (`CommitID`), made when it starts; its volume snapshots and
@@ -166,6 +168,7 @@ public struct BackupPipeline: Sendable {
             record.volumes = try await volumeRecords
             let pods = try await podOutcome
             record.volumes += pods.volumes
+            record.hooks = pods.hooks.isEmpty ? nil : pods.hooks
             // The resource data's chunks, for reference counting (volume snapshots keep their own lists).
             var referenced = Set(manifest.streams.flatMap { $0.chunks.map(\.id) })
             if let manifestRecord = try await repository.record(
@@ -190,6 +193,9 @@ public struct BackupPipeline: Sendable {
                 guard let pod = volume.podVolume, let reason = volume.skipped else { return nil }
                 return "pod volume \(pod.display) on node \(pod.node): \(reason)"
             }
+            // Hooks with onError Fail that failed (their pods' volumes were not backed up).
+            record.errors += pods.errors
+            if !pods.errors.isEmpty { record.phase = .partiallyFailed }
             if record.volumes.contains(where: {
                 $0.skipped?.contains("failed") == true || ($0.podVolume != nil && $0.skipped != nil)
             }) {

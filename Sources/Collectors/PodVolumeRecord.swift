@@ -32,6 +32,10 @@ public struct PodVolumeOutcome: Sendable, Equatable {
     public var volumes: [VolumeRecord]
     /// Volumes not chosen and why (secret, configMap, projected, downwardAPI, hostPath, pod not running…).
     public var warnings: [String]
+    /// Errors besides the volumes' (a hook with onError Fail that failed); each makes the backup PartiallyFailed.
+    public var errors: [String] = []
+    /// The pods' backup hooks that ran.
+    public var hooks: [HookRecord] = []
 
     public init(volumes: [VolumeRecord] = [], warnings: [String] = []) {
         self.volumes = volumes

@@ -116,22 +116,9 @@ public final class HTTPClient: Sendable {
         transfer.headerList = list
         set(ccurl_setopt_list(handle, CURLOPT_HTTPHEADER, list))
 
-        let tls = configuration.tls
-        set(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, tls.verifyPeer ? 1 : 0))
-        set(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, tls.verifyPeer ? 2 : 0))
-        if let file = tls.certificateAuthorityFile { set(ccurl_setopt_string(handle, CURLOPT_CAINFO, file)) }
-        if let pem = tls.certificateAuthorityPEM { setBlob(handle, CURLOPT_CAINFO_BLOB, pem, &failed) }
-        if let pem = tls.clientCertificatePEM { setBlob(handle, CURLOPT_SSLCERT_BLOB, pem, &failed) }
-        if let pem = tls.clientKeyPEM { setBlob(handle, CURLOPT_SSLKEY_BLOB, pem, &failed) }
+        if !applyTLS(configuration.tls, to: handle) { failed = true }
 
         if failed { throw HTTPTransportError.invalidURL(request.url) }
-    }
-
-    private func setBlob(
-        _ handle: UnsafeMutableRawPointer, _ option: CURLoption, _ bytes: [UInt8], _ failed: inout Bool
-    ) {
-        let code = bytes.withUnsafeBytes { ccurl_setopt_blob(handle, option, $0.baseAddress, $0.count) }
-        if code != CURLE_OK { failed = true }
     }
 }
 

@@ -43,6 +43,9 @@ public struct KubeSimConfiguration: Sendable {
     /// A real server's finite capacity (seats, a queue, a cost per request, 429 when saturated); nil answers every
     /// request at once.
     public var capacity: Capacity?
+    /// `pods/exec`: node name → that node's kubelet root directory. A command runs as a local process in
+    /// `<root>/pods/<pod uid>` (see `ExecPlan`); nil refuses exec.
+    public var kubeletRoots: [String: String]?
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, credentials: [Credential] = [],

@@ -61,8 +61,16 @@ public final class KubeSimServer: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(core: core))
+                    // pods/exec upgrades to WebSocket; the plain HTTP handler then leaves the pipeline.
+                    let upgrade: NIOHTTPServerUpgradeConfiguration = (
+                        upgraders: [ExecUpgrade.upgrader(core: core)],
+                        completionHandler: { context in
+                            context.pipeline.removeHandler(name: HTTPHandler.name, promise: nil)
+                        }
+                    )
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withServerUpgrade: upgrade, withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(core: core), name: HTTPHandler.name)
                 }
             }
         let channel: any Channel

@@ -27,6 +27,8 @@ public struct ObjectTransform: Sendable {
     public var plugins: PluginConfiguration
     /// `--resource-modifier-configmap` rules.
     public var modifiers: ResourceModifiers?
+    /// Restore hooks: pods get their hook init containers.
+    public var restoreHooks: RestoreHookRules?
 
     public init(
         namespaceMappings: [String: String] = [:], preserveNodePorts: Bool = false,
@@ -100,6 +102,9 @@ public struct ObjectTransform: Sendable {
             metadata["labels"] = labels
         }
         object["metadata"] = metadata
+        if let restoreHooks, resource.group.isEmpty, resource.name == "pods", let namespace {
+            try restoreHooks.addInitContainers(to: &object, namespace: namespace)
+        }
         let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         return .restore(json: Array(json), namespace: resource.namespaced ? namespace : nil, name: name)
     }

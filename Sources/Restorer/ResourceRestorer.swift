@@ -65,6 +65,7 @@ public struct ResourceRestorer: Sendable {
             restoreLabels: names.map { RestoreLabels.labels(backup: $0.backup, restore: $0.restore) } ?? [:])
         let resources = try await client.discover()
         transform.modifiers = try await loadModifiers(options, resources: resources)
+        transform.restoreHooks = options.hooks ?? RestoreHookRules()
         transform.plugins = try await PluginConfiguration.load(
             client: client, namespace: options.veleroNamespace, resources: resources)
         return Prepared(transform: transform, resources: resources)
@@ -177,12 +178,19 @@ public struct ResourceRestorer: Sendable {
                     items.filter { applied.contains($0.name) }, current: targetResources)
             }
         }
+        let hooks = try await PostRestoreHooks(
+            client: client, rules: options.hooks ?? RestoreHookRules(),
+            restoreName: transform.restoreLabels["velero.io/restore-name"] ?? ""
+        ).run(results)
         let failed = results.count { $0.outcome == .failed }
-        let phase: RestoreResult.Phase =
+        var phase: RestoreResult.Phase =
             failed == 0 ? .completed : (failed == results.count ? .failed : .partiallyFailed)
-        return RestoreResult(
-            phase: phase, items: results, warnings: warnings,
+        if phase == .completed && !hooks.errors.isEmpty { phase = .partiallyFailed }
+        var result = RestoreResult(
+            phase: phase, items: results, warnings: warnings + hooks.warnings,
             seconds: Double((ContinuousClock.now - clock) / .milliseconds(1)) / 1000)
+        if !hooks.records.isEmpty { (result.hooks, result.hookErrors) = (hooks.records, hooks.errors) }
+        return result
     }
 
     /// Applies one tier's objects with bounded parallelism.

@@ -32,6 +32,8 @@ public struct RestoreOptions: Sendable, Codable, Equatable {
     /// How long to wait for a target namespace that is being deleted to be gone before recreating it (Velero's
     /// resourceTerminatingTimeout, 10 minutes).
     public var namespaceTerminatingTimeout: Double = 600
+    /// The Restore's `spec.hooks` rules (init containers, post-restore exec hooks); pods' annotations work without.
+    public var hooks: RestoreHookRules?
 
     public init() {}
 
@@ -39,7 +41,7 @@ public struct RestoreOptions: Sendable, Codable, Equatable {
         case includeNamespaces, excludeNamespaces, includeResources, excludeResources, namespaceMappings
         case labelSelector, orLabelSelectors, existingResourcePolicy, preserveNodePorts, includeClusterResources
         case statusIncludeResources, statusExcludeResources, resourceModifierConfigMap, veleroNamespace
-        case namespaceTerminatingTimeout
+        case namespaceTerminatingTimeout, hooks
     }
 
     /// Records written before a field existed decode with its default.
@@ -58,6 +60,7 @@ public struct RestoreOptions: Sendable, Codable, Equatable {
         try read(.existingResourcePolicy, &existingResourcePolicy)
         try read(.preserveNodePorts, &preserveNodePorts)
         includeClusterResources = try container.decodeIfPresent(Bool.self, forKey: .includeClusterResources)
+        hooks = try container.decodeIfPresent(RestoreHookRules.self, forKey: .hooks)
         try read(.statusIncludeResources, &statusIncludeResources)
         try read(.statusExcludeResources, &statusExcludeResources)
         resourceModifierConfigMap = try container.decodeIfPresent(String.self, forKey: .resourceModifierConfigMap)

@@ -1,4 +1,5 @@
 import ChunkStore
+import Collectors
 import Foundation
 
 /// A restore as the store records it (`restores/<name>.json`): what was asked, the phase, and every item's result.
@@ -27,6 +28,8 @@ public struct RestoreRecord: Codable, Sendable {
     /// Labels and annotations of the restore itself (`--labels`, `--annotations`), as on Velero's Restore object.
     public var labels: [String: String]?
     public var annotations: [String: String]?
+    /// The restored pods' exec hooks (`restore describe`).
+    public var hooks: [HookRecord]?
 
     public init(name: String, backup: String, options: RestoreOptions, started: Date, result: RestoreResult) {
         self.name = name
@@ -42,6 +45,7 @@ public struct RestoreRecord: Codable, Sendable {
         warnings = result.warnings
         errors = result.errors
         items = result.items
+        hooks = result.hooks
     }
 
     /// A restore that did not start because its options or its configuration in the cluster were invalid.

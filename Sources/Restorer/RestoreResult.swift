@@ -1,3 +1,4 @@
+import Collectors
 import Foundation
 
 /// What happened to one object.
@@ -24,11 +25,15 @@ public struct RestoreResult: Sendable, Codable {
     public var items: [RestoreItemResult]
     public var warnings: [String]
     public var seconds: Double
+    /// The restored pods' exec hooks that ran or were due.
+    public var hooks: [HookRecord]?
+    /// Failed hooks with onError Fail (the restore is PartiallyFailed).
+    public var hookErrors: [String]?
 
     public func count(_ outcome: RestoreItemResult.Outcome) -> Int { items.count { $0.outcome == outcome } }
     public var errors: [String] {
         items.filter { $0.outcome == .failed }.map {
             "\($0.resource) \($0.namespace.map { "\($0)/" } ?? "")\($0.name): \($0.message ?? "")"
-        }
+        } + (hookErrors ?? [])
     }
 }

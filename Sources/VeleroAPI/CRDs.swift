@@ -193,7 +193,7 @@ public enum VeleroCRDs {
             "datamover": .string("The data mover to use."),
             "volumeGroupSnapshotLabelKey": .string("Label key grouping volumes for group snapshots."),
             "parallelFilesUpload": .integer("Files uploaded at once per volume."),
-            "hooks": .open("Backup hooks (accepted; not run by velero-cas yet)."),
+            "hooks": .open("Backup hooks: exec commands run in pods before and after their volumes are backed up."),
             "resourcePolicy": .open("A reference to a resource policy ConfigMap."),
             "uploaderConfig": .open("Uploader configuration."),
         ])
@@ -231,7 +231,9 @@ public enum VeleroCRDs {
                 "backupItemOperationsAttempted": .count("Asynchronous item operations attempted."),
                 "backupItemOperationsCompleted": .count("Asynchronous item operations completed."),
                 "backupItemOperationsFailed": .count("Asynchronous item operations failed."),
-                "hookStatus": .open("Hooks attempted and failed."),
+                "hookStatus": .object(
+                    "Hooks attempted and failed.",
+                    ["hooksAttempted": .count("Hooks run."), "hooksFailed": .count("Hooks that failed.")]),
             ]),
         columns: [
             column("Status", "string", ".status.phase", "The backup's phase"),
@@ -270,7 +272,7 @@ public enum VeleroCRDs {
                 "resourceModifier": .object(
                     "A ConfigMap holding resource modifier rules.",
                     ["apiGroup": .string(), "kind": .string(), "name": .string()], required: ["kind", "name"]),
-                "hooks": .open("Restore hooks (accepted; not run by velero-cas yet)."),
+                "hooks": .open("Restore hooks: init containers added to restored pods, and exec hooks run in them."),
                 "uploaderConfig": .open("Uploader configuration."),
             ]),
         status: .object(

@@ -85,6 +85,8 @@ public struct Backup: RunKind, Equatable {
         public var itemOperationTimeout: String?
         public var snapshotMoveData: Bool?
         public var datamover: String?
+        /// Commands run in pods before and after their backup (the pods' hook annotations win).
+        public var hooks: BackupHooks?
 
         public init() {}
     }
@@ -114,6 +116,7 @@ public struct Backup: RunKind, Equatable {
         public var warnings: Int?
         public var errors: Int?
         public var progress: Progress?
+        public var hookStatus: HookStatus?
 
         public init(phase: Phase? = nil) { self.phase = phase }
     }
@@ -175,6 +178,8 @@ public struct Restore: RunKind, Equatable {
         public var existingResourcePolicy: String?
         public var itemOperationTimeout: String?
         public var resourceModifier: LocalObjectReference?
+        /// Init containers and exec hooks for restored pods (the pods' hook annotations win).
+        public var hooks: RestoreHooks?
 
         public init(backupName: String? = nil) { self.backupName = backupName }
     }
@@ -197,6 +202,7 @@ public struct Restore: RunKind, Equatable {
         public var startTimestamp: Date?
         public var completionTimestamp: Date?
         public var progress: Progress?
+        public var hookStatus: HookStatus?
 
         public init(phase: Phase? = nil) { self.phase = phase }
     }

@@ -34,10 +34,16 @@ struct BackupController: Sendable {
                     "backup storage location '\(location.name)' has accessMode ReadOnly: backups cannot be written to it"
                 ])
             }
-            request = try SpecConversion.backupRequest(
+            let converted = SpecConversion.backupRequest(
                 backup, storageLocation: location.name, cluster: server.client.configuration.server,
-                defaultTTL: server.configuration.defaultBackupTTL, now: now
-            ).get()
+                defaultTTL: server.configuration.defaultBackupTTL, now: now)
+            var reasons: [String] = []
+            if case .failure(let specErrors) = converted { reasons = specErrors.reasons }
+            if case .failure(let hookErrors) = BackupHookRules.parse(backup.spec.hooks) {
+                reasons += hookErrors.reasons
+            }
+            guard reasons.isEmpty else { throw ValidationErrors(reasons) }
+            request = try converted.get()
             if try await location.repository.record(BackupRecord.self, key: BackupRecord.key(name)) != nil {
                 throw ValidationErrors([
                     "a backup named '\(name)' already exists in storage location '\(location.name)'"
@@ -76,6 +82,10 @@ struct BackupController: Sendable {
                     if record.phase == .failed { status.failureReason = record.errors.first }
                     status.volumeSnapshotsAttempted = record.volumes.count
                     status.volumeSnapshotsCompleted = record.volumes.count { $0.snapshot != nil }
+                    if let hooks = record.hooks {
+                        status.hookStatus = HookStatus(
+                            hooksAttempted: hooks.count, hooksFailed: hooks.count { $0.failed })
+                    }
                 case .failure(let error): RunTracking<Backup>.failed(&status, error)
                 }
             }

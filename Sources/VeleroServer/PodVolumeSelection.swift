@@ -7,7 +7,9 @@ struct PodForVolumes: Decodable, Sendable {
         var namespace: String?
         var uid: String?
         var annotations: [String: String]?
+        var labels: [String: String]?
     }
+    struct Container: Decodable, Sendable { var name: String }
     struct Volume: Decodable, Sendable {
         struct Claim: Decodable, Sendable { var claimName: String? }
         var name: String
@@ -26,6 +28,7 @@ struct PodForVolumes: Decodable, Sendable {
     struct Spec: Decodable, Sendable {
         var nodeName: String?
         var volumes: [Volume]?
+        var containers: [Container]?
     }
     struct Status: Decodable, Sendable { var phase: String? }
     var metadata: Metadata

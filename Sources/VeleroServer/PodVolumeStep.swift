@@ -33,6 +33,10 @@ struct PodVolumeStep: Sendable {
         var created: [Created] = []
         var failed: [VolumeRecord] = []
         let defaultAll = backup.spec.defaultVolumesToFsBackup ?? server.configuration.defaultVolumesToFsBackup
+        // The rules were checked when the backup was validated.
+        var hooks = BackupHookStage(
+            rules: (try? BackupHookRules.parse(backup.spec.hooks).get()) ?? BackupHookRules(),
+            runner: PodHookRunner(client: server.client, logger: server.logger, operation: "backup \(backup.name)"))
         for pod in try await selectedPods(record.filter) {
             let podName = "\(pod.metadata.namespace ?? "")/\(pod.metadata.name ?? "")"
             let choice = PodVolumeSelection.choose(pod, defaultVolumesToFsBackup: defaultAll)
@@ -43,6 +47,7 @@ struct PodVolumeStep: Sendable {
                 let list = choice.quietlySkipped.map { "\($0.volume) (\($0.reason))" }.joined(separator: ", ")
                 outcome.warnings.append("pod \(podName): volumes not backed up from the node: \(list)")
             }
+            guard try await hooks.before(pod, volumes: choice.chosen.count, into: &outcome) else { continue }
             guard !choice.chosen.isEmpty else { continue }
             guard let node = pod.spec?.nodeName, !node.isEmpty, let uid = pod.metadata.uid else {
                 for volume in choice.chosen {
@@ -76,7 +81,10 @@ struct PodVolumeStep: Sendable {
                 }
             }
         }
-        outcome.volumes = failed + (try await wait(for: created, commit: commit))
+        let finished = try await hooks.after(created, into: &outcome) { ended in
+            try await wait(for: created, commit: commit, finished: ended)
+        }
+        outcome.volumes = failed + finished
         return outcome
     }
 

@@ -6,9 +6,13 @@ import VeleroAPI
 extension PodVolumeStep {
     /// Polls the backup's PodVolumeBackups until every one is Completed or Failed, or the timeout passes; logs the
     /// bytes done meanwhile. Each becomes a volume record: a Completed one's snapshot must be in the store and of
-    /// this backup's commit, else the volume is failed with what is wrong.
-    func wait(for created: [Created], commit: String) async throws -> [VolumeRecord] {
+    /// this backup's commit, else the volume is failed with what is wrong. `finished` hears each object's name as it
+    /// ends (the pods' post hooks run then).
+    func wait(
+        for created: [Created], commit: String, finished: (@Sendable (String) -> Void)? = nil
+    ) async throws -> [VolumeRecord] {
         guard !created.isEmpty else { return [] }
+        let report = finished
         let access = ObjectAccess<PodVolumeBackup>(client: server.client, namespace: server.configuration.namespace)
         let deadline = ContinuousClock.now + server.configuration.podVolumeOperationTimeout
         var finished: [String: PodVolumeBackup] = [:]
@@ -19,7 +23,10 @@ extension PodVolumeStep {
             var bytesTotal: Int64 = 0
             for item in created where finished[item.name] == nil {
                 guard let object = try await access.get(item.name) else { continue }
-                if object.phase.isFinal { finished[item.name] = object }
+                if object.phase.isFinal {
+                    finished[item.name] = object
+                    report?(item.name)
+                }
                 bytesDone += object.status?.progress?.bytesDone ?? 0
                 bytesTotal += object.status?.progress?.totalBytes ?? 0
             }

@@ -65,6 +65,10 @@ struct RestoreController: Sendable {
                     status.errors = record.errors.count
                     status.warnings = record.warnings.count
                     if record.phase == .failed { status.failureReason = record.errors.first }
+                    if let hooks = record.hooks {
+                        status.hookStatus = HookStatus(
+                            hooksAttempted: hooks.count, hooksFailed: hooks.count { $0.failed })
+                    }
                 case .failure(let error) where error is RestoreValidationError || error is RestoreError:
                     status.phase = .failedValidation
                     status.validationErrors = ["\(error)"]

@@ -90,6 +90,7 @@ enum SpecConversion {
             }
         }
         options.veleroNamespace = veleroNamespace
+        options.hooks = RestoreHookConversion.rules(spec.hooks, &errors)
         if errors.isEmpty {
             do { try options.validate() } catch { errors.append(error.description) }
         }

@@ -56,7 +56,32 @@ struct KubeSimCommand: AsyncParsableCommand {
     @Option(help: "With --max-in-flight: milliseconds each request holds its seat (the server's work for it).")
     var requestCostMs = 0.0
 
+    @Option(
+        name: .customLong("kubelet-root"),
+        help: """
+            NODE=DIR (repeatable): serve pods/exec for pods on NODE, running the command as a local process in \
+            DIR/pods/<pod uid> (the pod's volumes are under volumes/ there). Without it exec is refused.
+            """)
+    var kubeletRoots: [String] = []
+
+    /// `--kubelet-root` as node → absolute directory.
+    var parsedKubeletRoots: [String: String]? {
+        guard !kubeletRoots.isEmpty else { return nil }
+        var roots: [String: String] = [:]
+        for entry in kubeletRoots {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { roots[parts[0]] = parts[1] }
+        }
+        return roots
+    }
+
     func validate() throws {
+        for entry in kubeletRoots {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].hasPrefix("/") else {
+                throw ValidationError("invalid --kubelet-root '\(entry)': expected NODE=/absolute/directory")
+            }
+        }
         for token in tokens where Credential(parsing: token) == nil {
             throw ValidationError("invalid --token '\(token)': expected TOKEN, TOKEN=admin or TOKEN=readonly")
         }
@@ -82,6 +107,7 @@ struct KubeSimCommand: AsyncParsableCommand {
             host: host, port: port, credentials: tokens.compactMap { Credential(parsing: $0) },
             compactionWindow: .seconds(compactionWindowSeconds), createDefaultNamespaces: !noDefaultNamespaces,
             fixtures: fixtures)
+        configuration.kubeletRoots = parsedKubeletRoots
         if maxInFlight > 0 {
             configuration.capacity = Capacity(
                 maxInFlight: maxInFlight, queueLength: queueLength,

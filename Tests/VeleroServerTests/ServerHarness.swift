@@ -34,10 +34,14 @@ final class ServerHarness: Sendable {
     static func with<T: Sendable>(sharedStore: String? = nil, _ body: (ServerHarness) async throws -> T)
         async throws -> T
     {
-        let sim = try await KubeSimServer.start(
-            KubeSimConfiguration(synthetic: SyntheticCluster.Options(namespaces: 2, objectsPerNamespace: 10)))
         let temp = try TemporaryDirectory("server")
         defer { temp.remove() }
+        var configuration = KubeSimConfiguration(
+            synthetic: SyntheticCluster.Options(namespaces: 2, objectsPerNamespace: 10))
+        // pods/exec (hooks) runs in the kubelet roots `NodeCluster` gives its nodes.
+        configuration.kubeletRoots = Dictionary(
+            uniqueKeysWithValues: ["node-a", "node-b", "node-c"].map { ($0, temp.sub("kubelet-\($0)")) })
+        let sim = try await KubeSimServer.start(configuration)
         let harness = ServerHarness(
             sim: sim, temp: temp, namespaces: sim.generated?.namespaceNames ?? [], storePath: sharedStore)
         do {

@@ -1,11 +1,14 @@
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 
 /// One connection: collects a request, asks the core, writes the answer — a plain body, a list streamed in pieces
 /// with backpressure, or a chunked watch stream. Runs on the connection's event loop only.
 final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
+    /// Its name in the pipeline (removed by name when a connection upgrades to WebSocket).
+    static let name = "kube-sim-http"
 
     private struct ListProgress {
         let body: ListBody
@@ -184,6 +187,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A WebSocket upgrade kube-sim declined (see ExecUpgrade): the request goes on as plain HTTP and is answered.
+        if error is NIOWebSocketUpgradeError { return }
         watch?.stop(writeEnd: false)
         watch = nil
         context.close(promise: nil)

@@ -114,7 +114,7 @@ final class SimulatorCore: Sendable {
         }
     }
 
-    private func authenticate(_ request: SimRequest) throws(APIError) -> Credential {
+    func authenticate(_ request: SimRequest) throws(APIError) -> Credential {
         guard !credentials.isEmpty else { return Credential(token: "", role: .admin, user: "kube-sim-admin") }
         guard let header = request.headers["authorization"], header.lowercased().hasPrefix("bearer "),
             let credential = credentials[header.dropFirst(7).trimmed]
@@ -135,6 +135,11 @@ final class SimulatorCore: Sendable {
         }
         if type.namespaced == false && target.namespace != nil { throw APIError.unknownPath }
         if type.namespaced && target.namespace == nil && target.name != nil { throw APIError.unknownPath }
+        if target.subresource == "exec" && type.key == "pods" {
+            // An exec that reached here was not upgraded to a WebSocket (see ExecHandler).
+            _ = try execPlan(request)
+            throw APIError.badRequest("Upgrade request required")
+        }
         if let subresource = target.subresource {
             guard subresource == "status" else { throw APIError.unknownPath }
             guard ["get", "update", "patch"].contains(verb) else { throw APIError.methodNotAllowed() }

@@ -120,6 +120,7 @@ struct BackupDescribeCommand: AsyncParsableCommand {
                 : "skipped: \(volume.skipped ?? "")"
             print("Volume:       \(volume.persistentVolume) \(volume.path): \(state)")
         }
+        HookDescriptions.print(record.hooks, details: details)
         for error in record.errors { print("Error:        \(error)") }
         for warning in record.warnings { print("Warning:      \(warning)") }
         guard let manifestName = record.resourceManifest else { return }

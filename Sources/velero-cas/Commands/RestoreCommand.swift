@@ -251,6 +251,7 @@ struct RestoreDescribeCommand: AsyncParsableCommand {
             )
         }
         for warning in record.warnings { print("Warning:      \(warning)") }
+        HookDescriptions.print(record.hooks, details: details)
         for error in record.errors { print("Error:        \(error)") }
         if details {
             for item in record.items {

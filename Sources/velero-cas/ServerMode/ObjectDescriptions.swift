@@ -16,6 +16,7 @@ enum ObjectDescriptions {
         print("Completed:    \(ObjectOutput.date(status?.completionTimestamp))")
         print("Expires:      \(ObjectOutput.date(status?.expiration))")
         print("Items:        \(status?.progress?.itemsBackedUp ?? 0) of \(status?.progress?.totalItems ?? 0)")
+        HookDescriptions.print(status?.hookStatus)
         runStatus(status)
     }
 
@@ -36,6 +37,7 @@ enum ObjectDescriptions {
         print(
             "Items:        \(restore.status?.progress?.itemsRestored ?? 0) of \(restore.status?.progress?.totalItems ?? 0)"
         )
+        HookDescriptions.print(restore.status?.hookStatus)
         runStatus(restore.status)
     }
 

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Any JSON value with its type kept (booleans stay booleans, which Foundation's untyped parse does not promise),
-/// for printing objects as JSON or YAML.
-enum JSONTree: Codable {
+/// for printing objects as JSON or YAML and for objects embedded in specs (restore hooks' init containers).
+public enum JSONTree: Codable, Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
@@ -11,7 +11,7 @@ enum JSONTree: Codable {
     case array([JSONTree])
     case object([String: JSONTree])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -30,7 +30,7 @@ enum JSONTree: Codable {
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -44,7 +44,7 @@ enum JSONTree: Codable {
     }
 
     /// Swift values Yams writes as YAML scalars of the same type.
-    var plain: Any {
+    public var plain: Any {
         switch self {
         case .null: return NSNull()
         case .bool(let value): return value
@@ -55,4 +55,7 @@ enum JSONTree: Codable {
         case .object(let value): return value.mapValues(\.plain)
         }
     }
+
+    /// The JSON bytes.
+    public var json: [UInt8] { Array((try? JSONEncoder().encode(self)) ?? Data("null".utf8)) }
 }

@@ -1,0 +1,149 @@
+import Collectors
+import Foundation
+import KubeClient
+import Logging
+
+/// Runs the exec hooks of the pods a restore created, once their containers run: each hooked pod is read back
+/// from the cluster (its hook annotations came with it), polled until the hook's container is running (ready,
+/// with `waitForReady`) or its wait timeout passes or the pod ends, then its hooks run in order through
+/// `PodHookRunner`. Pods are handled `width` at a time. A failed Fail hook is an error of the restore, a failed
+/// Continue hook a warning (as for backup hooks).
+struct PostRestoreHooks: Sendable {
+    let client: KubeClient
+    let rules: RestoreHookRules
+    let restoreName: String
+    var pollInterval: Duration = .milliseconds(500)
+    var width = 8
+
+    struct Outcome: Sendable {
+        var records: [HookRecord] = []
+        var errors: [String] = []
+        var warnings: [String] = []
+    }
+
+    static let pods = APIResource(group: "", version: "v1", name: "pods", kind: "Pod", namespaced: true)
+
+    private struct PodState: Decodable {
+        struct Metadata: Decodable {
+            var name: String?
+            var namespace: String?
+            var labels: [String: String]?
+            var annotations: [String: String]?
+        }
+        struct Container: Decodable { var name: String }
+        struct Spec: Decodable { var containers: [Container]? }
+        struct ContainerStatus: Decodable {
+            struct State: Decodable { var running: Running? }
+            struct Running: Decodable {}
+            var name: String
+            var ready: Bool?
+            var state: State?
+        }
+        struct Status: Decodable {
+            var phase: String?
+            var containerStatuses: [ContainerStatus]?
+        }
+        var metadata: Metadata
+        var spec: Spec?
+        var status: Status?
+    }
+
+    func run(_ results: [RestoreItemResult]) async throws -> Outcome {
+        // One LIST per namespace finds the created pods that have hooks (not a GET per restored pod).
+        var created: [String: Set<String>] = [:]
+        for item in results where item.resource == "pods" && item.outcome == .created {
+            if let namespace = item.namespace { created[namespace, default: []].insert(item.name) }
+        }
+        var hooked: [(String, String)] = []
+        let anyRule = rules.rules.contains { !$0.exec.isEmpty }
+        for (namespace, names) in created.sorted(by: { $0.key < $1.key }) {
+            try await client.listAll(Self.pods, namespace: namespace) { page in
+                for object in page where names.contains(object.name) {
+                    let annotations = object.metadata.annotations ?? [:]
+                    if anyRule || annotations[RestoreHookRules.postPrefix + "command"] != nil {
+                        hooked.append((namespace, object.name))
+                    }
+                }
+            }
+        }
+        var outcome = Outcome()
+        for start in stride(from: 0, to: hooked.count, by: width) {
+            try await withThrowingTaskGroup(of: Outcome.self) { group in
+                for (namespace, name) in hooked[start..<min(start + width, hooked.count)] {
+                    group.addTask { try await hooks(of: namespace, name) }
+                }
+                for try await one in group {
+                    outcome.records += one.records
+                    outcome.errors += one.errors
+                    outcome.warnings += one.warnings
+                }
+            }
+        }
+        return outcome
+    }
+
+    private func read(_ namespace: String, _ name: String) async throws -> PodState {
+        let object = try await client.get(Self.pods, namespace: namespace, name: name)
+        return try JSONDecoder().decode(PodState.self, from: Data(object.json))
+    }
+
+    private func hooks(of namespace: String, _ name: String) async throws -> Outcome {
+        var outcome = Outcome()
+        var pod = try await read(namespace, name)
+        let hooks: [RestoreHookRules.ExecHook]
+        do {
+            hooks = try rules.execHooks(
+                pod: name, namespace: namespace, labels: pod.metadata.labels ?? [:],
+                annotations: pod.metadata.annotations ?? [:])
+        } catch {
+            outcome.errors.append("\(error); its post-restore hooks did not run")
+            return outcome
+        }
+        guard !hooks.isEmpty else { return outcome }
+        let containers = (pod.spec?.containers ?? []).map(\.name)
+        let runner = PodHookRunner(
+            client: client, logger: Logger(label: "velero-cas.restore"), operation: "restore \(restoreName)")
+        let start = ContinuousClock.now
+        for hook in hooks {
+            let container = hook.hook.container ?? containers.first ?? ""
+            // Wait for this hook's container (a later hook's wait counts from the same start, as in Velero).
+            while !Self.isUp(pod, container: container, ready: hook.waitForReady), pod.status?.phase != "Succeeded",
+                pod.status?.phase != "Failed", ContinuousClock.now - start < hook.waitTimeout
+            {
+                try await Task.sleep(for: pollInterval)
+                pod = try await read(namespace, name)
+            }
+            let target = PodHookRunner.Pod(
+                namespace: namespace, name: name, containers: containers, phase: pod.status?.phase)
+            var ran: PodHookRunner.Outcome
+            if Self.isUp(pod, container: container, ready: hook.waitForReady) {
+                ran = try await runner.run([hook.hook], phase: "post", pod: target)
+            } else {
+                let why =
+                    pod.status?.phase == "Succeeded" || pod.status?.phase == "Failed"
+                    ? "the pod ended (\(pod.status?.phase ?? "")) before the hook ran"
+                    : "container \(container) was not \(hook.waitForReady ? "ready" : "running") within \(hook.waitTimeout)"
+                var record = HookRecord(
+                    namespace: namespace, pod: name, container: container, phase: "post", source: hook.hook.source,
+                    command: hook.hook.command, onError: hook.hook.onError.rawValue, error: why)
+                record.seconds = Double((ContinuousClock.now - start) / .milliseconds(1)) / 1000
+                ran = PodHookRunner.Outcome()
+                ran.records = [record]
+                let message = "\(record.display) [\(hook.hook.command.joined(separator: " "))] failed: \(why)"
+                if hook.hook.onError == .fail { ran.failure = message } else { ran.warnings = [message] }
+            }
+            outcome.records += ran.records
+            outcome.warnings += ran.warnings
+            if let failure = ran.failure {
+                outcome.errors.append(failure)
+                break
+            }
+        }
+        return outcome
+    }
+
+    private static func isUp(_ pod: PodState, container: String, ready: Bool) -> Bool {
+        guard let status = pod.status?.containerStatuses?.first(where: { $0.name == container }) else { return false }
+        return ready ? status.ready == true : status.state?.running != nil
+    }
+}

@@ -1,0 +1,142 @@
+import Collectors
+import Foundation
+import KubeClient
+
+/// A restore's hooks (Velero's restore hooks): init containers added to restored pods, and exec hooks run in a
+/// restored pod once its container runs (or is ready). A pod's annotations win over the Restore's
+/// `spec.hooks.resources` rules (which the server checks and converts into `rules`):
+/// `init.hook.restore.velero.io/container-image` (required), `…/container-name` (default
+/// `velero-restore-init-<random>`), `…/command`; and `post.hook.restore.velero.io/command`, `…/container`,
+/// `…/on-error`, `…/exec-timeout` (default 30s), `…/wait-timeout` (default 10m; Velero waits without end),
+/// `…/wait-for-ready`. Malformed annotations are errors naming the pod, the annotation and its value.
+public struct RestoreHookRules: Codable, Sendable, Equatable {
+    /// An exec hook with its wait for the container.
+    public struct ExecHook: Codable, Sendable, Equatable {
+        public var hook: PlannedHook
+        public var waitTimeout: Duration
+        public var waitForReady: Bool
+
+        public init(hook: PlannedHook, waitTimeout: Duration? = nil, waitForReady: Bool = false) {
+            self.hook = hook
+            self.waitTimeout = waitTimeout ?? ExecHook.defaultWaitTimeout
+            self.waitForReady = waitForReady
+        }
+
+        /// Velero's own default: its resource timeout.
+        public static let defaultWaitTimeout = Duration.seconds(600)
+    }
+
+    public struct Rule: Codable, Sendable, Equatable {
+        public var name: String
+        public var pods: HookPodSelector
+        /// corev1.Container objects as JSON.
+        public var initContainers: [[UInt8]]
+        public var exec: [ExecHook]
+
+        public init(name: String, pods: HookPodSelector, initContainers: [[UInt8]], exec: [ExecHook]) {
+            self.name = name
+            self.pods = pods
+            self.initContainers = initContainers
+            self.exec = exec
+        }
+    }
+
+    public var rules: [Rule]
+    public init(rules: [Rule] = []) { self.rules = rules }
+
+    static let initPrefix = "init.hook.restore.velero.io/"
+    static let postPrefix = "post.hook.restore.velero.io/"
+
+    /// The init containers for a pod restored into `namespace`, or nil when it gets none.
+    func initContainers(
+        pod: String, namespace: String, labels: [String: String], annotations: [String: String]
+    ) throws(RestoreHookError) -> [[String: Any]]? {
+        if let image = annotations[Self.initPrefix + "container-image"] {
+            var errors: [String] = []
+            if image.isEmpty { errors.append("annotation \(Self.initPrefix)container-image is empty") }
+            let name = annotations[Self.initPrefix + "container-name"] ?? ""
+            if !name.isEmpty && !PlannedHook.isLabel(name) {
+                errors.append("annotation \(Self.initPrefix)container-name '\(name)' is not a container name")
+            }
+            var container: [String: Any] = [
+                "name": name.isEmpty ? "velero-restore-init-\(UUID().uuidString.prefix(8).lowercased())" : name,
+                "image": image,
+            ]
+            if let raw = annotations[Self.initPrefix + "command"], !raw.isEmpty {
+                container["command"] = PlannedHook.command(
+                    annotation: Self.initPrefix + "command", raw, &errors)
+            }
+            guard errors.isEmpty else { throw RestoreHookError(pod: "\(namespace)/\(pod)", reasons: errors) }
+            return [container]
+        }
+        let containers = rules.filter { $0.pods.applies(namespace: namespace, labels: labels) }
+            .flatMap(\.initContainers)
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        return containers.isEmpty ? nil : containers
+    }
+
+    /// The exec hooks for a restored pod.
+    func execHooks(
+        pod: String, namespace: String, labels: [String: String], annotations: [String: String]
+    ) throws(RestoreHookError) -> [ExecHook] {
+        guard let raw = annotations[Self.postPrefix + "command"] else {
+            return rules.filter { $0.pods.applies(namespace: namespace, labels: labels) }.flatMap(\.exec)
+        }
+        let key = { (name: String) in Self.postPrefix + name }
+        var errors: [String] = []
+        let command = PlannedHook.command(annotation: key("command"), raw, &errors)
+        let planned = PlannedHook.check(
+            container: annotations[key("container")], command: command, onError: annotations[key("on-error")],
+            timeout: annotations[key("exec-timeout")], source: "annotation",
+            field: { "annotation \(key(["onError": "on-error", "timeout": "exec-timeout"][$0] ?? $0))" }, &errors)
+        let wait = Self.waitTimeout(
+            annotations[key("wait-timeout")], field: "annotation \(key("wait-timeout"))", &errors)
+        var ready = false
+        if let text = annotations[key("wait-for-ready")], !text.isEmpty {
+            switch text {
+            case "1", "t", "T", "true", "TRUE", "True": ready = true
+            case "0", "f", "F", "false", "FALSE", "False": ready = false
+            default: errors.append("annotation \(key("wait-for-ready")) '\(text)' is not true or false")
+            }
+        }
+        guard let planned, errors.isEmpty else { throw RestoreHookError(pod: "\(namespace)/\(pod)", reasons: errors) }
+        return [ExecHook(hook: planned, waitTimeout: wait, waitForReady: ready)]
+    }
+
+    /// A wait timeout (Go duration; absent or 0: the default).
+    public static func waitTimeout(_ text: String?, field: String, _ errors: inout [String]) -> Duration? {
+        guard let text, !text.isEmpty else { return nil }
+        guard let seconds = GoDuration.seconds(text), seconds >= 0 else {
+            errors.append("\(field) '\(text)' is not a duration (Go syntax, e.g. 30s or 10m)")
+            return nil
+        }
+        return seconds > 0 ? .milliseconds(Int64((seconds * 1000).rounded(.up))) : nil
+    }
+
+    /// Puts the pod's hook init containers into `object` (a Pod), after Velero's `restore-wait` container when the
+    /// pod has one first, before the pod's own.
+    func addInitContainers(to object: inout [String: Any], namespace: String) throws(RestoreHookError) {
+        let metadata = object["metadata"] as? [String: Any] ?? [:]
+        guard
+            let added = try initContainers(
+                pod: metadata["name"] as? String ?? "", namespace: namespace,
+                labels: metadata["labels"] as? [String: String] ?? [:],
+                annotations: metadata["annotations"] as? [String: String] ?? [:])
+        else { return }
+        var spec = object["spec"] as? [String: Any] ?? [:]
+        var existing = spec["initContainers"] as? [[String: Any]] ?? []
+        var first: [[String: Any]] = []
+        if let leading = existing.first?["name"] as? String, ["restore-wait", "restic-wait"].contains(leading) {
+            first.append(existing.removeFirst())
+        }
+        spec["initContainers"] = first + added + existing
+        object["spec"] = spec
+    }
+}
+
+/// A restored pod's hook annotations are malformed.
+public struct RestoreHookError: Error, CustomStringConvertible, Sendable {
+    public var pod: String
+    public var reasons: [String]
+    public var description: String { "pod \(pod): \(reasons.joined(separator: "; "))" }
+}
