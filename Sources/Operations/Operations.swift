@@ -59,11 +59,14 @@ public struct RestoreOperation: Sendable {
     public var volumePathMap: VolumePathMap
     /// Persistent volumes restored at once.
     public var volumeConcurrency: Int
+    /// Pod volume data through the node agents (see `RestorePipeline.podVolumes`); nil in the CLI's local mode.
+    public var podVolumes: PodVolumeRestoring?
 
     public init(
         client: @escaping @Sendable () async throws -> KubeClient, repository: Repository, width: Int = 16,
-        volumePathMap: VolumePathMap = .init(), volumeConcurrency: Int = 2
+        volumePathMap: VolumePathMap = .init(), volumeConcurrency: Int = 2, podVolumes: PodVolumeRestoring? = nil
     ) {
+        self.podVolumes = podVolumes
         self.client = client
         self.repository = repository
         self.width = width
@@ -122,21 +125,23 @@ public struct RestoreOperation: Sendable {
         let volumeResults: [VolumeRestoreResult]
         let repository = self.repository
         do {
-            (result, volumeResults) = try await RestorePipeline(restorer: restorer, volumes: volumes)
-                .run(
-                    backup, manifest: manifest, options: request.options, restoreVolumes: request.restoreVolumes,
-                    restoreName: request.name
-                ) { result, volumeResults in
-                    var record = RestoreRecord(
-                        name: request.name, backup: request.backup, options: request.options, started: started,
-                        result: result)
-                    record.volumes = volumeResults
-                    try await repository.commitRecord(
-                        Self.labelled(record, request, commit: backup.commit), key: RestoreRecord.key(request.name))
-                    if let log {
-                        try await repository.store.put(RestoreRecord.logKey(request.name), Array(log().utf8))
-                    }
+            (result, volumeResults) = try await RestorePipeline(
+                restorer: restorer, volumes: volumes, podVolumes: podVolumes
+            )
+            .run(
+                backup, manifest: manifest, options: request.options, restoreVolumes: request.restoreVolumes,
+                restoreName: request.name
+            ) { result, volumeResults in
+                var record = RestoreRecord(
+                    name: request.name, backup: request.backup, options: request.options, started: started,
+                    result: result)
+                record.volumes = volumeResults
+                try await repository.commitRecord(
+                    Self.labelled(record, request, commit: backup.commit), key: RestoreRecord.key(request.name))
+                if let log {
+                    try await repository.store.put(RestoreRecord.logKey(request.name), Array(log().utf8))
                 }
+            }
         } catch let error as RestoreError {
             let record = RestoreRecord.failedValidation(
                 name: request.name, backup: request.backup, options: request.options, started: started,

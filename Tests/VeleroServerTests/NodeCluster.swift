@@ -86,13 +86,7 @@ final class NodeCluster: Sendable {
     }
 
     func podVolumeBackups(backup: String) async throws -> [PodVolumeBackup] {
-        var result: [PodVolumeBackup] = []
-        try await harness.client.listAll(
-            PodVolumeBackup.resource, namespace: "velero", labelSelector: "velero.io/backup-name=\(backup)"
-        ) { page in
-            for object in page { result.append(try PodVolumeBackup.decode(object.json)) }
-        }
-        return result
+        try await objects(PodVolumeBackup.self, labelSelector: "velero.io/backup-name=\(backup)")
     }
 
     /// Reproducible bytes that do not compress away (so stored sizes say what was stored).

@@ -122,6 +122,7 @@ struct InstallManifests {
         var args: ManifestValue = [
             "server", .string("--namespace=\(settings.namespace)"), "--leader-elect=true",
             .string("--metrics-address=:\(port)"), .string("--concurrent-backups=\(settings.concurrentBackups)"),
+            .string("--restore-helper-image=\(settings.image)"),
         ]
         if let frequency = settings.garbageCollectionFrequency, case .array(let items) = args {
             args = .array(items + [.string("--garbage-collection-frequency=\(frequency)")])

@@ -1,0 +1,142 @@
+import Collectors
+import Foundation
+import KubeClient
+import Restorer
+import VeleroAPI
+
+/// The server's part of file-system restore for one Restore: once the restored pods exist (each with the
+/// `restore-wait` init container the restorer added), one PodVolumeRestore per pod volume with data, for the node
+/// agent of the node the new pod runs on; then a bounded wait (`podVolumeOperationTimeout`, Velero's
+/// `--fs-backup-timeout`) for all of them. Every volume not restored comes back with the reason.
+struct PodVolumeRestoreStep: Sendable {
+    let server: VeleroServer
+    let restore: Restore
+    let location: ResolvedLocation
+
+    /// The restorer's view of this step: the init container's image, the done file's name, and `run`.
+    var restoring: PodVolumeRestoring {
+        PodVolumeRestoring(
+            image: server.configuration.restoreHelperImage, restoreUID: restoreUID, restore: { try await run($0) })
+    }
+
+    /// The done file's name. A Restore object always has a uid once the API server stored it.
+    var restoreUID: String { restore.metadata.uid ?? restore.name }
+
+    private struct NewPod: Decodable {
+        struct Meta: Decodable { var uid: String? }
+        struct Spec: Decodable { var nodeName: String? }
+        var metadata: Meta
+        var spec: Spec?
+    }
+
+    /// One PodVolumeRestore created.
+    struct Created: Sendable {
+        var name: String
+        var target: PodVolumeTarget
+        var restored: PodVolumeSource
+    }
+
+    func run(_ targets: [PodVolumeTarget]) async throws -> [VolumeRestoreResult] {
+        var created: [Created] = []
+        var results: [VolumeRestoreResult] = []
+        for target in targets {
+            var restored = PodVolumeSource(
+                namespace: target.namespace, pod: target.source.pod, podUID: "", volume: target.source.volume, node: "")
+            do {
+                let object = try await server.client.get(
+                    PodVolumeStep.pods, namespace: target.namespace, name: restored.pod)
+                let pod = try JSONDecoder().decode(NewPod.self, from: Data(object.json))
+                restored.podUID = pod.metadata.uid ?? ""
+                restored.node = pod.spec?.nodeName ?? ""
+                created.append(
+                    Created(name: try await create(target, restored: restored), target: target, restored: restored))
+            } catch {
+                if Task.isCancelled { throw error }
+                results.append(
+                    Self.result(target, restored, error: "could not be handed to the node agent: \(error)"))
+            }
+        }
+        return results + (try await wait(for: created))
+    }
+
+    /// Creates the volume's PodVolumeRestore (Velero's labels and owner reference).
+    private func create(_ target: PodVolumeTarget, restored: PodVolumeSource) async throws -> String {
+        var labels = [
+            Velero.restoreNameLabel: RestoreLabels.validValue(restore.name),
+            PodVolumeRestore.restoreUIDLabel: restoreUID, PodVolumeRestore.podUIDLabel: restored.podUID,
+        ]
+        labels = labels.filter { !$0.value.isEmpty }
+        var object = PodVolumeRestore(
+            metadata: ObjectMeta(
+                generateName: restore.name + "-", namespace: server.configuration.namespace, labels: labels),
+            spec: .init(
+                pod: .init(namespace: restored.namespace, name: restored.pod, uid: restored.podUID),
+                volume: restored.volume, backupStorageLocation: location.name, snapshotID: target.snapshot))
+        object.spec.sourceNamespace = target.source.namespace
+        object.spec.uploaderType = "velero-cas"
+        object.spec.snapshotSize = target.bytes
+        let json = try OwnerReference.adding(restore, to: try object.encoded())
+        let made = try await server.client.create(
+            PodVolumeRestore.resource, namespace: server.configuration.namespace, json: json)
+        server.logger.info(
+            "restore \(restore.name): pod volume \(restored.display) from snapshot \(target.snapshot) is PodVolumeRestore \(made.name)"
+        )
+        return made.name
+    }
+
+    /// Polls the PodVolumeRestores until each is Completed or Failed, or the timeout passes.
+    private func wait(for created: [Created]) async throws -> [VolumeRestoreResult] {
+        guard !created.isEmpty else { return [] }
+        let access = ObjectAccess<PodVolumeRestore>(client: server.client, namespace: server.configuration.namespace)
+        let timeout = server.configuration.podVolumeOperationTimeout
+        let deadline = ContinuousClock.now + timeout
+        var finished: [String: PodVolumeRestore] = [:]
+        var lastLogged = ContinuousClock.now
+        while finished.count < created.count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: server.configuration.podVolumePollInterval)
+            var bytesDone: Int64 = 0
+            for item in created where finished[item.name] == nil {
+                guard let object = try await access.get(item.name) else { continue }
+                if object.phase.isFinal { finished[item.name] = object }
+                bytesDone += object.status?.progress?.bytesDone ?? 0
+            }
+            if ContinuousClock.now - lastLogged >= .seconds(10) {
+                lastLogged = .now
+                server.logger.info(
+                    "restore \(restore.name): \(finished.count) of \(created.count) pod volumes restored; running ones at \(bytesDone) bytes"
+                )
+            }
+        }
+        return created.map { item in
+            var restored = item.restored
+            guard let object = finished[item.name] else {
+                let node = restored.node.isEmpty ? "the pod's node (the pod is not scheduled yet)" : restored.node
+                return Self.result(
+                    item.target, restored,
+                    error:
+                        "PodVolumeRestore \(item.name): no node agent finished it within \(timeout) (is a node agent running on \(node)?)"
+                )
+            }
+            restored.node = object.status?.node ?? restored.node
+            var result = Self.result(
+                item.target, restored,
+                error: object.phase == .completed
+                    ? nil
+                    : "PodVolumeRestore \(item.name): \(object.status?.message ?? "the node agent reported \(object.phase.rawValue)")"
+            )
+            if object.phase == .completed {
+                result.bytes = object.status?.progress?.bytesDone ?? item.target.bytes
+                if let start = object.status?.startTimestamp, let end = object.status?.completionTimestamp {
+                    result.seconds = end.timeIntervalSince(start)
+                }
+            }
+            return result
+        }
+    }
+
+    private static func result(_ target: PodVolumeTarget, _ restored: PodVolumeSource, error: String?)
+        -> VolumeRestoreResult
+    {
+        VolumeRestoreResult(podVolume: restored, persistentVolume: target.persistentVolume, error: error)
+    }
+}
