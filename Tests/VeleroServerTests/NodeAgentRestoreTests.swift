@@ -175,4 +175,71 @@ struct NodeAgentRestoreTests {
             }
         }
     }
+
+    @Test(
+        "SIGKILL of a node agent mid-volume: no done file, the init container keeps waiting; the restarted agent redoes the volume and only then releases it"
+    )
+    func killMidRestore() async throws {
+        try await ServerHarness.with { harness in
+            let nodes = try NodeCluster(harness)
+            var agent = try nodes.startAgent("node-k")
+            defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) } }
+            try await nodes.namespace("shop")
+            let uid = try await nodes.pod(
+                "big", namespace: "shop", node: "node-k", volumes: #"[{"name":"data","emptyDir":{}}]"#,
+                annotations: ["backup.velero.io/backup-volumes": "data"])
+            let source = try nodes.volume(
+                node: "node-k", podUID: uid, plugin: "kubernetes.io~empty-dir", directory: "data",
+                files: ["small": [1, 2, 3]])
+            // A sparse file: cheap to make and to store, long to write back.
+            let size: UInt64 = 512 << 20
+            _ = FileManager.default.createFile(atPath: source + "/sparse", contents: nil)
+            let sparse = try FileHandle(forWritingTo: URL(fileURLWithPath: source + "/sparse"))
+            try sparse.truncate(atOffset: size)
+            try sparse.close()
+            try await harness.withServer(Self.configuration(harness)) {
+                try await harness.apply(
+                    #"{"apiVersion":"velero.io/v1","kind":"Backup","metadata":{"name":"big"},"spec":{"includedNamespaces":["shop"]}}"#,
+                    to: Backup.resource, namespace: "velero")
+                #expect(try await harness.finishedBackup("big", seconds: 60).phase == .completed)
+                let restoreUID = try await Self.restore(harness, "big", backup: "big", mapping: "shop-copy")
+                _ = try await nodes.restoredPod("big", namespace: "shop-copy")
+                let newUID = try await nodes.schedule("big", namespace: "shop-copy", node: "node-k")
+                let target = try nodes.mount(
+                    node: "node-k", podUID: newUID, plugin: "kubernetes.io~empty-dir", directory: "data")
+                let wait = try nodes.startRestoreWait(
+                    restoreUID: restoreUID, volumes: ["data": target], label: "big")
+                defer { if wait.isRunning { wait.terminate() } }
+                let running = try await harness.waitFor("the volume's progress", seconds: 60) {
+                    try await nodes.podVolumeRestores(restore: "big").first {
+                        $0.phase == .inProgress && ($0.status?.progress?.bytesDone ?? 0) > 0
+                    }
+                }
+                kill(agent.processIdentifier, SIGKILL)
+                agent.waitUntilExit()
+                let left = try #require(try await nodes.podVolumeRestores(restore: "big").first)
+                #expect(left.phase == .inProgress, "the kill left it running")
+                #expect((left.status?.progress?.bytesDone ?? 0) < Int64(size))
+                #expect(!FileManager.default.fileExists(atPath: target + "/.velero/\(restoreUID)"))
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(wait.isRunning, "the init container is not released by a half-written volume")
+                #expect(try await harness.restore("big").phase == .inProgress)
+
+                agent = try nodes.startAgent("node-k")
+                #expect(try await NodeCluster.exitStatus(wait, seconds: 120) == 0, "\(nodes.agentLog("node-k"))")
+                let attributes = try FileManager.default.attributesOfItem(atPath: target + "/sparse")
+                #expect((attributes[.size] as? NSNumber)?.uint64Value == size)
+                #expect(try Data(contentsOf: URL(fileURLWithPath: target + "/small")) == Data([1, 2, 3]))
+                let restore = try await Self.finished(harness, "big")
+                #expect(restore.phase == .completed, "\(nodes.agentLog("node-k"))")
+                let redone = try #require(try await nodes.podVolumeRestores(restore: "big").first)
+                #expect(redone.name == running.name)
+                #expect(redone.phase == .completed)
+                #expect(redone.status?.message?.contains("restarted") == true)
+                #expect(redone.status?.progress?.bytesDone == Int64(size) + 3)
+            }
+            kill(agent.processIdentifier, SIGTERM)
+            agent.waitUntilExit()
+        }
+    }
 }
