@@ -64,8 +64,18 @@ extension NodeAgent {
                 failure: "pod \(podName) was replaced (uid \(pod.metadata.uid ?? "none"), expected \(expected))")
             return nil
         }
-        // Not scheduled yet: every agent looks again; scheduled elsewhere: another agent's.
-        guard let node = pod.spec?.nodeName, !node.isEmpty else { return configuration.restorePollInterval }
+        // Not scheduled yet: every agent looks again, until the wait for the volume would be over anyway;
+        // scheduled elsewhere: another agent's.
+        guard let node = pod.spec?.nodeName, !node.isEmpty else {
+            let created = object.metadata.creationTimestamp.flatMap(KubeTime.parse) ?? Date()
+            let timeout = configuration.volumeWaitTimeout
+            guard Date() < created.addingTimeInterval(Self.seconds(timeout)) else {
+                try await finish(
+                    name, access: access, failure: "pod \(podName) was not scheduled on a node within \(timeout)")
+                return nil
+            }
+            return configuration.restorePollInterval
+        }
         guard node == configuration.nodeName else { return nil }
         guard let uid = object.metadata.labels?[PodVolumeRestore.restoreUIDLabel], RestoreDoneFile.isValidName(uid)
         else {

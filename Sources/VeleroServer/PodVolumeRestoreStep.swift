@@ -107,15 +107,23 @@ struct PodVolumeRestoreStep: Sendable {
                 )
             }
         }
-        return created.map { item in
+        var results: [VolumeRestoreResult] = []
+        for item in created {
             var restored = item.restored
             guard let object = finished[item.name] else {
                 let node = restored.node.isEmpty ? "the pod's node (the pod is not scheduled yet)" : restored.node
-                return Self.result(
-                    item.target, restored,
-                    error:
-                        "PodVolumeRestore \(item.name): no node agent finished it within \(timeout) (is a node agent running on \(node)?)"
-                )
+                let reason = "no node agent finished it within \(timeout) (is a node agent running on \(node)?)"
+                // Failed, so that no agent takes it up (or keeps looking for its pod) after the restore has ended.
+                try await access.updateStatus(item.name) { restore in
+                    guard !restore.phase.isFinal else { return false }
+                    restore.status = restore.status ?? .init()
+                    restore.status?.phase = .failed
+                    restore.status?.message = "the restore stopped waiting: \(reason)"
+                    restore.status?.completionTimestamp = Date()
+                    return true
+                }
+                results.append(Self.result(item.target, restored, error: "PodVolumeRestore \(item.name): \(reason)"))
+                continue
             }
             restored.node = object.status?.node ?? restored.node
             var result = Self.result(
@@ -130,8 +138,9 @@ struct PodVolumeRestoreStep: Sendable {
                     result.seconds = end.timeIntervalSince(start)
                 }
             }
-            return result
+            results.append(result)
         }
+        return results
     }
 
     private static func result(_ target: PodVolumeTarget, _ restored: PodVolumeSource, error: String?)

@@ -242,4 +242,28 @@ struct NodeAgentRestoreTests {
             agent.waitUntilExit()
         }
     }
+
+    @Test("bounded: pods never scheduled on a node with an agent fail the restore after the fs-backup timeout")
+    func boundedWait() async throws {
+        try await ServerHarness.with { harness in
+            try await Self.backUpShop(harness)
+            var configuration = Self.configuration(harness)
+            configuration.podVolumeOperationTimeout = .seconds(2)
+            try await harness.withServer(configuration) {
+                _ = try await Self.restore(harness, "late", backup: "shop", mapping: "late")
+                let restore = try await Self.finished(harness, "late")
+                #expect(restore.phase == .partiallyFailed)
+                #expect(restore.status?.errors == 2)
+                let record = try #require(
+                    try await harness.repository().record(RestoreRecord.self, key: RestoreRecord.key("late")))
+                #expect(
+                    record.errors.allSatisfy { $0.contains("within 2") && $0.contains("not scheduled") },
+                    "\(record.errors)")
+                let pvrs = try await NodeCluster(harness).podVolumeRestores(restore: "late")
+                #expect(pvrs.count == 2)
+                #expect(
+                    pvrs.allSatisfy { $0.phase == .failed && $0.status?.message?.contains("stopped waiting") == true })
+            }
+        }
+    }
 }
