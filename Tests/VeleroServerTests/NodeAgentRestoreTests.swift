@@ -12,7 +12,7 @@ struct NodeAgentRestoreTests {
     static func configuration(_ harness: ServerHarness) -> VeleroServer.Configuration {
         var configuration = harness.configuration()
         configuration.podVolumePollInterval = .milliseconds(100)
-        configuration.podVolumeOperationTimeout = .seconds(60)
+        configuration.podVolumeOperationTimeout = .seconds(300)
         configuration.restoreHelperImage = "registry.test/velero-cas:restore"
         return configuration
     }
@@ -29,7 +29,7 @@ struct NodeAgentRestoreTests {
     }
 
     static func finished(_ harness: ServerHarness, _ name: String) async throws -> Restore {
-        try await harness.waitFor("restore \(name) to finish", seconds: 90) {
+        try await harness.waitFor("restore \(name) to finish", seconds: 360) {
             let restore = try await harness.restore(name)
             return restore.phase.isFinal ? restore : nil
         }
@@ -65,7 +65,7 @@ struct NodeAgentRestoreTests {
             try await source.apply(
                 #"{"apiVersion":"velero.io/v1","kind":"Backup","metadata":{"name":"shop"},"spec":{"includedNamespaces":["shop"]}}"#,
                 to: Backup.resource, namespace: "velero")
-            let backup = try await source.finishedBackup("shop", seconds: 60)
+            let backup = try await source.finishedBackup("shop", seconds: 240)
             #expect(backup.phase == .completed, "\(nodes.agentLog("node-a")) \(nodes.agentLog("node-b"))")
         }
     }
@@ -201,7 +201,7 @@ struct NodeAgentRestoreTests {
                 try await harness.apply(
                     #"{"apiVersion":"velero.io/v1","kind":"Backup","metadata":{"name":"big"},"spec":{"includedNamespaces":["shop"]}}"#,
                     to: Backup.resource, namespace: "velero")
-                #expect(try await harness.finishedBackup("big", seconds: 60).phase == .completed)
+                #expect(try await harness.finishedBackup("big", seconds: 240).phase == .completed)
                 let restoreUID = try await Self.restore(harness, "big", backup: "big", mapping: "shop-copy")
                 _ = try await nodes.restoredPod("big", namespace: "shop-copy")
                 let newUID = try await nodes.schedule("big", namespace: "shop-copy", node: "node-k")
@@ -210,7 +210,7 @@ struct NodeAgentRestoreTests {
                 let wait = try nodes.startRestoreWait(
                     restoreUID: restoreUID, volumes: ["data": target], label: "big")
                 defer { if wait.isRunning { wait.terminate() } }
-                let running = try await harness.waitFor("the volume's progress", seconds: 60) {
+                let running = try await harness.waitFor("the volume's progress", seconds: 180) {
                     try await nodes.podVolumeRestores(restore: "big").first {
                         $0.phase == .inProgress && ($0.status?.progress?.bytesDone ?? 0) > 0
                     }
@@ -226,7 +226,7 @@ struct NodeAgentRestoreTests {
                 #expect(try await harness.restore("big").phase == .inProgress)
 
                 agent = try nodes.startAgent("node-k")
-                #expect(try await NodeCluster.exitStatus(wait, seconds: 120) == 0, "\(nodes.agentLog("node-k"))")
+                #expect(try await NodeCluster.exitStatus(wait, seconds: 300) == 0, "\(nodes.agentLog("node-k"))")
                 let attributes = try FileManager.default.attributesOfItem(atPath: target + "/sparse")
                 #expect((attributes[.size] as? NSNumber)?.uint64Value == size)
                 #expect(try Data(contentsOf: URL(fileURLWithPath: target + "/small")) == Data([1, 2, 3]))

@@ -10,7 +10,7 @@ import VeleroAPI
 extension NodeCluster {
     /// Waits until the restore has created the pod and returns it as JSON.
     func restoredPod(_ name: String, namespace: String) async throws -> [String: Any] {
-        try await harness.waitFor("the restored pod \(namespace)/\(name)", seconds: 60) { () -> [String: Any]? in
+        try await harness.waitFor("the restored pod \(namespace)/\(name)", seconds: 240) { () -> [String: Any]? in
             guard let object = try? await harness.client.get(Self.pods, namespace: namespace, name: name) else {
                 return nil
             }
@@ -54,7 +54,7 @@ extension NodeCluster {
             try FileManager.default.createSymbolicLink(atPath: "\(root)/\(name)", withDestinationPath: path)
         }
         return try ServerProcess.start(
-            ["restore-wait", restoreUID, "--restores-root", root, "--interval", "50ms", "--timeout", "2m"],
+            ["restore-wait", restoreUID, "--restores-root", root, "--interval", "50ms", "--timeout", "10m"],
             environment: [:], log: harness.temp.sub("restore-wait-\(label).log"))
     }
 
@@ -72,7 +72,7 @@ extension NodeCluster {
     }
 
     /// Waits for a process to end, off the cooperative pool, and returns its status.
-    static func exitStatus(_ process: Process, seconds: Double = 60) async throws -> Int32 {
+    static func exitStatus(_ process: Process, seconds: Double = 300) async throws -> Int32 {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning {
             guard Date() < deadline else {

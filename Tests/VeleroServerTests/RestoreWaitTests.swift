@@ -26,14 +26,23 @@ struct RestoreWaitTests {
         try Data().write(to: URL(fileURLWithPath: "\(root)/b/.velero/other-uid"))
         let lines = Lines()
         let wait = RestoreWait(
-            restoreUID: "uid-1", root: root, interval: .milliseconds(20), timeout: .seconds(20),
+            restoreUID: "uid-1", root: root, interval: .milliseconds(20), timeout: .seconds(120),
             output: { lines.append($0) })
         let task = Task { try await wait.run() }
-        try await Task.sleep(for: .milliseconds(200))
+        /// Waits (polling, so a loaded machine only makes it slower) until restore-wait has said `text`.
+        func said(_ text: String) async throws {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !lines.all.contains(where: { $0.contains(text) }) {
+                guard ContinuousClock.now < deadline else { throw CancellationError() }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        try await said("0 of 2")
         try FileManager.default.createDirectory(atPath: "\(root)/a/.velero", withIntermediateDirectories: true)
         try Data().write(to: URL(fileURLWithPath: "\(root)/a/.velero/uid-1"))
-        try await Task.sleep(for: .milliseconds(200))
+        try await said("1 of 2")
         #expect(lines.all.contains { $0.contains("1 of 2") && $0.contains("\(root)/b") }, "\(lines.all)")
+        // Looked many times meanwhile, but said only what changed.
         #expect(lines.all.count == 2, "a line when the state changes, not one per look: \(lines.all)")
         try Data().write(to: URL(fileURLWithPath: "\(root)/b/.velero/uid-1"))
         let volumes = try await task.value
@@ -49,13 +58,11 @@ struct RestoreWaitTests {
         defer { temp.remove() }
         let root = temp.sub("restores")
         try FileManager.default.createDirectory(atPath: "\(root)/data", withIntermediateDirectories: true)
-        let started = ContinuousClock.now
         await #expect(throws: RestoreWait.Failure.timedOut(missing: ["\(root)/data"], after: .milliseconds(300))) {
             try await RestoreWait(
                 restoreUID: "u", root: root, interval: .milliseconds(50), timeout: .milliseconds(300), output: { _ in }
             ).run()
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
         await #expect(throws: RestoreWait.Failure.missingRoot(temp.sub("nothing"))) {
             try await RestoreWait(restoreUID: "u", root: temp.sub("nothing"), output: { _ in }).run()
         }
