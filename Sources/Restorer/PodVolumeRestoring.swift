@@ -11,7 +11,9 @@ public struct PodVolumeTarget: Sendable, Equatable {
     public var namespace: String
     /// The snapshot's size in bytes.
     public var bytes: Int64
+    /// "namespace/name" of the claim at backup time, for a claim-backed volume.
     public var claim: String?
+    /// The claim's persistent volume at backup time, or empty.
     public var persistentVolume: String
 }
 

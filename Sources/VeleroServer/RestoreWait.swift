@@ -15,6 +15,10 @@ public struct RestoreWait: Sendable {
     /// Where progress lines go (standard output in the container).
     public var output: @Sendable (String) -> Void
 
+    /// - Parameters:
+    ///   - restoreUID: the done file's name (the restore's uid).
+    ///   - root: where the volumes are mounted, one directory each.
+    ///   - output: receives a line whenever what is waited for changes, and at the end.
     public init(
         restoreUID: String, root: String = PodVolumeRestoreNames.mountRoot, interval: Duration = .seconds(1),
         timeout: Duration = .seconds(4 * 3600), output: @escaping @Sendable (String) -> Void
@@ -26,6 +30,7 @@ public struct RestoreWait: Sendable {
         self.output = output
     }
 
+    /// Why the wait ended without releasing the pod.
     public enum Failure: Error, CustomStringConvertible, Equatable {
         case invalidRestoreUID(String)
         case missingRoot(String)
