@@ -96,7 +96,8 @@ struct PodVolumeRestoreStep: Sendable {
             try await Task.sleep(for: server.configuration.podVolumePollInterval)
             var bytesDone: Int64 = 0
             for item in created where finished[item.name] == nil {
-                guard let object = try await access.get(item.name) else { continue }
+                // An API error is looked at again at the next poll (the deadline still bounds the wait).
+                guard let object = try? await access.get(item.name) else { continue }
                 if object.phase.isFinal { finished[item.name] = object }
                 bytesDone += object.status?.progress?.bytesDone ?? 0
             }
@@ -114,7 +115,7 @@ struct PodVolumeRestoreStep: Sendable {
                 let node = restored.node.isEmpty ? "the pod's node (the pod is not scheduled yet)" : restored.node
                 let reason = "no node agent finished it within \(timeout) (is a node agent running on \(node)?)"
                 // Failed, so that no agent takes it up (or keeps looking for its pod) after the restore has ended.
-                try await access.updateStatus(item.name) { restore in
+                _ = try? await access.updateStatus(item.name) { restore in
                     guard !restore.phase.isFinal else { return false }
                     restore.status = restore.status ?? .init()
                     restore.status?.phase = .failed
