@@ -168,8 +168,9 @@ extension NodeAgent {
                 ).run(snapshot: snapshot, into: path, overwrite: true)
             }
             try await BlockingPool.shared.run { try RestoreDoneFile.write(volume: path, restoreUID: restoreUID) }
+            let rate = summary.seconds > 0 ? Double(summary.bytes) / summary.seconds / 1e6 : 0
             logger.info(
-                "PodVolumeRestore \(name): snapshot \(snapshot) written into \(path), \(summary.bytes) bytes in \(summary.files) files"
+                "PodVolumeRestore \(name): snapshot \(snapshot) written into \(path), \(summary.bytes) bytes in \(summary.files) files, \(summary.seconds) s (\(Int(rate)) MB/s)"
             )
             try await finish(name, access: access, failure: nil, bytes: summary.bytes)
         } catch {
