@@ -16,13 +16,17 @@ public struct BackupOperation: Sendable {
     public var progress: CollectionProgress
     /// The pods' volumes through the node agents (see `BackupPipeline.podVolumes`); nil in the CLI's local mode.
     public var podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)?
+    /// hostPath and local persistent volumes on their node (see `BackupPipeline.nodeVolumes`); nil reads them here.
+    public var nodeVolumes: (@Sendable (_ volume: NodeVolume, _ commit: String) async -> VolumeRecord)?
 
     public init(
         client: KubeClient, repository: Repository, width: Int = 8, volumeConcurrency: Int = 2,
         progress: CollectionProgress,
-        podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)? = nil
+        podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)? = nil,
+        nodeVolumes: (@Sendable (_ volume: NodeVolume, _ commit: String) async -> VolumeRecord)? = nil
     ) {
         self.podVolumes = podVolumes
+        self.nodeVolumes = nodeVolumes
         self.client = client
         self.repository = repository
         self.width = width
@@ -34,9 +38,10 @@ public struct BackupOperation: Sendable {
     /// (invalid request, a name that exists, the store lock).
     public func run(_ request: BackupRecord) async throws -> BackupRecord {
         let collector = ResourceCollector(client: client, repository: repository, width: width, progress: progress)
-        return try await BackupPipeline(
-            collector: collector, volumeConcurrency: volumeConcurrency, podVolumes: podVolumes
-        ).run(request)
+        var pipeline = BackupPipeline(
+            collector: collector, volumeConcurrency: volumeConcurrency, podVolumes: podVolumes)
+        pipeline.nodeVolumes = nodeVolumes
+        return try await pipeline.run(request)
     }
 }
 

@@ -108,6 +108,9 @@ public struct PodVolumeBackup: VeleroKind, Equatable {
     public static let pvcNameAnnotation = "velero.io/pvc-name"
     /// velero-cas's own: the backup's commit identity, so the volume's snapshot expires with the backup.
     public static let backupCommitAnnotation = "velero-cas.io/backup-commit"
+    /// velero-cas's own: the object backs up a hostPath or local persistent volume (`spec.volume` names it) at
+    /// this path on the node, not a pod's volume.
+    public static let hostPathAnnotation = "velero-cas.io/host-path"
 }
 
 extension VeleroCRDs {

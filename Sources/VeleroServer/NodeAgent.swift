@@ -21,6 +21,9 @@ public final class NodeAgent: Service, Sendable {
         public var kubeletRootDirectory: String
         /// The namespace of the Velero objects.
         public var namespace: String
+        /// The node's root file system as mounted here, for hostPath and local persistent volumes (`/host`; `/`
+        /// when the agent runs on the node itself).
+        public var hostRootDirectory = "/host"
         /// Volumes backed up at once.
         public var concurrency: Int
         /// Files read at once within one volume.

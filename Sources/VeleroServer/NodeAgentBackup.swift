@@ -74,7 +74,12 @@ extension NodeAgent {
         -> (Snapshot, String)
     {
         let locator = PodVolumeLocator(client: client, kubeletRoot: configuration.kubeletRootDirectory)
-        let volume = try await locator.locate(object)
+        let volume =
+            if let hostPath = object.metadata.annotations?[PodVolumeBackup.hostPathAnnotation] {
+                try await locateHostPath(hostPath, of: object)
+            } else {
+                try await locator.locate(object)
+            }
         let location = try await storage.resolve(object.spec.backupStorageLocation, create: false)
         let repository = location.repository
         let name = "pvb.\(object.name)"

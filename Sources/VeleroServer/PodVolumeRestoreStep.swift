@@ -75,13 +75,11 @@ struct PodVolumeRestoreStep: Sendable {
         object.spec.sourceNamespace = target.source.namespace
         object.spec.uploaderType = "velero-cas"
         object.spec.snapshotSize = target.bytes
-        let json = try OwnerReference.adding(restore, to: try object.encoded())
-        let made = try await server.client.create(
-            PodVolumeRestore.resource, namespace: server.configuration.namespace, json: json)
+        let name = try await server.createOwned(object, owner: restore)
         server.logger.info(
-            "restore \(restore.name): pod volume \(restored.display) from snapshot \(target.snapshot) is PodVolumeRestore \(made.name)"
+            "restore \(restore.name): pod volume \(restored.display) from snapshot \(target.snapshot) is PodVolumeRestore \(name)"
         )
-        return made.name
+        return name
     }
 
     /// Polls the PodVolumeRestores until each is Completed or Failed, or the timeout passes.

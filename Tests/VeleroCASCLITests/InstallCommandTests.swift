@@ -34,7 +34,7 @@ struct InstallCommandTests {
         let all = try CLIRunner.run(
             [
                 "install", "--dry-run", "-o", "yaml", "--namespace", "backup-system", "--use-node-agent",
-                "--kubelet-root-dir", "/var/lib/k0s/kubelet",
+                "--kubelet-root-dir", "/var/lib/k0s/kubelet", "--node-agent-host-path-volumes",
             ] + flags)
         #expect(all.status == 0, "\(all.errors)")
         #expect(all.output.hasPrefix("apiVersion: v1\nitems:"), "a v1 List, as Velero prints")
@@ -106,7 +106,14 @@ struct InstallCommandTests {
         let agent = try #require(agentPod["containers"]?.arrayValue?.first)
         let agentArgs = agent["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(
-            agentArgs == ["node-agent", "--namespace=backup-system", "--kubelet-root-dir=/var/lib/k0s/kubelet"])
+            agentArgs == [
+                "node-agent", "--namespace=backup-system", "--kubelet-root-dir=/var/lib/k0s/kubelet",
+                "--host-root-dir=/host",
+            ])
+        #expect(args.contains("--node-agent-host-path-volumes"))
+        let hostRoot = try #require(agentPod["volumes"]?.arrayValue?.first { $0["name"] == "host-root" })
+        #expect(hostRoot["hostPath"]?["path"] == "/")
+        #expect(agent["volumeMounts"]?.arrayValue?.contains { $0["mountPath"] == "/host" } == true)
         let agentEnv = agent["env"]?.arrayValue ?? []
         #expect(
             agentEnv.contains {
@@ -236,6 +243,10 @@ struct InstallCommandTests {
         (
             ["--provider", "aws", "--bucket", "b", "--no-secret", "--kubelet-root-dir", "kubelet"],
             "--kubelet-root-dir 'kubelet'"
+        ),
+        (
+            ["--provider", "aws", "--bucket", "b", "--no-secret", "--node-agent-host-path-volumes"],
+            "needs --use-node-agent"
         ),
     ]
 

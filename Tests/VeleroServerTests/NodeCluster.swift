@@ -21,14 +21,14 @@ final class NodeCluster: Sendable {
     func log(_ node: String) -> String { harness.temp.sub("agent-\(node).log") }
     func agentLog(_ node: String) -> String { (try? String(contentsOfFile: log(node), encoding: .utf8)) ?? "" }
 
-    /// Starts the node's agent process.
-    func startAgent(_ node: String) throws -> Process {
+    /// Starts the node's agent process (with `extra` arguments).
+    func startAgent(_ node: String, extra: [String] = []) throws -> Process {
         try FileManager.default.createDirectory(atPath: root(node), withIntermediateDirectories: true)
         return try ServerProcess.start(
             [
                 "node-agent", "--kubeconfig", kubeconfig, "--namespace", "velero", "--kubelet-root-dir", root(node),
                 "--concurrency", "2",
-            ],
+            ] + extra,
             environment: [
                 "NODE_NAME": node, "HOME": harness.temp.sub("home"), "VELERO_CAS_PASSWORD": "server-test-password",
             ], log: log(node))

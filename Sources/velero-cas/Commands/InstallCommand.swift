@@ -53,6 +53,11 @@ struct InstallCommand: AsyncParsableCommand {
     var useNodeAgent = false
     @Option(help: "With --use-node-agent: the kubelet's root directory on the nodes.")
     var kubeletRootDir = "/var/lib/kubelet"
+    @Flag(
+        help:
+            "With --use-node-agent: hostPath and local persistent volumes are read by the agent of their node (which then mounts the node's root at /host)."
+    )
+    var nodeAgentHostPathVolumes = false
     @Option(help: "Run as this existing ServiceAccount (its RBAC is yours to make): no account, no binding is made.")
     var serviceAccountName: String?
     @Flag(help: "Accepted for Velero's sake: objects that exist are always updated.") var apply = false
@@ -94,6 +99,9 @@ struct InstallCommand: AsyncParsableCommand {
             }
         }
         _ = try InstallValidation.labels(podLabels, flag: "--pod-labels")
+        if nodeAgentHostPathVolumes && !useNodeAgent {
+            throw ValidationError("--node-agent-host-path-volumes needs --use-node-agent")
+        }
         guard kubeletRootDir.hasPrefix("/"), !kubeletRootDir.contains("..") else {
             throw ValidationError("--kubelet-root-dir '\(kubeletRootDir)' must be an absolute path")
         }
@@ -162,6 +170,7 @@ struct InstallCommand: AsyncParsableCommand {
         settings.existingServiceAccount = serviceAccountName
         settings.useNodeAgent = useNodeAgent
         settings.kubeletRootDir = kubeletRootDir
+        settings.hostPathVolumesOnNodeAgents = nodeAgentHostPathVolumes
         settings.serviceAccountAnnotations = try keyValues(
             commaList(serviceAccountAnnotations).joined(separator: ","), flag: "--sa-annotations")
         if let secretFile {

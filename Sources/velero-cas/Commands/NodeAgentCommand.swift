@@ -29,6 +29,8 @@ struct NodeAgentCommand: AsyncParsableCommand {
     @Option(help: "Pod volumes backed up at once (and, apart from those, restored at once).") var concurrency = 2
     @Option(help: "How long a restore waits for the kubelet to make the restored pod's volume directory (Go duration).")
     var volumeWaitTimeout = "1h"
+    @Option(help: "The node's root file system as this process sees it, for hostPath and local persistent volumes.")
+    var hostRootDir = "/host"
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var global: GlobalOptions
@@ -40,6 +42,9 @@ struct NodeAgentCommand: AsyncParsableCommand {
         guard let wait = KubeDuration.seconds(volumeWaitTimeout), wait >= 1 else {
             throw ValidationError(
                 "--volume-wait-timeout '\(volumeWaitTimeout)' must be a Go duration of at least 1s (e.g. 30m)")
+        }
+        guard hostRootDir.hasPrefix("/"), !hostRootDir.split(separator: "/").contains("..") else {
+            throw ValidationError("--host-root-dir '\(hostRootDir)' must be an absolute path")
         }
         guard kubeletRootDir.hasPrefix("/") else {
             throw ValidationError("--kubelet-root-dir '\(kubeletRootDir)' must be an absolute path")
@@ -80,6 +85,9 @@ struct NodeAgentCommand: AsyncParsableCommand {
                 try await ServerCommand.configuredLocation(storeOptions, name, create)
             })
         configuration.volumeWaitTimeout = .milliseconds(Int(KubeDuration.seconds(volumeWaitTimeout)! * 1000))
+        configuration.hostRootDirectory =
+            hostRootDir.count > 1 && hostRootDir.hasSuffix("/")
+            ? String(hostRootDir.dropLast()) : hostRootDir
         let agent = NodeAgent(client: client, configuration: configuration)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -37,6 +37,11 @@ struct ServerCommand: AsyncParsableCommand {
     var defaultVolumesToFsBackup = false
     @Option(help: "How long a backup or restore waits for the node agents' pod volume work (Go duration).")
     var fsBackupTimeout = "4h"
+    @Flag(
+        help:
+            "Back up hostPath and local persistent volumes whose node affinity names one node through that node's agent."
+    )
+    var nodeAgentHostPathVolumes = false
     @Option(help: "The image of the restore-wait init container added to restored pods with pod volume data.")
     var restoreHelperImage = "velero-cas:\(VersionCommand.current)"
     @OptionGroup var runtime: ServerRuntimeOptions
@@ -89,6 +94,7 @@ struct ServerCommand: AsyncParsableCommand {
         configuration.defaultVolumesToFsBackup = defaultVolumesToFsBackup
         configuration.podVolumeOperationTimeout = .milliseconds(Int(KubeDuration.seconds(fsBackupTimeout)! * 1000))
         configuration.restoreHelperImage = restoreHelperImage
+        configuration.hostPathVolumesOnNodeAgents = nodeAgentHostPathVolumes
         let server = VeleroServer(client: client, configuration: configuration)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -28,6 +28,9 @@ struct InstallManifests {
         /// The node agent's DaemonSet (`--use-node-agent`), and the kubelet's root directory on the nodes.
         var useNodeAgent = false
         var kubeletRootDir = "/var/lib/kubelet"
+        /// hostPath and local persistent volumes read by the agent of their node (`--node-agent-host-path-volumes`):
+        /// the agents mount the node's root at `/host`.
+        var hostPathVolumesOnNodeAgents = false
     }
 
     struct Location {
@@ -128,6 +131,9 @@ struct InstallManifests {
             .string("--metrics-address=:\(port)"), .string("--concurrent-backups=\(settings.concurrentBackups)"),
             .string("--restore-helper-image=\(settings.image)"),
         ]
+        if settings.hostPathVolumesOnNodeAgents, case .array(let items) = args {
+            args = .array(items + ["--node-agent-host-path-volumes"])
+        }
         if let frequency = settings.garbageCollectionFrequency, case .array(let items) = args {
             args = .array(items + [.string("--garbage-collection-frequency=\(frequency)")])
         }
