@@ -1,3 +1,5 @@
+import Foundation
+
 /// A hostPath or local persistent volume whose data lives on one known node, as handed to that node's agent.
 public struct NodeVolume: Sendable, Equatable {
     public var persistentVolume: String
@@ -12,6 +14,15 @@ public struct NodeVolume: Sendable, Equatable {
         self.path = path
         self.node = node
         self.claim = claim
+    }
+
+    /// The one node a PersistentVolume object's required node affinity allows, if it allows exactly one.
+    public static func node(ofPersistentVolume json: [UInt8]) -> String? {
+        struct PV: Decodable {
+            struct Spec: Decodable { var nodeAffinity: NodeAffinity? }
+            var spec: Spec?
+        }
+        return (try? JSONDecoder().decode(PV.self, from: Data(json)))?.spec?.nodeAffinity?.onlyNode
     }
 }
 

@@ -15,6 +15,18 @@ public struct PodVolumeTarget: Sendable, Equatable {
     public var claim: String?
     /// The claim's persistent volume at backup time, or empty.
     public var persistentVolume: String
+
+    public init(
+        source: PodVolumeSource, snapshot: String, namespace: String, bytes: Int64, claim: String?,
+        persistentVolume: String
+    ) {
+        self.source = source
+        self.snapshot = snapshot
+        self.namespace = namespace
+        self.bytes = bytes
+        self.claim = claim
+        self.persistentVolume = persistentVolume
+    }
 }
 
 /// How a restore run by the server restores pod volume data: the `restore-wait` init container's image and the
@@ -27,6 +39,15 @@ public struct PodVolumeRestoring: Sendable {
     /// Runs once the objects are applied, with the pod volumes of pods this restore created; returns one result
     /// per volume, with `error` set for those not restored.
     public var restore: @Sendable (_ targets: [PodVolumeTarget]) async throws -> [VolumeRestoreResult]
+    /// Writes hostPath and local persistent volumes through the agent of their node (the server's
+    /// `--node-agent-host-path-volumes`), once the objects are restored: returns the results of the volumes it
+    /// handed to agents and the volumes left to write here. nil writes every such volume here.
+    public var onNode:
+        (
+            @Sendable (_ volumes: [VolumeRecord], _ overwrite: Bool) async throws -> (
+                results: [VolumeRestoreResult], remaining: [VolumeRecord]
+            )
+        )?
 
     public init(
         image: String, restoreUID: String,

@@ -93,9 +93,16 @@ public struct RestorePipeline: Sendable {
             prepared.transform.restoreWait = podVolumes.map {
                 RestoreWaitContainer(image: $0.image, restoreUID: $0.restoreUID, volumes: backup.volumes)
             }
-            async let volumeResults = restoreVolumes ? volumes.restore(selected, overwrite: overwrite) : []
+            // Volumes written on their node wait for the objects: the restored PersistentVolume names the node.
+            let onNode = restoreVolumes ? podVolumes?.onNode : nil
+            async let volumeResults =
+                restoreVolumes && onNode == nil ? volumes.restore(selected, overwrite: overwrite) : []
             var result = try await restorer.restore(manifest, options: options, prepared: prepared)
             var volumeOutcome = await volumeResults
+            if let onNode {
+                let (handled, remaining) = try await onNode(selected, overwrite)
+                volumeOutcome += handled + (await volumes.restore(remaining, overwrite: overwrite))
+            }
             let failedVolumes = volumeOutcome.filter { $0.error != nil }
             if !failedVolumes.isEmpty && result.phase == .completed { result.phase = .partiallyFailed }
             result.warnings += failedVolumes.map {

@@ -73,6 +73,11 @@ public struct PodVolumeRestore: VeleroKind, Equatable {
     public static let restoreUIDLabel = "velero.io/restore-uid"
     /// Velero's label naming the restored pod's uid.
     public static let podUIDLabel = "velero.io/pod-uid"
+    /// velero-cas's own, on a restore of a hostPath or local persistent volume (with
+    /// `PodVolumeBackup.hostPathAnnotation` naming the path): the node whose agent writes it, and whether data
+    /// already there may be overwritten ("true").
+    public static let nodeAnnotation = "velero-cas.io/node"
+    public static let overwriteAnnotation = "velero-cas.io/overwrite"
 }
 
 extension VeleroCRDs {

@@ -48,6 +48,10 @@ extension NodeAgent {
         }
         guard !object.phase.isFinal else { return nil }
         if let node = object.status?.node, !node.isEmpty, node != configuration.nodeName { return nil }
+        if let hostPath = object.metadata.annotations?[PodVolumeBackup.hostPathAnnotation] {
+            try await restoreHostPath(object, path: hostPath, access: access)
+            return nil
+        }
         let podName = "\(object.spec.pod.namespace ?? "")/\(object.spec.pod.name ?? "")"
         let pod: RestoredPod
         do {
@@ -119,7 +123,7 @@ extension NodeAgent {
     }
 
     /// Marks the object Accepted by this node (once) and returns when it was accepted.
-    private func accept(_ object: PodVolumeRestore, access: ObjectAccess<PodVolumeRestore>) async throws -> Date {
+    func accept(_ object: PodVolumeRestore, access: ObjectAccess<PodVolumeRestore>) async throws -> Date {
         if object.phase != .new, let accepted = object.status?.acceptedTimestamp { return accepted }
         let now = Date()
         let node = configuration.nodeName
@@ -136,10 +140,11 @@ extension NodeAgent {
         return written?.status?.acceptedTimestamp ?? now
     }
 
-    /// Writes the snapshot into the volume's directory (overwriting what is there), then the done file, and
-    /// records the outcome.
-    private func write(
-        _ object: PodVolumeRestore, into path: String, restoreUID: String, access: ObjectAccess<PodVolumeRestore>
+    /// Writes the snapshot into the volume's directory (overwriting what is there unless told not to), then, for a
+    /// pod's volume (`restoreUID`), the done file, and records the outcome.
+    func write(
+        _ object: PodVolumeRestore, into path: String, restoreUID: String?, overwrite: Bool = true,
+        access: ObjectAccess<PodVolumeRestore>
     ) async throws {
         let name = object.name
         let redo = object.phase == .inProgress
@@ -162,12 +167,16 @@ extension NodeAgent {
                 restore.status?.progress = now
                 return true
             } work: { progress in
-                try await BlockingPool.shared.run { try RestoreDoneFile.removeDirectory(volume: path) }
+                if restoreUID != nil {
+                    try await BlockingPool.shared.run { try RestoreDoneFile.removeDirectory(volume: path) }
+                }
                 return try await TreeRestore(
                     repository: location.repository, fileConcurrency: fileConcurrency, progress: progress
-                ).run(snapshot: snapshot, into: path, overwrite: true)
+                ).run(snapshot: snapshot, into: path, overwrite: overwrite)
             }
-            try await BlockingPool.shared.run { try RestoreDoneFile.write(volume: path, restoreUID: restoreUID) }
+            if let restoreUID {
+                try await BlockingPool.shared.run { try RestoreDoneFile.write(volume: path, restoreUID: restoreUID) }
+            }
             let rate = summary.seconds > 0 ? Double(summary.bytes) / summary.seconds / 1e6 : 0
             logger.info(
                 "PodVolumeRestore \(name): snapshot \(snapshot) written into \(path), \(summary.bytes) bytes in \(summary.files) files, \(summary.seconds) s (\(Int(rate)) MB/s)"
@@ -180,7 +189,7 @@ extension NodeAgent {
     }
 
     /// Completed (with the bytes written) or Failed (with the reason).
-    private func finish(
+    func finish(
         _ name: String, access: ObjectAccess<PodVolumeRestore>, failure: String?, bytes: Int64? = nil
     ) async throws {
         if let failure { logger.error("PodVolumeRestore \(name) failed: \(failure)") }

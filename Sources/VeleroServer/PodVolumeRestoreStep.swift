@@ -15,8 +15,12 @@ struct PodVolumeRestoreStep: Sendable {
 
     /// The restorer's view of this step: the init container's image, the done file's name, and `run`.
     var restoring: PodVolumeRestoring {
-        PodVolumeRestoring(
+        var restoring = PodVolumeRestoring(
             image: server.configuration.restoreHelperImage, restoreUID: restoreUID, restore: { try await run($0) })
+        if server.configuration.hostPathVolumesOnNodeAgents {
+            restoring.onNode = { try await restoreOnNode($0, overwrite: $1) }
+        }
+        return restoring
     }
 
     /// The done file's name. A Restore object always has a uid once the API server stored it.
@@ -61,20 +65,11 @@ struct PodVolumeRestoreStep: Sendable {
 
     /// Creates the volume's PodVolumeRestore (Velero's labels and owner reference).
     private func create(_ target: PodVolumeTarget, restored: PodVolumeSource) async throws -> String {
-        var labels = [
-            Velero.restoreNameLabel: RestoreLabels.validValue(restore.name),
-            PodVolumeRestore.restoreUIDLabel: restoreUID, PodVolumeRestore.podUIDLabel: restored.podUID,
-        ]
-        labels = labels.filter { !$0.value.isEmpty }
-        var object = PodVolumeRestore(
-            metadata: ObjectMeta(
-                generateName: restore.name + "-", namespace: server.configuration.namespace, labels: labels),
-            spec: .init(
-                pod: .init(namespace: restored.namespace, name: restored.pod, uid: restored.podUID),
-                volume: restored.volume, backupStorageLocation: location.name, snapshotID: target.snapshot))
+        var object = newObject(
+            pod: .init(namespace: restored.namespace, name: restored.pod, uid: restored.podUID),
+            volume: restored.volume, snapshot: target.snapshot, bytes: target.bytes)
+        object.metadata.labels?[PodVolumeRestore.podUIDLabel] = restored.podUID.isEmpty ? nil : restored.podUID
         object.spec.sourceNamespace = target.source.namespace
-        object.spec.uploaderType = "velero-cas"
-        object.spec.snapshotSize = target.bytes
         let name = try await server.createOwned(object, owner: restore)
         server.logger.info(
             "restore \(restore.name): pod volume \(restored.display) from snapshot \(target.snapshot) is PodVolumeRestore \(name)"
@@ -82,8 +77,27 @@ struct PodVolumeRestoreStep: Sendable {
         return name
     }
 
+    /// A PodVolumeRestore of this restore (Velero's restore name and uid labels) for the server's namespace.
+    func newObject(
+        pod: PodVolumeRestore.PodReference, volume: String, snapshot: String, bytes: Int64,
+        annotations: [String: String]? = nil
+    ) -> PodVolumeRestore {
+        let labels = [
+            Velero.restoreNameLabel: RestoreLabels.validValue(restore.name),
+            PodVolumeRestore.restoreUIDLabel: restoreUID,
+        ]
+        var object = PodVolumeRestore(
+            metadata: ObjectMeta(
+                generateName: restore.name + "-", namespace: server.configuration.namespace, labels: labels,
+                annotations: annotations),
+            spec: .init(pod: pod, volume: volume, backupStorageLocation: location.name, snapshotID: snapshot))
+        object.spec.uploaderType = "velero-cas"
+        object.spec.snapshotSize = bytes
+        return object
+    }
+
     /// Polls the PodVolumeRestores until each is Completed or Failed, or the timeout passes.
-    private func wait(for created: [Created]) async throws -> [VolumeRestoreResult] {
+    func wait(for created: [Created]) async throws -> [VolumeRestoreResult] {
         guard !created.isEmpty else { return [] }
         let access = ObjectAccess<PodVolumeRestore>(client: server.client, namespace: server.configuration.namespace)
         let timeout = server.configuration.podVolumeOperationTimeout

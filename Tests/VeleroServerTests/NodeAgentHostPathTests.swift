@@ -2,6 +2,7 @@ import ChunkStore
 import Collectors
 import Foundation
 import KubeClient
+import Restorer
 import Testing
 import VeleroAPI
 import VeleroServer
@@ -10,6 +11,14 @@ import VeleroServer
 struct NodeAgentHostPathTests {
     static let volumes = APIResource(
         group: "", version: "v1", name: "persistentvolumes", kind: "PersistentVolume", namespaced: false)
+
+    static func configuration(_ harness: ServerHarness, timeout: Duration) -> VeleroServer.Configuration {
+        var configuration = harness.configuration()
+        configuration.podVolumePollInterval = .milliseconds(100)
+        configuration.podVolumeOperationTimeout = timeout
+        configuration.hostPathVolumesOnNodeAgents = true
+        return configuration
+    }
 
     /// A persistent volume (`source` is `local` or `hostPath`) bound to claim db/<claim>, its node affinity naming
     /// `node`.
@@ -53,11 +62,7 @@ struct NodeAgentHostPathTests {
                 claim: "other")
             _ = try await nodes.claim("other", namespace: "db", volume: "pv-elsewhere")
 
-            var configuration = harness.configuration()
-            configuration.podVolumePollInterval = .milliseconds(100)
-            configuration.podVolumeOperationTimeout = .seconds(4)
-            configuration.hostPathVolumesOnNodeAgents = true
-            try await harness.withServer(configuration) {
+            try await harness.withServer(Self.configuration(harness, timeout: .seconds(4))) {
                 try await harness.apply(
                     #"{"apiVersion":"velero.io/v1","kind":"Backup","metadata":{"name":"disks"},"spec":{"includedNamespaces":["db"]}}"#,
                     to: Backup.resource, namespace: "velero")
@@ -81,6 +86,37 @@ struct NodeAgentHostPathTests {
                 }
                 let warning = try #require(record.warnings.first { $0.contains("pv-elsewhere") }, "\(record.warnings)")
                 #expect(warning.contains("on node node-z failed") && warning.contains("node-z?"), "\(warning)")
+            }
+
+            // Into another cluster whose node-b has its own disk: written there by node-b's agent.
+            try await ServerHarness.with(sharedStore: harness.storePath) { target in
+                let targetNodes = try NodeCluster(target)
+                let targetRoot = target.temp.sub("node-b-root")
+                try FileManager.default.createDirectory(atPath: targetRoot, withIntermediateDirectories: true)
+                let targetAgent = try targetNodes.startAgent("node-b", extra: ["--host-root-dir", targetRoot])
+                defer { if targetAgent.isRunning { kill(targetAgent.processIdentifier, SIGKILL) } }
+                try await target.withServer(Self.configuration(target, timeout: .seconds(300))) {
+                    try await target.apply(
+                        #"{"apiVersion":"velero.io/v1","kind":"Restore","metadata":{"name":"disks"},"spec":{"backupName":"disks"}}"#,
+                        to: Restore.resource, namespace: "velero")
+                    let restore = try await target.waitFor("restore disks to finish", seconds: 360) {
+                        let restore = try await target.restore("disks")
+                        return restore.phase.isFinal ? restore : nil
+                    }
+                    #expect(restore.phase == .completed, "\(targetNodes.agentLog("node-b"))")
+                    for (name, bytes) in files {
+                        #expect(
+                            try Data(contentsOf: URL(fileURLWithPath: "\(targetRoot)\(disk)/\(name)")) == Data(bytes),
+                            "\(targetNodes.agentLog("node-b"))")
+                    }
+                    let pvrs = try await targetNodes.podVolumeRestores(restore: "disks")
+                    #expect(pvrs.map(\.spec.volume) == ["pv-local"])
+                    #expect(pvrs.first?.status?.node == "node-b" && pvrs.first?.phase == .completed)
+                    #expect(!FileManager.default.fileExists(atPath: "\(targetRoot)\(disk)/.velero"), "no done file")
+                    let stored = try #require(
+                        try await target.repository().record(RestoreRecord.self, key: RestoreRecord.key("disks")))
+                    #expect(stored.volumes.contains { $0.persistentVolume == "pv-local" && $0.error == nil })
+                }
             }
         }
     }
