@@ -129,24 +129,24 @@ public struct RestoreOperation: Sendable {
         let result: RestoreResult
         let volumeResults: [VolumeRestoreResult]
         let repository = self.repository
+        let pipeline = RestorePipeline(restorer: restorer, volumes: volumes, podVolumes: podVolumes)
         do {
-            (result, volumeResults) = try await RestorePipeline(
-                restorer: restorer, volumes: volumes, podVolumes: podVolumes
-            )
-            .run(
-                backup, manifest: manifest, options: request.options, restoreVolumes: request.restoreVolumes,
-                restoreName: request.name
-            ) { result, volumeResults in
-                var record = RestoreRecord(
-                    name: request.name, backup: request.backup, options: request.options, started: started,
-                    result: result)
-                record.volumes = volumeResults
-                try await repository.commitRecord(
-                    Self.labelled(record, request, commit: backup.commit), key: RestoreRecord.key(request.name))
-                if let log {
-                    try await repository.store.put(RestoreRecord.logKey(request.name), Array(log().utf8))
+            (result, volumeResults) =
+                try await pipeline
+                .run(
+                    backup, manifest: manifest, options: request.options, restoreVolumes: request.restoreVolumes,
+                    restoreName: request.name
+                ) { result, volumeResults in
+                    var record = RestoreRecord(
+                        name: request.name, backup: request.backup, options: request.options, started: started,
+                        result: result)
+                    record.volumes = volumeResults
+                    try await repository.commitRecord(
+                        Self.labelled(record, request, commit: backup.commit), key: RestoreRecord.key(request.name))
+                    if let log {
+                        try await repository.store.put(RestoreRecord.logKey(request.name), Array(log().utf8))
+                    }
                 }
-            }
         } catch let error as RestoreError {
             let record = RestoreRecord.failedValidation(
                 name: request.name, backup: request.backup, options: request.options, started: started,
