@@ -47,4 +47,8 @@ static inline int csystem_install_stop_signals(int fd) {
     sigaddset(&stop, SIGTERM);
     return pthread_sigmask(SIG_UNBLOCK, &stop, NULL) == 0 ? 0 : -1;
 }
+
+/// syncfs(2): glibc declares it only with _GNU_SOURCE, which Swift's Glibc module does not define.
+int syncfs(int fd);
+static inline int csystem_syncfs(int fd) { return syncfs(fd); }
 #endif

@@ -88,6 +88,9 @@ public struct BackupPipeline: Sendable {
     /// runs beside resource collection with the backup's record and commit, and its volumes land in the record
     /// before the commit, so their snapshots expire with the backup.
     public var podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)?
+    /// Backs up a hostPath or local persistent volume on the node its affinity names (the server's node agents,
+    /// when it is told to); nil reads every such volume at its path here.
+    public var nodeVolumes: (@Sendable (_ volume: NodeVolume, _ commit: String) async -> VolumeRecord)?
 
     public init(
         collector: ResourceCollector, volumeConcurrency: Int = VolumeCollector.defaultVolumeConcurrency,
@@ -132,9 +135,10 @@ public struct BackupPipeline: Sendable {
         logger.info("backup \(record.name) started against \(record.cluster) into \(record.storageLocation)")
         do {
             // Volume data is read in parallel with resource collection; both commit before the final record.
-            let volumes = VolumeCollector(
+            var volumes = VolumeCollector(
                 client: collector.client, repository: repository, pathMap: record.volumePathMap,
                 volumeConcurrency: volumeConcurrency, volumesInFlight: volumesInFlight)
+            if let nodeVolumes { volumes.nodeReader = { await nodeVolumes($0, commit) } }
             let snapshotVolumes = record.snapshotVolumes
             let name = record.name
             let filter = record.filter

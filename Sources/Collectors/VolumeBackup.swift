@@ -80,6 +80,8 @@ public struct VolumeCollector: Sendable {
     public var volumeConcurrency: Int
     /// Volumes being backed up right now, and the most at once.
     public let volumesInFlight: ConcurrencyGauge
+    /// Reads a volume whose node is known on that node (the server's node agents); nil reads every path here.
+    public var nodeReader: (@Sendable (NodeVolume) async -> VolumeRecord)?
     private let logger = Logger(label: "velero-cas.volumes")
 
     public init(
@@ -99,6 +101,8 @@ public struct VolumeCollector: Sendable {
         var path: String
         var claimNamespace: String?
         var claimName: String?
+        /// The one node the volume's required node affinity allows (`kubernetes.io/hostname In [node]`).
+        var node: String?
     }
 
     /// hostPath and local volumes whose claim lives in a namespace the backup selects.
@@ -117,6 +121,7 @@ public struct VolumeCollector: Sendable {
                 var hostPath: PathSource?
                 var local: PathSource?
                 var claimRef: ClaimRef?
+                var nodeAffinity: NodeAffinity?
             }
             var spec: Spec?
         }
@@ -133,7 +138,9 @@ public struct VolumeCollector: Sendable {
                     continue
                 }
                 result.append(
-                    Volume(name: object.name, path: path, claimNamespace: claim?.namespace, claimName: claim?.name))
+                    Volume(
+                        name: object.name, path: path, claimNamespace: claim?.namespace, claimName: claim?.name,
+                        node: pv.spec?.nodeAffinity?.onlyNode))
             }
         }
         return result
@@ -148,6 +155,12 @@ public struct VolumeCollector: Sendable {
     }
 
     private func backup(_ volume: Volume, backupName: String, backupCommit: String) async -> VolumeRecord {
+        if let nodeReader, let node = volume.node {
+            return await nodeReader(
+                NodeVolume(
+                    persistentVolume: volume.name, path: volume.path, node: node,
+                    claim: volume.claimNamespace.map { "\($0)/\(volume.claimName ?? "")" }))
+        }
         var record = VolumeRecord(
             persistentVolume: volume.name, claim: volume.claimNamespace.map { "\($0)/\(volume.claimName ?? "")" },
             path: volume.path, snapshot: nil, files: 0, logicalBytes: 0, newStoredBytes: 0, seconds: 0, skipped: nil)

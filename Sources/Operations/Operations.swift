@@ -16,13 +16,17 @@ public struct BackupOperation: Sendable {
     public var progress: CollectionProgress
     /// The pods' volumes through the node agents (see `BackupPipeline.podVolumes`); nil in the CLI's local mode.
     public var podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)?
+    /// hostPath and local persistent volumes on their node (see `BackupPipeline.nodeVolumes`); nil reads them here.
+    public var nodeVolumes: (@Sendable (_ volume: NodeVolume, _ commit: String) async -> VolumeRecord)?
 
     public init(
         client: KubeClient, repository: Repository, width: Int = 8, volumeConcurrency: Int = 2,
         progress: CollectionProgress,
-        podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)? = nil
+        podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)? = nil,
+        nodeVolumes: (@Sendable (_ volume: NodeVolume, _ commit: String) async -> VolumeRecord)? = nil
     ) {
         self.podVolumes = podVolumes
+        self.nodeVolumes = nodeVolumes
         self.client = client
         self.repository = repository
         self.width = width
@@ -34,9 +38,10 @@ public struct BackupOperation: Sendable {
     /// (invalid request, a name that exists, the store lock).
     public func run(_ request: BackupRecord) async throws -> BackupRecord {
         let collector = ResourceCollector(client: client, repository: repository, width: width, progress: progress)
-        return try await BackupPipeline(
-            collector: collector, volumeConcurrency: volumeConcurrency, podVolumes: podVolumes
-        ).run(request)
+        var pipeline = BackupPipeline(
+            collector: collector, volumeConcurrency: volumeConcurrency, podVolumes: podVolumes)
+        pipeline.nodeVolumes = nodeVolumes
+        return try await pipeline.run(request)
     }
 }
 
@@ -59,11 +64,14 @@ public struct RestoreOperation: Sendable {
     public var volumePathMap: VolumePathMap
     /// Persistent volumes restored at once.
     public var volumeConcurrency: Int
+    /// Pod volume data through the node agents (see `RestorePipeline.podVolumes`); nil in the CLI's local mode.
+    public var podVolumes: PodVolumeRestoring?
 
     public init(
         client: @escaping @Sendable () async throws -> KubeClient, repository: Repository, width: Int = 16,
-        volumePathMap: VolumePathMap = .init(), volumeConcurrency: Int = 2
+        volumePathMap: VolumePathMap = .init(), volumeConcurrency: Int = 2, podVolumes: PodVolumeRestoring? = nil
     ) {
+        self.podVolumes = podVolumes
         self.client = client
         self.repository = repository
         self.width = width
@@ -121,8 +129,10 @@ public struct RestoreOperation: Sendable {
         let result: RestoreResult
         let volumeResults: [VolumeRestoreResult]
         let repository = self.repository
+        let pipeline = RestorePipeline(restorer: restorer, volumes: volumes, podVolumes: podVolumes)
         do {
-            (result, volumeResults) = try await RestorePipeline(restorer: restorer, volumes: volumes)
+            (result, volumeResults) =
+                try await pipeline
                 .run(
                     backup, manifest: manifest, options: request.options, restoreVolumes: request.restoreVolumes,
                     restoreName: request.name

@@ -29,6 +29,8 @@ public struct ObjectTransform: Sendable {
     public var modifiers: ResourceModifiers?
     /// Restore hooks: pods get their hook init containers.
     public var restoreHooks: RestoreHookRules?
+    /// The `restore-wait` init container for pods with pod volume data (restores run by the server).
+    public var restoreWait: RestoreWaitContainer?
 
     public init(
         namespaceMappings: [String: String] = [:], preserveNodePorts: Bool = false,
@@ -121,7 +123,9 @@ public struct ObjectTransform: Sendable {
         case ("", "services"):
             let annotations = (object["metadata"] as? [String: Any])?["annotations"] as? [String: Any]
             releaseServiceAddresses(&object, annotations: annotations)
-        case ("", "pods"): Self.edit(&object, "spec") { Self.cutPodFromNode(&$0) }
+        case ("", "pods"):
+            Self.edit(&object, "spec") { Self.cutPodFromNode(&$0) }
+            restoreWait?.apply(to: &object)
         case ("", "persistentvolumeclaims"):
             Self.edit(&object, "metadata") { metadata in
                 Self.editAnnotations(&metadata) { annotations in

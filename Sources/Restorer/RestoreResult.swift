@@ -29,11 +29,13 @@ public struct RestoreResult: Sendable, Codable {
     public var hooks: [HookRecord]?
     /// Failed hooks with onError Fail (the restore is PartiallyFailed).
     public var hookErrors: [String]?
+    /// Errors that are not one object's: pod volumes the node agents did not restore.
+    public var volumeErrors: [String]?
 
     public func count(_ outcome: RestoreItemResult.Outcome) -> Int { items.count { $0.outcome == outcome } }
     public var errors: [String] {
         items.filter { $0.outcome == .failed }.map {
             "\($0.resource) \($0.namespace.map { "\($0)/" } ?? "")\($0.name): \($0.message ?? "")"
-        } + (hookErrors ?? [])
+        } + (hookErrors ?? []) + (volumeErrors ?? [])
     }
 }

@@ -10,6 +10,8 @@ public struct VolumeRestoreResult: Sendable, Codable, Equatable {
     public var bytes: Int64
     public var seconds: Double
     public var error: String?
+    /// The pod volume a node agent wrote, as restored (the new pod's namespace, uid and node); `path` is empty.
+    public var podVolume: PodVolumeSource?
 }
 
 /// Reassembles backed-up volume data into each volume's path (through the path map), byte for byte, refusing path
@@ -55,10 +57,13 @@ public struct VolumeRestorer: Sendable {
 public struct RestorePipeline: Sendable {
     public let restorer: ResourceRestorer
     public let volumes: VolumeRestorer
+    /// Pod volume data through the node agents (a restore run by the server); nil in the CLI's local mode.
+    public let podVolumes: PodVolumeRestoring?
 
-    public init(restorer: ResourceRestorer, volumes: VolumeRestorer) {
+    public init(restorer: ResourceRestorer, volumes: VolumeRestorer, podVolumes: PodVolumeRestoring? = nil) {
         self.restorer = restorer
         self.volumes = volumes
+        self.podVolumes = podVolumes
     }
 
     /// Restores objects and volumes; with `restoreName`, objects are labelled with it and the backup's name.
@@ -72,7 +77,7 @@ public struct RestorePipeline: Sendable {
         async throws
         -> (RestoreResult, [VolumeRestoreResult])
     {
-        // Pod volumes are restored by the node agents (not in this version): only path-based volumes here.
+        // Pod volumes are written by the node agents (`podVolumes`), after their pods exist: path-based ones here.
         let selected = backup.volumes.filter { volume in
             guard volume.podVolume == nil else { return false }
             guard let claim = volume.claim else { return options.includeNamespaces.isEmpty }
@@ -84,14 +89,29 @@ public struct RestorePipeline: Sendable {
             .shared, repository: volumes.repository, operation: "restore from \(backup.name)"
         ) {
             let names = restoreName.map { RestoreNames(backup: backup.name, restore: $0) }
-            let prepared = try await restorer.prepare(options, names: names)
-            async let volumeResults = restoreVolumes ? volumes.restore(selected, overwrite: overwrite) : []
+            var prepared = try await restorer.prepare(options, names: names)
+            prepared.transform.restoreWait = podVolumes.map {
+                RestoreWaitContainer(image: $0.image, restoreUID: $0.restoreUID, volumes: backup.volumes)
+            }
+            // Volumes written on their node wait for the objects: the restored PersistentVolume names the node.
+            let onNode = restoreVolumes ? podVolumes?.onNode : nil
+            async let volumeResults =
+                restoreVolumes && onNode == nil ? volumes.restore(selected, overwrite: overwrite) : []
             var result = try await restorer.restore(manifest, options: options, prepared: prepared)
-            let volumeOutcome = await volumeResults
+            var volumeOutcome = await volumeResults
+            if let onNode {
+                let (handled, remaining) = try await onNode(selected, overwrite)
+                volumeOutcome += handled + (await volumes.restore(remaining, overwrite: overwrite))
+            }
             let failedVolumes = volumeOutcome.filter { $0.error != nil }
             if !failedVolumes.isEmpty && result.phase == .completed { result.phase = .partiallyFailed }
             result.warnings += failedVolumes.map {
                 "volume data of \($0.persistentVolume) was not restored into \($0.path): \($0.error ?? "")"
+            }
+            if let podVolumes {
+                volumeOutcome += try await podVolumes.run(backup, options: options, result: &result)
+            } else {
+                result.warnings += PodVolumeRestoring.leftOut(backup, options: options, result: result)
             }
             try await commit?(result, volumeOutcome)
             return (result, volumeOutcome)

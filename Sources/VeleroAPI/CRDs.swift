@@ -390,6 +390,6 @@ public enum VeleroCRDs {
     /// Every definition, in the order they are installed.
     public static let all = [
         backup, restore, schedule, backupStorageLocation, deleteBackupRequest, downloadRequest, serverStatusRequest,
-        podVolumeBackup,
+        podVolumeBackup, podVolumeRestore,
     ]
 }

@@ -108,6 +108,9 @@ public struct PodVolumeBackup: VeleroKind, Equatable {
     public static let pvcNameAnnotation = "velero.io/pvc-name"
     /// velero-cas's own: the backup's commit identity, so the volume's snapshot expires with the backup.
     public static let backupCommitAnnotation = "velero-cas.io/backup-commit"
+    /// velero-cas's own: the object backs up a hostPath or local persistent volume (`spec.volume` names it) at
+    /// this path on the node, not a pod's volume.
+    public static let hostPathAnnotation = "velero-cas.io/host-path"
 }
 
 extension VeleroCRDs {
@@ -118,12 +121,7 @@ extension VeleroCRDs {
             "Which volume of which pod, and where its data goes.",
             [
                 "node": .string("The node the pod runs on."),
-                "pod": .object(
-                    "The pod.",
-                    [
-                        "kind": .string(), "namespace": .string(), "name": .string(), "uid": .string(),
-                        "apiVersion": .string(), "resourceVersion": .string(), "fieldPath": .string(),
-                    ]),
+                "pod": podReference("The pod."),
                 "volume": .string("The pod volume's name."),
                 "backupStorageLocation": .string("The storage location the data goes to."),
                 "repoIdentifier": .string("Velero's repository identifier (accepted, unused)."),
@@ -135,11 +133,7 @@ extension VeleroCRDs {
         status: .object(
             "How the volume's backup went.",
             [
-                "phase": .string(
-                    "The phase.",
-                    enum: [
-                        "New", "Accepted", "Prepared", "InProgress", "Canceling", "Canceled", "Completed", "Failed",
-                    ]),
+                "phase": podVolumePhase,
                 "path": .string("The directory read on the node."),
                 "snapshotID": .string("The snapshot holding the data."),
                 "message": .string("Why it failed."),
@@ -147,15 +141,37 @@ extension VeleroCRDs {
                 "completionTimestamp": .time("When the agent finished."),
                 "acceptedTimestamp": .time("When the agent accepted it."),
                 "incrementalBytes": .integer("Bytes newly stored."),
-                "progress": .object(
-                    "Bytes done of the total.",
-                    ["totalBytes": .integer("Bytes to read."), "bytesDone": .integer("Bytes read.")]),
+                "progress": progress,
             ]),
-        columns: [
+        columns: podVolumeColumns(nodePath: ".spec.node"))
+
+    /// corev1.ObjectReference, as pod volume objects name their pod.
+    static func podReference(_ description: String) -> Schema {
+        .object(
+            description,
+            [
+                "kind": .string(), "namespace": .string(), "name": .string(), "uid": .string(),
+                "apiVersion": .string(), "resourceVersion": .string(), "fieldPath": .string(),
+            ])
+    }
+
+    /// The phases of PodVolumeBackups and PodVolumeRestores.
+    static let podVolumePhase = Schema.string(
+        "The phase.",
+        enum: ["New", "Accepted", "Prepared", "InProgress", "Canceling", "Canceled", "Completed", "Failed"])
+
+    /// shared.DataMoveOperationProgress.
+    static let progress = Schema.object(
+        "Bytes done of the total.", ["totalBytes": .integer("Bytes in all."), "bytesDone": .integer("Bytes done.")])
+
+    /// The columns `kubectl get` shows for pod volume objects, the node read from `nodePath`.
+    static func podVolumeColumns(nodePath: String) -> [Definition.Column] {
+        [
             column("Status", "string", ".status.phase"),
-            column("Node", "string", ".spec.node"),
+            column("Node", "string", nodePath),
             column("Pod", "string", ".spec.pod.name"),
             column("Volume", "string", ".spec.volume"),
             column("Bytes Done", "integer", ".status.progress.bytesDone"),
-        ])
+        ]
+    }
 }

@@ -60,9 +60,13 @@ struct BackupController: Sendable {
         } _: {
             let progress = CollectionProgress()
             let podVolumes = PodVolumeStep(server: server, backup: backup, location: location)
+            var onNode: (@Sendable (NodeVolume, String) async -> VolumeRecord)?
+            if server.configuration.hostPathVolumesOnNodeAgents {
+                onNode = { await podVolumes.backUpOnNode($0, commit: $1) }
+            }
             let operation = BackupOperation(
                 client: server.client, repository: location.repository, width: server.configuration.collectorWidth,
-                progress: progress, podVolumes: { try await podVolumes.run($0, commit: $1) })
+                progress: progress, podVolumes: { try await podVolumes.run($0, commit: $1) }, nodeVolumes: onNode)
             let outcome: Result<BackupRecord, any Error> = await withTaskGroup(of: Void.self) { group in
                 group.addTask { await reportProgress(name, progress) }
                 let outcome: Result<BackupRecord, any Error>

@@ -7,6 +7,8 @@ import VeleroAPI
 /// Why a pod volume cannot be backed up; the message goes on the PodVolumeBackup as it is.
 struct PodVolumeFailure: Error, CustomStringConvertible {
     var description: String
+    /// Whether waiting may cure it (the kubelet has not set the volume up yet); a restore waits, a backup fails.
+    var transient = false
 }
 
 extension NodeAgent {
@@ -17,13 +19,7 @@ extension NodeAgent {
         switch try await access.fetch(name) {
         case .missing: return
         case .malformed(let malformed, let reason):
-            var status = PodVolumeBackup.Status(phase: .failed)
-            status.message = "the PodVolumeBackup is malformed: \(reason)"
-            status.completionTimestamp = Date()
-            logger.error("PodVolumeBackup \(name): \(status.message ?? "")")
-            try await access.patchStatus(
-                name, resourceVersion: malformed.metadata.resourceVersion,
-                status: Array(try Velero.encoder().encode(status)), as: PodVolumeBackup.self)
+            try await failMalformed(malformed, reason: reason, access: access)
             return
         case .object(let decoded): object = decoded
         }
@@ -78,7 +74,12 @@ extension NodeAgent {
         -> (Snapshot, String)
     {
         let locator = PodVolumeLocator(client: client, kubeletRoot: configuration.kubeletRootDirectory)
-        let volume = try await locator.locate(object)
+        let volume =
+            if let hostPath = object.metadata.annotations?[PodVolumeBackup.hostPathAnnotation] {
+                try await locateHostPath(hostPath, of: object)
+            } else {
+                try await locator.locate(object)
+            }
         let location = try await storage.resolve(object.spec.backupStorageLocation, create: false)
         let repository = location.repository
         let name = "pvb.\(object.name)"
@@ -91,44 +92,21 @@ extension NodeAgent {
         }
         let lineage = PodVolumeLineage(repository: repository, identity: volume.identity)
         let parent = try await lineage.latest()
-        let progress = TreeProgress()
-        let tree = TreeBackup(
-            repository: repository, fileConcurrency: configuration.fileConcurrency, progress: progress)
-        let snapshot: Snapshot = try await withThrowingTaskGroup(of: Snapshot?.self) { group in
-            group.addTask {
-                await self.report(object.name, progress, access: access); return nil
+        let snapshot = try await withProgress(object.name, access: access) { backup, now in
+            guard backup.phase == .inProgress else { return false }
+            backup.status?.progress = now
+            return true
+        } work: { progress in
+            let tree = TreeBackup(
+                repository: repository, fileConcurrency: self.configuration.fileConcurrency, progress: progress)
+            do {
+                return try await tree.run(source: volume.path, name: name, parent: parent, backupCommit: commit)
+            } catch ChunkStoreError.snapshotNotFound(_, _) where parent != nil {
+                // The parent expired meanwhile: a full read (unchanged data still deduplicates).
+                return try await tree.run(source: volume.path, name: name, backupCommit: commit)
             }
-            group.addTask {
-                do {
-                    return try await tree.run(source: volume.path, name: name, parent: parent, backupCommit: commit)
-                } catch ChunkStoreError.snapshotNotFound(_, _) where parent != nil {
-                    // The parent expired meanwhile: a full read (unchanged data still deduplicates).
-                    return try await tree.run(source: volume.path, name: name, backupCommit: commit)
-                }
-            }
-            defer { group.cancelAll() }
-            while let result = try await group.next() {
-                if let result { return result }
-            }
-            throw CancellationError()
         }
         try await lineage.record(snapshot.name)
         return (snapshot, volume.path)
-    }
-
-    /// Writes bytes done and total at most once per progress interval, and only when they moved.
-    private func report(_ name: String, _ progress: TreeProgress, access: ObjectAccess<PodVolumeBackup>) async {
-        var written = (-1, -1)
-        while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.progressInterval)
-            let now = (progress.bytesDone, progress.bytesTotal)
-            guard !Task.isCancelled, now != written else { continue }
-            written = now
-            _ = try? await access.updateStatus(name) { backup in
-                guard backup.phase == .inProgress else { return false }
-                backup.status?.progress = .init(totalBytes: Int64(now.1), bytesDone: Int64(now.0))
-                return true
-            }
-        }
     }
 }

@@ -18,3 +18,11 @@ enum OwnerReference {
         return Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }
 }
+
+extension VeleroServer {
+    /// Creates `object` in the server's namespace with `owner` as its controller; returns the name it was given.
+    func createOwned<K: VeleroKind, O: VeleroKind>(_ object: K, owner: O) async throws -> String {
+        let json = try OwnerReference.adding(owner, to: try object.encoded())
+        return try await client.create(K.resource, namespace: configuration.namespace, json: json).name
+    }
+}

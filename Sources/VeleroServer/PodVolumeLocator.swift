@@ -50,8 +50,14 @@ struct PodVolumeLocator: Sendable {
     }
 
     func locate(_ backup: PodVolumeBackup) async throws -> Located {
-        let namespace = backup.spec.pod.namespace ?? ""
-        let podName = backup.spec.pod.name ?? ""
+        try await locate(pod: backup.spec.pod, volume: backup.spec.volume)
+    }
+
+    /// Finds the volume of the pod `reference` names (namespace, name and, when given, the uid it must still
+    /// have). A directory the kubelet has not made yet and a claim not bound yet are `transient` failures.
+    func locate(pod reference: PodVolumeBackup.PodReference, volume volumeName: String) async throws -> Located {
+        let namespace = reference.namespace ?? ""
+        let podName = reference.name ?? ""
         let where_ = "pod \(namespace)/\(podName)"
         let object: KubeObject
         do {
@@ -60,13 +66,13 @@ struct PodVolumeLocator: Sendable {
             throw PodVolumeFailure(description: "\(where_) no longer exists")
         }
         let pod = try JSONDecoder().decode(Pod.self, from: Data(object.json))
-        guard let uid = pod.metadata.uid, uid == backup.spec.pod.uid ?? uid else {
+        guard let uid = pod.metadata.uid, uid == reference.uid ?? uid else {
             throw PodVolumeFailure(
                 description:
-                    "\(where_) was replaced (uid \(pod.metadata.uid ?? "none"), expected \(backup.spec.pod.uid ?? ""))")
+                    "\(where_) was replaced (uid \(pod.metadata.uid ?? "none"), expected \(reference.uid ?? ""))")
         }
-        guard let volume = pod.spec?.volumes?.first(where: { $0.name == backup.spec.volume }) else {
-            throw PodVolumeFailure(description: "\(where_) has no volume named '\(backup.spec.volume)'")
+        guard let volume = pod.spec?.volumes?.first(where: { $0.name == volumeName }) else {
+            throw PodVolumeFailure(description: "\(where_) has no volume named '\(volumeName)'")
         }
         var directory = volume.name
         var identity: String
@@ -84,7 +90,8 @@ struct PodVolumeLocator: Sendable {
                         "claim \(namespace)/\(claimName) is a block volume: block volumes are not supported yet")
             }
             guard let volumeName = claim.spec?.volumeName, !volumeName.isEmpty else {
-                throw PodVolumeFailure(description: "claim \(namespace)/\(claimName) is not bound to a volume")
+                throw PodVolumeFailure(
+                    description: "claim \(namespace)/\(claimName) is not bound to a volume", transient: true)
             }
             directory = volumeName
             if let claimUID = claim.metadata.uid { identity = "pvc/\(claimUID)" }
@@ -111,8 +118,8 @@ struct PodVolumeLocator: Sendable {
         case 0:
             throw PodVolumeFailure(
                 description:
-                    "\(what): no directory \(volumes)/*/\(directory) on node (is the pod running here, and is --kubelet-root-dir right?)"
-            )
+                    "\(what): no directory \(volumes)/*/\(directory) on node (is the pod running here, and is --kubelet-root-dir right?)",
+                transient: true)
         default:
             throw PodVolumeFailure(
                 description: "\(what): several directories match: \(matches.joined(separator: ", "))")

@@ -44,9 +44,10 @@ struct RestoreController: Sendable {
             return try await tracking.failValidation(name, error)
         }
         try await tracking.run(name, started: started) {
+            let podVolumes = PodVolumeRestoreStep(server: server, restore: restore, location: location)
             let operation = RestoreOperation(
                 client: { [client = server.client] in client }, repository: location.repository,
-                width: server.configuration.restoreWidth)
+                width: server.configuration.restoreWidth, podVolumes: podVolumes.restoring)
             let request = RestoreOperation.Request(
                 name: name, backup: backupName, options: options, restoreVolumes: restore.spec.restorePVs ?? true,
                 labels: restore.metadata.labels ?? [:], annotations: restore.metadata.annotations ?? [:])

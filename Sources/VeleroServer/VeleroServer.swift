@@ -66,6 +66,12 @@ public final class VeleroServer: Service, Sendable {
         public var defaultVolumesToFsBackup = false
         public var podVolumeOperationTimeout: Duration = .seconds(4 * 3600)
         public var podVolumePollInterval: Duration = .milliseconds(500)
+        /// The image of the `restore-wait` init container added to restored pods with pod volume data (the
+        /// server's own image: its entrypoint is velero-cas).
+        public var restoreHelperImage = "velero-cas:dev"
+        /// Whether hostPath and local persistent volumes whose node affinity names one node are read by that node's
+        /// agent (`--node-agent-host-path-volumes`) instead of at their path by the server.
+        public var hostPathVolumesOnNodeAgents = false
 
         public init(
             namespace: String = "velero", concurrentBackups: Int = 1,

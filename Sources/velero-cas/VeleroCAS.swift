@@ -18,8 +18,8 @@ struct VeleroCAS: AsyncParsableCommand {
             BackupCommand.self, RestoreCommand.self, ScheduleCommand.self, BackupLocationCommand.self,
             SnapshotLocationCommand.self,
             GCCommand.self, VerifyCommand.self, StoreCommand.self, DemoCommand.self, VersionCommand.self,
-            CompletionCommand.self, ServerCommand.self, NodeAgentCommand.self, InstallCommand.self,
-            UninstallCommand.self,
+            CompletionCommand.self, ServerCommand.self, NodeAgentCommand.self, RestoreWaitCommand.self,
+            InstallCommand.self, UninstallCommand.self,
         ]
     )
 

@@ -31,7 +31,11 @@ struct InstallCommandTests {
 
         let crds = try CLIRunner.run(["install", "--crds-only", "--dry-run", "-o", "yaml"])
         #expect(crds.status == 0, "\(crds.errors)")
-        let all = try CLIRunner.run(["install", "--dry-run", "-o", "yaml", "--namespace", "backup-system"] + flags)
+        let all = try CLIRunner.run(
+            [
+                "install", "--dry-run", "-o", "yaml", "--namespace", "backup-system", "--use-node-agent",
+                "--kubelet-root-dir", "/var/lib/k0s/kubelet", "--node-agent-host-path-volumes",
+            ] + flags)
         #expect(all.status == 0, "\(all.errors)")
         #expect(all.output.hasPrefix("apiVersion: v1\nitems:"), "a v1 List, as Velero prints")
 
@@ -48,7 +52,7 @@ struct InstallCommandTests {
             "clusterrolebinding.rbac.authorization.k8s.io/velero-backup-system created",
             "serviceaccount/velero created", "secret/cloud-credentials created",
             "secret/velero-cas-store-password created", "backupstoragelocation.velero.io/default created",
-            "deployment.apps/velero created",
+            "deployment.apps/velero created", "daemonset.apps/node-agent created",
         ] {
             #expect(applied.output.contains(line), "missing '\(line)' in \(applied.output)")
         }
@@ -93,6 +97,37 @@ struct InstallCommandTests {
         #expect(container["readinessProbe"]?["httpGet"]?["path"] == "/readyz")
         #expect(
             container["volumeMounts"]?.arrayValue?.contains { $0["mountPath"] == "/credentials" } == true)
+        #expect(args.contains("--restore-helper-image=velero-cas:\(try versionOfBinary())"))
+
+        // The node agent: on every node, its node from the downward API, the kubelet's pod directories mounted.
+        let daemonSet = try #require(sim.object(at: "/apis/apps/v1/namespaces/backup-system/daemonsets/node-agent"))
+        let agentPod = try #require(daemonSet["spec"]?["template"]?["spec"])
+        #expect(agentPod["serviceAccountName"] == "velero")
+        let agent = try #require(agentPod["containers"]?.arrayValue?.first)
+        let agentArgs = agent["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(
+            agentArgs == [
+                "node-agent", "--namespace=backup-system", "--kubelet-root-dir=/var/lib/k0s/kubelet",
+                "--host-root-dir=/host",
+            ])
+        #expect(args.contains("--node-agent-host-path-volumes"))
+        let hostRoot = try #require(agentPod["volumes"]?.arrayValue?.first { $0["name"] == "host-root" })
+        #expect(hostRoot["hostPath"]?["path"] == "/")
+        #expect(agent["volumeMounts"]?.arrayValue?.contains { $0["mountPath"] == "/host" } == true)
+        let agentEnv = agent["env"]?.arrayValue ?? []
+        #expect(
+            agentEnv.contains {
+                $0["name"] == "NODE_NAME" && $0["valueFrom"]?["fieldRef"]?["fieldPath"] == "spec.nodeName"
+            })
+        #expect(agentEnv.contains { $0["name"] == "VELERO_CAS_PASSWORD" && $0["valueFrom"]?["secretKeyRef"] != nil })
+        #expect(agentEnv.contains { $0["name"] == "AWS_SHARED_CREDENTIALS_FILE" })
+        let hostPods = try #require(agentPod["volumes"]?.arrayValue?.first { $0["name"] == "host-pods" })
+        #expect(hostPods["hostPath"]?["path"] == "/var/lib/k0s/kubelet/pods")
+        let podsMount = try #require(agent["volumeMounts"]?.arrayValue?.first { $0["name"] == "host-pods" })
+        #expect(podsMount["mountPath"] == "/var/lib/k0s/kubelet/pods")
+        #expect(podsMount["mountPropagation"] == "HostToContainer")
+        #expect(daemonSet["spec"]?["selector"]?["matchLabels"]?["name"] == "node-agent")
+        #expect(daemonSet["spec"]?["template"]?["metadata"]?["labels"]?["name"] == "node-agent")
     }
 
     /// The version the binary reports (the default image's tag).
@@ -114,7 +149,8 @@ struct InstallCommandTests {
         let installed = try CLIRunner.run(["install", "--wait", "--use-node-agent"] + cluster + Self.awsFlags(temp))
         #expect(installed.status == 0, "\(installed.errors)")
         #expect(installed.output.contains("Deployment/velero: created"), "\(installed.output)")
-        #expect(installed.errors.contains("--use-node-agent: the node agent is not built yet"))
+        #expect(installed.output.contains("DaemonSet/node-agent: created"), "\(installed.output)")
+        #expect(sim.object(at: "/apis/apps/v1/namespaces/velero/daemonsets/node-agent") != nil)
         #expect(sim.object(at: "/apis/apps/v1/namespaces/velero/deployments/velero") != nil)
         #expect(sim.object(at: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/velero") != nil)
         #expect(sim.object(at: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/backups.velero.io") != nil)
@@ -173,7 +209,7 @@ struct InstallCommandTests {
             Set(names) == [
                 "backups.velero.io", "restores.velero.io", "schedules.velero.io", "backupstoragelocations.velero.io",
                 "deletebackuprequests.velero.io", "downloadrequests.velero.io", "serverstatusrequests.velero.io",
-                "podvolumebackups.velero.io",
+                "podvolumebackups.velero.io", "podvolumerestores.velero.io",
             ])
         #expect(
             crdItems.allSatisfy {
@@ -204,6 +240,14 @@ struct InstallCommandTests {
         (["--provider", "aws", "--bucket", "b", "--secret-file", "/nonexistent/creds"], "/nonexistent/creds"),
         (["--provider", "aws", "--bucket", "b", "--no-secret", "--service-account-name", "Bad_SA"], "'Bad_SA'"),
         (["--provider", "aws", "--bucket", "b", "--no-secret", "--use-volume-snapshots=maybe"], "'maybe'"),
+        (
+            ["--provider", "aws", "--bucket", "b", "--no-secret", "--kubelet-root-dir", "kubelet"],
+            "--kubelet-root-dir 'kubelet'"
+        ),
+        (
+            ["--provider", "aws", "--bucket", "b", "--no-secret", "--node-agent-host-path-volumes"],
+            "needs --use-node-agent"
+        ),
     ]
 
     @Test("invalid flags are refused with the flag and the value, before anything is sent")

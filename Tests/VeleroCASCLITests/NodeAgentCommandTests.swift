@@ -11,6 +11,8 @@ struct NodeAgentCommandTests {
             (["--concurrency", "0"], ["NODE_NAME": "n1"], "--concurrency 0"),
             (["--kubelet-root-dir", "relative/dir"], ["NODE_NAME": "n1"], "--kubelet-root-dir 'relative/dir'"),
             (["--kubelet-root-dir", "/nonexistent/kubelet"], ["NODE_NAME": "n1"], "is not a directory"),
+            (["--volume-wait-timeout", "forever"], ["NODE_NAME": "n1"], "--volume-wait-timeout 'forever'"),
+            (["--host-root-dir", "host"], ["NODE_NAME": "n1"], "--host-root-dir 'host'"),
         ])
     func refused(arguments: [String], environment: [String: String], message: String) throws {
         let result = try CLIRunner.run(

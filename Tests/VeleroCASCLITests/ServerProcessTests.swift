@@ -92,6 +92,7 @@ struct ServerProcessTests {
             (["--metrics-address", "8085"], "--metrics-address '8085'"),
             (["--leader-elect=maybe"], "--leader-elect takes true or false, not 'maybe'"),
             (["--leader-election-lease-name", "Bad_Name"], "--leader-election-lease-name"),
+            (["--restore-helper-image", "velero cas"], "--restore-helper-image 'velero cas'"),
         ]
         for (arguments, mentions) in cases {
             let result = try CLIRunner.run(["server", "--kubeconfig", "/nonexistent"] + arguments)

@@ -21,14 +21,14 @@ final class NodeCluster: Sendable {
     func log(_ node: String) -> String { harness.temp.sub("agent-\(node).log") }
     func agentLog(_ node: String) -> String { (try? String(contentsOfFile: log(node), encoding: .utf8)) ?? "" }
 
-    /// Starts the node's agent process.
-    func startAgent(_ node: String) throws -> Process {
+    /// Starts the node's agent process (with `extra` arguments).
+    func startAgent(_ node: String, extra: [String] = []) throws -> Process {
         try FileManager.default.createDirectory(atPath: root(node), withIntermediateDirectories: true)
         return try ServerProcess.start(
             [
                 "node-agent", "--kubeconfig", kubeconfig, "--namespace", "velero", "--kubelet-root-dir", root(node),
                 "--concurrency", "2",
-            ],
+            ] + extra,
             environment: [
                 "NODE_NAME": node, "HOME": harness.temp.sub("home"), "VELERO_CAS_PASSWORD": "server-test-password",
             ], log: log(node))
@@ -86,13 +86,7 @@ final class NodeCluster: Sendable {
     }
 
     func podVolumeBackups(backup: String) async throws -> [PodVolumeBackup] {
-        var result: [PodVolumeBackup] = []
-        try await harness.client.listAll(
-            PodVolumeBackup.resource, namespace: "velero", labelSelector: "velero.io/backup-name=\(backup)"
-        ) { page in
-            for object in page { result.append(try PodVolumeBackup.decode(object.json)) }
-        }
-        return result
+        try await objects(PodVolumeBackup.self, labelSelector: "velero.io/backup-name=\(backup)")
     }
 
     /// Reproducible bytes that do not compress away (so stored sizes say what was stored).

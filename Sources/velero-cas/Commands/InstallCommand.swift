@@ -15,7 +15,9 @@ struct InstallCommand: AsyncParsableCommand {
             every kind), the 'cloud-credentials' Secret (key 'cloud') from --secret-file, the secret holding the \
             store's password ('velero-cas-store-password': from --store-password-file, else a random one; an \
             existing one is kept, since the store cannot be read without it), the 'default' BackupStorageLocation, \
-            and the 'velero' Deployment running 'velero-cas server' with leader election and metrics on :8085. \
+            and the 'velero' Deployment running 'velero-cas server' with leader election and metrics on :8085; \
+            with --use-node-agent, the 'node-agent' DaemonSet running 'velero-cas node-agent' on every node (the \
+            kubelet's pod directories mounted from the host, NODE_NAME from the downward API). \
             Objects that exist are updated. With --dry-run -o yaml|json nothing is sent: the objects are printed as \
             a v1 List, for kubectl apply or GitOps (apply the --crds-only output first, so that the \
             BackupStorageLocation's kind exists when kubectl maps it).
@@ -47,8 +49,15 @@ struct InstallCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "With --dry-run: yaml or json.") var output: String?
     @Flag(help: "Wait until the server's Deployment exists (and, where pods run, has an available replica).")
     var wait = false
-    @Flag(help: "Accepted for Velero's sake: the node agent is not built yet, so nothing is made for it.")
+    @Flag(help: "Make the node agent's DaemonSet ('node-agent'): pod volume backup and restore on every node.")
     var useNodeAgent = false
+    @Option(help: "With --use-node-agent: the kubelet's root directory on the nodes.")
+    var kubeletRootDir = "/var/lib/kubelet"
+    @Flag(
+        help:
+            "With --use-node-agent: hostPath and local persistent volumes are read by the agent of their node (which then mounts the node's root at /host)."
+    )
+    var nodeAgentHostPathVolumes = false
     @Option(help: "Run as this existing ServiceAccount (its RBAC is yours to make): no account, no binding is made.")
     var serviceAccountName: String?
     @Flag(help: "Accepted for Velero's sake: objects that exist are always updated.") var apply = false
@@ -90,6 +99,12 @@ struct InstallCommand: AsyncParsableCommand {
             }
         }
         _ = try InstallValidation.labels(podLabels, flag: "--pod-labels")
+        if nodeAgentHostPathVolumes && !useNodeAgent {
+            throw ValidationError("--node-agent-host-path-volumes needs --use-node-agent")
+        }
+        guard kubeletRootDir.hasPrefix("/"), !kubeletRootDir.contains("..") else {
+            throw ValidationError("--kubelet-root-dir '\(kubeletRootDir)' must be an absolute path")
+        }
         if let serviceAccountName {
             do { try ResourceName.validate(serviceAccountName, what: "--service-account-name") } catch {
                 throw ValidationError("--service-account-name '\(serviceAccountName)': \(error)")
@@ -123,10 +138,6 @@ struct InstallCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
-        if useNodeAgent {
-            FileHandle.standardError.write(
-                Data("--use-node-agent: the node agent is not built yet; no DaemonSet is made\n".utf8))
-        }
         if !plugins.isEmpty {
             FileHandle.standardError.write(
                 Data("--plugins: not needed, the aws and local providers are built in; ignored\n".utf8))
@@ -157,6 +168,9 @@ struct InstallCommand: AsyncParsableCommand {
             commaList(podAnnotations).joined(separator: ","), flag: "--pod-annotations")
         settings.podLabels = try InstallValidation.labels(podLabels, flag: "--pod-labels")
         settings.existingServiceAccount = serviceAccountName
+        settings.useNodeAgent = useNodeAgent
+        settings.kubeletRootDir = kubeletRootDir
+        settings.hostPathVolumesOnNodeAgents = nodeAgentHostPathVolumes
         settings.serviceAccountAnnotations = try keyValues(
             commaList(serviceAccountAnnotations).joined(separator: ","), flag: "--sa-annotations")
         if let secretFile {

@@ -246,9 +246,13 @@ struct RestoreDescribeCommand: AsyncParsableCommand {
             )
         }
         for volume in record.volumes {
-            print(
-                "Volume:       \(volume.persistentVolume) → \(volume.path): \(volume.error ?? Format.bytes(volume.bytes))"
-            )
+            let outcome = volume.error ?? Format.bytes(volume.bytes)
+            if let pod = volume.podVolume {
+                let node = pod.node.isEmpty ? "" : " (node \(pod.node))"
+                print("Pod volume:   \(pod.display)\(node): \(outcome)")
+            } else {
+                print("Volume:       \(volume.persistentVolume) → \(volume.path): \(outcome)")
+            }
         }
         for warning in record.warnings { print("Warning:      \(warning)") }
         HookDescriptions.print(record.hooks, details: details)

@@ -35,8 +35,15 @@ struct ServerCommand: AsyncParsableCommand {
             "Back up every pod volume through the node agents unless a Backup says otherwise (opt-out).",
             valueName: "bool"))
     var defaultVolumesToFsBackup = false
-    @Option(help: "How long a backup waits for the node agents' pod volume backups (Go duration).")
+    @Option(help: "How long a backup or restore waits for the node agents' pod volume work (Go duration).")
     var fsBackupTimeout = "4h"
+    @Flag(
+        help:
+            "Back up hostPath and local persistent volumes whose node affinity names one node through that node's agent."
+    )
+    var nodeAgentHostPathVolumes = false
+    @Option(help: "The image of the restore-wait init container added to restored pods with pod volume data.")
+    var restoreHelperImage = "velero-cas:\(VersionCommand.current)"
     @OptionGroup var runtime: ServerRuntimeOptions
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var cluster: ClusterOptions
@@ -65,6 +72,7 @@ struct ServerCommand: AsyncParsableCommand {
                 "--fs-backup-timeout '\(fsBackupTimeout)' must be a duration of at least 1s (e.g. 4h)")
         }
         try ResourceName.validate(namespace, what: "namespace")
+        try InstallValidation.image(restoreHelperImage, flag: "--restore-helper-image")
     }
 
     func run() async throws {
@@ -85,6 +93,8 @@ struct ServerCommand: AsyncParsableCommand {
         configuration.serverVersion = VersionCommand.current
         configuration.defaultVolumesToFsBackup = defaultVolumesToFsBackup
         configuration.podVolumeOperationTimeout = .milliseconds(Int(KubeDuration.seconds(fsBackupTimeout)! * 1000))
+        configuration.restoreHelperImage = restoreHelperImage
+        configuration.hostPathVolumesOnNodeAgents = nodeAgentHostPathVolumes
         let server = VeleroServer(client: client, configuration: configuration)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

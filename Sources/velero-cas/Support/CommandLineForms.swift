@@ -19,7 +19,7 @@ enum CommandLineForms {
         "wait", "confirm", "force", "details", "preserve-nodeports", "all", "default", "overwrite", "read-data",
         "remove-stale", "orphans", "rebuild-counts", "client-only", "show-labels", "install-crds", "local", "paused",
         "skip-immediately", "use-owner-references-in-backup", "no-default-backup-location", "no-secret", "crds-only",
-        "dry-run", "use-node-agent", "apply",
+        "dry-run", "use-node-agent", "apply", "node-agent-host-path-volumes",
     ]
     static let verbs: Set<String> = ["get", "describe", "create", "delete"]
     /// Velero's nouns, singular and plural, to the command that owns them.

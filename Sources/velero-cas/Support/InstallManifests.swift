@@ -25,6 +25,12 @@ struct InstallManifests {
         var serviceAccountAnnotations: [String: String] = [:]
         /// An existing ServiceAccount to run as (`--service-account-name`): then no account and no binding are made.
         var existingServiceAccount: String?
+        /// The node agent's DaemonSet (`--use-node-agent`), and the kubelet's root directory on the nodes.
+        var useNodeAgent = false
+        var kubeletRootDir = "/var/lib/kubelet"
+        /// hostPath and local persistent volumes read by the agent of their node (`--node-agent-host-path-volumes`):
+        /// the agents mount the node's root at `/host`.
+        var hostPathVolumesOnNodeAgents = false
     }
 
     struct Location {
@@ -84,14 +90,15 @@ struct InstallManifests {
         objects.append(secret(passwordSecret, namespace, key: "password", value: Array(settings.storePassword.utf8)))
         if let location = settings.location { objects.append(backupStorageLocation(location, settings)) }
         objects.append(deploymentObject(settings))
+        if settings.useNodeAgent { objects.append(nodeAgentDaemonSet(settings)) }
         return objects
     }
 
-    private static func meta(_ name: String, _ namespace: String) -> ManifestValue {
+    static func meta(_ name: String, _ namespace: String) -> ManifestValue {
         ["name": .string(name), "namespace": .string(namespace), "labels": labels]
     }
 
-    private static func strings(_ values: [String: String]) -> ManifestValue {
+    static func strings(_ values: [String: String]) -> ManifestValue {
         .object(values.mapValues { .string($0) })
     }
 
@@ -122,27 +129,16 @@ struct InstallManifests {
         var args: ManifestValue = [
             "server", .string("--namespace=\(settings.namespace)"), "--leader-elect=true",
             .string("--metrics-address=:\(port)"), .string("--concurrent-backups=\(settings.concurrentBackups)"),
+            .string("--restore-helper-image=\(settings.image)"),
         ]
+        if settings.hostPathVolumesOnNodeAgents, case .array(let items) = args {
+            args = .array(items + ["--node-agent-host-path-volumes"])
+        }
         if let frequency = settings.garbageCollectionFrequency, case .array(let items) = args {
             args = .array(items + [.string("--garbage-collection-frequency=\(frequency)")])
         }
-        var env: [ManifestValue] = [
-            ["name": "VELERO_NAMESPACE", "valueFrom": ["fieldRef": ["fieldPath": "metadata.namespace"]]],
-            ["name": "POD_NAME", "valueFrom": ["fieldRef": ["fieldPath": "metadata.name"]]],
-            [
-                "name": "VELERO_CAS_PASSWORD",
-                "valueFrom": ["secretKeyRef": ["name": .string(passwordSecret), "key": "password"]],
-            ],
-            ["name": "VELERO_SCRATCH_DIR", "value": "/scratch"],
-            ["name": "HOME", "value": "/scratch"],
-        ]
-        var mounts: [ManifestValue] = [["name": "scratch", "mountPath": "/scratch"]]
-        var volumes: [ManifestValue] = [["name": "scratch", "emptyDir": [:]]]
-        if settings.credentials != nil {
-            env.append(["name": "AWS_SHARED_CREDENTIALS_FILE", "value": "/credentials/cloud"])
-            mounts.append(["name": .string(credentialsSecret), "mountPath": "/credentials"])
-            volumes.append(["name": .string(credentialsSecret), "secret": ["secretName": .string(credentialsSecret)]])
-        }
+        let (env, mounts, volumes) = storeAccess(
+            settings, env: [["name": "POD_NAME", "valueFrom": ["fieldRef": ["fieldPath": "metadata.name"]]]])
         let probe: (String) -> ManifestValue = { path in
             ["httpGet": ["path": .string(path), "port": "metrics"], "periodSeconds": 10, "failureThreshold": 3]
         }
@@ -174,6 +170,30 @@ struct InstallManifests {
         ]
     }
 
+    /// What the server and the node agents need to open the store: the namespace, the store's password, a scratch
+    /// directory, and the credentials file when there is one; `env` is added after the namespace.
+    static func storeAccess(_ settings: Settings, env extra: [ManifestValue])
+        -> (env: [ManifestValue], mounts: [ManifestValue], volumes: [ManifestValue])
+    {
+        var env: [ManifestValue] =
+            [["name": "VELERO_NAMESPACE", "valueFrom": ["fieldRef": ["fieldPath": "metadata.namespace"]]]] + extra + [
+                [
+                    "name": "VELERO_CAS_PASSWORD",
+                    "valueFrom": ["secretKeyRef": ["name": .string(passwordSecret), "key": "password"]],
+                ],
+                ["name": "VELERO_SCRATCH_DIR", "value": "/scratch"],
+                ["name": "HOME", "value": "/scratch"],
+            ]
+        var mounts: [ManifestValue] = [["name": "scratch", "mountPath": "/scratch"]]
+        var volumes: [ManifestValue] = [["name": "scratch", "emptyDir": [:]]]
+        if settings.credentials != nil {
+            env.append(["name": "AWS_SHARED_CREDENTIALS_FILE", "value": "/credentials/cloud"])
+            mounts.append(["name": .string(credentialsSecret), "mountPath": "/credentials"])
+            volumes.append(["name": .string(credentialsSecret), "secret": ["secretName": .string(credentialsSecret)]])
+        }
+        return (env, mounts, volumes)
+    }
+
     /// Where each kind install makes is served: group, plural, namespaced.
     private static let served: [String: (group: String, name: String, namespaced: Bool)] = [
         "CustomResourceDefinition": ("apiextensions.k8s.io", "customresourcedefinitions", false),
@@ -181,7 +201,7 @@ struct InstallManifests {
         "ClusterRoleBinding": ("rbac.authorization.k8s.io", "clusterrolebindings", false),
         "ServiceAccount": ("", "serviceaccounts", true), "Secret": ("", "secrets", true),
         "BackupStorageLocation": ("velero.io", "backupstoragelocations", true),
-        "Deployment": ("apps", "deployments", true),
+        "Deployment": ("apps", "deployments", true), "DaemonSet": ("apps", "daemonsets", true),
     ]
 
     static func resource(of object: ManifestValue) -> APIResource? {

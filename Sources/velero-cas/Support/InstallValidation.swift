@@ -17,9 +17,9 @@ enum InstallValidation {
         }
     }
 
-    static func image(_ image: String) throws {
+    static func image(_ image: String, flag: String = "--image") throws {
         guard !image.isEmpty, !image.contains(where: { $0.isWhitespace }) else {
-            throw ValidationError("--image '\(image)' is not an image reference (e.g. registry/velero-cas:0.5.0)")
+            throw ValidationError("\(flag) '\(image)' is not an image reference (e.g. registry/velero-cas:0.5.0)")
         }
     }
 
