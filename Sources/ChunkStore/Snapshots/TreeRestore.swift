@@ -39,12 +39,15 @@ public struct TreeRestore: Sendable {
         public var seconds: Double
     }
 
+    /// `fileConcurrency` defaults to the store's request limit: a small file is one read of the store, so on an
+    /// object store 50 ms away the files under way are the requests in flight (memory stays bounded by the store's
+    /// byte budget whatever the count).
     public init(
-        repository: Repository, fileConcurrency: Int = 8, progress: TreeProgress = TreeProgress(),
+        repository: Repository, fileConcurrency: Int? = nil, progress: TreeProgress = TreeProgress(),
         restoreOwners: Bool = ProcessIdentity.isRoot, pool: BlockingPool = .shared
     ) {
         self.repository = repository
-        self.fileConcurrency = max(1, fileConcurrency)
+        self.fileConcurrency = max(1, fileConcurrency ?? repository.limits.requestsInFlight)
         self.progress = progress
         self.restoreOwners = restoreOwners
         self.pool = pool
