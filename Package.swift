@@ -109,7 +109,10 @@ let package = Package(
         .target(name: "VeleroAPI", dependencies: ["KubeClient"], swiftSettings: strict),
         // The backup and restore workflows, shared by the CLI's local mode and the server's controllers.
         .target(
-            name: "Operations", dependencies: ["Collectors", "Restorer", "ChunkStore", "KubeClient"],
+            name: "Operations",
+            dependencies: [
+                "Collectors", "Restorer", "ChunkStore", "KubeClient", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         // A small HTTP server for /metrics, /healthz and /readyz.
         .target(
@@ -191,7 +194,9 @@ let package = Package(
         ),
         .testTarget(
             name: "VeleroCASCLITests",
-            dependencies: ["velero-cas", "SystemIO", "KubeSim", "KubeClient", "VeleroAPI", "TestSupport", "HTTPTransport"],
+            dependencies: [
+                "velero-cas", "SystemIO", "KubeSim", "KubeClient", "VeleroAPI", "TestSupport", "HTTPTransport",
+            ],
             swiftSettings: strict
         ),
     ]

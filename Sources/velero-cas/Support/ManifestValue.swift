@@ -1,7 +1,9 @@
 import Foundation
+import Yams
 
-/// A Kubernetes object as a tree of JSON values, for manifests that `install` writes or applies: written as JSON
-/// or YAML with keys in sorted order (the same input gives the same output), booleans and numbers kept as such.
+/// A Kubernetes object as a tree of JSON values, for manifests that `install` writes or applies and objects that
+/// `-o json|yaml` prints: written as JSON or YAML with keys in sorted order (the same input gives the same output),
+/// booleans and numbers kept as such (which Foundation's untyped parse does not promise).
 /// (KubeSim's `JSONValue` is alike, but the simulator is not to be linked into the shipped binary.)
 enum ManifestValue: Codable, Equatable, Sendable, ExpressibleByStringLiteral, ExpressibleByDictionaryLiteral,
     ExpressibleByArrayLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral
@@ -42,6 +44,14 @@ enum ManifestValue: Codable, Equatable, Sendable, ExpressibleByStringLiteral, Ex
     var string: String? {
         guard case .string(let text) = self else { return nil }
         return text
+    }
+
+    /// The value as `-o json` (pretty-printed) or `-o yaml` prints it, ending in a newline.
+    func rendered(yaml: Bool) throws -> String {
+        if yaml { return try YAMLEncoder().encode(self) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
     }
 
     /// Decodes JSON bytes (e.g. an encoded CRD).
