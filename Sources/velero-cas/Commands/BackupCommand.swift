@@ -84,13 +84,7 @@ struct BackupDescribeCommand: AsyncParsableCommand {
             try await BackupPipeline.showingAbandoned(
                 try await BackupPipeline.list(repository), repository: repository),
             kind: "backup", location: repository.store.location, name: \.name, labels: \.labels)
-        guard output == .table else {
-            // One named backup prints as an object, anything else as a list.
-            if selection.names.count == 1 { return try output.print(records[0]) {} }
-            return try output.print(records) {}
-        }
-        for (index, record) in records.enumerated() {
-            if index > 0 { print("") }
+        try await output.describe(records, single: selection.names.count == 1) { record in
             try await describe(record, repository: repository)
         }
     }

@@ -216,13 +216,7 @@ struct RestoreDescribeCommand: AsyncParsableCommand {
         let records = try selection.select(
             try await RestoreRecord.list(repository), kind: "restore", location: repository.store.location,
             name: \.name, labels: { $0.labels ?? [:] })
-        guard output == .table else {
-            // One named restore prints as an object, anything else as a list.
-            if selection.names.count == 1 { return try output.print(records[0]) {} }
-            return try output.print(records) {}
-        }
-        for (index, record) in records.enumerated() {
-            if index > 0 { print("") }
+        try await output.describe(records, single: selection.names.count == 1) { record in
             describe(record)
         }
     }
