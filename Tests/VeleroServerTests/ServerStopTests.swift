@@ -10,13 +10,9 @@ struct ServerStopTests {
     @Test("SIGTERM mid-backup: the running backup finishes (or is marked Failed), the store lock is released")
     func sigtermMidBackup() async throws {
         try await ServerHarness.with { harness in
-            let kubeconfig = harness.temp.sub("kubeconfig")
-            try harness.sim.writeKubeconfig(path: kubeconfig)
-            let environment = ["HOME": harness.temp.sub("home"), "VELERO_CAS_PASSWORD": "server-test-password"]
-            let arguments = ["server", "--kubeconfig", kubeconfig, "--namespace", "velero"]
-            let log = harness.temp.sub("server.log")
-            func serverLog() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-            let server = try ServerProcess.start(arguments, environment: environment, log: log)
+            let setup = try ServerProcessSetup(harness)
+            func serverLog() -> String { setup.output }
+            let server = try setup.start()
             defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
 
             // Config maps are listed slowly, so the signal lands while the backup holds its lock.
