@@ -6,8 +6,9 @@ extension BackupOperation {
     /// Runs the backup with its own log (`RunLog.current` is `log` for the run's tasks) and stores the log beside
     /// the backup's record, gzip-compressed (`RunLogStore`):
     /// - whenever the run ends with a record, whatever its phase (Completed, PartiallyFailed, Failed);
-    /// - when the run throws before any record of the name is in the store (the store lock could not be taken,
-    ///   the name is invalid), so that failure has its log too; the next backup of the name replaces it;
+    /// - when the run throws before any record of the name is in the store (the store lock could not be taken, the
+    ///   first record could not be written), so that failure has its log too; the next backup of the name replaces
+    ///   it. A name that is not a valid object name gets no log (it would not be a safe key);
     /// - never when the name is taken (`CollectorError.alreadyExists`): that backup's log stays as it is.
     ///
     /// A log that cannot be stored does not fail the backup (its data and record are committed): the failure is
@@ -21,7 +22,7 @@ extension BackupOperation {
             return record
         } catch {
             if case .alreadyExists? = error as? CollectorError { throw error }
-            if await hasNoRecord(request.name) {
+            if (try? ResourceName.validate(request.name, what: "backup name")) != nil, await hasNoRecord(request.name) {
                 RunLog.$current.withValue(log) { logger.error("backup \(request.name) failed: \(error)") }
                 await store(log, key: key, logger: logger)
             }

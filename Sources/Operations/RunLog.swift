@@ -31,9 +31,12 @@ public final class RunLog: Sendable {
     private let limit: Int
     private let lines = Mutex(Lines())
 
+    /// Sets swift-log up through `RunLogging` unless the process did already, so that loggers made from now on
+    /// write into run logs.
     /// - Parameter limit: the most bytes of text kept (at least 2).
     public init(limit: Int = RunLog.defaultLimit) {
         self.limit = max(2, limit)
+        RunLogging.bootstrap()
     }
 
     /// Adds one line (without its newline).
@@ -146,8 +149,9 @@ public enum RunLogging {
     private static let done = Mutex(false)
 
     /// Bootstraps swift-log unless this process already did (through here); returns whether this call did.
-    /// The CLI calls it with `--log-level` first thing; the server calls it as it is made, so that loggers made
-    /// after that keep their run's lines (a logger keeps the handlers of the moment it was made).
+    /// The CLI calls it with `--log-level` first thing; the server, and every `RunLog`, call it as they are made, so
+    /// that loggers made after that keep their run's lines (a logger keeps the handlers of the moment it was made).
+    /// A process that bootstraps swift-log itself must do it through here.
     @discardableResult
     public static func bootstrap(terminalLevel: Logger.Level = .info) -> Bool {
         let first = done.withLock { done in
