@@ -6,30 +6,6 @@ import Operations
 import TestSupport
 import Testing
 
-/// A local store that refuses to write backup records (`backups/*.json`): a backup fails before it has one.
-final class RecordRefusingStore: ObjectStore {
-    struct Refused: Error, CustomStringConvertible {
-        var key: String
-        var description: String { "refusing to write \(key)" }
-    }
-    let base: LocalDirectoryStore
-    init(base: LocalDirectoryStore) { self.base = base }
-
-    var location: String { base.location }
-    func checkAccess() async throws { try await base.checkAccess() }
-    func put(_ key: String, _ bytes: [UInt8]) async throws {
-        if key.hasPrefix("backups/"), key.hasSuffix(".json") { throw Refused(key: key) }
-        try await base.put(key, bytes)
-    }
-    func get(_ key: String) async throws -> [UInt8] { try await base.get(key) }
-    func size(of key: String) async throws -> Int? { try await base.size(of: key) }
-    func delete(_ key: String) async throws { try await base.delete(key) }
-    func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws {
-        try await base.list(prefix: prefix, page: page)
-    }
-    func sync() async throws { try await base.sync() }
-}
-
 @Suite("When a backup's log is stored")
 struct BackupLogRulesTests {
     static let password = FixedPassword("log-rules-password")
@@ -52,7 +28,10 @@ struct BackupLogRulesTests {
         let local = try LocalDirectoryStore(root: temp.sub("store"), create: true)
         _ = try await Repository.openOrCreate(
             local, config: RepositoryConfig(encryption: .aes256gcm), passwords: Self.password)
-        let refusing = try await Repository.open(RecordRefusingStore(base: local), passwords: Self.password)
+        // The store refuses backup records: the backup fails before it has one.
+        let refusing = try await Repository.open(
+            WriteRefusingStore(base: local) { $0.hasPrefix("backups/") && $0.hasSuffix(".json") },
+            passwords: Self.password)
 
         let log = RunLog()
         await #expect(throws: (any Error).self) {
@@ -63,7 +42,7 @@ struct BackupLogRulesTests {
         let stored = try #require(
             try await RunLogStore.read(key: BackupRecord.logKey("unrecorded"), repository: repository))
         let text = String(decoding: stored, as: UTF8.self)
-        #expect(text.contains("level=error") && text.contains("refusing to write backups/unrecorded.json"), "\(text)")
+        #expect(text.contains("level=error") && text.contains("backups/unrecorded.json"), "\(text)")
 
         // A backup that exists: a second run of the name is refused and leaves the first one's log alone.
         let existing = request("taken")
