@@ -1,6 +1,7 @@
 import ChunkStore
 import Collectors
 import Foundation
+import KubeClient
 import Operations
 import Restorer
 import SystemIO
@@ -61,8 +62,9 @@ enum DownloadContent {
             let manifest = try await ResourceReader(repository: repository).manifest(named: manifestName)
             var list: [String: [String]] = [:]
             for stream in manifest.streams where !stream.objects.isEmpty {
-                let key = "\(stream.resource.groupVersion)/\(stream.resource.kind)"
-                list[key, default: []] += stream.objects.map { ($0.namespace.map { "\($0)/" } ?? "") + $0.name }
+                list[listKey(stream.resource), default: []] += stream.objects.map {
+                    ($0.namespace.map { "\($0)/" } ?? "") + $0.name
+                }
             }
             return try json("\(name)-resource-list.json.gz", list)
         case .backupResults:
@@ -80,9 +82,10 @@ enum DownloadContent {
             return try json("restore-\(name)-results.gz", RunResults(restore: record))
         case .restoreResourceList:
             let record = try await restoreRecord(name, repository)
+            let keys = await listKeys(restoring: record, repository)
             var list: [String: [String]] = [:]
             for item in record.items {
-                list[item.resource, default: []].append(
+                list[keys[item.resource] ?? item.resource, default: []].append(
                     (item.namespace.map { "\($0)/" } ?? "") + item.name + "(\(item.outcome.rawValue))")
             }
             return try json("restore-\(name)-resource-list.json.gz", list)
@@ -97,6 +100,22 @@ enum DownloadContent {
         default:
             throw DownloadUnavailable(description: "velero-cas does not serve \(target.kind.rawValue) files")
         }
+    }
+
+    /// How Velero's resource lists name a kind: "apps/v1/Deployment", "v1/ConfigMap".
+    private static func listKey(_ resource: APIResource) -> String { "\(resource.groupVersion)/\(resource.kind)" }
+
+    /// The list keys of the resources (by qualified name, as a restore's items name them) of the backup a restore
+    /// came from; empty when that backup's manifest cannot be read (the items then keep their resource names).
+    private static func listKeys(restoring record: RestoreRecord, _ repository: Repository) async -> [String: String] {
+        guard let backup = try? await repository.record(BackupRecord.self, key: BackupRecord.key(record.backup)),
+            record.backupCommit == nil || backup.commit == record.backupCommit,
+            let manifestName = backup.resourceManifest,
+            let manifest = try? await ResourceReader(repository: repository).manifest(named: manifestName)
+        else { return [:] }
+        var keys: [String: String] = [:]
+        for stream in manifest.streams { keys[stream.resource.qualifiedName] = listKey(stream.resource) }
+        return keys
     }
 
     private static func backupRecord(_ name: String, _ repository: Repository) async throws -> BackupRecord {

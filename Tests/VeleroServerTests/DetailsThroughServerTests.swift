@@ -75,6 +75,7 @@ struct DetailsThroughServerTests {
                 #expect(restoreDescribed.status == 0, "\(restoreDescribed.errors)")
                 let restoreLines = restoreDescribed.output.split(separator: "\n").map(String.init)
                 #expect(restoreLines.contains("Resource List:"), "\(restoreDescribed.output)")
+                #expect(restoreLines.contains("  v1/ConfigMap:"), "Velero's kind keys: \(restoreDescribed.output)")
                 for name in configMaps {
                     #expect(
                         restoreLines.contains { $0.hasPrefix("    - det-copy/\(name)(") },
