@@ -24,9 +24,7 @@ struct ServerCrashTests {
             #expect(kept.phase == .completed, "\(serverLog())")
 
             // The next backup lists config maps slowly, so the kill lands while it runs.
-            harness.sim.addFault(
-                .latency(.seconds(3), pathPrefix: "/api/v1/namespaces/\(harness.namespaces[1])/configmaps"))
-            harness.sim.addFault(.latency(.seconds(3), pathPrefix: "/api/v1/configmaps"))
+            harness.slowConfigMaps(harness.namespaces[1], by: .seconds(3))
             try await harness.apply(
                 harness.backupManifest("victim", namespace: harness.namespaces[1]), to: Backup.resource,
                 namespace: "velero")

@@ -51,3 +51,12 @@ struct ServerProcessSetup {
     /// What the server processes wrote so far.
     var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 }
+
+extension ServerHarness {
+    /// Makes listing config maps (of `namespace`, and of every namespace) take `latency`, so that a signal sent to
+    /// the server lands while a backup of `namespace` runs.
+    func slowConfigMaps(_ namespace: String, by latency: Duration) {
+        sim.addFault(.latency(latency, pathPrefix: "/api/v1/namespaces/\(namespace)/configmaps"))
+        sim.addFault(.latency(latency, pathPrefix: "/api/v1/configmaps"))
+    }
+}

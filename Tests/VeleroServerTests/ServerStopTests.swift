@@ -16,9 +16,7 @@ struct ServerStopTests {
             defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
 
             // Config maps are listed slowly, so the signal lands while the backup holds its lock.
-            harness.sim.addFault(
-                .latency(.seconds(5), pathPrefix: "/api/v1/namespaces/\(harness.namespaces[0])/configmaps"))
-            harness.sim.addFault(.latency(.seconds(5), pathPrefix: "/api/v1/configmaps"))
+            harness.slowConfigMaps(harness.namespaces[0], by: .seconds(5))
             try await harness.apply(
                 harness.backupManifest("stopped", namespace: harness.namespaces[0]), to: Backup.resource,
                 namespace: "velero")
