@@ -107,10 +107,15 @@ let package = Package(
         ),
         // Velero's velero.io/v1 kinds (Backup, Restore, Schedule, BackupStorageLocation, DeleteBackupRequest) and
         // their CRDs.
-        .target(name: "VeleroAPI", dependencies: ["KubeClient"], swiftSettings: strict),
+        .target(
+            name: "VeleroAPI", dependencies: ["KubeClient", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
         // The backup and restore workflows, shared by the CLI's local mode and the server's controllers.
         .target(
-            name: "Operations", dependencies: ["Collectors", "Restorer", "ChunkStore", "KubeClient"],
+            name: "Operations",
+            dependencies: [
+                "Collectors", "Restorer", "ChunkStore", "KubeClient", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         // A small HTTP server for /metrics, /healthz and /readyz.
         .target(
@@ -192,7 +197,9 @@ let package = Package(
         ),
         .testTarget(
             name: "VeleroCASCLITests",
-            dependencies: ["velero-cas", "SystemIO", "KubeSim", "KubeClient", "VeleroAPI", "TestSupport", "HTTPTransport"],
+            dependencies: [
+                "velero-cas", "SystemIO", "KubeSim", "KubeClient", "VeleroAPI", "TestSupport", "HTTPTransport",
+            ],
             swiftSettings: strict
         ),
     ]

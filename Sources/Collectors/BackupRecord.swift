@@ -173,6 +173,7 @@ public struct BackupPipeline: Sendable {
             let pods = try await podOutcome
             record.volumes += pods.volumes
             record.hooks = pods.hooks.isEmpty ? nil : pods.hooks
+            for warning in pods.warnings { logger.warning("\(warning)") }
             // The resource data's chunks, for reference counting (volume snapshots keep their own lists).
             var referenced = Set(manifest.streams.flatMap { $0.chunks.map(\.id) })
             if let manifestRecord = try await repository.record(
@@ -210,6 +211,8 @@ public struct BackupPipeline: Sendable {
             record.errors = ["\(error)"]
         }
         record.completionTimestamp = Date()
+        // Into the backup's log (the warnings were logged where they arose).
+        for error in record.errors { logger.error("backup \(record.name): \(error)") }
         for volume in record.volumes where volume.snapshot != nil {
             logger.info(
                 "volume \(volume.podVolume.map { "\($0.display) on \($0.node)" } ?? volume.persistentVolume): \(volume.files) files, \(volume.logicalBytes) bytes, \(volume.newStoredBytes) new"

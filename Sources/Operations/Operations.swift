@@ -2,6 +2,7 @@ import ChunkStore
 import Collectors
 import Foundation
 import KubeClient
+import Logging
 import Restorer
 
 /// A backup, as the CLI's local mode and the server's controllers both run it: collect the selected resources and
@@ -100,14 +101,18 @@ public struct RestoreOperation: Sendable {
         }
     }
 
-    /// Runs the restore and commits its record (and, with `log`, the restore's log beside it) while the store lock
-    /// is still held, so the record cannot land after a collection expired the backup it names. A request that
-    /// cannot start throws `RestoreValidationError` (a name already used, an unknown or unfinished backup) or
-    /// `RestoreError` (options, configuration in the cluster); the latter is recorded in the store as
-    /// FailedValidation first.
-    public func run(
-        _ request: Request, started: Date = Date(), log: (@Sendable () -> String)? = nil
-    ) async throws -> RestoreRecord {
+    /// Runs the restore and commits its record (and, with `log`, the restore's log beside it, gzip-compressed)
+    /// while the store lock is still held, so the record cannot land after a collection expired the backup it
+    /// names. With `log`, the run's tasks log into it (`RunLog.current`). A request that cannot start throws
+    /// `RestoreValidationError` (a name already used, an unknown or unfinished backup) or `RestoreError`
+    /// (options, configuration in the cluster); the latter is recorded in the store as FailedValidation first,
+    /// with its log.
+    public func run(_ request: Request, started: Date = Date(), log: RunLog? = nil) async throws -> RestoreRecord {
+        guard let log else { return try await runRecorded(request, started: started, log: nil) }
+        return try await RunLog.$current.withValue(log) { try await runRecorded(request, started: started, log: log) }
+    }
+
+    private func runRecorded(_ request: Request, started: Date, log: RunLog?) async throws -> RestoreRecord {
         try request.options.validate()
         if try await repository.record(RestoreRecord.self, key: RestoreRecord.key(request.name)) != nil {
             throw RestoreValidationError("a restore named '\(request.name)' already exists")
@@ -122,6 +127,8 @@ public struct RestoreOperation: Sendable {
             )
         }
         let manifest = try await ResourceReader(repository: repository).manifest(named: manifestName)
+        let logger = Logger(label: "velero-cas.restore")
+        logger.info("restore \(request.name) of backup \(request.backup) started from \(repository.store.location)")
         let restorer = ResourceRestorer(
             client: try await client(), reader: ResourceReader(repository: repository), width: width)
         let volumes = VolumeRestorer(
@@ -141,16 +148,26 @@ public struct RestoreOperation: Sendable {
                         name: request.name, backup: request.backup, options: request.options, started: started,
                         result: result)
                     record.volumes = volumeResults
+                    for warning in record.warnings { logger.warning("\(warning)") }
+                    for volume in volumeResults {
+                        if let error = volume.error {
+                            logger.error("volume \(volume.persistentVolume) → \(volume.path): \(error)")
+                        }
+                    }
+                    logger.info(
+                        "restore \(request.name) \(record.phase.rawValue): \(record.created) created, \(record.updated) updated, \(record.skipped) skipped, \(record.failed) failed, \(record.warnings.count) warnings"
+                    )
+                    // The log first: the record's commit makes it durable too.
+                    try await Self.storeLog(log, request, repository)
                     try await repository.commitRecord(
                         Self.labelled(record, request, commit: backup.commit), key: RestoreRecord.key(request.name))
-                    if let log {
-                        try await repository.store.put(RestoreRecord.logKey(request.name), Array(log().utf8))
-                    }
                 }
         } catch let error as RestoreError {
             let record = RestoreRecord.failedValidation(
                 name: request.name, backup: request.backup, options: request.options, started: started,
                 error: error.description)
+            logger.error("restore \(request.name) failed validation: \(error)")
+            try await Self.storeLog(log, request, repository)
             try await repository.commitRecord(
                 Self.labelled(record, request, commit: backup.commit), key: RestoreRecord.key(request.name))
             throw error
@@ -160,6 +177,12 @@ public struct RestoreOperation: Sendable {
             name: request.name, backup: request.backup, options: request.options, started: started, result: result)
         record.volumes = volumeResults
         return Self.labelled(record, request, commit: backup.commit)
+    }
+
+    private static func storeLog(_ log: RunLog?, _ request: Request, _ repository: Repository) async throws {
+        guard let log else { return }
+        try await repository.store.put(
+            RestoreRecord.logKey(request.name), try RunLogStore.compress(Array(log.text.utf8)))
     }
 
     private static func labelled(_ record: RestoreRecord, _ request: Request, commit: String?) -> RestoreRecord {

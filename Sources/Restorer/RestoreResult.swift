@@ -11,6 +11,11 @@ public struct RestoreItemResult: Sendable, Codable, Equatable {
     public var name: String
     public var outcome: Outcome
     public var message: String?
+
+    /// How the restore's errors name a failed item: "resource namespace/name: message".
+    public var errorMessage: String {
+        "\(resource) \(namespace.map { "\($0)/" } ?? "")\(name): \(message ?? "")"
+    }
 }
 
 /// The result of a restore, with Velero's phases.
@@ -34,8 +39,6 @@ public struct RestoreResult: Sendable, Codable {
 
     public func count(_ outcome: RestoreItemResult.Outcome) -> Int { items.count { $0.outcome == outcome } }
     public var errors: [String] {
-        items.filter { $0.outcome == .failed }.map {
-            "\($0.resource) \($0.namespace.map { "\($0)/" } ?? "")\($0.name): \($0.message ?? "")"
-        } + (hookErrors ?? []) + (volumeErrors ?? [])
+        items.filter { $0.outcome == .failed }.map(\.errorMessage) + (hookErrors ?? []) + (volumeErrors ?? [])
     }
 }

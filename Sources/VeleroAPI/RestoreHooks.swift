@@ -52,7 +52,7 @@ public struct ExecRestoreHook: Codable, Sendable, Equatable {
 
 /// Init containers (corev1.Container objects, kept as JSON) added to a restored pod.
 public struct InitRestoreHook: Codable, Sendable, Equatable {
-    public var initContainers: [JSONTree]?
+    public var initContainers: [ManifestValue]?
     public var timeout: String?
-    public init(initContainers: [JSONTree]? = nil) { self.initContainers = initContainers }
+    public init(initContainers: [ManifestValue]? = nil) { self.initContainers = initContainers }
 }

@@ -52,6 +52,15 @@ struct BackupController: Sendable {
         } catch {
             return try await tracking.failValidation(name, error)
         }
+        // The backup's own log, stored beside it (`backup logs`): what its tasks log from here on.
+        let log = RunLog()
+        try await RunLog.$current.withValue(log) { try await run(name, backup, request, location, now, log) }
+    }
+
+    private func run(
+        _ name: String, _ backup: Backup, _ request: BackupRecord, _ location: ResolvedLocation, _ now: Date,
+        _ log: RunLog
+    ) async throws {
         try await tracking.run(name, started: now) { status in
             status.version = 1
             status.formatVersion = "1.1.0"
@@ -70,7 +79,9 @@ struct BackupController: Sendable {
             let outcome: Result<BackupRecord, any Error> = await withTaskGroup(of: Void.self) { group in
                 group.addTask { await reportProgress(name, progress) }
                 let outcome: Result<BackupRecord, any Error>
-                do { outcome = .success(try await operation.run(request)) } catch { outcome = .failure(error) }
+                do { outcome = .success(try await operation.run(request, log: log)) } catch {
+                    outcome = .failure(error)
+                }
                 group.cancelAll()
                 return outcome
             }

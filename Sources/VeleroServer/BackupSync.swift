@@ -162,16 +162,7 @@ struct BackupSync: Sendable {
     static func object(for record: BackupRecord, location: String, namespace: String) -> Backup {
         var spec = Backup.Spec()
         let filter = record.filter
-        func list(_ values: [String]) -> [String]? { values.isEmpty ? nil : values }
-        spec.includedNamespaces = list(filter.includeNamespaces)
-        spec.excludedNamespaces = list(filter.excludeNamespaces)
-        spec.includedResources = list(filter.includeResources)
-        spec.excludedResources = list(filter.excludeResources)
-        spec.includedClusterScopedResources = list(filter.includeClusterScopedResources)
-        spec.excludedClusterScopedResources = list(filter.excludeClusterScopedResources)
-        spec.includedNamespaceScopedResources = list(filter.includeNamespaceScopedResources)
-        spec.excludedNamespaceScopedResources = list(filter.excludeNamespaceScopedResources)
-        spec.includeClusterResources = filter.includeClusterResources
+        spec.setLists(from: filter)
         spec.labelSelector = filter.labelSelector.flatMap(equalitySelector)
         spec.snapshotVolumes = record.snapshotVolumes
         spec.ttl = record.ttlSeconds.map { KubeDuration.format(seconds: $0) }

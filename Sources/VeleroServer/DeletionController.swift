@@ -85,6 +85,9 @@ struct DeletionController: Sendable {
         let repository = location.repository
         if try await repository.record(BackupRecord.self, key: BackupRecord.key(backupName)) != nil {
             _ = try await GarbageCollector(repository: repository).run(delete: [backupName])
+        } else {
+            // A backup that failed before it had a record may still have left its log.
+            try await repository.store.delete(BackupRecord.logKey(backupName))
         }
         for restore in try await restores.list() where restore.spec.backupName == backupName {
             try await deleteObject(Restore.resource, restore.name)

@@ -1,6 +1,8 @@
 import ChunkStore
 import Collectors
 import Foundation
+import KubeClient
+import Operations
 import Restorer
 import SystemIO
 import VeleroAPI
@@ -26,9 +28,11 @@ enum DownloadContent {
         let name = target.name
         switch target.kind {
         case .backupLog:
-            let record = try await backupRecord(name, repository)
-            let log = try? await repository.store.get(BackupRecord.logKey(name))
-            return try gzipped("\(name)-logs.gz", log ?? Array(summaryLog(record).utf8))
+            // A backup that failed before it had a record still has its log.
+            if let log = try await RunLogStore.read(key: BackupRecord.logKey(name), repository: repository) {
+                return try gzipped("\(name)-logs.gz", log)
+            }
+            return try gzipped("\(name)-logs.gz", Array(summaryLog(try await backupRecord(name, repository)).utf8))
         case .backupContents:
             let record = try await backupRecord(name, repository)
             guard record.phase.isRestorable, let manifestName = record.resourceManifest else {
@@ -58,25 +62,30 @@ enum DownloadContent {
             let manifest = try await ResourceReader(repository: repository).manifest(named: manifestName)
             var list: [String: [String]] = [:]
             for stream in manifest.streams where !stream.objects.isEmpty {
-                let key = "\(stream.resource.groupVersion)/\(stream.resource.kind)"
-                list[key, default: []] += stream.objects.map { ($0.namespace.map { "\($0)/" } ?? "") + $0.name }
+                list[listKey(stream.resource), default: []] += stream.objects.map {
+                    ($0.namespace.map { "\($0)/" } ?? "") + $0.name
+                }
             }
             return try json("\(name)-resource-list.json.gz", list)
         case .backupResults:
             let record = try await backupRecord(name, repository)
-            return try json("\(name)-results.gz", Results(errors: record.errors, warnings: record.warnings))
+            return try json("\(name)-results.gz", RunResults(backup: record))
+        case .backupVolumeInfos:
+            let record = try await backupRecord(name, repository)
+            return try json("\(name)-volumeinfo.json.gz", record.volumes.map(BackupVolumeInfo.init))
         case .restoreLog:
             let record = try await restoreRecord(name, repository)
-            let log = try? await repository.store.get(RestoreRecord.logKey(name))
+            let log = try await RunLogStore.read(key: RestoreRecord.logKey(name), repository: repository)
             return try gzipped("restore-\(name)-logs.gz", log ?? Array(summaryLog(record).utf8))
         case .restoreResults:
             let record = try await restoreRecord(name, repository)
-            return try json("restore-\(name)-results.gz", Results(errors: record.errors, warnings: record.warnings))
+            return try json("restore-\(name)-results.gz", RunResults(restore: record))
         case .restoreResourceList:
             let record = try await restoreRecord(name, repository)
+            let keys = await listKeys(restoring: record, repository)
             var list: [String: [String]] = [:]
             for item in record.items {
-                list[item.resource, default: []].append(
+                list[keys[item.resource] ?? item.resource, default: []].append(
                     (item.namespace.map { "\($0)/" } ?? "") + item.name + "(\(item.outcome.rawValue))")
             }
             return try json("restore-\(name)-resource-list.json.gz", list)
@@ -93,19 +102,20 @@ enum DownloadContent {
         }
     }
 
-    /// Velero's results file: messages that concern velero itself, the cluster, and namespaces.
-    struct Results: Encodable {
-        struct Messages: Encodable {
-            var velero: [String]?
-            var cluster: [String]?
-            var namespaces: [String: [String]]?
-        }
-        var errors: Messages
-        var warnings: Messages
-        init(errors: [String], warnings: [String]) {
-            self.errors = Messages(velero: errors.isEmpty ? nil : errors)
-            self.warnings = Messages(velero: warnings.isEmpty ? nil : warnings)
-        }
+    /// How Velero's resource lists name a kind: "apps/v1/Deployment", "v1/ConfigMap".
+    private static func listKey(_ resource: APIResource) -> String { "\(resource.groupVersion)/\(resource.kind)" }
+
+    /// The list keys of the resources (by qualified name, as a restore's items name them) of the backup a restore
+    /// came from; empty when that backup's manifest cannot be read (the items then keep their resource names).
+    private static func listKeys(restoring record: RestoreRecord, _ repository: Repository) async -> [String: String] {
+        guard let backup = try? await repository.record(BackupRecord.self, key: BackupRecord.key(record.backup)),
+            record.backupCommit == nil || backup.commit == record.backupCommit,
+            let manifestName = backup.resourceManifest,
+            let manifest = try? await ResourceReader(repository: repository).manifest(named: manifestName)
+        else { return [:] }
+        var keys: [String: String] = [:]
+        for stream in manifest.streams { keys[stream.resource.qualifiedName] = listKey(stream.resource) }
+        return keys
     }
 
     private static func backupRecord(_ name: String, _ repository: Repository) async throws -> BackupRecord {
@@ -122,7 +132,8 @@ enum DownloadContent {
         return record
     }
 
-    /// What the record says, for a backup or restore that has no stored log (the server stores none of its own).
+    /// What the record says, for a backup or restore that has no stored log (made by another tool, or before logs
+    /// were stored).
     private static func summaryLog(_ record: BackupRecord) -> String {
         var lines = [
             "backup \(record.name): no log was stored with this backup; its record says:",
@@ -152,7 +163,6 @@ enum DownloadContent {
     }
 
     private static func gzipped(_ name: String, _ bytes: [UInt8]) throws -> DownloadFile {
-        let encoder = try GzipEncoder()
-        return DownloadFile(name: name, bytes: try encoder.compress(bytes) + encoder.finish())
+        DownloadFile(name: name, bytes: try RunLogStore.compress(bytes))
     }
 }

@@ -21,21 +21,18 @@ struct DownloadController: Sendable {
     static let stagingPrefix = "downloads/"
 
     let server: VeleroServer
-    let requests: ObjectAccess<DownloadRequest>
-    let queue = WorkQueue()
+    let requests: OneShotRequests<DownloadRequest>
 
     init(server: VeleroServer) {
         self.server = server
-        requests = ObjectAccess(client: server.client, namespace: server.configuration.namespace)
+        requests = OneShotRequests(server: server)
     }
 
-    var loop: ControllerLoop {
-        .queueingAll(server, resource: DownloadRequest.resource, queue: queue, workers: 2) { try await process($0) }
-    }
+    var loop: ControllerLoop { requests.loop(workers: 2) { try await process($0) } }
 
     func process(_ name: String) async throws {
         let request: DownloadRequest
-        switch try await requests.fetch(name) {
+        switch try await requests.access.fetch(name) {
         case .missing: return
         case .malformed(let object, let reason):
             guard LoosePhase.of(object).isEmpty || LoosePhase.of(object) == "New" else { return }
@@ -43,7 +40,7 @@ struct DownloadController: Sendable {
             status.message = "the request is malformed: \(reason)"
             status.expiration = server.configuration.now().addingTimeInterval(
                 seconds(server.configuration.downloadURLTTL))
-            try await requests.patchStatus(
+            try await requests.access.patchStatus(
                 name, resourceVersion: object.metadata.resourceVersion,
                 status: Array(try Velero.encoder().encode(status)), as: DownloadRequest.self)
             return
@@ -68,11 +65,7 @@ struct DownloadController: Sendable {
             if Task.isCancelled { throw error }
             status.message = "\(error)"
         }
-        try await requests.updateStatus(name) { request in
-            guard request.phase == .new else { return false }
-            request.status = status
-            return true
-        }
+        guard try await requests.answer(name, status) else { return }
         server.logger.info(
             "download request \(name) for \(request.spec.target.kind.rawValue) \(request.spec.target.name): \(status.message ?? "processed")"
         )
@@ -115,40 +108,17 @@ struct DownloadController: Sendable {
         (store as? EncryptedObjectStore)?.base ?? store
     }
 
-    /// Every `downloadSweepInterval`: expired requests are deleted with their staged files, and staged files older
-    /// than the URL lifetime (their request deleted by hand) go too.
+    /// Every `downloadSweepInterval`: expired requests are deleted (a malformed one, answered with a message,
+    /// too), and so are staged files older than the URL lifetime (their request deleted by hand).
     func expireLoop() async {
-        await server.repeating(every: server.configuration.downloadSweepInterval, "download requests") {
-            try await expireOnce()
-        }
+        await requests.expireLoop("download requests", expiry: \.expiration) { try await sweepStaged() }
     }
 
-    func expireOnce() async throws {
-        let now = server.configuration.now()
-        let namespace = server.configuration.namespace
-        // Read loosely: a malformed request (answered with a message) expires too.
-        struct Expiring: Decodable {
-            struct Status: Decodable { var expiration: Date? }
-            var status: Status?
-        }
-        var expired: [String] = []
-        try await server.client.listAll(DownloadRequest.resource, namespace: namespace) { page in
-            for object in page {
-                let expiration = (try? Velero.decoder().decode(Expiring.self, from: Data(object.json)))?.status?
-                    .expiration
-                if let expiration, expiration < now { expired.append(object.name) }
-            }
-        }
-        for name in expired {
-            do {
-                try await server.client.delete(DownloadRequest.resource, namespace: namespace, name: name)
-                server.logger.debug("download request \(name) expired; deleted")
-            } catch let error as KubeAPIError where error.isNotFound {}
-        }
-        let cutoff = now.addingTimeInterval(-seconds(server.configuration.downloadURLTTL))
-        for location in try await ObjectAccess<BackupStorageLocation>(client: server.client, namespace: namespace)
-            .list() where location.status?.phase != .unavailable
-        {
+    private func sweepStaged() async throws {
+        let cutoff = server.configuration.now().addingTimeInterval(-seconds(server.configuration.downloadURLTTL))
+        for location in try await ObjectAccess<BackupStorageLocation>(
+            client: server.client, namespace: server.configuration.namespace
+        ).list() where location.status?.phase != .unavailable {
             guard let resolved = try? await server.storage.resolve(location.name, create: false) else { continue }
             let raw = Self.raw(resolved.repository.store)
             for object in try await raw.listAll(prefix: Self.stagingPrefix) {

@@ -44,6 +44,7 @@ struct LocationValidation: Sendable {
     /// Opens and reaches the location's store and writes the outcome into its status.
     func validate(_ name: String) async throws {
         let (phase, message) = await probe(name)
+        server.metrics.setLocationStatus(name, available: phase == .available)
         let now = server.configuration.now()
         let written = try await locations.updateStatus(name) { location in
             var status = location.status ?? BackupStorageLocation.Status()

@@ -43,6 +43,17 @@ struct RestoreController: Sendable {
         } catch {
             return try await tracking.failValidation(name, error)
         }
+        // The restore's own log, stored with its record (`restore logs`): what its tasks log from here on.
+        let log = RunLog()
+        try await RunLog.$current.withValue(log) {
+            try await run(name, restore, options: options, backupName: backupName, location, started, log)
+        }
+    }
+
+    private func run(
+        _ name: String, _ restore: Restore, options: RestoreOptions, backupName: String,
+        _ location: ResolvedLocation, _ started: Date, _ log: RunLog
+    ) async throws {
         try await tracking.run(name, started: started) {
             let podVolumes = PodVolumeRestoreStep(server: server, restore: restore, location: location)
             let operation = RestoreOperation(
@@ -53,7 +64,7 @@ struct RestoreController: Sendable {
                 labels: restore.metadata.labels ?? [:], annotations: restore.metadata.annotations ?? [:])
             let outcome: Result<RestoreRecord, any Error>
             do {
-                outcome = .success(try await operation.run(request, started: started))
+                outcome = .success(try await operation.run(request, started: started, log: log))
             } catch {
                 outcome = .failure(error)
             }

@@ -94,6 +94,10 @@ struct ScheduleController: Sendable {
                 patch: Array(#"{"spec":{"skipImmediately":false}}"#.utf8))
             return
         }
+        if case .success(let cron) = validation {
+            let next = cron.next(after: now)
+            server.metrics.setScheduleInterval(name, seconds: cron.next(after: next).timeIntervalSince(next))
+        }
         guard case .success(let cron) = validation, schedule.spec.paused != true else { return }
         let created = schedule.metadata.creationTimestamp.flatMap(KubeTime.parse) ?? now
         var base = schedule.status?.lastBackup ?? created

@@ -6,7 +6,7 @@ import Synchronization
 /// The server's metrics under Velero's names and labels (Velero's pkg/metrics), so dashboards and alerts written
 /// for Velero work: counters of backup, restore and deletion attempts and outcomes, the backup duration histogram
 /// (Velero's buckets: 1m … 4h), the last backup's item and error counts, the last successful backup's time, and the
-/// number of Backup and Restore objects. Every series carries the `schedule` label: the name of the schedule that
+/// number of Backup and Restore objects, each location's status and each schedule's interval. Every series carries the `schedule` label: the name of the schedule that
 /// made the backup (`velero.io/schedule-name`), or "" for one made by hand; a restore's is its `scheduleName`.
 ///
 /// Metrics are made through swift-metrics on a factory of this server's own Prometheus registry (not the global
@@ -97,6 +97,21 @@ public final class ServerMetrics: Sendable {
     }
 
     func setBackupTotal(_ count: Int) { gauge("backup_total", nil).record(count) }
+
+    // MARK: Locations and schedules
+
+    /// `velero_backup_location_status_gauge`: 1 while the location is Available, 0 while Unavailable.
+    func setLocationStatus(_ location: String, available: Bool) {
+        CoreMetrics.Gauge(
+            label: "velero_backup_location_status_gauge", dimensions: [("backup_location_name", location)],
+            factory: factory
+        ).record(available ? 1 : 0)
+    }
+
+    /// `velero_schedule_expected_interval_seconds`: the time between two of the schedule's runs.
+    func setScheduleInterval(_ schedule: String, seconds: Double) {
+        gauge("schedule_expected_interval_seconds", schedule).record(seconds)
+    }
 
     // MARK: Restores
 

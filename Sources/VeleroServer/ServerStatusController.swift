@@ -14,47 +14,26 @@ struct ServerStatusController: Sendable {
     static let ttl: TimeInterval = 60
 
     let server: VeleroServer
-    let requests: ObjectAccess<ServerStatusRequest>
-    let queue = WorkQueue()
+    let requests: OneShotRequests<ServerStatusRequest>
 
     init(server: VeleroServer) {
         self.server = server
-        requests = ObjectAccess(client: server.client, namespace: server.configuration.namespace)
+        requests = OneShotRequests(server: server)
     }
 
-    var loop: ControllerLoop {
-        .queueingAll(server, resource: ServerStatusRequest.resource, queue: queue, workers: 1) {
-            try await process($0)
-        }
-    }
+    var loop: ControllerLoop { requests.loop(workers: 1) { try await process($0) } }
 
     func process(_ name: String) async throws {
-        let now = server.configuration.now()
-        try await requests.updateStatus(name) { request in
-            guard request.phase == .new else { return false }
-            var status = ServerStatusRequest.Status(phase: .processed)
-            status.processedTimestamp = now
-            status.serverVersion = server.configuration.serverVersion
-            status.plugins = Self.plugins
-            request.status = status
-            return true
-        }
+        var status = ServerStatusRequest.Status(phase: .processed)
+        status.processedTimestamp = server.configuration.now()
+        status.serverVersion = server.configuration.serverVersion
+        status.plugins = Self.plugins
+        try await requests.answer(name, status)
     }
 
-    /// Every `downloadSweepInterval`: processed requests older than the TTL are deleted.
+    /// Every `downloadSweepInterval`: requests processed more than the TTL ago are deleted.
     func expireLoop() async {
-        await server.repeating(every: server.configuration.downloadSweepInterval, "server status requests") {
-            let cutoff = server.configuration.now().addingTimeInterval(-Self.ttl)
-            for request in try await requests.list() {
-                guard request.phase == .processed, let processed = request.status?.processedTimestamp,
-                    processed < cutoff
-                else { continue }
-                do {
-                    try await server.client.delete(
-                        ServerStatusRequest.resource, namespace: server.configuration.namespace, name: request.name)
-                } catch let error as KubeAPIError where error.isNotFound {}
-            }
-        }
+        await requests.expireLoop("server status requests") { $0.processedTimestamp?.addingTimeInterval(Self.ttl) }
     }
 }
 

@@ -13,16 +13,7 @@ enum SpecConversion {
     ) -> Result<BackupRecord, ValidationErrors> {
         let spec = backup.spec
         var errors: [String] = []
-        var filter = ResourceFilter()
-        filter.includeNamespaces = spec.includedNamespaces ?? []
-        filter.excludeNamespaces = spec.excludedNamespaces ?? []
-        filter.includeResources = spec.includedResources ?? []
-        filter.excludeResources = spec.excludedResources ?? []
-        filter.includeClusterScopedResources = spec.includedClusterScopedResources ?? []
-        filter.excludeClusterScopedResources = spec.excludedClusterScopedResources ?? []
-        filter.includeNamespaceScopedResources = spec.includedNamespaceScopedResources ?? []
-        filter.excludeNamespaceScopedResources = spec.excludedNamespaceScopedResources ?? []
-        filter.includeClusterResources = spec.includeClusterResources
+        var filter = spec.listFilter
         if spec.labelSelector != nil && !(spec.orLabelSelectors ?? []).isEmpty {
             errors.append("labelSelector and orLabelSelectors cannot both be specified")
         }

@@ -2,6 +2,7 @@ import ChunkStore
 import Foundation
 import KubeClient
 import Logging
+import Operations
 import ServiceLifecycle
 import Synchronization
 import SystemIO
@@ -101,7 +102,7 @@ public final class VeleroServer: Service, Sendable {
     let client: KubeClient
     let configuration: Configuration
     let storage: StorageResolver
-    let logger = Logger(label: "velero-cas.server")
+    let logger: Logger
     private let stopping = StopSignal()
     /// Velero's metrics, as `/metrics` serves them.
     public let metrics = ServerMetrics()
@@ -109,7 +110,11 @@ public final class VeleroServer: Service, Sendable {
     let boundMetricsPort = Mutex<Int?>(nil)
     let elector: LeaderElector?
 
+    /// Sets up swift-log for the process unless it was (`RunLogging.bootstrap`): each backup and restore keeps its
+    /// own log through `RunLogHandler`.
     public init(client: KubeClient, configuration: Configuration) {
+        RunLogging.bootstrap()
+        logger = Logger(label: "velero-cas.server")
         self.client = client
         self.configuration = configuration
         storage = StorageResolver(

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChunkStore
 import Foundation
 import Logging
+import Operations
 import Synchronization
 import SystemIO
 
@@ -69,6 +70,10 @@ struct VeleroCAS: AsyncParsableCommand {
         switch error {
         case let usage as UsageFailure: exit(withError: usage.error)
         case is ExitCode, is CleanExit: exit(withError: error)
+        case is ValidationError:
+            // Thrown by the work: no usage.
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Foundation.exit(1)
         // `--help`, `help <command>` and `--version` parse into the parser's own command, whose run throws the
         // request; the parser prints it (and exits 0).
         case _ where exitCode(for: error) == .success: exit(withError: error)
@@ -101,22 +106,7 @@ struct GlobalOptions: ParsableArguments {
             throw ValidationError(
                 "unknown --log-level '\(logLevel)' (use trace, debug, info, notice, warning, error or critical)")
         }
-        LoggingBootstrap.once(level: level)
-    }
-}
-
-enum LoggingBootstrap {
-    nonisolated(unsafe) private static var done = false
-
-    /// swift-log may be bootstrapped only once per process.
-    static func once(level: Logger.Level) {
-        guard !done else { return }
-        done = true
-        LoggingSystem.bootstrap { label in
-            var terminal = StreamLogHandler.standardError(label: label)
-            terminal.logLevel = level
-            // Backups and restores also keep their log (info and up) beside their record.
-            return MultiplexLogHandler([terminal, CapturingLogHandler(label: label)])
-        }
+        // The terminal at the level asked; backups and restores also keep their own log (info and up).
+        RunLogging.bootstrap(terminalLevel: level)
     }
 }

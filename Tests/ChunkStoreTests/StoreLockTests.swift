@@ -6,26 +6,6 @@ import Testing
 
 @testable import ChunkStore
 
-/// A local store whose writes under `locks/` can be made to fail (a store that stops answering the lock's refresh).
-final class LockFailingStore: ObjectStore {
-    let base: LocalDirectoryStore
-    let failLocks = Mutex(false)
-    init(base: LocalDirectoryStore) { self.base = base }
-    var location: String { base.location }
-    func checkAccess() async throws { try await base.checkAccess() }
-    func put(_ key: String, _ bytes: [UInt8]) async throws {
-        if key.hasPrefix("locks/") && failLocks.withLock({ $0 }) { throw SystemError("write", path: key, code: EIO) }
-        try await base.put(key, bytes)
-    }
-    func get(_ key: String) async throws -> [UInt8] { try await base.get(key) }
-    func size(of key: String) async throws -> Int? { try await base.size(of: key) }
-    func delete(_ key: String) async throws { try await base.delete(key) }
-    func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws {
-        try await base.list(prefix: prefix, page: page)
-    }
-    func sync() async throws { try await base.sync() }
-}
-
 @Suite("Store locks fail closed; syncs are barriers per caller")
 struct StoreLockTests {
     /// A store whose locks go stale after one second: refreshed every 1/6 s, lost after 1/2 s without a refresh.
@@ -56,15 +36,16 @@ struct StoreLockTests {
     func refreshFailure() async throws {
         let temp = try TemporaryDirectory("lock-refresh")
         defer { temp.remove() }
-        var failing: LockFailingStore?
+        // A store that stops answering the lock's refresh.
+        var failing: WriteRefusingStore?
         let repository = try await Self.repository(temp) { local in
-            let store = LockFailingStore(base: local)
+            let store = WriteRefusingStore(base: local, refusing: false) { $0.hasPrefix("locks/") }
             failing = store
             return store
         }
         let attempt = Task { try await Self.commitLate(repository, after: 1.2) }
         try await Self.waitForLock(repository)
-        failing?.failLocks.withLock { $0 = true }
+        failing?.refusing = true
         let error = await #expect(throws: LockError.self) { try await attempt.value }
         guard case .lost? = error else {
             Issue.record("expected a lost lock, got \(String(describing: error))"); return

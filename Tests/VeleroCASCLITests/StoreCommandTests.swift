@@ -133,7 +133,10 @@ struct StoreCommandTests {
         #expect(result.output.contains("delete demo-1") && result.output.contains("verify --read-data is clean"))
         if mode.isEmpty {
             // Through the server: every step is a Velero object the server processed.
-            #expect(result.output.contains("velero-cas server runs against it"), "\(result.output)")
+            // Installed as `install` installs (the Deployment too), the server run in its place.
+            #expect(result.output.contains("1 Deployment") && result.output.contains("1 Secret"), "\(result.output)")
+            #expect(result.output.contains("velero-cas server runs against the cluster"), "\(result.output)")
+            #expect(result.output.contains("own log through a DownloadRequest"), "\(result.output)")
             let scheduled = try Regex(#"schedule demo made backup demo-\d{14} "#)
             #expect(result.output.contains(scheduled), "\(result.output)")
             #expect(result.output.contains("deleted demo-1 through the server"))

@@ -144,6 +144,12 @@ struct MetricsTests {
                 Scrape(String(decoding: replica.server.metrics.exposition(), as: UTF8.self)).value(
                     "velero_backup_success_total", ["schedule": "nightly"]) == 0 ? true : nil
             }
+            // Velero's schedule interval gauge (a paused schedule has one too).
+            try await harness.waitFor("the schedule's interval") {
+                let scrape = Scrape(String(decoding: replica.server.metrics.exposition(), as: UTF8.self))
+                return scrape.value("velero_schedule_expected_interval_seconds", ["schedule": "nightly"]) == 3600
+                    ? true : nil
+            }
             try await harness.apply(
                 #"{"apiVersion":"velero.io/v1","kind":"Backup","metadata":{"name":"nightly-1","labels":{"velero.io/schedule-name":"nightly"}},"spec":{"includedNamespaces":["\#(harness.namespaces[0])"]}}"#,
                 to: Backup.resource, namespace: "velero")
@@ -159,6 +165,12 @@ struct MetricsTests {
             try await Task.sleep(for: .milliseconds(600))
             scrape = Scrape(String(decoding: replica.server.metrics.exposition(), as: UTF8.self))
             #expect(scrape.value("velero_backup_items_total", ["schedule": "nightly"]) == Double(items))
+            // The location's directory exists now (the backup made the store): Available, 1.
+            try await harness.waitFor("the location's status gauge") {
+                let scrape = Scrape(String(decoding: replica.server.metrics.exposition(), as: UTF8.self))
+                return scrape.value("velero_backup_location_status_gauge", ["backup_location_name": "default"]) == 1
+                    ? true : nil
+            }
 
             let request = DeleteBackupRequest(backupName: "nightly-1", backupUID: nil, namespace: "velero")
             try await harness.client.create(

@@ -62,7 +62,8 @@ struct ScheduleControllerTests {
                 try await harness.apply(
                     """
                     {"apiVersion":"velero.io/v1","kind":"Schedule","metadata":{"name":"hourly"},\
-                    "spec":{"schedule":"@every 1h","template":{"includedNamespaces":["\(harness.namespaces[0])"],"ttl":"3h"}}}
+                    "spec":{"schedule":"@every 1h","useOwnerReferencesInBackup":true,\
+                    "template":{"includedNamespaces":["\(harness.namespaces[0])"],"ttl":"3h"}}}
                     """, to: Schedule.resource, namespace: "velero")
                 try await harness.apply(
                     #"{"apiVersion":"velero.io/v1","kind":"Schedule","metadata":{"name":"broken"},"spec":{"schedule":"61 * * * *","template":{"ttl":"later"}}}"#,
@@ -91,6 +92,12 @@ struct ScheduleControllerTests {
                 let expectedPrefix = "hourly-"
                 #expect(first.name.hasPrefix(expectedPrefix) && first.name.count == expectedPrefix.count + 14)
                 #expect(first.metadata.labels?[Velero.scheduleNameLabel] == "hourly")
+                // useOwnerReferencesInBackup: the schedule owns (controls) its backups.
+                let owner = try await harness.schedule("hourly")
+                let ownerJSON = String(
+                    decoding: try await harness.client.get(Backup.resource, namespace: "velero", name: first.name)
+                        .json, as: UTF8.self)
+                #expect(ownerJSON.contains(#""ownerReferences""#) && ownerJSON.contains(owner.metadata.uid ?? "?"))
                 #expect(try await harness.finishedBackup(first.name).phase == .completed)
                 #expect(try await harness.schedule("hourly").status?.lastBackup != nil)
                 // Due once per hour of the clock: still one backup.

@@ -11,19 +11,11 @@ struct ServerCrashTests {
     @Test("SIGKILL of the server mid-backup: after a restart that backup is Failed, the others intact and restorable")
     func killMidBackup() async throws {
         try await ServerHarness.with { harness in
-            let kubeconfig = harness.temp.sub("kubeconfig")
-            try harness.sim.writeKubeconfig(path: kubeconfig)
-            let environment = [
-                "HOME": harness.temp.sub("home"), "VELERO_CAS_PASSWORD": "server-test-password",
-            ]
-            let arguments = [
-                "server", "--kubeconfig", kubeconfig, "--namespace", "velero", "--backup-sync-period", "1s",
-                "--store-validation-frequency", "1s",
-            ]
-            let log = harness.temp.sub("server.log")
-            func serverLog() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+            let setup = try ServerProcessSetup(
+                harness, extra: ["--backup-sync-period", "1s", "--store-validation-frequency", "1s"])
+            func serverLog() -> String { setup.output }
 
-            var server = try ServerProcess.start(arguments, environment: environment, log: log)
+            var server = try setup.start()
             defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
             try await harness.apply(
                 harness.backupManifest("kept", namespace: harness.namespaces[0]), to: Backup.resource,
@@ -32,9 +24,7 @@ struct ServerCrashTests {
             #expect(kept.phase == .completed, "\(serverLog())")
 
             // The next backup lists config maps slowly, so the kill lands while it runs.
-            harness.sim.addFault(
-                .latency(.seconds(3), pathPrefix: "/api/v1/namespaces/\(harness.namespaces[1])/configmaps"))
-            harness.sim.addFault(.latency(.seconds(3), pathPrefix: "/api/v1/configmaps"))
+            harness.slowConfigMaps(harness.namespaces[1], by: .seconds(3))
             try await harness.apply(
                 harness.backupManifest("victim", namespace: harness.namespaces[1]), to: Backup.resource,
                 namespace: "velero")
@@ -48,7 +38,7 @@ struct ServerCrashTests {
             harness.sim.clearFaults()
             #expect(try await harness.backup("victim")?.phase == .inProgress, "the kill left it running")
 
-            server = try ServerProcess.start(arguments, environment: environment, log: log)
+            server = try setup.start()
             let victim = try await harness.finishedBackup("victim", seconds: 60)
             #expect(victim.phase == .failed, "\(serverLog())")
             #expect(victim.status?.failureReason?.contains("stopped") == true)

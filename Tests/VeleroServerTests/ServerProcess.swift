@@ -30,3 +30,33 @@ enum ServerProcess {
         }
     }
 }
+
+/// How the tests run `velero-cas server` as a process against a harness's cluster: its arguments (plus `extra`),
+/// environment and log file.
+struct ServerProcessSetup {
+    let arguments: [String]
+    let environment: [String: String]
+    let log: String
+
+    init(_ harness: ServerHarness, extra: [String] = []) throws {
+        let kubeconfig = harness.temp.sub("kubeconfig")
+        try harness.sim.writeKubeconfig(path: kubeconfig)
+        environment = ["HOME": harness.temp.sub("home"), "VELERO_CAS_PASSWORD": "server-test-password"]
+        arguments = ["server", "--kubeconfig", kubeconfig, "--namespace", "velero"] + extra
+        log = harness.temp.sub("server.log")
+    }
+
+    func start() throws -> Process { try ServerProcess.start(arguments, environment: environment, log: log) }
+
+    /// What the server processes wrote so far.
+    var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+}
+
+extension ServerHarness {
+    /// Makes listing config maps (of `namespace`, and of every namespace) take `latency`, so that a signal sent to
+    /// the server lands while a backup of `namespace` runs.
+    func slowConfigMaps(_ namespace: String, by latency: Duration) {
+        sim.addFault(.latency(latency, pathPrefix: "/api/v1/namespaces/\(namespace)/configmaps"))
+        sim.addFault(.latency(latency, pathPrefix: "/api/v1/configmaps"))
+    }
+}

@@ -127,7 +127,7 @@ struct ServerTests {
         }
     }
 
-    @Test("a DeleteBackupRequest deletes the backup's data and object, and ends Processed")
+    @Test("a DeleteBackupRequest deletes the backup's data, log and object, and its restores, and ends Processed")
     func deleteBackupRequest() async throws {
         try await ServerHarness.with { harness in
             try await harness.withServer {
@@ -136,6 +136,20 @@ struct ServerTests {
                     namespace: "velero")
                 #expect(try await harness.finishedBackup("doomed").phase == .completed)
                 #expect(try await harness.storedBackup("doomed") != nil)
+                // A restore of it goes with it: the Restore object, its record and both logs.
+                try await harness.apply(
+                    """
+                    {"apiVersion":"velero.io/v1","kind":"Restore","metadata":{"name":"doomed-back"},\
+                    "spec":{"backupName":"doomed","namespaceMapping":{"\(harness.namespaces[0])":"doomed-copy"}}}
+                    """, to: Restore.resource, namespace: "velero")
+                #expect(try await harness.finishedRestore("doomed-back").phase == .completed)
+                let store = try await harness.repository().store
+                for key in [
+                    RestoreRecord.key("doomed-back"), RestoreRecord.logKey("doomed-back"),
+                    BackupRecord.logKey("doomed"),
+                ] {
+                    #expect(try await store.size(of: key) != nil, "\(key)")
+                }
                 let chunksBefore = try await harness.repository().store.listAll(prefix: "chunks/").count
                 let request = DeleteBackupRequest(backupName: "doomed", backupUID: nil, namespace: "velero")
                 let created = try await harness.client.create(
@@ -149,6 +163,16 @@ struct ServerTests {
                 #expect(processed.status?.errors == nil)
                 #expect(try await harness.backup("doomed") == nil)
                 #expect(try await harness.storedBackup("doomed") == nil)
+                for key in [
+                    RestoreRecord.key("doomed-back"), RestoreRecord.logKey("doomed-back"),
+                    BackupRecord.logKey("doomed"),
+                ] {
+                    #expect(try await store.size(of: key) == nil, "\(key)")
+                }
+                do {
+                    _ = try await harness.restore("doomed-back")
+                    Issue.record("the Restore object of the deleted backup is still there")
+                } catch let error as KubeAPIError where error.isNotFound {}
                 let chunksAfter = try await harness.repository().store.listAll(prefix: "chunks/").count
                 #expect(chunksAfter < chunksBefore || chunksBefore == 0)
             }

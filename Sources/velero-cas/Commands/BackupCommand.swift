@@ -72,11 +72,11 @@ struct BackupDescribeCommand: AsyncParsableCommand {
     func run() async throws {
         try global.bootstrapLogging()
         if let server = try await mode.server(cluster: cluster, store: storeOptions.store) {
-            return try ObjectOutput.describe(
+            return try await ObjectOutput.describe(
                 try await server.select(selection, as: Backup.self), selection: selection, format: output
             ) { backup in
                 ObjectDescriptions.backup(backup)
-                if details { print("Details:      (--details reads the backup's contents: add --local and the store)") }
+                if details { await ServerDetails.backup(server, backup.name) }
             }
         }
         let repository = try await storeOptions.openExisting()
@@ -84,13 +84,7 @@ struct BackupDescribeCommand: AsyncParsableCommand {
             try await BackupPipeline.showingAbandoned(
                 try await BackupPipeline.list(repository), repository: repository),
             kind: "backup", location: repository.store.location, name: \.name, labels: \.labels)
-        guard output == .table else {
-            // One named backup prints as an object, anything else as a list.
-            if selection.names.count == 1 { return try output.print(records[0]) {} }
-            return try output.print(records) {}
-        }
-        for (index, record) in records.enumerated() {
-            if index > 0 { print("") }
+        try await output.describe(records, single: selection.names.count == 1) { record in
             try await describe(record, repository: repository)
         }
     }
@@ -145,15 +139,15 @@ struct BackupLogsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
-        if server.throughServer {
-            let log = try await server.fetch(.backupLog, name)
+        if let session = try await server.session(store: storeOptions.store) {
+            let log = try await session.fetch(.backupLog, name)
             return print(String(decoding: log, as: UTF8.self), terminator: "")
         }
         let repository = try await storeOptions.openExisting()
         guard try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) != nil else {
             throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
         }
-        guard let log = try? await repository.store.get(BackupRecord.logKey(name)) else {
+        guard let log = try await RunLogStore.read(key: BackupRecord.logKey(name), repository: repository) else {
             throw ValidationError("backup '\(name)' has no log (it may still be running, or was made by another tool)")
         }
         print(String(decoding: log, as: UTF8.self), terminator: "")

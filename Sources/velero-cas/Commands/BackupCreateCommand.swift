@@ -95,9 +95,8 @@ struct BackupCreateCommand: AsyncParsableCommand {
             record = try await BackupOperation(
                 client: client, repository: repository, width: parallel, volumeConcurrency: parallelVolumes,
                 progress: progress
-            ).run(request)
+            ).run(request, log: RunLog())
             reporter.stop()
-            try await repository.store.put(BackupRecord.logKey(name), Array(OperationLog.shared.text.utf8))
         } catch {
             reporter.stop()
             throw error

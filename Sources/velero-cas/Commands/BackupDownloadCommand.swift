@@ -30,7 +30,9 @@ struct BackupDownloadCommand: AsyncParsableCommand {
         try ResourceName.validate(name, what: "backup name")
         let path = outputFile ?? "\(name)-data.tar.gz"
         guard !path.isEmpty else { throw ValidationError("-o/--output must name a file, not ''") }
-        if server.throughServer { return try await downloadThroughServer(to: path) }
+        if let session = try await server.session(store: storeOptions.store) {
+            return try await downloadThroughServer(session, to: path)
+        }
         let repository = try await storeOptions.openExisting()
         guard let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
             throw ValidationError("backup '\(name)' not found in \(repository.store.location)")
@@ -60,11 +62,11 @@ struct BackupDownloadCommand: AsyncParsableCommand {
     }
 
     /// The tarball as the server serves it (made from the store by the server), written as it came.
-    private func downloadThroughServer(to path: String) async throws {
+    private func downloadThroughServer(_ session: ServerSession, to path: String) async throws {
         if !force, FileManager.default.fileExists(atPath: path) {
             throw ValidationError("'\(path)' already exists; use --force to overwrite it")
         }
-        let tarball = try await server.fetch(.backupContents, name)
+        let tarball = try await session.fetch(.backupContents, name)
         try await BlockingPool.shared.run {
             try Array(tarball).withUnsafeBytes { try FileSystem.writeAtomically(path, bytes: $0, mode: 0o644) }
         }

@@ -17,15 +17,17 @@ struct DemoThroughServer {
     let namespace = "velero"
 
     func run() async throws {
-        try await DemoInstall.install(setup.client, namespace: namespace, storePath: setup.storePath)
+        let password = try await DemoInstall.install(setup.client, namespace: namespace, storePath: setup.storePath)
+        // As the installed Deployment's pod gets it: from the Secret, through the environment.
+        let passwords = StorePasswords(passwordFile: nil, environment: ["VELERO_CAS_PASSWORD": password])
         let server = VeleroServer(
             client: setup.client,
             configuration: VeleroServer.Configuration(
-                namespace: namespace, passwords: setup.passwords,
+                namespace: namespace, passwords: passwords,
                 credentialsDirectory: setup.workdir + "/credentials", scheduleCheckInterval: .seconds(1)))
         let serving = Task { try await server.run() }
         do {
-            try await story()
+            try await story(passwords)
             server.stop()
             _ = await serving.result
         } catch {
@@ -35,17 +37,15 @@ struct DemoThroughServer {
         }
     }
 
-    private func story() async throws {
+    private func story(_ passwords: StorePasswords) async throws {
         let session = ServerSession(client: setup.client, namespace: namespace)
-        print(
-            "installed the velero.io CRDs and a BackupStorageLocation (provider local, \(setup.storePath)) into the cluster; velero-cas server runs against it"
-        )
+        print("velero-cas server runs against the cluster (in this process, in place of the Deployment's pod)")
         var table = DemoSetup.table()
 
         print("Backup demo-1 created (as 'velero-cas backup create demo-1 --wait' makes it)")
         let first = try await finished(session.create(Backup(name: "demo-1", namespace: namespace)), session)
         let repository = try await Repository.open(
-            try LocalDirectoryStore(root: setup.storePath, create: false), passwords: setup.passwords)
+            try LocalDirectoryStore(root: setup.storePath, create: false), passwords: passwords)
         table.rows.append(DemoSetup.row("backup demo-1", try await record(first.name, repository)))
 
         let before = try await setup.loseShop()
@@ -69,6 +69,10 @@ struct DemoThroughServer {
         try await setup.changeALittle()
         let scheduled = try await scheduledBackup(session)
         table.rows.append(DemoSetup.row("backup \(scheduled.name)", try await record(scheduled.name, repository)))
+        let log = String(decoding: try await session.fetch(.backupLog, scheduled.name), as: UTF8.self)
+        print(
+            "'velero-cas backup logs \(scheduled.name)' reads the backup's own log through a DownloadRequest: \(log.split(separator: "\n").count) lines"
+        )
 
         print("DeleteBackupRequest for demo-1 created (as 'velero-cas backup delete demo-1 --confirm' makes it)")
         let storeBefore = try await Self.bytes(setup.storePath)

@@ -3,7 +3,6 @@ import ChunkStore
 import Foundation
 import KubeClient
 import VeleroAPI
-import Yams
 
 struct InstallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -182,12 +181,6 @@ struct InstallCommand: AsyncParsableCommand {
 
     private func print(_ objects: [ManifestValue]) throws {
         let list: ManifestValue = ["apiVersion": "v1", "kind": "List", "items": .array(objects)]
-        if output == "json" {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            Swift.print(String(decoding: try encoder.encode(list), as: UTF8.self))
-        } else {
-            Swift.print(try YAMLEncoder().encode(list), terminator: "")
-        }
+        Swift.print(try list.rendered(yaml: output != "json"), terminator: "")
     }
 }

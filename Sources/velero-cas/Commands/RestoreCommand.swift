@@ -126,7 +126,7 @@ struct RestoreCreateCommand: AsyncParsableCommand {
                 RestoreOperation.Request(
                     name: restoreName, backup: fromBackup, options: options, restoreVolumes: restoreVolumes,
                     labels: restoreLabels, annotations: restoreAnnotations), started: started,
-                log: { OperationLog.shared.text })
+                log: RunLog())
         } catch let error as RestoreValidationError {
             throw ValidationError(error.description)
         }
@@ -205,24 +205,18 @@ struct RestoreDescribeCommand: AsyncParsableCommand {
     func run() async throws {
         try global.bootstrapLogging()
         if let server = try await mode.server(cluster: cluster, store: storeOptions.store) {
-            return try ObjectOutput.describe(
+            return try await ObjectOutput.describe(
                 try await server.select(selection, as: Restore.self), selection: selection, format: output
             ) { restore in
                 ObjectDescriptions.restore(restore)
-                if details { print("Details:      (--details reads the restore's record: add --local and the store)") }
+                if details { await ServerDetails.restore(server, restore.name) }
             }
         }
         let repository = try await storeOptions.openExisting()
         let records = try selection.select(
             try await RestoreRecord.list(repository), kind: "restore", location: repository.store.location,
             name: \.name, labels: { $0.labels ?? [:] })
-        guard output == .table else {
-            // One named restore prints as an object, anything else as a list.
-            if selection.names.count == 1 { return try output.print(records[0]) {} }
-            return try output.print(records) {}
-        }
-        for (index, record) in records.enumerated() {
-            if index > 0 { print("") }
+        try await output.describe(records, single: selection.names.count == 1) { record in
             describe(record)
         }
     }
@@ -317,12 +311,12 @@ struct RestoreLogsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
-        if server.throughServer {
-            let log = try await server.fetch(.restoreLog, name)
+        if let session = try await server.session(store: storeOptions.store) {
+            let log = try await session.fetch(.restoreLog, name)
             return print(String(decoding: log, as: UTF8.self), terminator: "")
         }
         let repository = try await storeOptions.openExisting()
-        guard let log = try? await repository.store.get(RestoreRecord.logKey(name)) else {
+        guard let log = try await RunLogStore.read(key: RestoreRecord.logKey(name), repository: repository) else {
             throw ValidationError("restore '\(name)' not found in \(repository.store.location)")
         }
         print(String(decoding: log, as: UTF8.self), terminator: "")

@@ -94,7 +94,7 @@ struct ScheduleDescribeCommand: AsyncParsableCommand {
     @OptionGroup var server: ScheduleServerOptions
 
     func run() async throws {
-        try ObjectOutput.describe(
+        try await ObjectOutput.describe(
             try await server.session().select(selection, as: Schedule.self), selection: selection, format: output,
             each: ObjectDescriptions.schedule)
     }

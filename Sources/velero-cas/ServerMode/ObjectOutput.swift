@@ -1,7 +1,6 @@
 import Foundation
 import KubeClient
 import VeleroAPI
-import Yams
 
 /// `-o json|yaml` of Velero objects as the API server holds them (Velero's field names, RFC 3339 times): one
 /// object when one was named, else a `List`, as kubectl and Velero print them.
@@ -12,29 +11,22 @@ enum ObjectOutput {
 
     /// Objects given as the JSON sent to or read from the API server.
     static func print(json objects: [[UInt8]], format: OutputFormat, single: Bool) throws {
-        let items = try objects.map { try JSONDecoder().decode(JSONTree.self, from: Data($0)) }
-        let value =
-            single && items.count == 1
-            ? items[0] : .object(["apiVersion": .string("v1"), "kind": .string("List"), "items": .array(items)])
-        switch format {
-        case .table: return
-        case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
-        case .yaml: Swift.print(try Yams.dump(object: value.plain, sortKeys: true), terminator: "")
-        }
+        let items = try objects.map { try ManifestValue.parse($0) }
+        let value: ManifestValue =
+            single && items.count == 1 ? items[0] : ["apiVersion": "v1", "kind": "List", "items": .array(items)]
+        guard format != .table else { return }
+        Swift.print(try value.rendered(yaml: format == .yaml), terminator: "")
     }
 
     /// `describe` through the server: `-o` prints the objects (one named: the object), else each for people,
     /// separated by blank lines.
     static func describe<K: VeleroKind>(
-        _ objects: [K], selection: RecordSelection, format: OutputFormat, each: (K) -> Void
-    ) throws {
+        _ objects: [K], selection: RecordSelection, format: OutputFormat, each: (K) async -> Void
+    ) async throws {
         guard format == .table else { return try print(objects, format: format, single: selection.names.count == 1) }
         for (index, object) in objects.enumerated() {
             if index > 0 { Swift.print("") }
-            each(object)
+            await each(object)
         }
     }
 

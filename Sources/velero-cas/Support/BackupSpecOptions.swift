@@ -2,6 +2,7 @@ import ArgumentParser
 import Collectors
 import KubeClient
 import VeleroAPI
+import VeleroServer
 
 /// What a backup takes: the flags `backup create` and `schedule create` share (Velero's names), turned into the
 /// in-process request's filter or into a Backup spec for the server.
@@ -70,15 +71,7 @@ struct BackupSpecOptions: ParsableArguments {
     func backupSpec(storageLocation: String?) throws -> Backup.Spec {
         let filter = try filter()
         var spec = Backup.Spec()
-        func list(_ values: [String]) -> [String]? { values.isEmpty ? nil : values }
-        spec.includedNamespaces = list(filter.includeNamespaces)
-        spec.excludedNamespaces = list(filter.excludeNamespaces)
-        spec.includedResources = list(filter.includeResources)
-        spec.excludedResources = list(filter.excludeResources)
-        spec.includedClusterScopedResources = list(filter.includeClusterScopedResources)
-        spec.excludedClusterScopedResources = list(filter.excludeClusterScopedResources)
-        spec.includedNamespaceScopedResources = list(filter.includeNamespaceScopedResources)
-        spec.excludedNamespaceScopedResources = list(filter.excludeNamespaceScopedResources)
+        spec.setLists(from: filter)
         spec.includeClusterResources = includeClusterResources
         spec.labelSelector = try filter.labelSelector.map { LabelSelectorSpec(try LabelSelector(parsing: $0)) }
         if !filter.orLabelSelectors.isEmpty {
@@ -89,7 +82,7 @@ struct BackupSpecOptions: ParsableArguments {
         spec.snapshotVolumes = snapshotVolumes
         spec.ttl = KubeDuration.format(seconds: try ttlSeconds ?? 0)
         spec.storageLocation = storageLocation
-        spec.volumeSnapshotLocations = list(snapshotLocations)
+        spec.volumeSnapshotLocations = snapshotLocations.isEmpty ? nil : snapshotLocations
         return spec
     }
 }

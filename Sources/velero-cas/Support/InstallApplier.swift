@@ -8,6 +8,8 @@ struct InstallApplier {
     let client: KubeClient
     /// How long to wait for new CRDs to be served, a Deployment to appear, a namespace to go.
     var timeout: Duration = .seconds(120)
+    /// Print nothing for each object applied (the demo prints one summary line).
+    var quiet = false
 
     enum Failure: Error, CustomStringConvertible {
         case unknownKind(String)
@@ -44,7 +46,7 @@ struct InstallApplier {
                     outcome = "already exists, updated"
                 }
             }
-            print("\(kind)/\(name): \(outcome)")
+            if !quiet { print("\(kind)/\(name): \(outcome)") }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import VeleroAPI
 
 extension InstallManifests {
     static let nodeAgent = "node-agent"

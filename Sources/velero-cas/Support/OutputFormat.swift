@@ -17,6 +17,19 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
             Swift.print(try encoder.encode(value), terminator: "")
         }
     }
+
+    /// `describe`: JSON or YAML of one record when one was named (`single`), else of the list; for people, each
+    /// record in turn, separated by blank lines.
+    func describe<T: Encodable>(_ records: [T], single: Bool, each: (T) async throws -> Void) async throws {
+        guard self == .table else {
+            if single, records.count == 1 { return try print(records[0]) {} }
+            return try print(records) {}
+        }
+        for (index, record) in records.enumerated() {
+            if index > 0 { Swift.print("") }
+            try await each(record)
+        }
+    }
 }
 
 /// Left-aligned columns separated by three spaces, like kubectl's tables.

@@ -84,19 +84,39 @@ private func fetch(_ url: String) async throws -> [UInt8] {
     return response.body
 }
 
-/// `--server` and the namespace for the verbs that can read a file through the server instead of the store.
+/// How the verbs that read a backup's or restore's file (`logs`, `download`, `describe --details`) reach it:
+/// through the velero-cas server when one is detected, as the other verbs do (`--local` or `--store` read the store
+/// in this process), or through the server when `--server` says so even if it is not detected (its presence Lease
+/// hidden by RBAC).
 struct ThroughServerOptions: ParsableArguments {
     @Flag(
         name: .customLong("server"),
-        help: "Fetch through the velero-cas server in the cluster (a DownloadRequest): needs no store credentials.")
+        help:
+            "Fetch through the velero-cas server in the cluster (a DownloadRequest) even when it is not detected: needs no store credentials."
+    )
     var throughServer = false
-    @Option(name: .customLong("server-namespace"), help: "The namespace the velero-cas server runs in.")
-    var serverNamespace = "velero"
+    @OptionGroup var mode: ModeOptions
     @OptionGroup var cluster: ClusterOptions
 
+    func validate() throws {
+        if throughServer && mode.local { throw ValidationError("--server and --local cannot be given together") }
+    }
+
+    /// The server to fetch through, or nil to read the store in this process. `store` is the `--store` flag.
+    func session(store: String?) async throws -> ServerSession? {
+        if throughServer {
+            if let store {
+                throw ValidationError("--server reads through the cluster; --store '\(store)' is for --local")
+            }
+            return ServerSession(client: try await cluster.client(), namespace: mode.veleroNamespace)
+        }
+        return try await mode.server(cluster: cluster, store: store)
+    }
+}
+
+extension ServerSession {
+    /// A backup's or restore's file through a DownloadRequest (see `fetchThroughServer`).
     func fetch(_ kind: DownloadRequest.TargetKind, _ name: String) async throws -> Data {
-        try ResourceName.validate(serverNamespace, what: "--server-namespace")
-        return try await fetchThroughServer(
-            kind: kind, name: name, client: try await cluster.client(), namespace: serverNamespace)
+        try await fetchThroughServer(kind: kind, name: name, client: client, namespace: namespace)
     }
 }

@@ -1,14 +1,17 @@
 import Foundation
+import Yams
 
-/// A Kubernetes object as a tree of JSON values, for manifests that `install` writes or applies: written as JSON
-/// or YAML with keys in sorted order (the same input gives the same output), booleans and numbers kept as such.
+/// A Kubernetes object as a tree of JSON values, for manifests that `install` writes or applies, objects that
+/// `-o json|yaml` prints, and objects embedded in specs (restore hooks' init containers): written as JSON or YAML
+/// with keys in sorted order (the same input gives the same output), booleans and numbers kept as such (which
+/// Foundation's untyped parse does not promise).
 /// (KubeSim's `JSONValue` is alike, but the simulator is not to be linked into the shipped binary.)
-enum ManifestValue: Codable, Equatable, Sendable, ExpressibleByStringLiteral, ExpressibleByDictionaryLiteral,
+public enum ManifestValue: Codable, Equatable, Sendable, ExpressibleByStringLiteral, ExpressibleByDictionaryLiteral,
     ExpressibleByArrayLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral
 {
-    typealias Key = String
-    typealias Value = ManifestValue
-    typealias ArrayLiteralElement = ManifestValue
+    public typealias Key = String
+    public typealias Value = ManifestValue
+    public typealias ArrayLiteralElement = ManifestValue
 
     case null
     case bool(Bool)
@@ -18,16 +21,16 @@ enum ManifestValue: Codable, Equatable, Sendable, ExpressibleByStringLiteral, Ex
     case array([ManifestValue])
     case object([String: ManifestValue])
 
-    init(stringLiteral value: String) { self = .string(value) }
-    init(booleanLiteral value: Bool) { self = .bool(value) }
-    init(integerLiteral value: Int) { self = .int(value) }
-    init(arrayLiteral elements: ManifestValue...) { self = .array(elements) }
-    init(dictionaryLiteral elements: (String, ManifestValue)...) {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(arrayLiteral elements: ManifestValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, ManifestValue)...) {
         self = .object(Dictionary(elements) { $1 })
     }
 
     /// The value of `key` in an object (nil otherwise); setting on a non-object does nothing.
-    subscript(key: String) -> ManifestValue? {
+    public subscript(key: String) -> ManifestValue? {
         get {
             guard case .object(let members) = self else { return nil }
             return members[key]
@@ -39,17 +42,28 @@ enum ManifestValue: Codable, Equatable, Sendable, ExpressibleByStringLiteral, Ex
         }
     }
 
-    var string: String? {
+    public var string: String? {
         guard case .string(let text) = self else { return nil }
         return text
     }
 
+    /// The value as `-o json` (pretty-printed) or `-o yaml` prints it, ending in a newline.
+    public func rendered(yaml: Bool) throws -> String {
+        if yaml { return try YAMLEncoder().encode(self) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+    }
+
+    /// The JSON bytes (keys sorted).
+    public var json: [UInt8] { Array((try? JSONEncoder().encode(self)) ?? Data("null".utf8)) }
+
     /// Decodes JSON bytes (e.g. an encoded CRD).
-    static func parse(_ json: [UInt8]) throws -> ManifestValue {
+    public static func parse(_ json: [UInt8]) throws -> ManifestValue {
         try JSONDecoder().decode(ManifestValue.self, from: Data(json))
     }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -75,7 +89,7 @@ enum ManifestValue: Codable, Equatable, Sendable, ExpressibleByStringLiteral, Ex
         init?(intValue: Int) { nil }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         switch self {
         case .object(let members):
             var container = encoder.container(keyedBy: MemberName.self)
