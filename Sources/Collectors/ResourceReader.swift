@@ -25,6 +25,20 @@ public struct ResourceReader: Sendable {
         return stream.objects.map { Array(bytes[Int($0.offset)..<Int($0.offset) + $0.length]) }
     }
 
+    /// Every object of several streams, each stream's in order, read `width` streams at a time: on an object store
+    /// each stream is a round trip or more, and a restore reads dozens of them before it applies anything.
+    public func objects(in streams: [ResourceStream], width: Int = 8) async throws -> [[[UInt8]]] {
+        try await withThrowingTaskGroup(of: (Int, [[UInt8]]).self) { group in
+            var results = [[[UInt8]]](repeating: [], count: streams.count)
+            for (index, stream) in streams.enumerated() {
+                if index >= width, let (done, objects) = try await group.next() { results[done] = objects }
+                group.addTask { (index, try await objects(in: stream)) }
+            }
+            for try await (done, objects) in group { results[done] = objects }
+            return results
+        }
+    }
+
     /// One object, fetching only the chunks that hold its bytes.
     public func object(_ location: ObjectLocation, in stream: ResourceStream) async throws -> [UInt8] {
         var start: Int64 = 0

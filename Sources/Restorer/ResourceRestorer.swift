@@ -100,7 +100,16 @@ public struct ResourceRestorer: Sendable {
 
         for tier in RestoreOrder.tiers(streams.map(\.resource)) {
             var items: [Item] = []
-            for stream in streams where tier.contains(stream.resource) {
+            // The tier's streams are read at once (a round trip or more each on an object store), then taken in order.
+            let tierStreams = streams.filter { tier.contains($0.resource) }
+            let served = tierStreams.indices.filter {
+                Self.target(for: tierStreams[$0].resource, in: targetResources) != nil
+            }
+            var read = [[[UInt8]]](repeating: [], count: tierStreams.count)
+            for (slot, objects) in try await reader.objects(in: served.map { tierStreams[$0] }).enumerated() {
+                read[served[slot]] = objects
+            }
+            for (position, stream) in tierStreams.enumerated() {
                 guard let target = Self.target(for: stream.resource, in: targetResources) else {
                     results += stream.objects.map {
                         RestoreItemResult(
@@ -111,7 +120,9 @@ public struct ResourceRestorer: Sendable {
                 }
                 // A Namespace object is selected by its own name, like the objects in it.
                 let isNamespace = stream.resource.group.isEmpty && stream.resource.name == "namespaces"
-                for (location, bytes) in zip(stream.objects, try await reader.objects(in: stream)) {
+                let objects = read[position]
+                read[position] = []
+                for (location, bytes) in zip(stream.objects, objects) {
                     if stream.resource.name == "customresourcedefinitions" && !clusterWanted
                         && !customResources.contains(location.name)
                     {

@@ -292,45 +292,68 @@ public final class Repository: Sendable {
         try Self.check(try await getChunk(ref.id), against: ref)
     }
 
-    /// Reads several chunks, in order, with as few requests as their places allow: chunks that lie one after the
-    /// other in a pack (a file's chunks, as its backup wrote them) come in one ranged read, so a restore pays one
-    /// request per run of a pack rather than one per chunk — what matters on an object store 50 ms away.
+    /// Reads several chunks, in order, with as few requests as their places allow (see `readRuns`), one run after
+    /// the other. Callers that want the runs in parallel plan them with `readRuns` and read each with `read(_:)`.
     public func getChunks(_ refs: [ChunkRef]) async throws -> [[UInt8]] {
-        struct Run {
-            var object: String
-            var range: Range<Int>
-            var members: [(index: Int, range: Range<Int>)]
-        }
         var results = [[UInt8]](repeating: [], count: refs.count)
-        var runs: [Run] = []
+        for run in try await readRuns(refs) {
+            for (index, plain) in try await read(run) { results[index] = plain }
+        }
+        return results
+    }
+
+    /// Plans the reads of `refs`: chunks that lie one after the other in a pack (a file's chunks, as its backup wrote
+    /// them) form one run, read with one ranged request of at most `maximumBytes`, so a restore pays one request per
+    /// run rather than one per chunk — what matters on an object store 50 ms away. Runs are independent: read them
+    /// in parallel, each within the store's limits (`plainBytes` of the byte budget).
+    public func readRuns(_ refs: [ChunkRef], maximumBytes: Int = 8 << 20) async throws -> [ChunkRun] {
+        var runs: [ChunkRun] = []
         for (index, ref) in refs.enumerated() {
             guard let plan = await packs.readPlan(ref.id) else {
                 throw ChunkStoreError.missingChunk(id: ref.id, key: "no index object names it")
             }
+            let member = ChunkRun.Member(index: index, ref: ref, range: 0..<0)
             switch plan {
             case .bytes(let bytes):
-                results[index] = try Self.check(try open(bytes, id: ref.id, key: "an open pack"), against: ref)
+                runs.append(ChunkRun(source: .bytes(bytes), members: [member]))
             case .object(let object, let range):
-                if let last = runs.last, last.object == object, last.range.upperBound == range.lowerBound {
-                    runs[runs.count - 1].range = last.range.lowerBound..<range.upperBound
-                    runs[runs.count - 1].members.append((index, range))
+                var member = member
+                member.range = range
+                if case .object(let key, let covered)? = runs.last?.source, key == object,
+                    covered.upperBound == range.lowerBound, covered.count + range.count <= maximumBytes
+                {
+                    runs[runs.count - 1].source = .object(key: key, range: covered.lowerBound..<range.upperBound)
+                    runs[runs.count - 1].members.append(member)
                 } else {
-                    runs.append(Run(object: object, range: range, members: [(index, range)]))
+                    runs.append(ChunkRun(source: .object(key: object, range: range), members: [member]))
                 }
             }
         }
-        for run in runs {
-            // A sibling's failure cancels this task: no further request starts.
-            try Task.checkCancellation()
-            let stored = try await read(run.object, range: run.range, for: refs[run.members[0].index].id)
-            for member in run.members {
-                let start = member.range.lowerBound - run.range.lowerBound
+        return runs
+    }
+
+    /// Reads one planned run (one request, or none for a chunk still in an open pack) and returns each member's
+    /// index in the planned list with its verified bytes.
+    public func read(_ run: ChunkRun) async throws -> [(index: Int, plain: [UInt8])] {
+        switch run.source {
+        case .bytes(let bytes):
+            let member = run.members[0]
+            return [
+                (
+                    member.index,
+                    try Self.check(try open(bytes, id: member.ref.id, key: "an open pack"), against: member.ref)
+                )
+            ]
+        case .object(let object, let range):
+            let stored = try await read(object, range: range, for: run.members[0].ref.id)
+            return try run.members.map { member in
+                let start = member.range.lowerBound - range.lowerBound
                 let blob = Array(stored[start..<start + member.range.count])
-                let ref = refs[member.index]
-                results[member.index] = try Self.check(try open(blob, id: ref.id, key: run.object), against: ref)
+                return (
+                    member.index, try Self.check(try open(blob, id: member.ref.id, key: object), against: member.ref)
+                )
             }
         }
-        return results
     }
 
     /// One ranged read of a pack, its failures named for the chunk `id` that needed it.
@@ -430,23 +453,24 @@ public final class Repository: Sendable {
         return try await writer.finish()
     }
 
-    /// Reassembles a blob, fetching its chunks in parallel groups (adjacent blobs of a pack in one read).
+    /// Reassembles a blob, reading its runs (adjacent blobs of a pack, one request each) in parallel.
     public func readBlob(_ refs: [ChunkRef]) async throws -> [UInt8] {
-        let groups = ChunkBatches.split(refs)
-        let pieces = try await withThrowingTaskGroup(of: (Int, [[UInt8]]).self) { group in
-            for (index, refs) in groups.enumerated() {
-                let bytes = refs.reduce(0) { $0 + $1.length }
-                try await acquireChunkWork(bytes: bytes)
+        let runs = try await readRuns(refs)
+        let pieces = try await withThrowingTaskGroup(of: [(index: Int, plain: [UInt8])].self) { group in
+            for run in runs {
+                try await acquireChunkWork(bytes: run.plainBytes)
                 group.addTask {
-                    defer { self.releaseChunkWork(bytes: bytes) }
-                    return (index, try await self.getChunks(refs))
+                    defer { self.releaseChunkWork(bytes: run.plainBytes) }
+                    return try await self.read(run)
                 }
             }
-            var pieces = [[[UInt8]]](repeating: [], count: groups.count)
-            for try await (index, plain) in group { pieces[index] = plain }
+            var pieces = [[UInt8]](repeating: [], count: refs.count)
+            for try await read in group {
+                for (index, plain) in read { pieces[index] = plain }
+            }
             return pieces
         }
-        return Array(pieces.joined().joined())
+        return Array(pieces.joined())
     }
 
     // MARK: - Records

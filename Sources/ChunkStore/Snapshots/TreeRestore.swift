@@ -217,25 +217,29 @@ public struct TreeRestore: Sendable {
         // A failed fetch records itself before it gives its slot back, and the discarding group cancels itself: no
         // further fetch starts after that.
         let failure = FirstFailure()
-        // Chunks go in batches (`ChunkBatches`), each fetched with one ranged read per run of adjacent blobs in
-        // a pack (`getChunks`) and written at its offset; batches run in parallel within the store's limits.
+        // The file's chunks are read in runs (adjacent blobs of a pack, one request each, `Repository.readRuns`),
+        // in parallel within the store's limits, each chunk written at its offset.
+        let chunks = entry.chunks ?? []
+        var offsets: [Int64] = []
+        offsets.reserveCapacity(chunks.count)
+        var offset: Int64 = 0
+        for chunk in chunks {
+            offsets.append(offset)
+            offset += Int64(chunk.length)
+        }
+        let runs = try await repository.readRuns(chunks)
         try await withThrowingDiscardingTaskGroup { group in
-            var offset: Int64 = 0
-            for batch in ChunkBatches.split(entry.chunks ?? []) {
+            for run in runs {
                 guard !group.isCancelled && failure.error == nil else { break }
-                let bytes = batch.reduce(0) { $0 + $1.length }
+                let bytes = run.plainBytes
                 try await repository.acquireChunkWork(bytes: bytes)
-                let at = offset
-                offset += Int64(bytes)
-                group.addTask { [repository, pool, progress] in
+                group.addTask { [repository, pool, progress, offsets] in
                     defer { repository.releaseChunkWork(bytes: bytes) }
                     do {
-                        let pieces = try await repository.getChunks(batch)
+                        let pieces = try await repository.read(run)
                         try await pool.run {
-                            var position = at
-                            for plain in pieces {
-                                try plain.withUnsafeBytes { try file.write($0, at: position) }
-                                position += Int64(plain.count)
+                            for (index, plain) in pieces {
+                                try plain.withUnsafeBytes { try file.write($0, at: offsets[index]) }
                             }
                         }
                         progress.addBytes(bytes)
