@@ -32,6 +32,37 @@ struct StoreLockTests {
         }
     }
 
+    @Test("a lock this task holds covers a nested one of the same store (no second lock object); a wider one does not")
+    func nestedLocks() async throws {
+        let temp = try TemporaryDirectory("lock-nested")
+        defer { temp.remove() }
+        // The store's default stale threshold: this test is about covering, not about losing a lock under load.
+        let repository = try await Repository.openOrCreate(
+            try LocalDirectoryStore(root: temp.sub("store"), create: true))
+        let objects = try await StoreLock.withLock(.shared, repository: repository, operation: "outer") {
+            try await StoreLock.withLock(.shared, repository: repository, operation: "inner") {
+                try await repository.store.listAll(prefix: "locks/").count
+            }
+        }
+        #expect(objects == 1, "the inner shared lock reused the outer one")
+        let exclusive = try await StoreLock.withLock(.exclusive, repository: repository, operation: "outer gc") {
+            try await StoreLock.withLock(.shared, repository: repository, operation: "inner") {
+                try await repository.store.listAll(prefix: "locks/").map(\.key)
+            }
+        }
+        #expect(exclusive.count == 1 && exclusive[0].hasPrefix("locks/exclusive-"))
+        // A shared lock does not cover an exclusive one: the inner one is a lock of its own, refused while the outer
+        // shared lock is live.
+        await #expect(throws: LockError.self) {
+            try await StoreLock.withLock(.shared, repository: repository, operation: "outer") {
+                try await StoreLock.withLock(
+                    .exclusive, repository: repository, operation: "inner gc", wait: .milliseconds(100)
+                ) {}
+            }
+        }
+        #expect(try await repository.store.listAll(prefix: "locks/").isEmpty, "every lock released")
+    }
+
     @Test("a lock whose refresh fails is lost: the operation stops and nothing more is committed")
     func refreshFailure() async throws {
         let temp = try TemporaryDirectory("lock-refresh")

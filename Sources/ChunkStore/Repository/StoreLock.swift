@@ -310,6 +310,16 @@ public final class StoreLock: Sendable {
         _ kind: Kind, repository: Repository, operation: String, wait: Duration = .seconds(60),
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
+        // A lock this task already holds on the same store covers this one (any lock covers a shared one, only an
+        // exclusive one an exclusive one): it stays held, watched and refreshed for the whole of `body`, which runs
+        // inside the outer lock's body. On an object store each lock taken costs five round trips (write, list,
+        // refresh the index, check, delete); a backup took a second one for its resource collection.
+        if let outer = held.first(where: {
+            $0.repository === repository && (kind == .shared || $0.record.kind == .exclusive)
+        }) {
+            try outer.check()
+            return try await body()
+        }
         let lock = try await acquire(kind, repository: repository, operation: operation, wait: wait)
         do {
             let result = try await $held.withValue(held + [lock]) {
