@@ -26,21 +26,6 @@ struct VeleroFormsTests {
     }
 
     @Test(
-        "--help, -h and help COMMAND print the command's help on standard output and exit 0",
-        arguments: [
-            (["--help"], "USAGE: velero-cas <subcommand>"),
-            (["backup", "--help"], "USAGE: velero-cas backup <subcommand>"),
-            (["store", "backup-dir", "-h"], "USAGE: velero-cas store backup-dir"),
-            (["help", "gc"], "USAGE: velero-cas gc"),
-        ] as [([String], String)])
-    func help(arguments: [String], usage: String) throws {
-        let result = try CLIRunner.run(arguments)
-        #expect(result.status == 0, "\(arguments): \(result.errors)")
-        #expect(result.output.contains(usage), "\(arguments) printed: \(result.output.prefix(300))")
-        #expect(!result.errors.contains("Error"), "\(arguments): \(result.errors)")
-    }
-
-    @Test(
         "boolean flags work bare and with =true|false (Go's spellings)",
         arguments: [
             (["--snapshot-volumes=false"], "snapshotVolumes", false),
