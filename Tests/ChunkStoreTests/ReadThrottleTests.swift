@@ -24,17 +24,16 @@ struct ReadThrottleTests {
         }
         let elapsed = Self.seconds(ContinuousClock.now - started)
         #expect(elapsed >= 0.7, "800 kB at 1 MB/s took \(elapsed) s")
-        #expect(elapsed < 10, "800 kB at 1 MB/s took \(elapsed) s")
     }
 
-    @Test("a cancelled wait ends at once")
+    // Without cancellation the wait would be 11 days: the time limit fails the test (elapsed time is not checked,
+    // since a loaded test run may start the task late).
+    @Test("a cancelled wait ends at once", .timeLimit(.minutes(1)))
     func cancellation() async throws {
         let throttle = ReadThrottle(bytesPerSecond: 1000)
-        let started = ContinuousClock.now
-        let waiting = Task { try await throttle.take(1_000_000) }
+        let waiting = Task { try await throttle.take(1_000_000_000) }
         waiting.cancel()
         await #expect(throws: CancellationError.self) { try await waiting.value }
-        #expect(Self.seconds(ContinuousClock.now - started) < 5)
     }
 
     @Test("a backup read through the throttle takes at least its bytes / rate")
