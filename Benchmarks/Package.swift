@@ -85,5 +85,19 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // Node agent processes against kube-sim: one agent against the machine limit, and scale-out over 1, 2, 4
+        // agents each reading through a throttle that stands in for a node's disk.
+        .executableTarget(
+            name: "NodeAgentBenchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "ChunkStore", package: "velero-cas"),
+                .product(name: "KubeClient", package: "velero-cas"),
+                .product(name: "SampleData", package: "velero-cas"),
+                .product(name: "SystemIO", package: "velero-cas"),
+                .product(name: "VeleroAPI", package: "velero-cas"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

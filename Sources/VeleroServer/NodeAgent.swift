@@ -39,6 +39,9 @@ public final class NodeAgent: Service, Sendable {
         public var passwords: any PasswordSource
         /// Opens a location that has no BackupStorageLocation object (the CLI's configured locations).
         public var fallbackLocation: (@Sendable (_ name: String, _ create: Bool) async throws -> Repository?)?
+        /// Bounds the bytes per second this agent reads from volumes, over all its volumes together (nil:
+        /// unbounded, the default). It stands in for a node's own disk in benchmarks.
+        public var readBytesPerSecond: Int?
         /// Where credentials from Secrets are written for the S3 client.
         public var credentialsDirectory: String
 
@@ -65,6 +68,8 @@ public final class NodeAgent: Service, Sendable {
     public let configuration: Configuration
     let storage: StorageResolver
     let logger: Logger
+    /// Shared by the volume workers, so the bound holds for the agent as a whole.
+    let readThrottle: ReadThrottle?
     private let stopping = StopSignal()
 
     public init(client: KubeClient, configuration: Configuration) {
@@ -76,6 +81,7 @@ public final class NodeAgent: Service, Sendable {
         var logger = Logger(label: "velero-cas.node-agent")
         logger[metadataKey: "node"] = "\(configuration.nodeName)"
         self.logger = logger
+        readThrottle = configuration.readBytesPerSecond.map { ReadThrottle(bytesPerSecond: $0) }
     }
 
     /// Stops taking work; `run()` returns once the volumes being backed up are done.

@@ -97,8 +97,9 @@ extension NodeAgent {
             backup.status?.progress = now
             return true
         } work: { progress in
-            let tree = TreeBackup(
+            var tree = TreeBackup(
                 repository: repository, fileConcurrency: self.configuration.fileConcurrency, progress: progress)
+            tree.readThrottle = self.readThrottle
             do {
                 return try await tree.run(source: volume.path, name: name, parent: parent, backupCommit: commit)
             } catch ChunkStoreError.snapshotNotFound(_, _) where parent != nil {

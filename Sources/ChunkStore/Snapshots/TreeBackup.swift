@@ -11,6 +11,8 @@ public struct TreeBackup: Sendable {
     public let repository: Repository
     public var fileConcurrency: Int
     public var progress: TreeProgress
+    /// Bounds the bytes read from the source (nil: unbounded), shared with whoever else reads through it.
+    public var readThrottle: ReadThrottle?
     private let pool: BlockingPool
     private let logger = Logger(label: "velero-cas.tree-backup")
 
@@ -147,6 +149,10 @@ public struct TreeBackup: Sendable {
                 guard let chunk else {
                     repository.releaseChunkWork(bytes: largest)
                     break
+                }
+                do { try await readThrottle?.take(chunk.count) } catch {
+                    repository.releaseChunkWork(bytes: largest)
+                    throw error
                 }
                 repository.byteBudget.release(largest - min(chunk.count, largest))
                 let held = min(chunk.count, largest)

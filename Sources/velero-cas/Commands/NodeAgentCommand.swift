@@ -31,6 +31,11 @@ struct NodeAgentCommand: AsyncParsableCommand {
     var volumeWaitTimeout = "1h"
     @Option(help: "The node's root file system as this process sees it, for hostPath and local persistent volumes.")
     var hostRootDir = "/host"
+    @Option(
+        help:
+            "Bound the bytes per second read from volumes by this agent, all volumes together (default: unbounded; stands in for a node's disk in benchmarks)."
+    )
+    var readBytesPerSecond: Int?
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var global: GlobalOptions
@@ -38,6 +43,9 @@ struct NodeAgentCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...64).contains(concurrency) else {
             throw ValidationError("--concurrency \(concurrency) must be between 1 and 64")
+        }
+        if let rate = readBytesPerSecond, rate < 1 {
+            throw ValidationError("--read-bytes-per-second \(rate) must be at least 1")
         }
         guard let wait = KubeDuration.seconds(volumeWaitTimeout), wait >= 1 else {
             throw ValidationError(
@@ -84,6 +92,7 @@ struct NodeAgentCommand: AsyncParsableCommand {
             fallbackLocation: { name, create in
                 try await ServerCommand.configuredLocation(storeOptions, name, create)
             })
+        configuration.readBytesPerSecond = readBytesPerSecond
         configuration.volumeWaitTimeout = .milliseconds(Int(KubeDuration.seconds(volumeWaitTimeout)! * 1000))
         configuration.hostRootDirectory =
             hostRootDir.count > 1 && hostRootDir.hasSuffix("/")

@@ -1,0 +1,1 @@
+../StoreBenchmark/MachineLimit.swift
