@@ -14,13 +14,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FRAME = re.compile(r"#\d+ \S+ (/\S+/Sources/(\S+?)):(\d+):\d+")
+# A frame in the project's sources or tests (a test's own lock helper hands over like any other), path from the root.
+FRAME = re.compile(r"#\d+ \S+ (/\S+?/((?:Sources|Tests)/\S+?)):(\d+):\d+")
 
 
 def inside_with_lock(path, line_number):
     """Whether line `line_number` of `path` is inside a `withLock {` closure (walking out through braces)."""
     try:
-        lines = (ROOT / "Sources" / path).read_text().splitlines()
+        lines = (ROOT / path).read_text().splitlines()
     except OSError:
         return False
     if 0 < line_number <= len(lines) and "withLock" in lines[line_number - 1]:
