@@ -146,7 +146,7 @@ public struct StoreVerifier: Sendable {
                     damage.append(
                         Damage(
                             chunk: "-",
-                            problem: "pack \(pack) does not hash to its name (bytes outside its chunks changed)",
+                            problem: "pack \(pack) does not hash to its name (its header changed)",
                             affected: holders))
                 }
             }

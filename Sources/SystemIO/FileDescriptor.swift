@@ -112,6 +112,11 @@ public struct FileDescriptor: Sendable {
         }
     }
 
+    /// Appends all of `bytes` at the current position.
+    public func write(_ bytes: [UInt8]) throws(SystemError) {
+        try bytes.withUnsafeBytes { bytes in Result { () throws(SystemError) in try write(bytes) } }.get()
+    }
+
     /// Flushes the file's data and metadata to stable storage.
     public func sync() throws(SystemError) {
         guard retryingOnInterrupt({ fsync(rawValue) }) == 0 else { throw SystemError("fsync", path: path) }

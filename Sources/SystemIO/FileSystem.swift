@@ -172,12 +172,49 @@ public enum FileSystem {
         _ path: String, bytes: UnsafeRawBufferPointer, mode: mode_t = 0o644, temporaryDirectory: String? = nil,
         syncDirectory: Bool = true
     ) throws(SystemError) {
+        try writeAtomically(
+            path, mode: mode, temporaryDirectory: temporaryDirectory, syncDirectory: syncDirectory
+        ) { file throws(SystemError) in try file.write(bytes) }
+    }
+
+    /// `writeAtomically` of `parts` one after another, without joining them: large parts are written as they are,
+    /// runs of small ones gathered into one write.
+    public static func writeAtomically(
+        _ path: String, parts: [[UInt8]], mode: mode_t = 0o644, syncDirectory: Bool = true
+    ) throws(SystemError) {
+        try writeAtomically(path, mode: mode, syncDirectory: syncDirectory) { file throws(SystemError) in
+            let gather = 1 << 20
+            var staged: [UInt8] = []
+            func flush() throws(SystemError) {
+                guard !staged.isEmpty else { return }
+                try file.write(staged)
+                staged.removeAll(keepingCapacity: true)
+            }
+            for part in parts {
+                if part.count >= gather / 4 {
+                    try flush()
+                    try file.write(part)
+                } else {
+                    if staged.count + part.count > gather { try flush() }
+                    if staged.isEmpty { staged.reserveCapacity(gather) }
+                    staged += part
+                }
+            }
+            try flush()
+        }
+    }
+
+    /// Writes a new file through `contents` and renames it over `path`, as `writeAtomically(_:bytes:)` does.
+    public static func writeAtomically(
+        _ path: String, mode: mode_t = 0o644, temporaryDirectory: String? = nil, syncDirectory: Bool = true,
+        contents: (FileDescriptor) throws(SystemError) -> Void
+    ) throws(SystemError) {
         let directory = Path.parent(of: path)
         let temporary = (temporaryDirectory ?? directory) + "/.tmp-" + Path.randomSuffix()
         let file = try FileDescriptor.create(temporary, mode: mode, exclusive: true)
         do {
             defer { file.close() }
-            try file.write(bytes)
+            try contents(file)
             try file.sync()
         } catch {
             try? removeFile(temporary)

@@ -23,6 +23,9 @@ struct PackFormatTests {
             + String(repeating: "aa", count: 32) + "000000000a000000"
             + "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f" + "0a00000007000000" + "6c000000"
         #expect(trailer == Self.bytes(hex: expected))
+        // The pack's name is the SHA-256 of the trailer (computed independently with Python's hashlib).
+        #expect(
+            PackLayout.name(trailer: trailer).hex == "588edfba3f7dc83e601e33684a3669620c14b0ce4f87bd855f5f4aec9b0ade2e")
         let length = PackLayout.headerLength(fromLastFour: Array(trailer.suffix(4)))
         #expect(length == 108)
         let parsed = try? PackLayout.parseHeader(Array(trailer.prefix(108)), key: nil, blobBytes: 17, pack: "p")
@@ -32,6 +35,24 @@ struct PackFormatTests {
         #expect(throws: ChunkStoreError.self) {
             _ = try PackLayout.parseHeader(Array(trailer.prefix(108)), key: nil, blobBytes: 16, pack: "p")
         }
+    }
+
+    @Test(
+        "a pack's name holds for its trailer hash or (older packs) its whole hash, and breaks when its header changes")
+    func packNames() {
+        let blobs: [[UInt8]] = [Array(repeating: 7, count: 10), Array(repeating: 9, count: 7)]
+        let trailer = PackLayout.trailer(
+            kind: .data,
+            entries: [PackEntry(id: Self.idA, offset: 0, length: 10), PackEntry(id: Self.idB, offset: 10, length: 7)],
+            key: nil)
+        let pack = blobs.flatMap { $0 } + trailer
+        #expect(PackLayout.nameMatches(PackLayout.name(trailer: trailer), bytes: pack))
+        #expect(PackLayout.nameMatches(PackID(hashing: pack), bytes: pack), "a pack named before trailer names")
+        var changed = pack
+        changed[changed.count - 20] ^= 1
+        #expect(!PackLayout.nameMatches(PackLayout.name(trailer: trailer), bytes: changed))
+        #expect(!PackLayout.nameMatches(PackID(hashing: pack), bytes: changed))
+        #expect(!PackLayout.nameMatches(PackLayout.name(trailer: trailer), bytes: Array(pack.prefix(3))))
     }
 
     @Test("an index object is the documented layout (golden vector) and round trips")

@@ -18,6 +18,24 @@ struct FileSystemTests {
         #expect(try FileSystem.contentsOfDirectory(temp.path) == ["data.bin"], "no temporary file is left behind")
     }
 
+    @Test("parts written atomically make the file their concatenation, small and large parts mixed")
+    func writeAtomicallyParts() throws {
+        let temp = try TemporaryDirectory("fs-parts")
+        defer { temp.remove() }
+        // Sizes around the gathering limits: empty, small runs that fill and overflow a 1 MiB gather, large parts.
+        let sizes = [0, 10, 300 << 10, 5, 2 << 20, 200 << 10, 200 << 10, 200 << 10, 200 << 10, 200 << 10, 100, 0]
+        let parts = sizes.enumerated().map { index, size in
+            (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) }
+        }
+        var expected: [UInt8] = []
+        for part in parts { expected.append(contentsOf: part) }
+        try FileSystem.writeAtomically(temp.sub("joined"), parts: parts)
+        #expect(try FileSystem.readFile(temp.sub("joined")) == expected)
+        try FileSystem.writeAtomically(temp.sub("none"), parts: [])
+        #expect(try FileSystem.readFile(temp.sub("none")).isEmpty)
+        #expect(Set(try FileSystem.contentsOfDirectory(temp.path)) == ["joined", "none"], "no temporary file is left")
+    }
+
     @Test func writeAtomicallyIntoMissingDirectoryFailsNamingIt() throws {
         let temp = try TemporaryDirectory("fs-atomic-missing")
         defer { temp.remove() }

@@ -73,18 +73,21 @@ public final class LocalDirectoryStore: ObjectStore {
     }
 
     public func put(_ key: String, _ bytes: [UInt8]) async throws {
+        try await put(key, parts: [bytes])
+    }
+
+    /// Writes the parts straight into the object's file: a pack is never joined into one buffer.
+    public func put(_ key: String, parts: [[UInt8]]) async throws {
         let path = try path(key)
         let directory = Path.parent(of: path)
         let created = try await pool.run { () throws -> [String] in
-            try bytes.withUnsafeBytes { bytes in
-                do {
-                    try FileSystem.writeAtomically(path, bytes: bytes, mode: Self.fileMode, syncDirectory: false)
-                    return []
-                } catch let error as SystemError where error.isNotFound {
-                    let created = try FileSystem.makeDirectories(directory, mode: Self.directoryMode)
-                    try FileSystem.writeAtomically(path, bytes: bytes, mode: Self.fileMode, syncDirectory: false)
-                    return created
-                }
+            do {
+                try FileSystem.writeAtomically(path, parts: parts, mode: Self.fileMode, syncDirectory: false)
+                return []
+            } catch let error as SystemError where error.isNotFound {
+                let created = try FileSystem.makeDirectories(directory, mode: Self.directoryMode)
+                try FileSystem.writeAtomically(path, parts: parts, mode: Self.fileMode, syncDirectory: false)
+                return created
             }
         }
         // The rename's directory, and for each directory created here its parent (which holds its entry).

@@ -27,6 +27,9 @@ public protocol ObjectStore: Sendable {
     func checkAccess() async throws
 
     func put(_ key: String, _ bytes: [UInt8]) async throws
+    /// Stores `parts` one after another as one object, as `put` would their concatenation; a backend that can
+    /// write them without joining them first (a file) saves a copy of a whole pack.
+    func put(_ key: String, parts: [[UInt8]]) async throws
     /// Throws `ChunkStoreError.objectNotFound` when absent.
     func get(_ key: String) async throws -> [UInt8]
     /// Bytes `range` of an object (packs: one chunk out of many). Throws `objectNotFound` when absent and
@@ -46,6 +49,16 @@ public protocol ObjectStore: Sendable {
 extension ObjectStore {
     /// Stores whose writes are single atomic requests (S3) leave nothing behind.
     public func removeInterruptedWrites(olderThan age: Duration) async throws -> Int { 0 }
+}
+
+extension ObjectStore {
+    /// Joins the parts and puts the whole (S3 signs and sends one body; test wrappers see one put).
+    public func put(_ key: String, parts: [[UInt8]]) async throws {
+        var whole: [UInt8] = []
+        whole.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for part in parts { whole += part }
+        try await put(key, whole)
+    }
 }
 
 extension ObjectStore {

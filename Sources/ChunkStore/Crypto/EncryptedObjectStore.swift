@@ -29,6 +29,11 @@ public struct EncryptedObjectStore: ObjectStore {
         try await base.put(objectKey, StoreCrypto.seal(bytes, key: key, associated: Array(objectKey.utf8)))
     }
 
+    public func put(_ objectKey: String, parts: [[UInt8]]) async throws {
+        if Self.isPlain(objectKey) { return try await base.put(objectKey, parts: parts) }
+        try await put(objectKey, parts.flatMap { $0 })
+    }
+
     public func get(_ objectKey: String) async throws -> [UInt8] {
         let stored = try await base.get(objectKey)
         if Self.isPlain(objectKey) { return stored }

@@ -21,11 +21,15 @@ public struct PackEntry: Sendable, Equatable {
     static let encodedSize = 40
 }
 
-/// A pack's name: the SHA-256 of its bytes, so a pack is checked against its own name.
+/// A pack's name: the SHA-256 of its trailer (`PackLayout.name(trailer:)`), so a pack is checked against its own
+/// name. Packs written before 2026-11-30 are named by the SHA-256 of all their bytes; both are accepted.
 public struct PackID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let id: ChunkID
 
     public init(hashing bytes: [UInt8]) { id = ChunkID(hashing: bytes) }
+
+    /// The name of the pack whose bytes are `parts` one after another.
+    public init(hashing parts: [[UInt8]]) { id = ChunkID(hashing: parts) }
     public init(_ id: ChunkID) { self.id = id }
     public init?(hex: some StringProtocol) {
         guard let id = ChunkID(hex: hex) else { return nil }
@@ -47,6 +51,11 @@ public struct PackID: Hashable, Sendable, Comparable, CustomStringConvertible {
 /// entry  = chunk id (32 bytes) ‖ offset u32 LE ‖ length u32 LE
 /// header' = header, sealed with "pack-header" as associated data in encrypted stores
 /// ```
+///
+/// The pack's name is the SHA-256 of `header' ‖ u32 LE length` (its trailer). The trailer holds every entry's id,
+/// offset and length (and, sealed, authenticates them), and each blob is checked against its id (decoded and hashed,
+/// or authenticated when sealed), so every byte of a pack is checked by its name or by an entry, without hashing
+/// the blobs a second time. (Hashing the whole pack cost a second SHA-256 pass over all data written.)
 ///
 /// A blob sealed with its id as associated data does not open under another id's entry, so a pack cannot be made
 /// to answer for a chunk it does not hold. The header repeats the directory that the index objects hold, so a pack
@@ -103,6 +112,20 @@ public enum PackLayout {
         var sealed = key.map { StoreCrypto.seal(header, key: $0, associated: headerAssociated) } ?? header
         appendLE(UInt32(sealed.count), to: &sealed)
         return sealed
+    }
+
+    /// The name of a pack with this trailer (see the layout above).
+    public static func name(trailer: [UInt8]) -> PackID { PackID(hashing: trailer) }
+
+    /// The name a pack's bytes should have: from its trailer, or (packs written before trailer names) from all of
+    /// them. Either matching means the name holds.
+    public static func nameMatches(_ pack: PackID, bytes: [UInt8]) -> Bool {
+        if bytes.count >= 4, let length = headerLength(fromLastFour: Array(bytes.suffix(4))), length <= bytes.count - 4,
+            name(trailer: Array(bytes.suffix(length + 4))) == pack
+        {
+            return true
+        }
+        return PackID(hashing: bytes) == pack
     }
 
     /// The length of the sealed header, from a pack's last four bytes.

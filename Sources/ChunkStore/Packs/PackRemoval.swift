@@ -239,7 +239,8 @@ extension Repository {
 extension Repository {
     /// What reading one pack whole found.
     public struct PackCheck: Sendable {
-        /// Whether the pack's bytes hash to its name (a changed byte anywhere, header included, breaks it).
+        /// Whether the pack's trailer hashes to its name (a changed byte in its directory breaks it; a changed byte in
+        /// a blob breaks that chunk's check).
         public var matchesName: Bool
         /// Chunks of the pack (as the index places them) that do not open, decode or hash to their id.
         public var corrupt: [(id: ChunkID, problem: String)]
@@ -259,7 +260,7 @@ extension Repository {
     /// Reads a pack once and checks it and each of `chunks` in it.
     public func checkPack(_ pack: PackID, chunks: [(id: ChunkID, range: Range<Int>)]) async throws -> PackCheck {
         let bytes = try await store.get(pack.key)
-        var check = PackCheck(matchesName: PackID(hashing: bytes) == pack, corrupt: [])
+        var check = PackCheck(matchesName: PackLayout.nameMatches(pack, bytes: bytes), corrupt: [])
         for chunk in chunks {
             guard chunk.range.upperBound <= bytes.count else {
                 check.corrupt.append((chunk.id, "pack \(pack) is shorter than its index says"))

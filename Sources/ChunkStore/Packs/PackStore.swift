@@ -4,28 +4,29 @@ import SystemIO
 /// The packing side of a repository: chunks added to open packs (one per kind), packs uploaded whole, index objects
 /// written for uploaded packs, and the table of every chunk the store's index objects name.
 ///
-/// An actor: many tasks add chunks at once, and a chunk must land in one pack only. Adding a chunk is in memory;
-/// the pack that fills starts uploading at once (within the pack-upload limit) and its task goes back to the adding
-/// caller, which awaits it: uploads run in parallel and the adding task feels their backpressure. Every upload is
-/// recorded from the moment its pack closes, so a flush waits for all of them. A chunk counts as stored only once an index object names its
-/// pack (`missing(_:)`): that is what a commit checks, so an upload that failed can never be committed over.
+/// An actor: many tasks add chunks at once, and a chunk must land in one pack only. Adding a chunk is in memory
+/// and costs the actor little: the blob is kept as it is (never copied into a pack buffer), and a pack that fills
+/// is closed by handing its blobs to an upload task, which seals its header, names it and writes the
+/// blobs one after another, in parallel with the other uploads and off the actor. The task goes back to the adding
+/// caller, which awaits it: the adding task feels the uploads' backpressure. Every upload is recorded from the
+/// moment its pack closes, so a flush waits for all of them. A chunk counts as stored only once an index object
+/// names its pack (`missing(_:)`): that is what a commit checks, so an upload that failed can never be committed over.
 actor PackStore {
     /// Where a chunk can be read before an index object names it.
     enum Pending {
-        case open(kind: PackKind, offset: Int, length: Int)
+        /// In the open pack of `kind`, its `blob`-th blob.
+        case open(kind: PackKind, blob: Int)
+        /// In a closed pack still being uploaded (named `serial` until its name is known), its `blob`-th blob.
+        case closed(serial: Int, blob: Int)
         case packed(pack: PackID, offset: Int, length: Int)
     }
 
-    /// A full pack, ready to upload.
+    /// A full pack, ready to upload: its blobs, not yet joined, sealed or named.
     struct ClosedPack: Sendable {
-        let id: PackID
+        let serial: Int
         let kind: PackKind
-        let bytes: [UInt8]
+        let blobs: [[UInt8]]
         let entries: [PackEntry]
-
-        var described: IndexFile.Pack {
-            IndexFile.Pack(id: id, kind: kind, size: UInt32(bytes.count), entries: entries)
-        }
     }
 
     enum Added {
@@ -35,8 +36,9 @@ actor PackStore {
     }
 
     private struct OpenPack {
-        var bytes: [UInt8] = []
+        var blobs: [[UInt8]] = []
         var entries: [PackEntry] = []
+        var size = 0
     }
 
     let store: any ObjectStore
@@ -51,7 +53,10 @@ actor PackStore {
     private(set) var table = ChunkTable()
     private var open: [PackKind: OpenPack] = [:]
     private var pending: [ChunkID: Pending] = [:]
-    private var uploads: [PackID: Task<Void, any Error>] = [:]
+    /// The blobs of closed packs until their upload ends, by serial (reads of their chunks are served from them).
+    private var closed: [Int: [[UInt8]]] = [:]
+    private var nextSerial = 0
+    private var uploads: [Int: Task<Void, any Error>] = [:]
     private var uploaded: [(pack: IndexFile.Pack, at: ContinuousClock.Instant)] = []
     private var indexWrites: [Int: Task<Void, any Error>] = [:]
     private var nextIndexWrite = 0
@@ -78,14 +83,13 @@ actor PackStore {
     /// add it anyway, for repacking). Returns the pack it filled, for the caller to upload.
     func add(_ id: ChunkID, blob: [UInt8], kind: PackKind, force: Bool = false) -> Added {
         if !force, contains(id) { return .known }
-        // Taken out of the dictionary while it grows: a copy left there would make every append copy the pack.
+        // Taken out of the dictionary while it grows: a copy left there would make every append copy the lists.
         var pack = open.removeValue(forKey: kind) ?? OpenPack()
-        if pack.bytes.isEmpty { pack.bytes.reserveCapacity(targetSize + blob.count) }
-        let offset = pack.bytes.count
-        pack.bytes += blob
-        pack.entries.append(PackEntry(id: id, offset: UInt32(offset), length: UInt32(blob.count)))
-        pending[id] = .open(kind: kind, offset: offset, length: blob.count)
-        let full = pack.bytes.count >= targetSize
+        pending[id] = .open(kind: kind, blob: pack.blobs.count)
+        pack.entries.append(PackEntry(id: id, offset: UInt32(pack.size), length: UInt32(blob.count)))
+        pack.blobs.append(blob)
+        pack.size += blob.count
+        let full = pack.size >= targetSize
         open[kind] = pack
         guard full, let full = close(kind) else {
             return .added(stored: blob.count, upload: nil)
@@ -93,15 +97,16 @@ actor PackStore {
         return .added(stored: blob.count, upload: startUpload(full))
     }
 
-    /// Closes the open pack of `kind`: appends its header and names it.
+    /// Closes the open pack of `kind`; its chunks are read from its blobs until the upload names it.
     private func close(_ kind: PackKind) -> ClosedPack? {
-        guard var pack = open.removeValue(forKey: kind), !pack.entries.isEmpty else { return nil }
-        pack.bytes += PackLayout.trailer(kind: kind, entries: pack.entries, key: key)
-        let id = PackID(hashing: pack.bytes)
-        for entry in pack.entries {
-            pending[entry.id] = .packed(pack: id, offset: Int(entry.offset), length: Int(entry.length))
+        guard let pack = open.removeValue(forKey: kind), !pack.entries.isEmpty else { return nil }
+        let serial = nextSerial
+        nextSerial += 1
+        for (index, entry) in pack.entries.enumerated() {
+            if case .open(kind, index)? = pending[entry.id] { pending[entry.id] = .closed(serial: serial, blob: index) }
         }
-        return ClosedPack(id: id, kind: kind, bytes: pack.bytes, entries: pack.entries)
+        closed[serial] = pack.blobs
+        return ClosedPack(serial: serial, kind: kind, blobs: pack.blobs, entries: pack.entries)
     }
 
     /// Closes every open pack (a commit is coming) and starts their uploads.
@@ -111,28 +116,45 @@ actor PackStore {
     private func startUpload(_ pack: ClosedPack) -> Task<Void, any Error> {
         let store = self.store
         let slots = uploadSlots
+        let key = self.key
         let task = Task {
+            var described: IndexFile.Pack?
             do {
                 try await slots.acquire()
                 defer { slots.release() }
                 try Task.checkCancellation()
-                try await store.put(pack.id.key, pack.bytes)
+                let trailer = PackLayout.trailer(kind: pack.kind, entries: pack.entries, key: key)
+                let parts = pack.blobs + [trailer]
+                let id = PackLayout.name(trailer: trailer)
+                described = IndexFile.Pack(
+                    id: id, kind: pack.kind, size: UInt32(parts.reduce(0) { $0 + $1.count }), entries: pack.entries)
+                try await store.put(id.key, parts: parts)
             } catch {
-                self.uploadEnded(pack, failure: error)
+                self.uploadEnded(pack, as: described, failure: error)
                 throw error
             }
-            self.uploadEnded(pack, failure: nil)
+            self.uploadEnded(pack, as: described, failure: nil)
         }
-        uploads[pack.id] = task
+        uploads[pack.serial] = task
         return task
     }
 
-    private func uploadEnded(_ pack: ClosedPack, failure: (any Error)?) {
-        uploads[pack.id] = nil
+    /// Records an upload's end: its chunks are read from the pack object from now on, or dropped when it failed.
+    private func uploadEnded(_ pack: ClosedPack, as described: IndexFile.Pack?, failure: (any Error)?) {
+        uploads[pack.serial] = nil
+        closed[pack.serial] = nil
+        for (index, entry) in pack.entries.enumerated() {
+            guard case .closed(pack.serial, index)? = pending[entry.id] else { continue }
+            if let described, failure == nil {
+                pending[entry.id] = .packed(pack: described.id, offset: Int(entry.offset), length: Int(entry.length))
+            } else {
+                pending[entry.id] = nil
+            }
+        }
         if let failure {
-            drop(pack.entries, of: pack.id, because: "uploading pack \(pack.id) failed: \(failure)")
-        } else {
-            uploaded.append((pack.described, .now))
+            lastFailure = "uploading pack \(described.map { "\($0.id)" } ?? "#\(pack.serial)") failed: \(failure)"
+        } else if let described {
+            uploaded.append((described, .now))
         }
     }
 
@@ -238,9 +260,12 @@ actor PackStore {
             return .object(key: table.pack(location.pack).id.key, range: start..<start + Int(location.length))
         }
         switch pending[id] {
-        case .open(let kind, let offset, let length):
-            guard let pack = open[kind] else { return nil }
-            return .bytes(Array(pack.bytes[offset..<offset + length]))
+        case .open(let kind, let blob):
+            guard let pack = open[kind], blob < pack.blobs.count else { return nil }
+            return .bytes(pack.blobs[blob])
+        case .closed(let serial, let blob):
+            guard let blobs = closed[serial], blob < blobs.count else { return nil }
+            return .bytes(blobs[blob])
         case .packed(let pack, let offset, let length):
             return .object(key: pack.key, range: offset..<offset + length)
         case nil:
