@@ -1,9 +1,10 @@
-import ChunkStore
 import Foundation
 import Synchronization
 import SystemIO
 import TestSupport
 import Testing
+
+@testable import ChunkStore
 
 /// Holds pack uploads until released, so a test can look at a pack between its closing and its upload.
 final class GatedPackStore: ObjectStore, Sendable {
@@ -86,6 +87,34 @@ struct PackStoreTests {
             let length = try #require(PackLayout.headerLength(fromLastFour: Array(bytes.suffix(4))))
             #expect(PackLayout.name(trailer: Array(bytes.suffix(length + 4))) == pack, "named by its trailer")
             #expect(PackID(hashing: bytes) != pack, "not by all its bytes")
+        }
+    }
+
+    @Test("adding outruns uploading: closed packs wait in memory no more than uploads run at once")
+    func closedPacksAreBounded() async throws {
+        let temp = try TemporaryDirectory("pack-room")
+        defer { temp.remove() }
+        let store = GatedPackStore(base: try LocalDirectoryStore(root: temp.path, create: true))
+        // Every two 600-byte chunks fill a 1 KiB pack: 24 chunks make 12 packs, while two may upload at once.
+        let limits = Repository.Limits(requestsInFlight: 64, bytesInFlight: 64 << 20, packSize: 1 << 10, packUploads: 2)
+        let repository = try await Repository.openOrCreate(store, limits: limits)
+        let chunks = (0..<24).map { TestData.random(count: 600, seed: UInt64(100 + $0)) }
+        let puts = Task {
+            try await withThrowingTaskGroup(of: ChunkRef.self) { group in
+                for chunk in chunks { group.addTask { try await repository.putChunk(chunk) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        while store.held < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(200))
+        let closed = await repository.packs.closedPacks
+        #expect(closed <= 2, "\(closed) packs closed while two uploads are held")
+        store.release(100)
+        let refs = try await puts.value
+        try await repository.ensureStored(refs.map(\.id))
+        #expect(try await store.base.listAll(prefix: PackLayout.prefix).count == 12)
+        for (ref, chunk) in zip(chunks.map { repository.chunkID(of: $0) }, chunks) {
+            #expect(try await repository.getChunk(ref) == chunk)
         }
     }
 }

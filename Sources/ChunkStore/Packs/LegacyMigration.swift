@@ -54,10 +54,7 @@ public enum LegacyMigration {
                         continue
                     }
                     let blob = PackLayout.sealBlob(encoded, id: id, key: repository.blobKey)
-                    if case .added(_, let upload) = await repository.packs.add(id, blob: blob, kind: .data), let upload
-                    {
-                        try await repository.awaitUpload(upload)
-                    }
+                    _ = try await repository.addToPack(id, blob: blob, kind: .data)
                     result.chunks += 1
                     result.bytes += Int64(encoded.count)
                     packed.append(key)

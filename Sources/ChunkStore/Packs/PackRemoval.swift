@@ -91,11 +91,7 @@ extension Repository {
                 let start = Int(entry.offset)
                 let blob = Array(bytes[start..<start + Int(entry.length)])
                 written += blob.count
-                if case .added(_, let upload) = await packs.add(entry.id, blob: blob, kind: pack.kind, force: true),
-                    let upload
-                {
-                    try await awaitUpload(upload)
-                }
+                _ = try await addToPack(entry.id, blob: blob, kind: pack.kind, force: true)
             }
             removal.repackedPacks += 1
         }

@@ -27,12 +27,16 @@ actor PackStore {
         let kind: PackKind
         let blobs: [[UInt8]]
         let entries: [PackEntry]
+        /// Whether it holds a `room` permit (a pack closed by a flush does not wait for one).
+        let holdsRoom: Bool
     }
 
     enum Added {
         case known
         /// Added; `upload` is the upload of the pack it filled, if it filled one.
         case added(stored: Int, upload: Task<Void, any Error>?)
+        /// Not added: the blob would fill its pack, and closing a pack needs room (`room`) first.
+        case needsRoom
     }
 
     private struct OpenPack {
@@ -47,6 +51,10 @@ actor PackStore {
     let targetSize: Int
     /// Packs being uploaded at once.
     let uploadSlots: AsyncSemaphore
+    /// Closed packs not yet uploaded, at most as many as uploads run at once: a pack is closed only with a permit,
+    /// which its upload gives back when it ends. Without it, adding outruns uploading and closed packs (16 MiB each)
+    /// pile up in memory.
+    let room: AsyncSemaphore
     /// Packs uploaded longer ago than this are not indexed any more (an orphan sweep may have removed them), unless
     /// a lock of this process has protected the store since their upload.
     let uploadValidity: Duration
@@ -72,6 +80,7 @@ actor PackStore {
     init(store: any ObjectStore, key: [UInt8]?, targetSize: Int, uploads: Int, uploadValidity: Duration) {
         self.store = store
         uploadSlots = AsyncSemaphore(permits: uploads)
+        room = AsyncSemaphore(permits: uploads)
         self.key = key
         self.targetSize = targetSize
         self.uploadValidity = uploadValidity
@@ -80,9 +89,12 @@ actor PackStore {
     func contains(_ id: ChunkID) -> Bool { pending[id] != nil || table.locate(id) != nil }
 
     /// Adds a sealed blob to the open pack of its kind, unless the chunk is stored or pending already (`force`:
-    /// add it anyway, for repacking). Returns the pack it filled, for the caller to upload.
-    func add(_ id: ChunkID, blob: [UInt8], kind: PackKind, force: Bool = false) -> Added {
+    /// add it anyway, for repacking). Returns the upload of the pack it filled, for the caller to await. A blob that
+    /// would fill its pack is added only by a caller holding a `room` permit (`holdingRoom`), which then goes with
+    /// the pack (or, when the blob did not fill one after all, is the caller's to give back).
+    func add(_ id: ChunkID, blob: [UInt8], kind: PackKind, force: Bool = false, holdingRoom: Bool) -> Added {
         if !force, contains(id) { return .known }
+        if !holdingRoom && (open[kind]?.size ?? 0) + blob.count >= targetSize { return .needsRoom }
         // Taken out of the dictionary while it grows: a copy left there would make every append copy the lists.
         var pack = open.removeValue(forKey: kind) ?? OpenPack()
         pending[id] = .open(kind: kind, blob: pack.blobs.count)
@@ -91,14 +103,14 @@ actor PackStore {
         pack.size += blob.count
         let full = pack.size >= targetSize
         open[kind] = pack
-        guard full, let full = close(kind) else {
+        guard full, let full = close(kind, holdingRoom: true) else {
             return .added(stored: blob.count, upload: nil)
         }
         return .added(stored: blob.count, upload: startUpload(full))
     }
 
     /// Closes the open pack of `kind`; its chunks are read from its blobs until the upload names it.
-    private func close(_ kind: PackKind) -> ClosedPack? {
+    private func close(_ kind: PackKind, holdingRoom: Bool) -> ClosedPack? {
         guard let pack = open.removeValue(forKey: kind), !pack.entries.isEmpty else { return nil }
         let serial = nextSerial
         nextSerial += 1
@@ -106,18 +118,23 @@ actor PackStore {
             if case .open(kind, index)? = pending[entry.id] { pending[entry.id] = .closed(serial: serial, blob: index) }
         }
         closed[serial] = pack.blobs
-        return ClosedPack(serial: serial, kind: kind, blobs: pack.blobs, entries: pack.entries)
+        return ClosedPack(
+            serial: serial, kind: kind, blobs: pack.blobs, entries: pack.entries, holdsRoom: holdingRoom)
     }
 
     /// Closes every open pack (a commit is coming) and starts their uploads.
-    func closeAll() -> [Task<Void, any Error>] { PackKind.allCases.compactMap { close($0) }.map { startUpload($0) } }
+    func closeAll() -> [Task<Void, any Error>] {
+        PackKind.allCases.compactMap { close($0, holdingRoom: false) }.map { startUpload($0) }
+    }
 
     /// Starts uploading a closed pack; the task is recorded before anyone awaits it.
     private func startUpload(_ pack: ClosedPack) -> Task<Void, any Error> {
         let store = self.store
         let slots = uploadSlots
         let key = self.key
+        let room = self.room
         let task = Task {
+            defer { if pack.holdsRoom { room.release() } }
             var described: IndexFile.Pack?
             do {
                 try await slots.acquire()
@@ -164,6 +181,9 @@ actor PackStore {
         }
         lastFailure = reason
     }
+
+    /// Packs closed and not yet uploaded (or failed).
+    var closedPacks: Int { closed.count }
 
     /// The uploads under way.
     func uploadsInFlight() -> [Task<Void, any Error>] { Array(uploads.values) }

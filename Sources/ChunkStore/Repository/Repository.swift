@@ -234,14 +234,36 @@ public final class Repository: Sendable {
             // A cancelled operation stores nothing new.
             try Task.checkCancellation()
             let blob = PackLayout.sealBlob(ChunkCodec.encode(plain), id: id, key: blobKey)
-            if case .added(let stored, let upload) = await packs.add(id, blob: blob, kind: kind) {
-                written = stored
-                if let upload { try await awaitUpload(upload) }
-            }
+            written = try await addToPack(id, blob: blob, kind: kind)
         }
         statistics.recordPut(plainBytes: plain.count, storedBytes: written)
         operation?.recordPut(plainBytes: plain.count, storedBytes: written)
         return ChunkRef(id: id, length: plain.count)
+    }
+
+    /// Adds a sealed blob to the open pack of its kind (`force`: even when the store has the chunk, for repacking)
+    /// and, when it fills the pack, waits for room to close it and then for its upload. Returns the bytes added, or
+    /// nil when the chunk was there already.
+    func addToPack(_ id: ChunkID, blob: [UInt8], kind: PackKind, force: Bool = false) async throws -> Int? {
+        var holdingRoom = false
+        while true {
+            switch await packs.add(id, blob: blob, kind: kind, force: force, holdingRoom: holdingRoom) {
+            case .known:
+                if holdingRoom { packs.room.release() }
+                return nil
+            case .needsRoom:
+                try await packs.room.acquire()
+                holdingRoom = true
+            case .added(let stored, let upload):
+                if let upload {
+                    try await awaitUpload(upload)
+                } else if holdingRoom {
+                    // Another blob filled the pack meanwhile: the permit was not needed.
+                    packs.room.release()
+                }
+                return stored
+            }
+        }
     }
 
     /// Waits for a pack's upload; cancelling the caller cancels the upload.
