@@ -150,8 +150,7 @@ let package = Package(
         .executableTarget(
             name: "velero-cas",
             dependencies: [
-                "ChunkStore", "SystemIO", "SampleData", "KubeClient", "KubeSim", "BackupModel", "Collectors",
-                "Restorer",
+                "ChunkStore", "SystemIO", "SampleData", "KubeClient", "BackupModel", "Collectors", "Restorer",
                 "GarbageCollector", "VeleroAPI", "Operations", "VeleroServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
