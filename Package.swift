@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "HTTPTransport", targets: ["HTTPTransport"]),
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "KubeSim", targets: ["KubeSim"]),
+        .library(name: "BackupModel", targets: ["BackupModel"]),
         .library(name: "Collectors", targets: ["Collectors"]),
         .library(name: "Restorer", targets: ["Restorer"]),
         .library(name: "GarbageCollector", targets: ["GarbageCollector"]),
@@ -84,25 +85,29 @@ let package = Package(
             dependencies: ["KubeSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
+        // The records and manifests every part shares: backups, restores, volumes, hooks, resource manifests, filters.
+        .target(name: "BackupModel", dependencies: ["ChunkStore", "KubeClient"], swiftSettings: strict),
         // Discovery, filters and parallel resource collection into the chunk store.
         .target(
             name: "Collectors",
-            dependencies: ["KubeClient", "ChunkStore", "CZlib", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "BackupModel", "KubeClient", "ChunkStore", "CZlib", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // Restore planning, object transforms and tiered parallel apply.
         .target(
             name: "Restorer",
             dependencies: [
-                "Collectors", "KubeClient", "ChunkStore", "SystemIO", .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
+                "BackupModel", "Collectors", "KubeClient", "ChunkStore", "SystemIO",
+                .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
         ),
         // Store locks, reference counts, TTL expiry and chunk collection.
         .target(
             name: "GarbageCollector",
-            dependencies: ["ChunkStore", "Collectors", "SystemIO", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ChunkStore", "BackupModel", "SystemIO", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // Velero's velero.io/v1 kinds (Backup, Restore, Schedule, BackupStorageLocation, DeleteBackupRequest) and
@@ -114,7 +119,8 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "Collectors", "Restorer", "ChunkStore", "KubeClient", .product(name: "Logging", package: "swift-log"),
+                "BackupModel", "Collectors", "Restorer", "ChunkStore", "KubeClient",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // A small HTTP server for /metrics, /healthz and /readyz.
@@ -130,7 +136,8 @@ let package = Package(
         .target(
             name: "VeleroServer",
             dependencies: [
-                "VeleroAPI", "Operations", "KubeClient", "Collectors", "Restorer", "GarbageCollector", "ChunkStore",
+                "VeleroAPI", "Operations", "KubeClient", "BackupModel", "Collectors", "Restorer", "GarbageCollector",
+                "ChunkStore",
                 "HTTPTransport", "SystemIO", "ServerEndpoints", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -143,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "velero-cas",
             dependencies: [
-                "ChunkStore", "SystemIO", "SampleData", "KubeClient", "KubeSim", "Collectors", "Restorer",
+                "ChunkStore", "SystemIO", "SampleData", "KubeClient", "BackupModel", "Collectors", "Restorer",
                 "GarbageCollector", "VeleroAPI", "Operations", "VeleroServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -169,29 +176,40 @@ let package = Package(
         .testTarget(
             name: "KubeClientTests", dependencies: ["KubeClient", "KubeSim", "TestSupport"], swiftSettings: strict),
         .testTarget(
+            name: "BackupModelTests",
+            dependencies: [
+                "BackupModel", "GarbageCollector", "Operations", "Restorer", "Collectors", "ChunkStore", "KubeClient",
+                "KubeSim", "TestSupport",
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CollectorsTests",
-            dependencies: ["Collectors", "KubeClient", "KubeSim", "ChunkStore", "TestSupport"],
+            dependencies: ["BackupModel", "Collectors", "KubeClient", "KubeSim", "ChunkStore", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "RestorerTests",
             dependencies: [
-                "Restorer", "Collectors", "KubeClient", "KubeSim", "ChunkStore", "SampleData", "TestSupport",
+                "BackupModel", "Restorer", "Collectors", "KubeClient", "KubeSim", "ChunkStore", "SampleData",
+                "TestSupport",
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "GarbageCollectorTests",
             dependencies: [
-                "GarbageCollector", "ChunkStore", "Collectors", "SampleData", "TestSupport", "KubeClient", "KubeSim",
+                "GarbageCollector", "BackupModel", "ChunkStore", "Collectors", "SampleData", "TestSupport",
+                "KubeClient",
+                "KubeSim",
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "VeleroServerTests",
             dependencies: [
-                "VeleroServer", "VeleroAPI", "Operations", "KubeClient", "KubeSim", "ChunkStore", "Collectors",
-                "Restorer", "TestSupport", "HTTPTransport",
+                "VeleroServer", "VeleroAPI", "Operations", "KubeClient", "KubeSim", "ChunkStore", "BackupModel",
+                "Collectors", "Restorer", "TestSupport", "HTTPTransport",
             ],
             swiftSettings: strict
         ),

@@ -33,6 +33,7 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "ChunkStore", package: "velero-cas"),
+                .product(name: "BackupModel", package: "velero-cas"),
                 .product(name: "Collectors", package: "velero-cas"),
                 .product(name: "HTTPTransport", package: "velero-cas"),
                 .product(name: "KubeClient", package: "velero-cas"),
@@ -54,6 +55,7 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "ChunkStore", package: "velero-cas"),
+                .product(name: "BackupModel", package: "velero-cas"),
                 .product(name: "Collectors", package: "velero-cas"),
                 .product(name: "GarbageCollector", package: "velero-cas"),
                 .product(name: "SampleData", package: "velero-cas"),
@@ -78,6 +80,7 @@ let package = Package(
                 "BenchmarkSupport",
                 .product(name: "ChunkStore", package: "velero-cas"),
                 .product(name: "HTTPTransport", package: "velero-cas"),
+                .product(name: "BackupModel", package: "velero-cas"),
                 .product(name: "Collectors", package: "velero-cas"),
                 .product(name: "KubeClient", package: "velero-cas"),
                 .product(name: "Restorer", package: "velero-cas"),

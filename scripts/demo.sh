@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build -c release --product velero-cas
+# The demo cluster is served by kube-sim, a child process found beside velero-cas.
+swift build -c release --product kube-sim
 exec .build/release/velero-cas demo "$@"

@@ -1,3 +1,4 @@
+import BackupModel
 import KubeClient
 
 /// A filter resolved against what the cluster serves: which resource types to list, in which namespaces.

@@ -1,5 +1,5 @@
+import BackupModel
 import ChunkStore
-import Collectors
 import Foundation
 import Logging
 
@@ -225,7 +225,7 @@ private struct Run {
     private mutating func targets(now: Date, delete: [String]) async throws -> [BackupRecord] {
         var targets: [BackupRecord] = []
         if delete.isEmpty {
-            var all = try await BackupPipeline.list(repository)
+            var all = try await BackupRecord.list(repository)
             for index in all.indices where all[index].phase == .inProgress || all[index].phase == .new {
                 all[index] = try await failAbandoned(all[index])
             }
@@ -344,12 +344,8 @@ private struct Run {
             let ours = record?.commit == owner.commit
             for restore in try await repository.store.listAll(prefix: "restores/") where restore.key.hasSuffix(".json")
             {
-                struct Made: Decodable {
-                    var backup: String
-                    var backupCommit: String?
-                }
-                guard let made = try? await repository.record(Made.self, key: restore.key), made.backup == owner.name,
-                    made.backupCommit == owner.commit || (made.backupCommit == nil && ours)
+                guard let made = try? await repository.record(RestoreRecord.self, key: restore.key),
+                    made.backup == owner.name, made.backupCommit == owner.commit || (made.backupCommit == nil && ours)
                 else { continue }
                 try await repository.store.delete(restore.key)
                 try await repository.store.delete(String(restore.key.dropLast(5)) + ".log")

@@ -1,18 +1,8 @@
+import BackupModel
 import ChunkStore
 import Collectors
 import Foundation
 import SystemIO
-
-/// What happened to one volume's data.
-public struct VolumeRestoreResult: Sendable, Codable, Equatable {
-    public var persistentVolume: String
-    public var path: String
-    public var bytes: Int64
-    public var seconds: Double
-    public var error: String?
-    /// The pod volume a node agent wrote, as restored (the new pod's namespace, uid and node); `path` is empty.
-    public var podVolume: PodVolumeSource?
-}
 
 /// Reassembles backed-up volume data into each volume's path (through the path map), byte for byte, refusing path
 /// escapes and symlinks (`TreeRestore`) and non-empty targets unless existing data may be overwritten. Owners, and

@@ -1,3 +1,4 @@
+import BackupModel
 import Collectors
 import Foundation
 import KubeClient

@@ -38,6 +38,16 @@ struct KubeSimCommand: AsyncParsableCommand {
     @Option(help: "Seed of the synthetic cluster.")
     var seed: UInt64 = 1
 
+    @Flag(help: "Generate no cluster-scoped objects (persistent volumes, storage classes, cluster roles, …).")
+    var noGeneratedClusterScoped = false
+
+    @Flag(
+        help: """
+            Stop when standard input closes too: a parent that holds the other end of a pipe takes kube-sim along \
+            when it exits, however it exits.
+            """)
+    var stopOnStdinClose = false
+
     @Option(help: "Write a kubeconfig for this server (with the first token) to this path.")
     var kubeconfigOut: String?
 
@@ -103,6 +113,7 @@ struct KubeSimCommand: AsyncParsableCommand {
 
     func run() async throws {
         let terminated = SignalWaiter()
+        if stopOnStdinClose { terminated.stopWhenStandardInputCloses() }
         var configuration = KubeSimConfiguration(
             host: host, port: port, credentials: tokens.compactMap { Credential(parsing: $0) },
             compactionWindow: .seconds(compactionWindowSeconds), createDefaultNamespaces: !noDefaultNamespaces,
@@ -115,7 +126,8 @@ struct KubeSimCommand: AsyncParsableCommand {
         }
         if generateNamespaces > 0 {
             configuration.synthetic = SyntheticCluster.Options(
-                namespaces: generateNamespaces, objectsPerNamespace: generateObjects, seed: seed)
+                namespaces: generateNamespaces, objectsPerNamespace: generateObjects, seed: seed,
+                clusterScoped: !noGeneratedClusterScoped)
         }
         let server = try await KubeSimServer.start(configuration)
         if let kubeconfigOut { try server.writeKubeconfig(path: kubeconfigOut) }
@@ -129,15 +141,17 @@ struct KubeSimCommand: AsyncParsableCommand {
     }
 }
 
-/// Turns SIGTERM and SIGINT into the end of `wait()`.
+/// Turns SIGTERM and SIGINT (and, when asked, the end of standard input) into the end of `wait()`.
 final class SignalWaiter {
     private let sources: [any DispatchSourceSignal]
     private let queue = DispatchQueue(label: "kube-sim-signals")
     private let stream: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
 
     init() {
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         self.stream = stream
+        self.continuation = continuation
         let queue = queue
         sources = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
@@ -146,6 +160,17 @@ final class SignalWaiter {
             source.resume()
             return source
         }
+    }
+
+    /// Also ends `wait()` when standard input reaches its end (read on a thread of its own: the read blocks).
+    func stopWhenStandardInputCloses() {
+        let continuation = continuation
+        let thread = Thread {
+            _ = FileHandle.standardInput.readDataToEndOfFile()
+            continuation.yield()
+        }
+        thread.name = "kube-sim stdin"
+        thread.start()
     }
 
     func wait() async {

@@ -1,3 +1,4 @@
+import BackupModel
 import ChunkStore
 import Foundation
 import KubeClient

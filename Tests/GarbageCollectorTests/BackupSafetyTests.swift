@@ -1,3 +1,4 @@
+import BackupModel
 import ChunkStore
 import Collectors
 import Foundation
@@ -170,7 +171,7 @@ struct ClusterSafetyHarness {
     /// restorable; verify reads every chunk clean; the counts match the lists.
     func check(_ context: @autoclosure () -> String) async throws {
         let repository = try await safety.repository()
-        let restorable = Set(try await BackupPipeline.list(repository).filter(\.phase.isRestorable).map(\.name))
+        let restorable = Set(try await BackupRecord.list(repository).filter(\.phase.isRestorable).map(\.name))
         #expect(restorable == Set(model.keys), "\(context()): restorable \(restorable.sorted())")
         for (name, expected) in model.sorted(by: { $0.key < $1.key }) {
             do {

@@ -131,6 +131,9 @@ struct StoreCommandTests {
         #expect(result.output.contains("volume is byte-identical"))
         #expect(result.output.contains("restore shop") && result.output.contains("backup demo-1"))
         #expect(result.output.contains("delete demo-1") && result.output.contains("verify --read-data is clean"))
+        // Served by a kube-sim child process, stopped at the end.
+        let kubeSim = try #require(DemoClusterTests.kubeSimPID(result.output), "\(result.output)")
+        #expect(DemoClusterTests.gone(kubeSim, within: .seconds(5)))
         if mode.isEmpty {
             // Through the server: every step is a Velero object the server processed.
             // Installed as `install` installs (the Deployment too), the server run in its place.

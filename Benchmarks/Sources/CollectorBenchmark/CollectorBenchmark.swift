@@ -1,3 +1,4 @@
+import BackupModel
 import BenchmarkSupport
 import ChunkStore
 import Collectors

@@ -1,3 +1,4 @@
+import BackupModel
 import BenchmarkSupport
 import ChunkStore
 import Collectors
@@ -27,7 +28,8 @@ struct GCBenchmark {
                 let text = arguments.next() ?? ""
                 sizes = text.split(separator: ",").compactMap { Int($0) }
                 guard sizes.count >= 2, sizes.allSatisfy({ $0 >= 2 }) else {
-                    throw BenchError("--backups takes two or more counts of at least 2, like 10,100,1000; not '\(text)'")
+                    throw BenchError(
+                        "--backups takes two or more counts of at least 2, like 10,100,1000; not '\(text)'")
                 }
             default:
                 throw BenchError(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackupModel
 import ChunkStore
 import Collectors
 import Foundation

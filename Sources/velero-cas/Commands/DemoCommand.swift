@@ -1,9 +1,9 @@
 import ArgumentParser
+import BackupModel
 import ChunkStore
 import Collectors
 import Foundation
 import KubeClient
-import KubeSim
 import SampleData
 import SystemIO
 
@@ -15,10 +15,12 @@ struct DemoCommand: AsyncParsableCommand {
         abstract:
             "Back up a served demo cluster (with volume data) into a local store, lose a namespace, restore it, verify every object and byte, and back up again incrementally.",
         discussion: """
-            By default the demo installs the velero.io CRDs into the served cluster, starts velero-cas server \
-            against it (in this process), and drives backup, schedule, restore and deletion through Backup, \
-            Schedule, Restore and DeleteBackupRequest objects, as users of a cluster do. --local runs the same \
-            story in this process, without the server.
+            The demo cluster is served by the kube-sim executable, started as a child process (found beside \
+            velero-cas, or at --kube-sim or VELERO_CAS_KUBE_SIM) and stopped at the end. By default the demo \
+            installs the velero.io CRDs into the served cluster, starts velero-cas server against it (in this \
+            process), and drives backup, schedule, restore and deletion through Backup, Schedule, Restore and \
+            DeleteBackupRequest objects, as users of a cluster do. --local runs the same story in this process, \
+            without the server.
             """
     )
 
@@ -27,6 +29,11 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Megabytes of volume data in the demo's persistent volume.") var megabytes: Int = 128
     @Option(help: "Namespaces of generated workload beside the demo's own.") var namespaces: Int = 20
     @Flag(help: "Run backups and restores in this process instead of through a velero-cas server.") var local = false
+    @Option(
+        help:
+            "The kube-sim executable that serves the demo cluster (default: VELERO_CAS_KUBE_SIM, else beside velero-cas)."
+    )
+    var kubeSim: String?
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -36,16 +43,18 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
-        let setup = try await DemoSetup.start(workdir: workdir, megabytes: megabytes, namespaces: namespaces)
+        let kubeSim = try KubeSimProcess.executable(flag: kubeSim, environment: ProcessInfo.processInfo.environment)
+        let setup = try await DemoSetup.start(
+            workdir: workdir, megabytes: megabytes, namespaces: namespaces, kubeSim: kubeSim)
         do {
             if local {
                 try await DemoLocal(setup: setup).run()
             } else {
                 try await DemoThroughServer(setup: setup).run()
             }
-            try? await setup.sim.shutdown()
+            await setup.sim.stop()
         } catch {
-            try? await setup.sim.shutdown()
+            await setup.sim.stop()
             throw error
         }
     }
@@ -56,25 +65,32 @@ struct DemoSetup {
     let workdir: String
     let volume: String
     let data: SampleData
-    let sim: KubeSimServer
+    let sim: KubeSimProcess
     let client: KubeClient
     let shop: DemoWorkload
     var storePath: String { workdir + "/store" }
 
-    static func start(workdir: String, megabytes: Int, namespaces: Int) async throws -> DemoSetup {
+    static func start(workdir: String, megabytes: Int, namespaces: Int, kubeSim: String) async throws -> DemoSetup {
         let volume = workdir + "/node-1/shop-data"
         try FileSystem.removeTree(workdir)
         print("generating \(megabytes) MB of volume data in \(volume)")
         let data = SampleData(seed: 42)
         try await BlockingPool.shared.run { try data.generate(into: volume, bytes: megabytes << 20) }
-        let sim = try await KubeSimServer.start(
-            KubeSimConfiguration(
-                synthetic: SyntheticCluster.Options(
-                    namespaces: namespaces, objectsPerNamespace: 50, clusterScoped: false)))
+        let sim = try await KubeSimProcess.start(
+            executable: kubeSim,
+            arguments: [
+                "--generate-namespaces", "\(namespaces)", "--generate-objects", "50", "--no-generated-cluster-scoped",
+            ], log: workdir + "/kube-sim.log")
         let client = KubeClient(configuration: ClusterConfiguration(server: sim.baseURL))
-        let shop = try await DemoWorkload(client: client).create(volumePath: volume)
+        let shop: DemoWorkload
+        do {
+            shop = try await DemoWorkload(client: client).create(volumePath: volume)
+        } catch {
+            await sim.stop()
+            throw error
+        }
         print(
-            "serving a demo cluster at \(sim.baseURL): \(sim.objectCount()) objects, namespace 'shop' with a \(megabytes) MB hostPath volume"
+            "serving a demo cluster at \(sim.baseURL) (kube-sim, pid \(sim.pid)): \(sim.generatedObjects ?? 0) generated objects and namespace 'shop' with a \(megabytes) MB hostPath volume"
         )
         return DemoSetup(workdir: workdir, volume: volume, data: data, sim: sim, client: client, shop: shop)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackupModel
 import Foundation
 import KubeClient
 import Restorer

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackupModel
 import Collectors
 import KubeClient
 import VeleroAPI

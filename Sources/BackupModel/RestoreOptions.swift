@@ -1,5 +1,3 @@
-import Collectors
-
 /// What a restore selects and how it treats what it finds, with Velero's flags.
 public struct RestoreOptions: Sendable, Codable, Equatable {
     public enum ExistingResourcePolicy: String, Sendable, Codable, CaseIterable {
@@ -66,67 +64,5 @@ public struct RestoreOptions: Sendable, Codable, Equatable {
         resourceModifierConfigMap = try container.decodeIfPresent(String.self, forKey: .resourceModifierConfigMap)
         try read(.veleroNamespace, &veleroNamespace)
         try read(.namespaceTerminatingTimeout, &namespaceTerminatingTimeout)
-    }
-
-    /// Checks what needs no cluster: namespace names and patterns, and Velero's never-restored resources.
-    public func validate() throws(RestoreError) {
-        for (flag, patterns) in [
-            ("--include-namespaces", includeNamespaces), ("--exclude-namespaces", excludeNamespaces),
-        ] {
-            for pattern in patterns where pattern != "*" && !NamespacePattern.isValid(pattern) {
-                throw .invalidOption("\(flag) '\(pattern)' is not a valid namespace name or pattern")
-            }
-        }
-        for (name, includes, excludes) in [
-            ("namespaces", includeNamespaces, excludeNamespaces), ("resources", includeResources, excludeResources),
-        ] {
-            if let problem = ResourceFilter.listProblem(name, includes: includes, excludes: excludes) {
-                throw .invalidOption(problem)
-            }
-        }
-        for name in includeResources where ObjectTransform.neverRestored.contains(name.lowercased()) {
-            throw .invalidOption("--include-resources '\(name)': \(name) are non-restorable resources")
-        }
-        guard namespaceTerminatingTimeout >= 0 else {
-            throw .invalidOption("the namespace terminating timeout must not be negative")
-        }
-    }
-
-    /// Parses `a:b,c:d`, refusing malformed pairs, invalid names and two sources mapped to one target.
-    public static func parseNamespaceMappings(_ text: String) throws(RestoreError) -> [String: String] {
-        var mappings: [String: String] = [:]
-        for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 2, isNamespaceName(parts[0]), isNamespaceName(parts[1]) else {
-                throw .invalidOption("namespace mapping '\(pair)' must be source:target with valid namespace names")
-            }
-            guard mappings[parts[0]] == nil else { throw .invalidOption("namespace '\(parts[0])' is mapped twice") }
-            mappings[parts[0]] = parts[1]
-        }
-        guard Set(mappings.values).count == mappings.count else {
-            throw .invalidOption("two namespaces are mapped to the same target")
-        }
-        return mappings
-    }
-
-    static func isNamespaceName(_ name: String) -> Bool {
-        guard (1...63).contains(name.count), let first = name.first, let last = name.last else { return false }
-        let allowed = name.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
-        return allowed && first != "-" && last != "-"
-    }
-}
-
-/// Why a restore could not start.
-public enum RestoreError: Error, CustomStringConvertible, Equatable, Sendable {
-    case invalidOption(String)
-    case unknownResource(String)
-    case crdNotEstablished(String)
-
-    public var description: String {
-        switch self {
-        case .invalidOption(let reason): "invalid restore option: \(reason)"
-        case .unknownResource(let name): "the backup holds no resource named '\(name)'"
-        case .crdNotEstablished(let name): "custom resource definition \(name) was created but never became servable"
-        }
     }
 }

@@ -17,6 +17,17 @@ public enum CommittedOwners {
         public var volumeSnapshots: [String] = []
         /// For a snapshot: the commit of the backup it holds a volume of.
         public var backupCommit: String?
+
+        public init(
+            owner: ReferenceOwner, manifest: [ChunkRef], recordKey: String, volumeSnapshots: [String] = [],
+            backupCommit: String? = nil
+        ) {
+            self.owner = owner
+            self.manifest = manifest
+            self.recordKey = recordKey
+            self.volumeSnapshots = volumeSnapshots
+            self.backupCommit = backupCommit
+        }
     }
 
     /// Commits whose expiry is under way.
@@ -41,7 +52,7 @@ public enum CommittedOwners {
                     owner: .snapshot(snapshot.name, commit: commit), manifest: snapshot.manifest,
                     recordKey: object.key, backupCommit: snapshot.backupCommit))
         }
-        for backup in try await BackupPipeline.list(repository) where backup.phase.isRestorable {
+        for backup in try await BackupRecord.list(repository) where backup.phase.isRestorable {
             let commit = backup.commit ?? ""
             if expiring.contains(commit) { continue }
             guard let entry = try await entry(for: backup, repository: repository) else { continue }

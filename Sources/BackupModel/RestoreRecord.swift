@@ -1,5 +1,4 @@
 import ChunkStore
-import Collectors
 import Foundation
 
 /// A restore as the store records it (`restores/<name>.json`): what was asked, the phase, and every item's result.

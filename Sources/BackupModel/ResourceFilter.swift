@@ -23,12 +23,16 @@ public struct ResourceFilter: Sendable, Codable, Equatable {
 
     public init() {}
 
-    var usesNewStyle: Bool {
+    /// Whether the new-style scoped filters are used.
+    public var usesNewStyle: Bool {
         !(includeClusterScopedResources.isEmpty && excludeClusterScopedResources.isEmpty
             && includeNamespaceScopedResources.isEmpty && excludeNamespaceScopedResources.isEmpty)
     }
 
-    var usesOldStyle: Bool { !(includeResources.isEmpty && excludeResources.isEmpty) || includeClusterResources != nil }
+    /// Whether the old-style resource filters (or the cluster-resources switch) are used.
+    public var usesOldStyle: Bool {
+        !(includeResources.isEmpty && excludeResources.isEmpty) || includeClusterResources != nil
+    }
 
     /// Checks the filter on its own (no cluster needed).
     /// What is wrong with a pair of `--include-<name>`/`--exclude-<name>` lists, as Velero's rules and stricter:
