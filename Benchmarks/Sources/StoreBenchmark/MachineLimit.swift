@@ -3,12 +3,13 @@ import Foundation
 import SystemIO
 
 /// The machine's own ceiling for the work a backup or restore must do, measured on the same bytes in the same run.
-/// The store is encrypted (the default), so the work per chunk is: keyed id (HMAC-SHA-256), lz4, AES-256-GCM.
+/// In an encrypted store (the default) the work per chunk is: keyed id (HMAC-SHA-256), lz4, AES-256-GCM; in a plain
+/// one (`master` nil): SHA-256 and lz4.
 enum MachineLimit {
     /// The per-chunk work of a backup into an encrypted store: keyed id, compression, sealing.
-    static func encode(_ block: [UInt8], master: MasterKey) -> [UInt8] {
-        let id = ChunkID(hashing: block, key: master.chunkIDs)
-        return PackLayout.sealBlob(ChunkCodec.encode(block), id: id, key: master.encryption)
+    static func encode(_ block: [UInt8], master: MasterKey?) -> [UInt8] {
+        let id = ChunkID(hashing: block, key: master?.chunkIDs)
+        return PackLayout.sealBlob(ChunkCodec.encode(block), id: id, key: master?.encryption)
     }
 
     /// One pack file of the store and where its chunks lie in it.
@@ -18,28 +19,28 @@ enum MachineLimit {
     }
 
     /// The per-chunk work of a restore: open, decompress, verify the keyed id.
-    static func decode(_ sealed: [UInt8], id: ChunkID, master: MasterKey) throws -> [UInt8] {
-        guard let opened = PackLayout.openBlob(sealed, id: id, key: master.encryption) else {
+    static func decode(_ sealed: [UInt8], id: ChunkID, master: MasterKey?) throws -> [UInt8] {
+        guard let opened = PackLayout.openBlob(sealed, id: id, key: master?.encryption) else {
             throw BenchmarkError("chunk \(id) does not open with the store's key")
         }
-        return try ChunkCodec.decode(opened, id: id, key: "benchmark", idKey: master.chunkIDs)
+        return try ChunkCodec.decode(opened, id: id, key: "benchmark", idKey: master?.chunkIDs)
     }
 
     /// Every chunk of one pack's bytes, decoded.
-    static func decode(pack bytes: [UInt8], _ file: PackFile, master: MasterKey) throws -> [[UInt8]] {
+    static func decode(pack bytes: [UInt8], _ file: PackFile, master: MasterKey?) throws -> [[UInt8]] {
         try file.chunks.map { try decode(Array(bytes[$0.range]), id: $0.id, master: master) }
     }
 
     /// Keyed hash + lz4 compression + AES-256-GCM of every file's bytes in 1 MiB blocks, on all cores. Files are read
     /// into memory 64 MiB at a time outside the timed part, so only that work is measured.
-    static func hashAndCompress(files: [String], cores: Int, master: MasterKey) async throws -> Double {
+    static func hashAndCompress(files: [String], cores: Int, master: MasterKey?) async throws -> Double {
         try await measure(files: files, cores: cores) { block in _ = encode(block, master: master) }
     }
 
     /// The same work with the file I/O a local store cannot avoid: read each file in 1 MiB blocks, hash, compress,
     /// and write the compressed block to a scratch file (no fsync), files spread over all cores. No chunking, dedup or
     /// pipeline: the floor of what any local-store backup costs here.
-    static func readHashCompressWrite(files: [String], scratch: String, cores: Int, master: MasterKey) async throws
+    static func readHashCompressWrite(files: [String], scratch: String, cores: Int, master: MasterKey?) async throws
         -> Double
     {
         try FileSystem.makeDirectories(scratch)
@@ -78,7 +79,7 @@ enum MachineLimit {
 
     /// The restore-side floor: read each chunk object, decompress and verify it, write the plain bytes to a scratch
     /// file (no fsync), spread over all cores.
-    static func readDecodeWrite(packs: [PackFile], scratch: String, cores: Int, master: MasterKey) async throws
+    static func readDecodeWrite(packs: [PackFile], scratch: String, cores: Int, master: MasterKey?) async throws
         -> Double
     {
         try FileSystem.makeDirectories(scratch)
@@ -111,7 +112,7 @@ enum MachineLimit {
 
     /// AES-256-GCM opening, lz4 decompression and keyed-id verification of every stored chunk (what a restore
     /// must do per chunk); packs are read into memory outside the timed part.
-    static func decodeAndVerify(packs: [PackFile], cores: Int, master: MasterKey) async throws -> Double {
+    static func decodeAndVerify(packs: [PackFile], cores: Int, master: MasterKey?) async throws -> Double {
         var stored: [(PackFile, [UInt8])] = []
         var elapsed: Duration = .zero
         var plainBytes: Int64 = 0

@@ -50,14 +50,17 @@ enum Peers {
             forgetSeconds: forget.seconds)
     }
 
-    static func borg(data: String, workdir: String) throws -> Result {
+    static func borg(data: String, workdir: String, encrypted: Bool) throws -> Result {
         let repository = workdir + "/borg-repo"
         let target = workdir + "/borg-restore"
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-        // Encrypted, like velero-cas and restic: a like-for-like comparison.
+        // Encrypted or not as velero-cas's store is: a like-for-like comparison.
         let environment = ["BORG_PASSPHRASE": "benchmark", "BORG_BASE_DIR": workdir + "/borg-base"]
-        try Command.run("borg", ["init", "--encryption=repokey-blake2", repository], environment: environment)
-            .check("borg init")
+        try Command.run(
+            "borg", ["init", "--encryption=" + (encrypted ? "repokey-blake2" : "none"), repository],
+            environment: environment
+        )
+        .check("borg init")
         let backup = try Command.run(
             "borg", ["create", "--compression", "lz4", repository + "::first", data], environment: environment)
         try backup.check("borg create")

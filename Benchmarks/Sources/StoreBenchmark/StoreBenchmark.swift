@@ -14,6 +14,8 @@ struct StoreBenchmark {
         var workdir = "/tmp/velero-cas-bench"
         var cli = ".build/release/velero-cas"
         var peers = true
+        /// A plain store (`store init --encryption none`), compared with borg `-e none` (restic always encrypts).
+        var plain = false
     }
 
     static func main() async throws {
@@ -39,15 +41,17 @@ struct StoreBenchmark {
 
         settle()
         // The limits do the store's per-chunk work with a key of the same kind (the store's own is made later).
-        let scratchKey = MasterKey.generate()
-        log("measuring the machine limit (HMAC-SHA-256 + lz4 + AES-256-GCM, \(cores) cores)")
+        let scratchKey = options.plain ? nil : MasterKey.generate()
+        let work = options.plain ? "SHA-256 + lz4" : "HMAC-SHA-256 + lz4 + AES-256-GCM"
+        log("measuring the machine limit (\(work), \(cores) cores)")
         let limit = try await MachineLimit.hashAndCompress(files: files, cores: cores, master: scratchKey)
         settle()
-        log("measuring the I/O floor (read + HMAC-SHA-256 + lz4 + AES-256-GCM + write, \(cores) cores)")
+        log("measuring the I/O floor (read + \(work) + write, \(cores) cores)")
         let ioLimit = try await MachineLimit.readHashCompressWrite(
             files: files, scratch: options.workdir + "/scratch", cores: cores, master: scratchKey)
 
         let cli = CLI(path: options.cli, store: store)
+        if options.plain { try cli.initPlain() }
         settle()
         log("first backup")
         let first = try cli.backup(data, name: "first")
@@ -68,11 +72,13 @@ struct StoreBenchmark {
         let forgetSeconds = try cli.forget("first")
         let peakRSS = cli.measuresRSS ? cli.peakRSS : childPeakRSS()
         settle()
-        log("measuring the restore limit (AES-256-GCM + lz4 decompress + HMAC-SHA-256 verify, \(cores) cores)")
-        guard
-            let master = try await StoreKey.all(in: try LocalDirectoryStore(root: store, create: false)).lazy
-                .compactMap({ try? $0.open(password: Array("benchmark".utf8)) }).first
-        else { throw BenchmarkError("the store's key does not open with the benchmark's password") }
+        let decodeWork = options.plain ? "lz4 decompress + SHA-256" : "AES-256-GCM + lz4 decompress + HMAC-SHA-256"
+        log("measuring the restore limit (\(decodeWork) verify, \(cores) cores)")
+        let master = try await StoreKey.all(in: try LocalDirectoryStore(root: store, create: false)).lazy
+            .compactMap({ try? $0.open(password: Array("benchmark".utf8)) }).first
+        guard master != nil || options.plain else {
+            throw BenchmarkError("the store's key does not open with the benchmark's password")
+        }
         let opened = try await Repository.open(
             try LocalDirectoryStore(root: store, create: false), passwords: FixedPassword("benchmark"))
         let packFiles = await opened.indexedLocations().map {
@@ -86,7 +92,9 @@ struct StoreBenchmark {
 
         var peers: [Peers.Result] = []
         if options.peers {
-            for (name, run) in [("restic", Peers.restic), ("borg", Peers.borg)] {
+            let borg = { try Peers.borg(data: $0, workdir: $1, encrypted: !options.plain) }
+            let restic = { try Peers.restic(data: $0, workdir: $1) }
+            for (name, run) in [("restic", restic), ("borg", borg)] {
                 if Peers.installed(name) {
                     settle()
                     log("running \(name) on the same data")
@@ -101,9 +109,9 @@ struct StoreBenchmark {
         let firstRate = logical / first.summary.seconds
         let restoreRate = Double(restore.bytes) / restore.seconds
         var report = Report()
-        report.row("machine limit: HMAC-SHA-256 + lz4 + AES-256-GCM", Format.rate(limit), "", "")
+        report.row("machine limit: \(work)", Format.rate(limit), "", "")
         report.row(
-            "I/O floor: read + HMAC + lz4 + AES-GCM + write", Format.rate(ioLimit),
+            "I/O floor: read + \(work) + write", Format.rate(ioLimit),
             Format.percent(ioLimit / limit) + " of limit", "")
         report.row("first backup", Format.rate(firstRate), Format.percent(firstRate / limit) + " of limit", "≥ 70%")
         report.row("first backup vs the I/O floor", "", Format.percent(firstRate / ioLimit) + " of floor", "")
@@ -113,7 +121,7 @@ struct StoreBenchmark {
         report.row(
             "third backup (unchanged): time", String(format: "%.3fs", third.summary.seconds),
             Format.percent(third.summary.seconds / first.summary.seconds) + " of first", "≤ 5%")
-        report.row("restore limit: AES-256-GCM + lz4 decompress + HMAC-SHA-256", Format.rate(decodeLimit), "", "")
+        report.row("restore limit: \(decodeWork)", Format.rate(decodeLimit), "", "")
         report.row(
             "restore I/O floor: read + decode + write", Format.rate(restoreFloor),
             Format.percent(restoreFloor / decodeLimit) + " of limit", "")
@@ -141,7 +149,8 @@ struct StoreBenchmark {
         }
         print(
             report.render(
-                title: "velero-cas store benchmark: \(Format.mib(Int64(logical))), \(files.count) files, \(cores) cores"
+                title: "velero-cas store benchmark (\(options.plain ? "plain" : "encrypted") store): "
+                    + "\(Format.mib(Int64(logical))), \(files.count) files, \(cores) cores"
             ))
     }
 
@@ -158,9 +167,11 @@ struct StoreBenchmark {
             case "--workdir": options.workdir = iterator.next() ?? options.workdir
             case "--cli": options.cli = iterator.next() ?? options.cli
             case "--no-peers": options.peers = false
+            case "--plain": options.plain = true
             default:
                 throw BenchmarkError(
-                    "unknown argument \(argument) (known: --gigabytes N, --workdir DIR, --cli PATH, --no-peers)")
+                    "unknown argument \(argument) (known: --gigabytes N, --workdir DIR, --cli PATH, --no-peers, --plain)"
+                )
             }
         }
         return options
@@ -230,6 +241,11 @@ final class CLI {
             peakRSS = max(peakRSS, kib * 1024)
         }
         return result.output
+    }
+
+    /// Creates the store without encryption.
+    func initPlain() throws {
+        _ = try run(["store", "init", "--encryption", "none", "--store", store], what: "velero-cas store init")
     }
 
     func backup(_ source: String, name: String) throws -> Snapshot {
