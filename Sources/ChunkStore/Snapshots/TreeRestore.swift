@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import SystemIO
 
 /// Restores a snapshot's tree into a directory, byte for byte, with names (as bytes), modes, owners, extended
@@ -84,6 +85,10 @@ public struct TreeRestore: Sendable {
         if let afterPrepare { try await afterPrepare() }
 
         let files = entries.indices.filter { entries[$0].kind == .file }
+        // Directory walkers kept from file to file: each file is opened from its parent's descriptor, and the next
+        // file (usually in the same directory) reuses the walk instead of opening every component again.
+        let walkers = DirectoryWalkers(root: directory)
+        defer { walkers.close() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var running = 0
             for index in files {
@@ -93,7 +98,7 @@ public struct TreeRestore: Sendable {
                 }
                 let entry = entries[index]
                 let identity = created[index]
-                group.addTask { try await self.restoreFile(entry, root: directory, created: identity) }
+                group.addTask { try await self.restoreFile(entry, walkers: walkers, created: identity) }
                 running += 1
             }
             try await group.waitForAll()
@@ -211,8 +216,10 @@ public struct TreeRestore: Sendable {
         return created
     }
 
-    private func restoreFile(_ entry: TreeEntry, root: FileDescriptor, created: CreatedFile?) async throws {
-        let file = try await pool.run { try Self.openCreatedFile(entry, root: root, created: created) }
+    private func restoreFile(_ entry: TreeEntry, walkers: DirectoryWalkers, created: CreatedFile?) async throws {
+        let file = try await pool.run {
+            try walkers.with { try Self.openCreatedFile(entry, directories: $0, created: created) }
+        }
         defer { file.close() }
         // A failed fetch records itself before it gives its slot back, and the discarding group cancels itself: no
         // further fetch starts after that.
@@ -258,12 +265,10 @@ public struct TreeRestore: Sendable {
 
     /// Opens a file `prepare` created, walking down from the target's descriptor without following any symlink,
     /// and checks that it is still the inode created. Blocking.
-    static func openCreatedFile(_ entry: TreeEntry, root: FileDescriptor, created: CreatedFile?) throws
+    static func openCreatedFile(_ entry: TreeEntry, directories: OpenDirectories, created: CreatedFile?) throws
         -> FileDescriptor
     {
         let components = ManifestPath.components(entry.rawPath)
-        let directories = OpenDirectories(root: root, create: false)
-        defer { directories.close() }
         let parent = try directories.directory(components.dropLast(), for: entry)
         let name = components[components.count - 1]
         let file: FileDescriptor
@@ -335,6 +340,39 @@ public struct TreeRestore: Sendable {
             let directory = try directories.directory(ManifestPath.components(entry.rawPath)[...], for: entry)
             try setAttributes(of: entry, on: directory, owners: owners, logger: logger)
         }
+    }
+}
+
+/// `OpenDirectories` walkers shared by the files of one restore, each used by one thread at a time: a file takes one
+/// (the one used last, most likely already in its directory), walks from where it stands, and gives it back open.
+/// Descriptors held: at most the files restored at once × the tree's depth, all closed by `close()`.
+final class DirectoryWalkers: Sendable {
+    private struct Idle: @unchecked Sendable {
+        var walkers: [OpenDirectories] = []
+    }
+    private let idle = Mutex(Idle())
+    private let root: FileDescriptor
+
+    init(root: FileDescriptor) { self.root = root }
+
+    /// Runs `body` with a walker of its own. Blocking (it opens directories).
+    func with<T>(_ body: (OpenDirectories) throws -> T) throws -> T {
+        let taken = idle.withLock { idle in Idle(walkers: idle.walkers.popLast().map { [$0] } ?? []) }
+        let walker = taken.walkers.first ?? OpenDirectories(root: root, create: false)
+        defer {
+            let given = Idle(walkers: [walker])
+            idle.withLock { $0.walkers += given.walkers }
+        }
+        return try body(walker)
+    }
+
+    /// Closes every walker's descriptors (none may be in use).
+    func close() {
+        let all = idle.withLock { idle in
+            defer { idle.walkers = [] }
+            return idle
+        }
+        for walker in all.walkers { walker.close() }
     }
 }
 
