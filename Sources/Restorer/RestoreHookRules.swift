@@ -9,6 +9,9 @@ import KubeClient
 /// `velero-restore-init-<random>`), `…/command`; and `post.hook.restore.velero.io/command`, `…/container`,
 /// `…/on-error`, `…/exec-timeout` (default 30s), `…/wait-timeout` (default 10m; Velero waits without end),
 /// `…/wait-for-ready`. Malformed annotations are errors naming the pod, the annotation and its value.
+/// An init hook with a timeout (`init.timeout`, or the annotation `init.hook.restore.velero.io/timeout`) is waited
+/// for after the objects are applied: its containers must complete within it (Velero declares the field and does
+/// not enforce it); one without is not waited for, as in Velero.
 public struct RestoreHookRules: Codable, Sendable, Equatable {
     /// An exec hook with its wait for the container.
     public struct ExecHook: Codable, Sendable, Equatable {
@@ -32,13 +35,27 @@ public struct RestoreHookRules: Codable, Sendable, Equatable {
         /// corev1.Container objects as JSON.
         public var initContainers: [[UInt8]]
         public var exec: [ExecHook]
+        /// Init container name → how long it may take to complete (from its hook's `init.timeout`).
+        public var initTimeouts: [String: Duration]?
 
-        public init(name: String, pods: HookPodSelector, initContainers: [[UInt8]], exec: [ExecHook]) {
+        public init(
+            name: String, pods: HookPodSelector, initContainers: [[UInt8]], exec: [ExecHook],
+            initTimeouts: [String: Duration]? = nil
+        ) {
             self.name = name
             self.pods = pods
             self.initContainers = initContainers
             self.exec = exec
+            self.initTimeouts = initTimeouts
         }
+    }
+
+    /// A hook init container a restored pod must see complete (exit 0) within `timeout`.
+    public struct InitWait: Sendable, Equatable {
+        public var container: String
+        public var timeout: Duration
+        /// "annotation" or "spec:<rule name>".
+        public var source: String
     }
 
     public var rules: [Rule]
@@ -66,6 +83,8 @@ public struct RestoreHookRules: Codable, Sendable, Equatable {
                 container["command"] = PlannedHook.command(
                     annotation: Self.initPrefix + "command", raw, &errors)
             }
+            _ = Self.waitTimeout(
+                annotations[Self.initPrefix + "timeout"], field: "annotation \(Self.initPrefix)timeout", &errors)
             guard errors.isEmpty else { throw RestoreHookError(pod: "\(namespace)/\(pod)", reasons: errors) }
             return [container]
         }
@@ -74,6 +93,30 @@ public struct RestoreHookRules: Codable, Sendable, Equatable {
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
         return containers.isEmpty ? nil : containers
     }
+
+    /// The hook init containers of a restored pod that have a timeout (`initContainers`: the names the pod has).
+    /// A malformed timeout annotation was reported when the containers were added; it is not waited for.
+    func initWaits(
+        namespace: String, labels: [String: String], annotations: [String: String], initContainers: [String]
+    ) -> [InitWait] {
+        if annotations[Self.initPrefix + "container-image"] != nil {
+            var ignored: [String] = []
+            guard let timeout = Self.waitTimeout(annotations[Self.initPrefix + "timeout"], field: "", &ignored)
+            else { return [] }
+            let named = annotations[Self.initPrefix + "container-name"] ?? ""
+            let container =
+                named.isEmpty ? initContainers.first { $0.hasPrefix("velero-restore-init-") } : named
+            return container.map { [InitWait(container: $0, timeout: timeout, source: "annotation")] } ?? []
+        }
+        return rules.filter { $0.pods.applies(namespace: namespace, labels: labels) }.flatMap { rule in
+            (rule.initTimeouts ?? [:]).sorted { $0.key < $1.key }.filter { initContainers.contains($0.key) }.map {
+                InitWait(container: $0.key, timeout: $0.value, source: "spec:\(rule.name)")
+            }
+        }
+    }
+
+    /// Whether any rule waits for init containers.
+    var waitsForInit: Bool { rules.contains { !($0.initTimeouts ?? [:]).isEmpty } }
 
     /// The exec hooks for a restored pod.
     func execHooks(
