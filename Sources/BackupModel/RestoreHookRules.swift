@@ -5,6 +5,9 @@
 /// `velero-restore-init-<random>`), `…/command`; and `post.hook.restore.velero.io/command`, `…/container`,
 /// `…/on-error`, `…/exec-timeout` (default 30s), `…/wait-timeout` (default 10m; Velero waits without end),
 /// `…/wait-for-ready`. Malformed annotations are errors naming the pod, the annotation and its value.
+/// An init hook with a timeout (`init.timeout`, or the annotation `init.hook.restore.velero.io/timeout`) is waited
+/// for after the objects are applied: its containers must complete within it (Velero declares the field and does
+/// not enforce it); one without is not waited for, as in Velero.
 public struct RestoreHookRules: Codable, Sendable, Equatable {
     /// An exec hook with its wait for the container.
     public struct ExecHook: Codable, Sendable, Equatable {
@@ -28,12 +31,32 @@ public struct RestoreHookRules: Codable, Sendable, Equatable {
         /// corev1.Container objects as JSON.
         public var initContainers: [[UInt8]]
         public var exec: [ExecHook]
+        /// Init container name → how long it may take to complete (from its hook's `init.timeout`).
+        public var initTimeouts: [String: Duration]?
 
-        public init(name: String, pods: HookPodSelector, initContainers: [[UInt8]], exec: [ExecHook]) {
+        public init(
+            name: String, pods: HookPodSelector, initContainers: [[UInt8]], exec: [ExecHook],
+            initTimeouts: [String: Duration]? = nil
+        ) {
             self.name = name
             self.pods = pods
             self.initContainers = initContainers
             self.exec = exec
+            self.initTimeouts = initTimeouts
+        }
+    }
+
+    /// A hook init container a restored pod must see complete (exit 0) within `timeout`.
+    public struct InitWait: Sendable, Equatable {
+        public var container: String
+        public var timeout: Duration
+        /// "annotation" or "spec:<rule name>".
+        public var source: String
+
+        public init(container: String, timeout: Duration, source: String) {
+            self.container = container
+            self.timeout = timeout
+            self.source = source
         }
     }
 

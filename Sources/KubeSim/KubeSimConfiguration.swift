@@ -19,7 +19,9 @@ public struct KubeSimConfiguration: Sendable {
     public var port: Int
     /// Bearer tokens; when empty, authentication is off and every request acts as an admin.
     public var credentials: [Credential]
-    /// Event loop threads; the default is the number of cores.
+    /// Event loop threads. The default, 1, is enough for the tests' in-process servers, of which one process runs
+    /// dozens at once (each loop holds a thread and epoll, eventfd and timerfd descriptors); the `kube-sim` command
+    /// uses one per core.
     public var threads: Int
     /// Continue tokens older than this get 410 Gone ("Expired"), as after an etcd compaction.
     public var compactionWindow: Duration
@@ -46,16 +48,22 @@ public struct KubeSimConfiguration: Sendable {
     /// `pods/exec`: node name → that node's kubelet root directory. A command runs as a local process in
     /// `<root>/pods/<pod uid>` (see `ExecPlan`); nil refuses exec.
     public var kubeletRoots: [String: String]?
+    /// A keep-alive connection with no request in progress for this long is closed (nil: never). A real API server
+    /// closes idle connections after 90 s (as the `kube-sim` command does); the in-process default is 1 s so that a
+    /// test process running dozens of servers at once does not hold every client's idle connections open on both
+    /// ends (clients reconnect, as they must with any server).
+    public var idleConnectionTimeout: Duration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, credentials: [Credential] = [],
-        threads: Int = System.coreCount, compactionWindow: Duration = .seconds(300), watchHistoryLimit: Int = 10_000,
+        threads: Int = 1, compactionWindow: Duration = .seconds(300), watchHistoryLimit: Int = 10_000,
         createDefaultNamespaces: Bool = true, fixtures: [String] = [], synthetic: SyntheticCluster.Options? = nil,
         faultSeed: UInt64 = 1, maximumRequestBodyBytes: Int = 16 << 20, listWriteChunkBytes: Int = 1 << 20,
         serverVersion: ServerVersion = ServerVersion(), initialResourceVersion: UInt64 = 1000,
-        capacity: Capacity? = nil
+        capacity: Capacity? = nil, idleConnectionTimeout: Duration? = .seconds(1)
     ) {
         self.capacity = capacity
+        self.idleConnectionTimeout = idleConnectionTimeout
         self.host = host
         self.port = port
         self.credentials = credentials

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// An in-memory Kubernetes API server on 127.0.0.1, for tests, the demo and benchmarks.
 ///
@@ -19,13 +20,14 @@ public final class KubeSimServer: Sendable {
     let core: SimulatorCore
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
+    private let connections: ConnectionSet
 
     public var baseURL: String { "http://\(host):\(port)" }
     public var configuration: KubeSimConfiguration { core.configuration }
 
     private init(
         host: String, port: Int, generated: SyntheticCluster.Summary?, core: SimulatorCore,
-        group: MultiThreadedEventLoopGroup, channel: any Channel
+        group: MultiThreadedEventLoopGroup, channel: any Channel, connections: ConnectionSet
     ) {
         self.host = host
         self.port = port
@@ -33,6 +35,7 @@ public final class KubeSimServer: Sendable {
         self.core = core
         self.group = group
         self.channel = channel
+        self.connections = connections
     }
 
     /// Seeds the store (default namespaces, fixtures, synthetic cluster), then binds and serves.
@@ -54,13 +57,15 @@ public final class KubeSimServer: Sendable {
             return configuration.synthetic.map { core.generate($0) }
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        let connections = ConnectionSet()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                connections.insert(channel)
+                return channel.eventLoop.makeCompletedFuture {
                     // pods/exec upgrades to WebSocket; the plain HTTP handler then leaves the pipeline.
                     let upgrade: NIOHTTPServerUpgradeConfiguration = (
                         upgraders: [ExecUpgrade.upgrader(core: core)],
@@ -83,12 +88,15 @@ public final class KubeSimServer: Sendable {
         let port = channel.localAddress?.port ?? configuration.port
         core.serverAddress.withLock { $0 = "\(configuration.host):\(port)" }
         return KubeSimServer(
-            host: configuration.host, port: port, generated: generated, core: core, group: group, channel: channel)
+            host: configuration.host, port: port, generated: generated, core: core, group: group, channel: channel,
+            connections: connections)
     }
 
-    /// Stops listening, closes every connection (watches end) and stops the event loops.
+    /// Stops listening, closes every connection it accepted (watches end; clients see their kept-alive connections
+    /// closed at once) and then stops its event loops.
     public func shutdown() async throws {
         try? await channel.close()
+        await connections.closeAll()
         try await group.shutdownGracefully()
     }
 
@@ -168,6 +176,9 @@ public final class KubeSimServer: Sendable {
 
     public func resetRequestLog() { core.log.reset() }
 
+    /// Client connections open right now (kept-alive idle ones included).
+    public var connectionCount: Int { connections.count }
+
     /// Watches registered right now (a watch is registered when its starting snapshot is taken, which can be a
     /// while after its request was counted).
     public var watcherCount: Int { core.store.watcherCount }
@@ -207,5 +218,28 @@ public final class KubeSimServer: Sendable {
 
             """ + user
         try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
+
+/// The connections a server has accepted and not yet closed, so that stopping the server closes each of them
+/// explicitly and waits for it, before its event loops go.
+final class ConnectionSet: Sendable {
+    private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func insert(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        open.withLock { $0[key] = channel }
+        channel.closeFuture.whenComplete { [self] _ in _ = open.withLock { $0.removeValue(forKey: key) } }
+    }
+
+    var count: Int { open.withLock { $0.count } }
+
+    /// Closes every open connection and waits until each is closed.
+    func closeAll() async {
+        let channels = open.withLock { open in
+            defer { open.removeAll() }
+            return Array(open.values)
+        }
+        for channel in channels { try? await channel.close() }
     }
 }

@@ -8,7 +8,9 @@ import Logging
 /// from the cluster (its hook annotations came with it), polled until the hook's container is running (ready,
 /// with `waitForReady`) or its wait timeout passes or the pod ends, then its hooks run in order through
 /// `PodHookRunner`. Pods are handled `width` at a time. A failed Fail hook is an error of the restore, a failed
-/// Continue hook a warning (as for backup hooks).
+/// Continue hook a warning (as for backup hooks). Before them, hook init containers with a timeout are waited for
+/// (`waitForInitContainers`). A hook naming a container the pod does not have fails at once (Velero drops it with
+/// a warning); a pod deleted while its hooks wait fails them with that reason.
 struct PostRestoreHooks: Sendable {
     let client: KubeClient
     let rules: RestoreHookRules
@@ -24,25 +26,40 @@ struct PostRestoreHooks: Sendable {
 
     static let pods = APIResource(group: "", version: "v1", name: "pods", kind: "Pod", namespaced: true)
 
-    private struct PodState: Decodable {
+    struct PodState: Decodable {
         struct Metadata: Decodable {
             var name: String?
             var namespace: String?
             var labels: [String: String]?
             var annotations: [String: String]?
         }
-        struct Container: Decodable { var name: String }
-        struct Spec: Decodable { var containers: [Container]? }
+        struct Container: Decodable {
+            var name: String
+            var command: [String]?
+        }
+        struct Spec: Decodable {
+            var containers: [Container]?
+            var initContainers: [Container]?
+        }
         struct ContainerStatus: Decodable {
-            struct State: Decodable { var running: Running? }
+            struct State: Decodable {
+                var running: Running?
+                var terminated: Terminated?
+            }
             struct Running: Decodable {}
+            struct Terminated: Decodable {
+                var exitCode: Int32?
+                var reason: String?
+            }
             var name: String
             var ready: Bool?
             var state: State?
+            var lastState: State?
         }
         struct Status: Decodable {
             var phase: String?
             var containerStatuses: [ContainerStatus]?
+            var initContainerStatuses: [ContainerStatus]?
         }
         var metadata: Metadata
         var spec: Spec?
@@ -55,14 +72,19 @@ struct PostRestoreHooks: Sendable {
         for item in results where item.resource == "pods" && item.outcome == .created {
             if let namespace = item.namespace { created[namespace, default: []].insert(item.name) }
         }
-        var hooked: [(String, String)] = []
-        let anyRule = rules.rules.contains { !$0.exec.isEmpty }
+        var hooked: [(String, String, PodState.Metadata)] = []
+        let anyRule = rules.rules.contains { !$0.exec.isEmpty } || rules.waitsForInit
         for (namespace, names) in created.sorted(by: { $0.key < $1.key }) {
             try await client.listAll(Self.pods, namespace: namespace) { page in
                 for object in page where names.contains(object.name) {
                     let annotations = object.metadata.annotations ?? [:]
-                    if anyRule || annotations[RestoreHookRules.postPrefix + "command"] != nil {
-                        hooked.append((namespace, object.name))
+                    if anyRule || annotations[RestoreHookRules.postPrefix + "command"] != nil
+                        || annotations[RestoreHookRules.initPrefix + "timeout"] != nil
+                    {
+                        let metadata = PodState.Metadata(
+                            name: object.name, namespace: namespace, labels: object.metadata.labels,
+                            annotations: annotations)
+                        hooked.append((namespace, object.name, metadata))
                     }
                 }
             }
@@ -70,8 +92,8 @@ struct PostRestoreHooks: Sendable {
         var outcome = Outcome()
         for start in stride(from: 0, to: hooked.count, by: width) {
             try await withThrowingTaskGroup(of: Outcome.self) { group in
-                for (namespace, name) in hooked[start..<min(start + width, hooked.count)] {
-                    group.addTask { try await hooks(of: namespace, name) }
+                for (namespace, name, listed) in hooked[start..<min(start + width, hooked.count)] {
+                    group.addTask { try await hooks(of: namespace, name, listed: listed) }
                 }
                 for try await one in group {
                     outcome.records += one.records
@@ -83,14 +105,29 @@ struct PostRestoreHooks: Sendable {
         return outcome
     }
 
-    private func read(_ namespace: String, _ name: String) async throws -> PodState {
-        let object = try await client.get(Self.pods, namespace: namespace, name: name)
-        return try JSONDecoder().decode(PodState.self, from: Data(object.json))
+    /// The pod as it is now; nil once it is deleted.
+    func read(_ namespace: String, _ name: String) async throws -> PodState? {
+        do {
+            let object = try await client.get(Self.pods, namespace: namespace, name: name)
+            return try JSONDecoder().decode(PodState.self, from: Data(object.json))
+        } catch let error as KubeAPIError where error.isNotFound {
+            return nil
+        }
     }
 
-    private func hooks(of namespace: String, _ name: String) async throws -> Outcome {
+    /// `listed`: the pod's metadata when it was listed, whose hooks fail if the pod is gone before they run.
+    private func hooks(of namespace: String, _ name: String, listed: PodState.Metadata) async throws -> Outcome {
         var outcome = Outcome()
-        var pod = try await read(namespace, name)
+        let start = ContinuousClock.now
+        let current = try await read(namespace, name)
+        var deleted = current == nil
+        var pod = current ?? PodState(metadata: listed, spec: nil, status: nil)
+        let waits = rules.initWaits(
+            namespace: namespace, labels: pod.metadata.labels ?? [:], annotations: pod.metadata.annotations ?? [:],
+            initContainers: (pod.spec?.initContainers ?? []).map(\.name))
+        if !waits.isEmpty, !deleted {
+            deleted = try await waitForInitContainers(waits, of: &pod, start: start, into: &outcome)
+        }
         let hooks: [RestoreHookRules.ExecHook]
         do {
             hooks = try rules.execHooks(
@@ -104,26 +141,31 @@ struct PostRestoreHooks: Sendable {
         let containers = (pod.spec?.containers ?? []).map(\.name)
         let runner = PodHookRunner(
             client: client, logger: Logger(label: "velero-cas.restore"), operation: "restore \(restoreName)")
-        let start = ContinuousClock.now
         for hook in hooks {
             let container = hook.hook.container ?? containers.first ?? ""
-            // Wait for this hook's container (a later hook's wait counts from the same start, as in Velero).
-            while !Self.isUp(pod, container: container, ready: hook.waitForReady), pod.status?.phase != "Succeeded",
-                pod.status?.phase != "Failed", ContinuousClock.now - start < hook.waitTimeout
+            // Wait for this hook's container (a later hook's wait counts from the same start, as in Velero); not
+            // for one the pod does not have (the runner reports it).
+            while !deleted, containers.contains(container),
+                !Self.isUp(pod, container: container, ready: hook.waitForReady),
+                !Self.ended(pod), ContinuousClock.now - start < hook.waitTimeout
             {
                 try await Task.sleep(for: pollInterval)
-                pod = try await read(namespace, name)
+                if let now = try await read(namespace, name) { pod = now } else { deleted = true }
             }
             let target = PodHookRunner.Pod(
                 namespace: namespace, name: name, containers: containers, phase: pod.status?.phase)
             var ran: PodHookRunner.Outcome
-            if Self.isUp(pod, container: container, ready: hook.waitForReady) {
+            if !deleted,
+                !containers.contains(container) || Self.isUp(pod, container: container, ready: hook.waitForReady)
+            {
                 ran = try await runner.run([hook.hook], phase: "post", pod: target)
             } else {
                 let why =
-                    pod.status?.phase == "Succeeded" || pod.status?.phase == "Failed"
-                    ? "the pod ended (\(pod.status?.phase ?? "")) before the hook ran"
-                    : "container \(container) was not \(hook.waitForReady ? "ready" : "running") within \(hook.waitTimeout)"
+                    deleted
+                    ? "the pod was deleted before the hook ran"
+                    : Self.ended(pod)
+                        ? "the pod ended (\(pod.status?.phase ?? "")) before the hook ran"
+                        : "container \(container) was not \(hook.waitForReady ? "ready" : "running") within \(hook.waitTimeout)"
                 var record = HookRecord(
                     namespace: namespace, pod: name, container: container, phase: "post", source: hook.hook.source,
                     command: hook.hook.command, onError: hook.hook.onError.rawValue, error: why)
@@ -141,6 +183,10 @@ struct PostRestoreHooks: Sendable {
             }
         }
         return outcome
+    }
+
+    static func ended(_ pod: PodState) -> Bool {
+        pod.status?.phase == "Succeeded" || pod.status?.phase == "Failed"
     }
 
     private static func isUp(_ pod: PodState, container: String, ready: Bool) -> Bool {

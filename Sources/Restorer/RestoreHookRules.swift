@@ -27,6 +27,8 @@ extension RestoreHookRules {
                 container["command"] = PlannedHook.command(
                     annotation: Self.initPrefix + "command", raw, &errors)
             }
+            _ = Self.waitTimeout(
+                annotations[Self.initPrefix + "timeout"], field: "annotation \(Self.initPrefix)timeout", &errors)
             guard errors.isEmpty else { throw RestoreHookError(pod: "\(namespace)/\(pod)", reasons: errors) }
             return [container]
         }
@@ -35,6 +37,30 @@ extension RestoreHookRules {
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
         return containers.isEmpty ? nil : containers
     }
+
+    /// The hook init containers of a restored pod that have a timeout (`initContainers`: the names the pod has).
+    /// A malformed timeout annotation was reported when the containers were added; it is not waited for.
+    func initWaits(
+        namespace: String, labels: [String: String], annotations: [String: String], initContainers: [String]
+    ) -> [InitWait] {
+        if annotations[Self.initPrefix + "container-image"] != nil {
+            var ignored: [String] = []
+            guard let timeout = Self.waitTimeout(annotations[Self.initPrefix + "timeout"], field: "", &ignored)
+            else { return [] }
+            let named = annotations[Self.initPrefix + "container-name"] ?? ""
+            let container =
+                named.isEmpty ? initContainers.first { $0.hasPrefix("velero-restore-init-") } : named
+            return container.map { [InitWait(container: $0, timeout: timeout, source: "annotation")] } ?? []
+        }
+        return rules.filter { $0.pods.applies(namespace: namespace, labels: labels) }.flatMap { rule in
+            (rule.initTimeouts ?? [:]).sorted { $0.key < $1.key }.filter { initContainers.contains($0.key) }.map {
+                InitWait(container: $0.key, timeout: $0.value, source: "spec:\(rule.name)")
+            }
+        }
+    }
+
+    /// Whether any rule waits for init containers.
+    var waitsForInit: Bool { rules.contains { !($0.initTimeouts ?? [:]).isEmpty } }
 
     /// The exec hooks for a restored pod.
     func execHooks(

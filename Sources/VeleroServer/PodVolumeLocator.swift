@@ -33,6 +33,8 @@ struct PodVolumeLocator: Sendable {
             struct Claim: Decodable { var claimName: String? }
             var name: String
             var persistentVolumeClaim: Claim?
+            /// A generic ephemeral volume: its claim is named `<pod>-<volume>`.
+            var ephemeral: PodForVolumes.Present?
         }
         struct Spec: Decodable { var volumes: [Volume]? }
         var metadata: Meta
@@ -81,13 +83,17 @@ struct PodVolumeLocator: Sendable {
         } else {
             identity = "pod/\(namespace)/\(podName)/\(volume.name)"
         }
-        if let claimName = volume.persistentVolumeClaim?.claimName {
+        let what = "\(where_) volume '\(volume.name)'"
+        if let claimName = volume.persistentVolumeClaim?.claimName
+            ?? (volume.ephemeral != nil ? "\(podName)-\(volume.name)" : nil)
+        {
             let claimObject = try await client.get(PodVolumeStep.claims, namespace: namespace, name: claimName)
             let claim = try JSONDecoder().decode(Claim.self, from: Data(claimObject.json))
             if claim.spec?.volumeMode == "Block" {
                 throw PodVolumeFailure(
                     description:
-                        "claim \(namespace)/\(claimName) is a block volume: block volumes are not supported yet")
+                        "\(what) is a block volume (claim \(namespace)/\(claimName) has volumeMode Block): \(PodVolumeSelection.blockNotSupported)"
+                )
             }
             guard let volumeName = claim.spec?.volumeName, !volumeName.isEmpty else {
                 throw PodVolumeFailure(
@@ -96,25 +102,39 @@ struct PodVolumeLocator: Sendable {
             directory = volumeName
             if let claimUID = claim.metadata.uid { identity = "pvc/\(claimUID)" }
         }
-        let path = try await find(directory, podUID: uid, what: "\(where_) volume '\(volume.name)'")
+        let path = try await find(directory, podUID: uid, what: what)
         return Located(path: path, identity: identity)
     }
 
-    /// The one `<root>/pods/<uid>/volumes/*/<directory>` (plus `mount` for CSI).
+    /// The one `<root>/pods/<uid>/volumes/*/<directory>` (plus `mount` for CSI). A volume the kubelet set up as a
+    /// raw device instead (`<root>/pods/<uid>/volumeDevices/*/<directory>`) is a failure that says so.
     private func find(_ directory: String, podUID: String, what: String) async throws -> String {
-        let volumes = "\(kubeletRoot)/pods/\(podUID)/volumes"
-        let matches: [String] = try await BlockingPool.shared.run {
-            guard try FileSystem.statusIfExists(volumes)?.kind == .directory else { return [] }
-            var found: [String] = []
-            for plugin in try FileSystem.contentsOfDirectory(volumes).sorted() {
-                var candidate = "\(volumes)/\(plugin)/\(directory)"
-                if plugin == "kubernetes.io~csi" { candidate += "/mount" }
-                if try FileSystem.statusIfExists(candidate)?.kind == .directory { found.append(candidate) }
+        let pod = "\(kubeletRoot)/pods/\(podUID)"
+        let volumes = "\(pod)/volumes"
+        let (matches, devices): ([String], [String]) = try await BlockingPool.shared.run {
+            func entries(_ parent: String, suffix: (String) -> String, directoryOnly: Bool) throws -> [String] {
+                guard try FileSystem.statusIfExists(parent)?.kind == .directory else { return [] }
+                var found: [String] = []
+                for plugin in try FileSystem.contentsOfDirectory(parent).sorted() {
+                    let candidate = "\(parent)/\(plugin)/\(directory)" + suffix(plugin)
+                    if let kind = try FileSystem.statusIfExists(candidate)?.kind, !directoryOnly || kind == .directory {
+                        found.append(candidate)
+                    }
+                }
+                return found
             }
-            return found
+            let matches = try entries(
+                volumes, suffix: { $0 == "kubernetes.io~csi" ? "/mount" : "" }, directoryOnly: true)
+            guard matches.isEmpty else { return (matches, []) }
+            return (matches, try entries("\(pod)/volumeDevices", suffix: { _ in "" }, directoryOnly: false))
         }
         switch matches.count {
         case 1: return matches[0]
+        case 0 where !devices.isEmpty:
+            throw PodVolumeFailure(
+                description:
+                    "\(what) is a block volume (the kubelet attached it as a device, \(devices[0])): \(PodVolumeSelection.blockNotSupported)"
+            )
         case 0:
             throw PodVolumeFailure(
                 description:

@@ -9,7 +9,12 @@ struct PodForVolumes: Decodable, Sendable {
         var annotations: [String: String]?
         var labels: [String: String]?
     }
-    struct Container: Decodable, Sendable { var name: String }
+    struct Container: Decodable, Sendable {
+        struct Device: Decodable, Sendable { var name: String }
+        var name: String
+        /// Volumes this container uses as raw block devices (`volumeMode: Block` claims).
+        var volumeDevices: [Device]?
+    }
     struct Volume: Decodable, Sendable {
         struct Claim: Decodable, Sendable { var claimName: String? }
         var name: String
@@ -29,6 +34,7 @@ struct PodForVolumes: Decodable, Sendable {
         var nodeName: String?
         var volumes: [Volume]?
         var containers: [Container]?
+        var initContainers: [Container]?
     }
     struct Status: Decodable, Sendable { var phase: String? }
     var metadata: Metadata
@@ -77,6 +83,19 @@ enum PodVolumeSelection {
         }
         return nil
     }
+
+    /// Why file-system backup cannot read a volume a container uses as a raw block device (`volumeDevices`), or
+    /// nil. Such a volume has no directory under the kubelet's `volumes/`, only a device under `volumeDevices/`.
+    static func blockDevice(_ pod: PodForVolumes, volume: String) -> String? {
+        let containers = (pod.spec?.initContainers ?? []) + (pod.spec?.containers ?? [])
+        guard let user = containers.first(where: { $0.volumeDevices?.contains { $0.name == volume } == true }) else {
+            return nil
+        }
+        return "container \(user.name) uses it as a raw block device (volumeDevices): \(blockNotSupported)"
+    }
+
+    /// The reason every block volume gives.
+    static let blockNotSupported = "block volumes are not supported by file-system backup"
 
     static func choose(_ pod: PodForVolumes, defaultVolumesToFsBackup: Bool) -> Choice {
         let volumes = pod.spec?.volumes ?? []

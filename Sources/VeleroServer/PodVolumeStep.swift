@@ -69,9 +69,18 @@ struct PodVolumeStep: Sendable {
                     namespace: pod.metadata.namespace ?? "", pod: pod.metadata.name ?? "", podUID: uid, volume: volume,
                     node: node)
                 do {
+                    if let reason = PodVolumeSelection.blockDevice(pod, volume: volume) {
+                        throw Unsupported(reason: reason)
+                    }
                     created.append(try await create(source, pod: pod, commit: commit))
                 } catch let skip as Skip {
                     outcome.warnings.append("pod volume \(source.display) not backed up: \(skip.reason)")
+                } catch let unsupported as Unsupported {
+                    // Chosen and unreadable by any agent (a block volume): an error on the backup, no PodVolumeBackup.
+                    var record = VolumeRecord.unreachable(persistentVolume: "", path: "", reason: unsupported.reason)
+                    record.podVolume = source
+                    failed.append(record)
+                    server.logger.warning("backup \(backup.name): pod volume \(source.display): \(unsupported.reason)")
                 } catch {
                     // Chosen and not handed to a node agent (a missing claim, an API error): an error on the backup.
                     if Task.isCancelled { throw error }
@@ -91,6 +100,8 @@ struct PodVolumeStep: Sendable {
 
     /// A chosen volume that is backed up another way (a hostPath persistent volume, read from its path).
     struct Skip: Error { var reason: String }
+    /// A chosen volume that file-system backup cannot read at all (a block volume).
+    struct Unsupported: Error { var reason: String }
 
     /// The pods in the backup's namespaces that match its label selectors.
     private func selectedPods(_ filter: ResourceFilter) async throws -> [PodForVolumes] {
@@ -127,7 +138,10 @@ struct PodVolumeStep: Sendable {
         if let claimName {
             struct Claim: Decodable {
                 struct Meta: Decodable { var uid: String? }
-                struct Spec: Decodable { var volumeName: String? }
+                struct Spec: Decodable {
+                    var volumeName: String?
+                    var volumeMode: String?
+                }
                 var metadata: Meta
                 var spec: Spec?
             }
@@ -137,6 +151,10 @@ struct PodVolumeStep: Sendable {
             }
             let object = try await server.client.get(Self.claims, namespace: source.namespace, name: claimName)
             let claim = try JSONDecoder().decode(Claim.self, from: Data(object.json))
+            if claim.spec?.volumeMode == "Block" {
+                throw Unsupported(
+                    reason: "claim \(claimName) has volumeMode Block: \(PodVolumeSelection.blockNotSupported)")
+            }
             if let volumeName = claim.spec?.volumeName, !volumeName.isEmpty,
                 let pv = try? await server.client.get(Self.volumes, namespace: nil, name: volumeName),
                 (try? JSONDecoder().decode(Volume.self, from: Data(pv.json)))?.spec?.hostPath != nil

@@ -116,9 +116,12 @@ struct KubeSimCommand: AsyncParsableCommand {
         if stopOnStdinClose { terminated.stopWhenStandardInputCloses() }
         var configuration = KubeSimConfiguration(
             host: host, port: port, credentials: tokens.compactMap { Credential(parsing: $0) },
-            compactionWindow: .seconds(compactionWindowSeconds), createDefaultNamespaces: !noDefaultNamespaces,
+            threads: ProcessInfo.processInfo.activeProcessorCount, compactionWindow: .seconds(compactionWindowSeconds),
+            createDefaultNamespaces: !noDefaultNamespaces,
             fixtures: fixtures)
         configuration.kubeletRoots = parsedKubeletRoots
+        // A real API server's idle timeout; the short library default is for processes running many servers.
+        configuration.idleConnectionTimeout = .seconds(90)
         if maxInFlight > 0 {
             configuration.capacity = Capacity(
                 maxInFlight: maxInFlight, queueLength: queueLength,

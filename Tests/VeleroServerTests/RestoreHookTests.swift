@@ -27,8 +27,14 @@ struct RestoreHookTests {
             """, to: Self.pods, namespace: "app")
     }
 
-    /// Binds restored pods in `namespace` to node-a and marks them Running, as a scheduler and kubelet would.
-    func playKubelet(_ harness: ServerHarness, namespace: String, count: Int) async throws -> [String: String] {
+    static let running =
+        #"{"phase":"Running","containerStatuses":[{"name":"main","ready":true,"state":{"running":{}}}]}"#
+
+    /// Binds restored pods in `namespace` to node-a and gives them `status` (by pod name; default Running and
+    /// ready), as a scheduler and kubelet would.
+    func playKubelet(
+        _ harness: ServerHarness, namespace: String, count: Int, status: (String) -> String = { _ in running }
+    ) async throws -> [String: String] {
         var started: [String: String] = [:]
         let deadline = ContinuousClock.now + .seconds(30)
         while started.count < count, ContinuousClock.now < deadline {
@@ -41,9 +47,8 @@ struct RestoreHookTests {
                     contentType: "application/merge-patch+json")
                 _ = try await harness.client.send(
                     .patch, path + "/status",
-                    body: Array(
-                        #"{"status":{"phase":"Running","containerStatuses":[{"name":"main","ready":true,"state":{"running":{}}}]}}"#
-                            .utf8), contentType: "application/merge-patch+json")
+                    body: Array(#"{"status":\#(status(object.name))}"#.utf8),
+                    contentType: "application/merge-patch+json")
                 started[object.name] = object.metadata.uid ?? ""
             }
             try await Task.sleep(for: .milliseconds(100))
@@ -162,7 +167,7 @@ struct RestoreHookTests {
                     {"apiVersion":"velero.io/v1","kind":"Restore","metadata":{"name":"bad"},"spec":{\
                     "backupName":"source","hooks":{"resources":[{"name":"r","postHooks":[\
                     {"exec":{"command":["x"],"onError":"Never","execTimeout":"1y","waitTimeout":"later"}},\
-                    {"init":{"initContainers":[{"name":"No_Good","image":"i"},{"name":"ok"}]}},{}]}]}}}
+                    {"init":{"initContainers":[{"name":"No_Good","image":"i"},{"name":"ok"}],"timeout":"soon"}},{}]}]}}}
                     """, to: Restore.resource, namespace: "velero")
                 let restore = try await harness.finishedRestore("bad")
                 #expect(restore.phase == .failedValidation)
@@ -173,6 +178,7 @@ struct RestoreHookTests {
                     "spec.hooks.resources[0].postHooks[0].exec.waitTimeout 'later' is not a duration",
                     "spec.hooks.resources[0].postHooks[1].init.initContainers[0].name is required",
                     "spec.hooks.resources[0].postHooks[1].init.initContainers[1].image is required",
+                    "spec.hooks.resources[0].postHooks[1].init.timeout 'soon' is not a duration",
                     "spec.hooks.resources[0].postHooks[2] must have exactly one of exec and init",
                 ] {
                     #expect(reasons.contains { $0.contains(expected) }, "\(expected) not in \(reasons)")

@@ -3,7 +3,9 @@ import NIOHTTP1
 import NIOWebSocket
 
 /// One connection: collects a request, asks the core, writes the answer — a plain body, a list streamed in pieces
-/// with backpressure, or a chunked watch stream. Runs on the connection's event loop only.
+/// with backpressure, or a chunked watch stream. A connection with no request in progress for
+/// `KubeSimConfiguration.idleConnectionTimeout` is closed, as a real API server closes idle keep-alive connections.
+/// Runs on the connection's event loop only.
 final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -23,14 +25,44 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var bodyTooLarge = false
     private var list: ListProgress?
     private var watch: WatchConnection?
+    /// Closes the connection once it has been idle for the configured time; cancelled by the next request.
+    private var idleClose: Scheduled<Void>?
 
     init(core: SimulatorCore) {
         self.core = core
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        armIdleClose(context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleClose?.cancel()
+        idleClose = nil
+    }
+
+    /// (Re)starts the idle timer: called when the connection opens and when a response has been written whole.
+    private func armIdleClose(context: ChannelHandlerContext) {
+        idleClose?.cancel()
+        idleClose = nil
+        guard let timeout = core.configuration.idleConnectionTimeout else { return }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        idleClose = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+            let (handler, context) = bound.value
+            handler.idleClose = nil
+            guard handler.head == nil, handler.list == nil, handler.watch?.isEnded ?? true else { return }
+            context.close(promise: nil)
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
+            idleClose?.cancel()
+            idleClose = nil
+            if watch?.isEnded == true { watch = nil }
             head = requestHead
             body = nil
             bodyTooLarge = false
@@ -137,7 +169,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.writeAndFlush(
                 wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil
             )
-            let connection = WatchConnection(plan: plan, store: core.store, context: context, keepAlive: keepAlive)
+            let connection = WatchConnection(
+                plan: plan, store: core.store, context: context, keepAlive: keepAlive,
+                idle: { [unowned self] in self.armIdleClose(context: context) })
             watch = connection
             connection.start()
         }
@@ -146,6 +180,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func end(context: ChannelHandlerContext, keepAlive: Bool) {
         if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            armIdleClose(context: context)
         } else {
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
@@ -180,6 +215,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        idleClose?.cancel()
+        idleClose = nil
         list = nil
         watch?.stop(writeEnd: false)
         watch = nil

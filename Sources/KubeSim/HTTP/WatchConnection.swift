@@ -15,8 +15,14 @@ final class WatchConnection: WatchSubscriber {
     private let timeout: NIOLoopBoundBox<Scheduled<Void>?>
     private let prefix: [UInt8]
     private let keepAlive: Bool
+    /// Called on the event loop when the stream has ended and the connection stays open for more requests.
+    private let idle: NIOLoopBound<() -> Void>
 
-    init(plan: WatchPlan, store: ObjectStore, context: ChannelHandlerContext, keepAlive: Bool) {
+    init(
+        plan: WatchPlan, store: ObjectStore, context: ChannelHandlerContext, keepAlive: Bool,
+        idle: @escaping () -> Void = {}
+    ) {
+        self.idle = NIOLoopBound(idle, eventLoop: context.eventLoop)
         self.plan = plan
         self.store = store
         eventLoop = context.eventLoop
@@ -26,6 +32,9 @@ final class WatchConnection: WatchSubscriber {
         prefix = ObjectBytes.typePrefix(plan.type, version: plan.version)
         self.keepAlive = keepAlive
     }
+
+    /// Whether the stream has ended (the connection may serve another request); on the event loop.
+    var isEnded: Bool { ended.value }
 
     /// Registers with the store and writes the initial or replayed events; on the event loop.
     func start() {
@@ -79,6 +88,7 @@ final class WatchConnection: WatchSubscriber {
         let context = context.value
         if keepAlive {
             context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+            idle.value()
         } else {
             let channel = context.channel
             context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in

@@ -13,6 +13,7 @@ enum RestoreHookConversion {
             let (field, name, pods) = HookPodSelector.rule(spec, index: index, &errors)
             var initContainers: [[UInt8]] = []
             var exec: [RestoreHookRules.ExecHook] = []
+            var initTimeouts: [String: Duration] = [:]
             for (position, hook) in (spec.postHooks ?? []).enumerated() {
                 let hookField = "\(field).postHooks[\(position)]"
                 switch (hook.exec, hook.`init`) {
@@ -30,6 +31,8 @@ enum RestoreHookConversion {
                 case (nil, let initHook?):
                     let containers = initHook.initContainers ?? []
                     if containers.isEmpty { errors.append("\(hookField).init.initContainers is required") }
+                    let timeout = RestoreHookRules.waitTimeout(
+                        initHook.timeout, field: "\(hookField).init.timeout", &errors)
                     for (number, container) in containers.enumerated() {
                         let containerField = "\(hookField).init.initContainers[\(number)]"
                         guard case .object(let fields) = container else {
@@ -46,12 +49,16 @@ enum RestoreHookConversion {
                             continue
                         }
                         initContainers.append(container.json)
+                        if let timeout { initTimeouts[containerName] = timeout }
                     }
                 default:
                     errors.append("\(hookField) must have exactly one of exec and init")
                 }
             }
-            rules.append(.init(name: name, pods: pods, initContainers: initContainers, exec: exec))
+            rules.append(
+                .init(
+                    name: name, pods: pods, initContainers: initContainers, exec: exec,
+                    initTimeouts: initTimeouts.isEmpty ? nil : initTimeouts))
         }
         return RestoreHookRules(rules: rules)
     }
