@@ -70,6 +70,25 @@ struct TreeRoundTripTests {
         #expect(try await TreeFixtures.differences(source, target) == [])
     }
 
+    @Test("a change of a directory's mode alone makes a new manifest (an unchanged tree reuses its parent's)")
+    func metadataOnlyChangeMakesANewManifest() async throws {
+        let temp = try TemporaryDirectory("tree-metadata")
+        defer { temp.remove() }
+        let source = temp.sub("source")
+        try await TreeFixtures.sampleTree(at: source)
+        let repository = try await TreeFixtures.repository(at: temp.sub("store"))
+        let first = try await TreeBackup(repository: repository).run(source: source, name: "first")
+        try FileSystem.setMode(source + "/" + TreeFixtures.privateDirectory, mode: 0o750)
+        let second = try await TreeBackup(repository: repository).run(source: source, name: "second")
+        #expect(second.summary.unchangedFiles == second.summary.files, "no file content changed")
+        #expect(second.manifest != first.manifest)
+        let target = temp.sub("restore")
+        _ = try await TreeRestore(repository: repository).run(snapshot: "second", into: target)
+        #expect(try FileSystem.status(target + "/" + TreeFixtures.privateDirectory).mode == 0o750)
+        let third = try await TreeBackup(repository: repository).run(source: source, name: "third")
+        #expect(third.manifest == second.manifest)
+    }
+
     @Test func changedTreeRereadsOnlyChangedFilesAndRestoresExactly() async throws {
         let temp = try TemporaryDirectory("tree-mutated")
         defer { temp.remove() }

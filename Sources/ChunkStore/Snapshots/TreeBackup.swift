@@ -58,10 +58,12 @@ public struct TreeBackup: Sendable {
         } else {
             parentSnapshot = try await catalog.latest(source: absoluteSource, hostname: hostname)
         }
-        let previous = try await previousEntries(parentSnapshot)
-
+        // The parent's manifest is read and decoded while the tree is walked (CPU on one side, file-system calls on
+        // the other): for a backup with nothing changed these two are most of its time.
+        async let previousRead = previousEntries(parentSnapshot)
         let logger = self.logger
         let items = try await pool.run { try TreeWalker.walk(root: absoluteSource, logger: logger) }
+        let (parentEntries, previous) = try await previousRead
         progress.setTotal(items.reduce(0) { $0 + ($1.status.kind == .regular ? $1.status.size : 0) })
         // This run's own counts: other backups (and volume snapshots) may share the repository right now.
         let statistics = StoreStatistics()
@@ -94,7 +96,15 @@ public struct TreeBackup: Sendable {
         // The size recorded is what was read, in case the file changed under us.
         for index in fileIndices { entries[index].size = Int64(entries[index].chunks!.reduce(0) { $0 + $1.length }) }
 
-        let manifest = try await repository.putBlob(try TreeManifest.encode(entries), statistics: statistics)
+        // Nothing changed at all (every entry as the parent has it): the parent's manifest is this one too, and
+        // encoding it again (most of an unchanged backup's time) would only find every chunk stored.
+        let manifest: [ChunkRef]
+        if let parentSnapshot, entries == parentEntries {
+            manifest = parentSnapshot.manifest
+            await repository.recordReused(manifest, statistics: statistics)
+        } else {
+            manifest = try await repository.putBlob(try TreeManifest.encode(entries), statistics: statistics)
+        }
         let after = statistics.current
         var snapshot = Snapshot(
             name: name, source: absoluteSource, hostname: hostname, createdAt: Date(), parent: parentSnapshot?.name,
@@ -174,11 +184,12 @@ public struct TreeBackup: Sendable {
         return refs
     }
 
-    private func previousEntries(_ snapshot: Snapshot?) async throws -> [String: TreeEntry] {
-        guard let snapshot else { return [:] }
+    /// The parent's entries in manifest order, and by path.
+    private func previousEntries(_ snapshot: Snapshot?) async throws -> ([TreeEntry], [String: TreeEntry]) {
+        guard let snapshot else { return ([], [:]) }
         let entries = try TreeManifest.decode(
             try await repository.readBlob(snapshot.manifest), key: Snapshot.key(snapshot.name))
-        return Dictionary(entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        return (entries, Dictionary(entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first }))
     }
 
     private static func entry(for item: TreeWalker.Item) -> TreeEntry {
