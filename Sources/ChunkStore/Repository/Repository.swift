@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SystemIO
 
 /// The deduplicating, content-addressed store on top of an `ObjectStore`.
@@ -51,6 +52,9 @@ public final class Repository: Sendable {
     /// Chunk bytes in flight (`limits.bytesInFlight`).
     let byteBudget: AsyncSemaphore
     let packs: PackStore
+    /// Whether the index objects were read once (by a lock's refresh or on first use), and the gate of that read.
+    private let indexLoaded = Mutex(false)
+    private let indexLoading = AsyncSemaphore(permits: 1)
 
     init(store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil, limits: Limits = .standard) throws
     {
@@ -147,7 +151,7 @@ public final class Repository: Sendable {
                     reason:
                         "its config says unencrypted but it holds keys (keys/); the config may have been tampered with")
             }
-            return try await Repository(store: store, config: config, limits: limits).loaded(legacyLayout)
+            return try Repository(store: store, config: config, limits: limits)
         }
         guard
             let password = try passwords?.password(for: config, location: store.location, creating: false)
@@ -162,13 +166,19 @@ public final class Repository: Sendable {
         }
         let (master, _) = try openMasterKey(
             own, password: password, store: store, source: passwords?.describe(for: config) ?? "the given password")
-        return try await Repository(store: store, config: config, master: master, limits: limits).loaded(legacyLayout)
+        return try Repository(store: store, config: config, master: master, limits: limits)
     }
 
-    /// The repository with its index read (a format-1 store has none).
-    private func loaded(_ legacyLayout: Bool) async throws -> Repository {
-        if config.hasPacks { try await refreshIndex() }
-        return self
+    /// Reads the index objects unless they were read already: what every use of the chunk table awaits first. A
+    /// store is opened without reading them, since nearly every command takes a lock next and a lock refreshes the
+    /// table (a second LIST of `index/` would be one more round trip on an object store, for nothing); a command
+    /// that takes none reads them here, once, on first use. A format-1 store has none.
+    func loadIndex() async throws {
+        guard config.hasPacks, !indexLoaded.withLock({ $0 }) else { return }
+        try await indexLoading.acquire()
+        defer { indexLoading.release() }
+        guard !indexLoaded.withLock({ $0 }) else { return }
+        try await refreshIndex()
     }
 
     /// The master key from the first key that `password` opens, and that key's id.
@@ -192,20 +202,32 @@ public final class Repository: Sendable {
         do {
             return try await open(store, passwords: passwords, limits: limits)
         } catch ChunkStoreError.repositoryNotFound {
+            var master: MasterKey?
             if config.isEncrypted {
                 guard let password = try passwords?.password(for: config, location: store.location, creating: true)
                 else {
                     throw ChunkStoreError.passwordRequired(
                         store: store.location, reason: "a new encrypted store needs a password")
                 }
+                let generated = MasterKey.generate()
                 let key = try StoreKey.make(
-                    master: MasterKey.generate(), password: password, store: config.id, parameters: keyParameters,
+                    master: generated, password: password, store: config.id, parameters: keyParameters,
                     host: await HostName.current())
                 try await store.put(StoreKey.key(key.id), try StoreJSON.encode(key))
                 try await store.sync()
+                master = generated
             }
-            try await store.put(RepositoryConfig.key, try StoreJSON.encode(config))
+            let written = try StoreJSON.encode(config)
+            try await store.put(RepositoryConfig.key, written)
             try await store.sync()
+            // The config is read back: when it is the one just written (no other process created the store at the
+            // same moment), the new encrypted store opens with the master key made here, without listing and
+            // unwrapping the key objects again (two round trips and a key derivation); otherwise it opens as any
+            // existing store does.
+            let stored = try StoreJSON.decode(RepositoryConfig.self, from: written, key: RepositoryConfig.key)
+            if let master, try await readConfig(store) == stored {
+                return try Repository(store: store, config: stored, master: master, limits: limits)
+            }
             return try await open(store, passwords: passwords, limits: limits)
         }
     }
@@ -229,6 +251,7 @@ public final class Repository: Sendable {
         async throws -> ChunkRef
     {
         let id = chunkID(of: plain)
+        try await loadIndex()
         var written: Int?
         if await !packs.contains(id) {
             // A cancelled operation stores nothing new.
@@ -265,6 +288,7 @@ public final class Repository: Sendable {
     /// them needs before it is committed (another operation's failed upload may have taken a chunk this one
     /// found pending).
     public func ensureStored(_ ids: [ChunkID]) async throws {
+        try await loadIndex()
         try await flushPacks()
         let missing = await packs.missing(ids)
         guard missing.isEmpty else {
@@ -276,6 +300,7 @@ public final class Repository: Sendable {
 
     /// Reads, decompresses and verifies one chunk.
     public func getChunk(_ id: ChunkID) async throws -> [UInt8] {
+        try await loadIndex()
         guard let plan = await packs.readPlan(id) else {
             throw ChunkStoreError.missingChunk(id: id, key: "no index object names it")
         }
@@ -307,6 +332,7 @@ public final class Repository: Sendable {
     /// run rather than one per chunk — what matters on an object store 50 ms away. Runs are independent: read them
     /// in parallel, each within the store's limits (`plainBytes` of the byte budget).
     public func readRuns(_ refs: [ChunkRef], maximumBytes: Int = 8 << 20) async throws -> [ChunkRun] {
+        try await loadIndex()
         var runs: [ChunkRun] = []
         for (index, ref) in refs.enumerated() {
             guard let plan = await packs.readPlan(ref.id) else {
@@ -385,9 +411,11 @@ public final class Repository: Sendable {
         return plain
     }
 
-    /// Whether the chunk is stored or pending (without reading it).
+    /// Whether the chunk is stored or pending (without reading it). An index that cannot be read counts as naming
+    /// nothing (the chunk is stored again).
     public func hasChunk(_ id: ChunkID) async -> Bool {
-        await packs.contains(id)
+        try? await loadIndex()
+        return await packs.contains(id)
     }
 
     /// Reads the index objects the table lacks; starts afresh when one it knew is gone (garbage collection rewrote
@@ -414,6 +442,7 @@ public final class Repository: Sendable {
             throw error
         }
         await packs.install(objects, replacing: replacing, ticket: ticket)
+        indexLoaded.withLock { $0 = true }
     }
 
     private func readIndexObjects(_ wanted: [String], slots: AsyncSemaphore) async throws -> [(
@@ -480,6 +509,13 @@ public final class Repository: Sendable {
     /// writes the record atomically.
     public func commitRecord<T: Encodable>(_ value: T, key: String) async throws {
         try await StoreLock.ensureHeld()
+        try await writeRecord(value, key: key)
+    }
+
+    /// `commitRecord` for a caller that has just checked the locks against the store (`ReferenceList.commit`, which
+    /// checks while the reference list is written): the locks are checked here again, without a request.
+    func writeRecord<T: Encodable>(_ value: T, key: String) async throws {
+        try StoreLock.checkHeld()
         try await flushPacks()
         try await store.sync()
         try await store.put(key, try StoreJSON.encode(value))

@@ -33,32 +33,66 @@ public struct TreeBackup: Sendable {
         -> Snapshot
     {
         try ResourceName.validate(name, what: "snapshot name")
-        // Garbage collection cannot run while this lock is held, so no chunk this backup reuses can vanish.
-        return try await StoreLock.withLock(.shared, repository: repository, operation: "snapshot \(name)") {
-            try await backup(source: source, name: name, parent: parent, backupCommit: backupCommit)
+        let absoluteSource = Self.absolute(source)
+        // The snapshot records are read while the lock is taken: each read is a round trip on an object store, and
+        // records need no lock to be read. What depends on the lock is checked under it (`backup`).
+        let lookup = Task { try await self.lookUp(name: name, parent: parent, source: absoluteSource) }
+        return try await withTaskCancellationHandler {
+            defer { lookup.cancel() }
+            // Garbage collection cannot run while this lock is held, so no chunk this backup reuses can vanish.
+            return try await StoreLock.withLock(.shared, repository: repository, operation: "snapshot \(name)") {
+                try await backup(
+                    source: absoluteSource, name: name, parent: parent, found: try await lookup.value,
+                    backupCommit: backupCommit)
+            }
+        } onCancel: {
+            lookup.cancel()
         }
     }
 
-    private func backup(source: String, name: String, parent: String?, backupCommit: String?) async throws
-        -> Snapshot
-    {
-        let started = ContinuousClock.now
+    /// The parent snapshot (`parent`, or the latest snapshot of `source` on this host, or nil), read while it is
+    /// checked that `name` is not taken.
+    private func lookUp(name: String, parent: String?, source: String) async throws -> Snapshot? {
         let catalog = SnapshotCatalog(repository: repository)
-        if try await catalog.snapshot(named: name) != nil {
-            throw ChunkStoreError.snapshotExists(name: name, store: repository.store.location)
-        }
-        let absoluteSource = Self.absolute(source)
-        let hostname = await HostName.current()
-        let parentSnapshot: Snapshot?
-        if let parent {
-            guard let found = try await catalog.snapshot(named: parent) else {
+        async let existing = catalog.snapshot(named: name)
+        async let found: Snapshot? = {
+            guard let parent else {
+                return try await catalog.latest(source: source, hostname: await HostName.current())
+            }
+            guard let snapshot = try await catalog.snapshot(named: parent) else {
                 throw ChunkStoreError.snapshotNotFound(name: parent, store: repository.store.location)
             }
-            parentSnapshot = found
-        } else {
-            parentSnapshot = try await catalog.latest(source: absoluteSource, hostname: hostname)
+            return snapshot
+        }()
+        if try await existing != nil {
+            throw ChunkStoreError.snapshotExists(name: name, store: repository.store.location)
         }
-        let previous = try await previousEntries(parentSnapshot)
+        return try await found
+    }
+
+    /// The parent's entries by path, read under the lock. The parent was looked up before the lock was held: its
+    /// record is read again while its manifest is (no extra round trip), and if it changed meanwhile (forgotten,
+    /// collected, replaced) the lookup is done again under the lock.
+    private func previousEntries(_ found: Snapshot?, name: String, parent: String?, source: String) async throws -> (
+        Snapshot?, [String: TreeEntry]
+    ) {
+        guard let snapshot = found else { return (nil, [:]) }
+        let catalog = SnapshotCatalog(repository: repository)
+        async let current = catalog.snapshot(named: snapshot.name)
+        let entries: [String: TreeEntry]?
+        do { entries = try await previousEntries(snapshot) } catch { entries = nil }
+        if let entries, try await current == snapshot { return (snapshot, entries) }
+        let again = try await lookUp(name: name, parent: parent, source: source)
+        return (again, try await previousEntries(again))
+    }
+
+    private func backup(
+        source absoluteSource: String, name: String, parent: String?, found: Snapshot?, backupCommit: String?
+    ) async throws -> Snapshot {
+        let started = ContinuousClock.now
+        let hostname = await HostName.current()
+        let (parentSnapshot, previous) = try await previousEntries(
+            found, name: name, parent: parent, source: absoluteSource)
 
         let logger = self.logger
         let items = try await pool.run { try TreeWalker.walk(root: absoluteSource, logger: logger) }
@@ -113,8 +147,9 @@ public struct TreeBackup: Sendable {
         let commit = CommitID.make()
         snapshot.commit = commit
         snapshot.backupCommit = backupCommit
-        try await ReferenceList.write(referenced, owner: .snapshot(name, commit: commit), repository: repository)
-        try await repository.commitRecord(snapshot, key: Snapshot.key(name))
+        try await ReferenceList.commit(
+            snapshot, key: Snapshot.key(name), references: referenced, owner: .snapshot(name, commit: commit),
+            repository: repository)
         return snapshot
     }
 
