@@ -13,8 +13,14 @@ struct BackupRoundTripTests {
         -> Bool
     { operation == wanted && key.hasPrefix("locks/") }
 
-    /// A store with one snapshot `first` of `source` made beforehand, opened afresh through `recording`.
-    static func prepared(_ temp: TemporaryDirectory, recording: (LocalDirectoryStore) -> RendezvousStore)
+    /// A rule that holds the write of the backup's lock until `until` holds.
+    static func holdingTheLock(_ name: String, until: @escaping @Sendable ([RendezvousStore.Request]) -> Bool)
+        -> RendezvousStore.Rule
+    { RendezvousStore.Rule(name, hold: { isLock($0, $1, .put) }, until: until) }
+
+    /// A store with one snapshot `first` of `source` made beforehand, opened afresh through a `RendezvousStore`
+    /// with `rules`.
+    static func prepared(_ temp: TemporaryDirectory, rules: [RendezvousStore.Rule])
         async throws -> (source: String, local: LocalDirectoryStore, store: RendezvousStore, repository: Repository)
     {
         let source = temp.sub("source")
@@ -22,7 +28,7 @@ struct BackupRoundTripTests {
         let local = try LocalDirectoryStore(root: temp.sub("store"), create: true)
         let first = try await Repository.openOrCreate(local)
         _ = try await TreeBackup(repository: first).run(source: source, name: "first")
-        let store = recording(local)
+        let store = RendezvousStore(local, rules: rules)
         let limits = Repository.Limits(requestsInFlight: 32, bytesInFlight: 64 << 20, packSize: 1 << 20)
         return (source, local, store, try await Repository.open(store, limits: limits))
     }
@@ -31,16 +37,13 @@ struct BackupRoundTripTests {
     func lookupOverlapsTheLock() async throws {
         let temp = try TemporaryDirectory("roundtrips-lookup")
         defer { temp.remove() }
-        let (source, _, store, repository) = try await Self.prepared(temp) { local in
-            RendezvousStore(
-                local,
-                rules: [
-                    RendezvousStore.Rule(
-                        "the parent is looked up while the lock is written",
-                        hold: { Self.isLock($0, $1, .put) },
-                        until: { log in log.contains { $0.operation == .list && $0.key == "snapshots/" } })
-                ])
-        }
+        let (source, _, store, repository) = try await Self.prepared(
+            temp,
+            rules: [
+                Self.holdingTheLock("the parent is looked up while the lock is written") { log in
+                    log.contains { $0.operation == .list && $0.key == "snapshots/" }
+                }
+            ])
         let snapshot = try await TreeBackup(repository: repository).run(source: source, name: "second")
         #expect(snapshot.parent == "first")
         #expect(snapshot.summary.unchangedFiles == snapshot.summary.files)
@@ -57,15 +60,13 @@ struct BackupRoundTripTests {
         let temp = try TemporaryDirectory("roundtrips-parent-gone")
         defer { temp.remove() }
         let gone = Atomic(false)
-        let (source, local, store, repository) = try await Self.prepared(temp) { local in
-            RendezvousStore(
-                local,
-                rules: [
-                    RendezvousStore.Rule(
-                        "the parent is removed before the lock is written", hold: { Self.isLock($0, $1, .put) },
-                        until: { _ in gone.load(ordering: .acquiring) })
-                ])
-        }
+        let (source, local, store, repository) = try await Self.prepared(
+            temp,
+            rules: [
+                Self.holdingTheLock("the parent is removed before the lock is written") { _ in
+                    gone.load(ordering: .acquiring)
+                }
+            ])
         async let backup = TreeBackup(repository: repository).run(source: source, name: "second")
         // Once the lookup has read the parent's record, the record goes (as `store forget` removes it).
         while !store.log.contains(where: { $0.key == Snapshot.key("first") && $0.ended != nil }) {
@@ -83,24 +84,22 @@ struct BackupRoundTripTests {
     func commitOrder() async throws {
         let temp = try TemporaryDirectory("roundtrips-commit")
         defer { temp.remove() }
-        let (source, _, store, repository) = try await Self.prepared(temp) { local in
-            RendezvousStore(
-                local,
-                rules: [
-                    RendezvousStore.Rule(
-                        "the pending marker is written while the index is",
-                        hold: { $0 == .put && $1.hasPrefix(IndexFile.prefix) },
-                        until: { log in log.contains { $0.operation == .put && $0.key.hasPrefix("refs/pending/") } }),
-                    RendezvousStore.Rule(
-                        "the lock is checked while the list is written",
-                        hold: { $0 == .put && $1.hasPrefix("refs/lists/") },
-                        until: { log in
-                            guard let marker = log.first(where: { $0.key.hasPrefix("refs/pending/") })?.ended
-                            else { return false }
-                            return log.contains { Self.isLock($0.operation, $0.key, .size) && $0.started > marker }
-                        }),
-                ])
-        }
+        let (source, _, store, repository) = try await Self.prepared(
+            temp,
+            rules: [
+                RendezvousStore.Rule(
+                    "the pending marker is written while the index is",
+                    hold: { $0 == .put && $1.hasPrefix(IndexFile.prefix) },
+                    until: { log in log.contains { $0.operation == .put && $0.key.hasPrefix("refs/pending/") } }),
+                RendezvousStore.Rule(
+                    "the lock is checked while the list is written",
+                    hold: { $0 == .put && $1.hasPrefix("refs/lists/") },
+                    until: { log in
+                        guard let marker = log.first(where: { $0.key.hasPrefix("refs/pending/") })?.ended
+                        else { return false }
+                        return log.contains { Self.isLock($0.operation, $0.key, .size) && $0.started > marker }
+                    }),
+            ])
         // Files that changed since `first`, so that new packs are written.
         try TestData.random(count: 3 << 20, seed: 9).withUnsafeBytes {
             try FileSystem.writeAtomically(source + "/changed", bytes: $0)
