@@ -52,8 +52,10 @@ public final class Repository: Sendable {
     /// Chunk bytes in flight (`limits.bytesInFlight`).
     let byteBudget: AsyncSemaphore
     let packs: PackStore
-    /// Whether the index objects were read once (by a lock's refresh or on first use), and the gate of that read.
-    private let indexLoaded = Mutex(false)
+    /// Refreshes of the chunk table asked for (one at open, one by each shared lock taken) and the latest of them
+    /// that a finished refresh covers; `loadIndex` refreshes while the second is behind. The gate lets one refresh
+    /// run at a time.
+    private let indexRefreshes = Mutex((wanted: 1, done: 0))
     private let indexLoading = AsyncSemaphore(permits: 1)
 
     init(store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil, limits: Limits = .standard) throws
@@ -95,6 +97,12 @@ public final class Repository: Sendable {
 
     /// The store's config, read without opening anything else; fails with `repositoryNotFound` when it has none.
     public static func readConfig(_ store: any ObjectStore) async throws -> RepositoryConfig {
+        try await readConfig(store, checkingAccess: true)
+    }
+
+    /// `readConfig`; without `checkingAccess`, a missing config is `repositoryNotFound` without a look at the
+    /// location (for a caller that checks it itself, at the same time as other work).
+    static func readConfig(_ store: any ObjectStore, checkingAccess: Bool) async throws -> RepositoryConfig {
         // The config first: one request when the store is there (every command opens one, and on an object store
         // each request is a round trip). Only when it cannot be read is the location itself checked, so a missing
         // bucket or directory, or one without access, is reported as such rather than as a missing store.
@@ -102,7 +110,7 @@ public final class Repository: Sendable {
         do {
             bytes = try await store.get(RepositoryConfig.key)
         } catch ChunkStoreError.objectNotFound {
-            try await store.checkAccess()
+            if checkingAccess { try await store.checkAccess() }
             throw ChunkStoreError.repositoryNotFound(store: store.location)
         } catch {
             try await store.checkAccess()
@@ -125,11 +133,18 @@ public final class Repository: Sendable {
         _ store: any ObjectStore, passwords: (any PasswordSource)? = nil, limits: Limits = .standard,
         legacyLayout: Bool = false
     ) async throws -> Repository {
+        try await open(store, passwords: passwords, limits: limits, legacyLayout: legacyLayout, checkingAccess: true)
+    }
+
+    private static func open(
+        _ store: any ObjectStore, passwords: (any PasswordSource)?, limits: Limits, legacyLayout: Bool,
+        checkingAccess: Bool
+    ) async throws -> Repository {
         // The key objects are read while the config is: they are needed for every encrypted store.
         async let keyObjects = StoreKey.all(in: store)
         let config: RepositoryConfig
         do {
-            config = try await readConfig(store)
+            config = try await readConfig(store, checkingAccess: checkingAccess)
         } catch {
             _ = try? await keyObjects
             throw error
@@ -169,16 +184,23 @@ public final class Repository: Sendable {
         return try Repository(store: store, config: config, master: master, limits: limits)
     }
 
-    /// Reads the index objects unless they were read already: what every use of the chunk table awaits first. A
-    /// store is opened without reading them, since nearly every command takes a lock next and a lock refreshes the
-    /// table (a second LIST of `index/` would be one more round trip on an object store, for nothing); a command
-    /// that takes none reads them here, once, on first use. A format-1 store has none.
+    /// Refreshes the chunk table if a refresh was asked for since the last one (or it was never read): what every
+    /// use of the table awaits first. A store is opened without reading it, and a shared lock only asks for a
+    /// refresh (`indexNeedsRefresh`), so the one LIST of `index/` a backup needs comes at its first use of the table,
+    /// still under the lock, while its files are already being read and hashed (on an object store each request is
+    /// a round trip; opening and locking each listed `index/` before). A format-1 store has no index.
     func loadIndex() async throws {
-        guard config.hasPacks, !indexLoaded.withLock({ $0 }) else { return }
+        guard config.hasPacks, indexRefreshes.withLock({ $0.done < $0.wanted }) else { return }
         try await indexLoading.acquire()
         defer { indexLoading.release() }
-        guard !indexLoaded.withLock({ $0 }) else { return }
+        guard indexRefreshes.withLock({ $0.done < $0.wanted }) else { return }
         try await refreshIndex()
+    }
+
+    /// Asks for a refresh of the chunk table before its next use (a shared lock was taken: which chunks exist is
+    /// certain only from now on).
+    func indexNeedsRefresh() {
+        indexRefreshes.withLock { $0.wanted += 1 }
     }
 
     /// The master key from the first key that `password` opens, and that key's id.
@@ -200,22 +222,23 @@ public final class Repository: Sendable {
         limits: Limits = .standard
     ) async throws -> Repository {
         do {
-            return try await open(store, passwords: passwords, limits: limits)
+            return try await open(
+                store, passwords: passwords, limits: limits, legacyLayout: false, checkingAccess: false)
         } catch ChunkStoreError.repositoryNotFound {
-            var master: MasterKey?
-            if config.isEncrypted {
-                guard let password = try passwords?.password(for: config, location: store.location, creating: true)
-                else {
-                    throw ChunkStoreError.passwordRequired(
-                        store: store.location, reason: "a new encrypted store needs a password")
-                }
-                let generated = MasterKey.generate()
-                let key = try StoreKey.make(
-                    master: generated, password: password, store: config.id, parameters: keyParameters,
-                    host: await HostName.current())
-                try await store.put(StoreKey.key(key.id), try StoreJSON.encode(key))
+            // The location is checked (a missing bucket is reported as such) while the new key is derived.
+            async let access: Void = store.checkAccess()
+            let prepared: (master: MasterKey, key: StoreKey)?
+            do {
+                prepared = try await newKey(
+                    store, config: config, passwords: passwords, parameters: keyParameters)
+            } catch {
+                try await access
+                throw error
+            }
+            try await access
+            if let prepared {
+                try await store.put(StoreKey.key(prepared.key.id), try StoreJSON.encode(prepared.key))
                 try await store.sync()
-                master = generated
             }
             let written = try StoreJSON.encode(config)
             try await store.put(RepositoryConfig.key, written)
@@ -225,11 +248,28 @@ public final class Repository: Sendable {
             // unwrapping the key objects again (two round trips and a key derivation); otherwise it opens as any
             // existing store does.
             let stored = try StoreJSON.decode(RepositoryConfig.self, from: written, key: RepositoryConfig.key)
-            if let master, try await readConfig(store) == stored {
+            if let master = prepared?.master, try await readConfig(store) == stored {
                 return try Repository(store: store, config: stored, master: master, limits: limits)
             }
             return try await open(store, passwords: passwords, limits: limits)
         }
+    }
+
+    /// A new store's master key and its key object, wrapped by the password `passwords` gives; nil for a plain store.
+    private static func newKey(
+        _ store: any ObjectStore, config: RepositoryConfig, passwords: (any PasswordSource)?,
+        parameters: StoreCrypto.ScryptParameters
+    ) async throws -> (master: MasterKey, key: StoreKey)? {
+        guard config.isEncrypted else { return nil }
+        guard let password = try passwords?.password(for: config, location: store.location, creating: true) else {
+            throw ChunkStoreError.passwordRequired(
+                store: store.location, reason: "a new encrypted store needs a password")
+        }
+        let master = MasterKey.generate()
+        let key = try StoreKey.make(
+            master: master, password: password, store: config.id, parameters: parameters,
+            host: await HostName.current())
+        return (master, key)
     }
 
     /// The id of a chunk's content in this store.
@@ -422,6 +462,8 @@ public final class Repository: Sendable {
     /// it). Which chunks exist is only certain while garbage collection cannot run, that is while a shared lock is
     /// held, so taking one refreshes (`StoreLock` calls this).
     public func refreshIndex() async throws {
+        // The refreshes asked for so far are covered by this one once it succeeds (its listing comes after them).
+        let covers = indexRefreshes.withLock { $0.wanted }
         // What the table knew before the listing: an object this process writes meanwhile is neither "gone" nor lost.
         let (known, ticket) = await packs.beginRefresh()
         let names: Set<String>
@@ -442,7 +484,7 @@ public final class Repository: Sendable {
             throw error
         }
         await packs.install(objects, replacing: replacing, ticket: ticket)
-        indexLoaded.withLock { $0 = true }
+        indexRefreshes.withLock { $0.done = max($0.done, covers) }
     }
 
     private func readIndexObjects(_ wanted: [String], slots: AsyncSemaphore) async throws -> [(
