@@ -52,11 +52,10 @@ public final class Repository: Sendable {
     /// Chunk bytes in flight (`limits.bytesInFlight`).
     let byteBudget: AsyncSemaphore
     let packs: PackStore
-    /// Refreshes of the chunk table asked for (one at open, one by each shared lock taken) and the latest of them
-    /// that a finished refresh covers; `loadIndex` refreshes while the second is behind. The gate lets one refresh
-    /// run at a time.
-    private let indexRefreshes = Mutex((wanted: 1, done: 0))
-    private let indexLoading = AsyncSemaphore(permits: 1)
+    /// Whether the chunk table was read (by a lock's refresh or on first use), and the read under way, which every
+    /// task that needs the table awaits together.
+    private let indexLoaded = Mutex(false)
+    private let indexLoading = Mutex<Task<Void, any Error>?>(nil)
 
     init(store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil, limits: Limits = .standard) throws
     {
@@ -184,23 +183,25 @@ public final class Repository: Sendable {
         return try Repository(store: store, config: config, master: master, limits: limits)
     }
 
-    /// Refreshes the chunk table if a refresh was asked for since the last one (or it was never read): what every
-    /// use of the table awaits first. A store is opened without reading it, and a shared lock only asks for a
-    /// refresh (`indexNeedsRefresh`), so the one LIST of `index/` a backup needs comes at its first use of the table,
-    /// still under the lock, while its files are already being read and hashed (on an object store each request is
-    /// a round trip; opening and locking each listed `index/` before). A format-1 store has no index.
+    /// Reads the chunk table unless it was read already: what every use of the table awaits first. A store is
+    /// opened without reading it, since nearly every command takes a lock next and a lock refreshes the table (a
+    /// second LIST of `index/` is one more round trip on an object store); a command that takes no lock reads it
+    /// here, once, on first use: one read that all its callers await at once (it is short: a LIST and the index
+    /// objects, so a cancelled caller stops waiting but does not stop it). A format-1 store has no index.
     func loadIndex() async throws {
-        guard config.hasPacks, indexRefreshes.withLock({ $0.done < $0.wanted }) else { return }
-        try await indexLoading.acquire()
-        defer { indexLoading.release() }
-        guard indexRefreshes.withLock({ $0.done < $0.wanted }) else { return }
-        try await refreshIndex()
-    }
-
-    /// Asks for a refresh of the chunk table before its next use (a shared lock was taken: which chunks exist is
-    /// certain only from now on).
-    func indexNeedsRefresh() {
-        indexRefreshes.withLock { $0.wanted += 1 }
+        guard config.hasPacks, !indexLoaded.withLock({ $0 }) else { return }
+        let task = indexLoading.withLock { loading in
+            if let loading { return loading }
+            let task = Task { try await self.refreshIndex() }
+            loading = task
+            return task
+        }
+        do {
+            try await task.value
+        } catch {
+            indexLoading.withLock { if $0 == task { $0 = nil } }
+            throw error
+        }
     }
 
     /// The master key from the first key that `password` opens, and that key's id.
@@ -462,8 +463,6 @@ public final class Repository: Sendable {
     /// it). Which chunks exist is only certain while garbage collection cannot run, that is while a shared lock is
     /// held, so taking one refreshes (`StoreLock` calls this).
     public func refreshIndex() async throws {
-        // The refreshes asked for so far are covered by this one once it succeeds (its listing comes after them).
-        let covers = indexRefreshes.withLock { $0.wanted }
         // What the table knew before the listing: an object this process writes meanwhile is neither "gone" nor lost.
         let (known, ticket) = await packs.beginRefresh()
         let names: Set<String>
@@ -484,7 +483,7 @@ public final class Repository: Sendable {
             throw error
         }
         await packs.install(objects, replacing: replacing, ticket: ticket)
-        indexRefreshes.withLock { $0.done = max($0.done, covers) }
+        indexLoaded.withLock { $0 = true }
     }
 
     private func readIndexObjects(_ wanted: [String], slots: AsyncSemaphore) async throws -> [(

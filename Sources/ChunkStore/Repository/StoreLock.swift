@@ -226,16 +226,8 @@ public final class StoreLock: Sendable {
                 if record.kind == .exclusive {
                     for lock in stale { try await repository.store.delete(lock.key) }
                 }
-                // Which chunks exist may have changed while this process held no lock (garbage collection): the
-                // table is refreshed before its next use, which for a shared lock (a backup) is its first chunk,
-                // so the listing overlaps the reading of its files; garbage collection refreshes at once.
-                if repository.config.hasPacks {
-                    if record.kind == .exclusive {
-                        try await repository.refreshIndex()
-                    } else {
-                        repository.indexNeedsRefresh()
-                    }
-                }
+                // Which chunks exist may have changed while this process held no lock (garbage collection).
+                if repository.config.hasPacks { try await repository.refreshIndex() }
                 let lock = StoreLock(
                     record: record, repository: repository, staleAfter: staleAfter, acquiredAt: written)
                 let registered = process.withLock { state -> Bool in
