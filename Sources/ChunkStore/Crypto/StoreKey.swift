@@ -1,4 +1,5 @@
 import Foundation
+import SystemIO
 
 /// The secrets of an encrypted store: the key that encrypts every object and the key that names chunks
 /// (HMAC-SHA-256 of their content, so a chunk's id says nothing about its content). Made at random once, when the
@@ -79,11 +80,16 @@ public struct StoreKey: Codable, Sendable, Equatable {
 
     /// Every key object of a store (of any store id; callers keep those of the config's).
     public static func all(in store: any ObjectStore) async throws -> [StoreKey] {
-        var keys: [StoreKey] = []
-        for object in try await store.listAll(prefix: prefix) where object.key.hasSuffix(".json") {
-            keys.append(try StoreJSON.decode(StoreKey.self, from: try await store.get(object.key), key: object.key))
+        // Read at once: each is a round trip on an object store, and every open of an encrypted store reads them.
+        let names = try await store.listAll(prefix: prefix).map(\.key).filter { $0.hasSuffix(".json") }
+        let read = await names.concurrentMap(width: 8) { name -> Result<StoreKey, any Error> in
+            do {
+                return .success(try StoreJSON.decode(StoreKey.self, from: try await store.get(name), key: name))
+            } catch {
+                return .failure(error)
+            }
         }
-        return keys.sorted { $0.created < $1.created }
+        return try read.map { try $0.get() }.sorted { $0.created < $1.created }
     }
 }
 

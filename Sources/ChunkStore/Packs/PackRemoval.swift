@@ -40,6 +40,7 @@ extension Repository {
     public func removeChunks(
         _ ids: Set<ChunkID>, repackBelow: Double = 0.5, retiring forced: Set<PackID> = []
     ) async throws -> PackRemoval {
+        try await loadIndex()
         var removal = PackRemoval()
         let table = await packs.table
         var affected = Set<UInt32>()
@@ -178,6 +179,7 @@ extension Repository {
 
     /// Finishes retirements a crash interrupted (`refs/repacking/` journals).
     public func finishInterruptedRepacking() async throws -> PackRemoval {
+        try await loadIndex()
         var removal = PackRemoval()
         for object in try await store.listAll(prefix: Self.repackingPrefix) {
             guard let pack = PackID(hex: object.key.dropFirst(Self.repackingPrefix.count)) else { continue }
@@ -195,6 +197,7 @@ extension Repository {
 
     /// Every chunk the index names, with its stored length (verification, orphan sweeps).
     public func indexedChunks() async -> [ChunkID: Int] {
+        try? await loadIndex()
         let table = await packs.table
         var all: [ChunkID: Int] = [:]
         all.reserveCapacity(table.count)
@@ -204,11 +207,13 @@ extension Repository {
 
     /// The packs the index names: id, kind and size.
     public func indexedPacks() async -> [(id: PackID, kind: PackKind, size: Int)] {
-        await packs.table.presentPacks.map { ($0.id, $0.kind, Int($0.size)) }
+        try? await loadIndex()
+        return await packs.table.presentPacks.map { ($0.id, $0.kind, Int($0.size)) }
     }
 
     /// The pack that holds a chunk (the first, if several do).
     public func pack(holding id: ChunkID) async -> PackID? {
+        try? await loadIndex()
         let table = await packs.table
         return table.locate(id).map { table.pack($0.pack).id }
     }
@@ -216,6 +221,8 @@ extension Repository {
     /// Deletes pack objects no index object names (a writer died between uploading them and writing their index),
     /// once their store modification time is older than `age`. Returns how many, and their bytes.
     public func removeUnindexedPacks(olderThan age: Duration, now: Date = Date()) async throws -> (Int, Int64) {
+        // Every pack the table does not name goes: the table must have been read.
+        try await loadIndex()
         let indexed = Set(await packs.table.presentPacks.map(\.id))
         var removed = 0
         var bytes: Int64 = 0
@@ -244,6 +251,7 @@ extension Repository {
 
     /// Every indexed chunk's place, grouped by pack.
     public func indexedLocations() async -> [PackID: [(id: ChunkID, range: Range<Int>)]] {
+        try? await loadIndex()
         let table = await packs.table
         var byPack: [PackID: [(id: ChunkID, range: Range<Int>)]] = [:]
         table.forEach { id, location in

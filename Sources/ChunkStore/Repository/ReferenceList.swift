@@ -61,21 +61,59 @@ public enum ReferenceList {
     public static func write(
         _ ids: some Sequence<ChunkID>, owner: ReferenceOwner, repository: Repository, requireStored: Bool = true
     ) async throws {
-        try await StoreLock.ensureHeld()
         let sorted = Set(ids).sorted()
-        if requireStored { try await repository.ensureStored(sorted) }
+        try await mark(sorted, owner: owner, repository: repository, requireStored: requireStored)
+        try await repository.store.put(owner.listKey, encode(sorted))
+    }
+
+    /// `write` and then `Repository.commitRecord`, in fewer round trips: the lock check that the record needs runs
+    /// while the list is written (both after the chunks are stored and the marker is durable, both before the record
+    /// is sent), so the commit point is still checked against the store just before it.
+    public static func commit<T: Encodable & Sendable>(
+        _ record: T, key: String, references ids: some Sequence<ChunkID>, owner: ReferenceOwner,
+        repository: Repository
+    ) async throws {
+        let sorted = Set(ids).sorted()
+        try await mark(sorted, owner: owner, repository: repository, requireStored: true)
+        async let held: Void = StoreLock.ensureHeld()
+        try await repository.store.put(owner.listKey, encode(sorted))
+        try await held
+        try await repository.writeRecord(record, key: key)
+    }
+
+    /// The first half of a list's write: the lock check and the durable pending marker, while (not after) the chunks
+    /// are flushed and checked to be named by an index object. The order that matters is kept: the check comes before
+    /// the marker, and the marker is durable and the chunks stored before the caller writes the list. Were the flush
+    /// to fail, the marker goes again (a marker without a list is what a crash between the two leaves anyway, and
+    /// garbage collection discards it).
+    private static func mark(
+        _ sorted: [ChunkID], owner: ReferenceOwner, repository: Repository, requireStored: Bool
+    ) async throws {
+        async let marked: Void = {
+            try await StoreLock.ensureHeld()
+            try await repository.store.put(owner.pendingKey, try StoreJSON.encode(owner, pretty: false))
+            try await repository.store.sync()
+        }()
+        do {
+            if requireStored { try await repository.ensureStored(sorted) }
+        } catch {
+            if (try? await marked) != nil { try? await repository.store.delete(owner.pendingKey) }
+            throw error
+        }
+        try await marked
+    }
+
+    /// A list's bytes: the sorted ids, 32 bytes each.
+    private static func encode(_ sorted: [ChunkID]) -> [UInt8] {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(sorted.count * 32)
         for id in sorted {
             withUnsafeBytes(of: id.words.0.bigEndian) { bytes += $0 }
             withUnsafeBytes(of: id.words.1.bigEndian) { bytes += $0 }
             withUnsafeBytes(of: id.words.2.bigEndian) { bytes += $0 }
             withUnsafeBytes(of: id.words.3.bigEndian) { bytes += $0 }
         }
-        // The marker first: a list must never exist without one until garbage collection has counted it (a crash
-        // between the two then leaves a marker that the next collection discards, never an uncounted list).
-        try await repository.store.put(owner.pendingKey, try StoreJSON.encode(owner, pretty: false))
-        try await repository.store.sync()
-        try await repository.store.put(owner.listKey, bytes)
+        return bytes
     }
 
     /// The owner's chunk ids, or nil when it has no list.

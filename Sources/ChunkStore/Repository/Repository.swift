@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SystemIO
 
 /// The deduplicating, content-addressed store on top of an `ObjectStore`.
@@ -51,6 +52,10 @@ public final class Repository: Sendable {
     /// Chunk bytes in flight (`limits.bytesInFlight`).
     let byteBudget: AsyncSemaphore
     let packs: PackStore
+    /// Whether the chunk table was read (by a lock's refresh or on first use), and the read under way, which every
+    /// task that needs the table awaits together.
+    private let indexLoaded = Mutex(false)
+    private let indexLoading = Mutex<Task<Void, any Error>?>(nil)
 
     init(store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil, limits: Limits = .standard) throws
     {
@@ -91,6 +96,12 @@ public final class Repository: Sendable {
 
     /// The store's config, read without opening anything else; fails with `repositoryNotFound` when it has none.
     public static func readConfig(_ store: any ObjectStore) async throws -> RepositoryConfig {
+        try await readConfig(store, checkingAccess: true)
+    }
+
+    /// `readConfig`; without `checkingAccess`, a missing config is `repositoryNotFound` without a look at the
+    /// location (for a caller that checks it itself, at the same time as other work).
+    static func readConfig(_ store: any ObjectStore, checkingAccess: Bool) async throws -> RepositoryConfig {
         // The config first: one request when the store is there (every command opens one, and on an object store
         // each request is a round trip). Only when it cannot be read is the location itself checked, so a missing
         // bucket or directory, or one without access, is reported as such rather than as a missing store.
@@ -98,7 +109,7 @@ public final class Repository: Sendable {
         do {
             bytes = try await store.get(RepositoryConfig.key)
         } catch ChunkStoreError.objectNotFound {
-            try await store.checkAccess()
+            if checkingAccess { try await store.checkAccess() }
             throw ChunkStoreError.repositoryNotFound(store: store.location)
         } catch {
             try await store.checkAccess()
@@ -121,11 +132,18 @@ public final class Repository: Sendable {
         _ store: any ObjectStore, passwords: (any PasswordSource)? = nil, limits: Limits = .standard,
         legacyLayout: Bool = false
     ) async throws -> Repository {
+        try await open(store, passwords: passwords, limits: limits, legacyLayout: legacyLayout, checkingAccess: true)
+    }
+
+    private static func open(
+        _ store: any ObjectStore, passwords: (any PasswordSource)?, limits: Limits, legacyLayout: Bool,
+        checkingAccess: Bool
+    ) async throws -> Repository {
         // The key objects are read while the config is: they are needed for every encrypted store.
         async let keyObjects = StoreKey.all(in: store)
         let config: RepositoryConfig
         do {
-            config = try await readConfig(store)
+            config = try await readConfig(store, checkingAccess: checkingAccess)
         } catch {
             _ = try? await keyObjects
             throw error
@@ -147,7 +165,7 @@ public final class Repository: Sendable {
                     reason:
                         "its config says unencrypted but it holds keys (keys/); the config may have been tampered with")
             }
-            return try await Repository(store: store, config: config, limits: limits).loaded(legacyLayout)
+            return try Repository(store: store, config: config, limits: limits)
         }
         guard
             let password = try passwords?.password(for: config, location: store.location, creating: false)
@@ -162,13 +180,28 @@ public final class Repository: Sendable {
         }
         let (master, _) = try openMasterKey(
             own, password: password, store: store, source: passwords?.describe(for: config) ?? "the given password")
-        return try await Repository(store: store, config: config, master: master, limits: limits).loaded(legacyLayout)
+        return try Repository(store: store, config: config, master: master, limits: limits)
     }
 
-    /// The repository with its index read (a format-1 store has none).
-    private func loaded(_ legacyLayout: Bool) async throws -> Repository {
-        if config.hasPacks { try await refreshIndex() }
-        return self
+    /// Reads the chunk table unless it was read already: what every use of the table awaits first. A store is
+    /// opened without reading it, since nearly every command takes a lock next and a lock refreshes the table (a
+    /// second LIST of `index/` is one more round trip on an object store); a command that takes no lock reads it
+    /// here, once, on first use: one read that all its callers await at once (it is short: a LIST and the index
+    /// objects, so a cancelled caller stops waiting but does not stop it). A format-1 store has no index.
+    func loadIndex() async throws {
+        guard config.hasPacks, !indexLoaded.withLock({ $0 }) else { return }
+        let task = indexLoading.withLock { loading in
+            if let loading { return loading }
+            let task = Task { try await self.refreshIndex() }
+            loading = task
+            return task
+        }
+        do {
+            try await task.value
+        } catch {
+            indexLoading.withLock { if $0 == task { $0 = nil } }
+            throw error
+        }
     }
 
     /// The master key from the first key that `password` opens, and that key's id.
@@ -190,24 +223,54 @@ public final class Repository: Sendable {
         limits: Limits = .standard
     ) async throws -> Repository {
         do {
-            return try await open(store, passwords: passwords, limits: limits)
+            return try await open(
+                store, passwords: passwords, limits: limits, legacyLayout: false, checkingAccess: false)
         } catch ChunkStoreError.repositoryNotFound {
-            if config.isEncrypted {
-                guard let password = try passwords?.password(for: config, location: store.location, creating: true)
-                else {
-                    throw ChunkStoreError.passwordRequired(
-                        store: store.location, reason: "a new encrypted store needs a password")
-                }
-                let key = try StoreKey.make(
-                    master: MasterKey.generate(), password: password, store: config.id, parameters: keyParameters,
-                    host: await HostName.current())
-                try await store.put(StoreKey.key(key.id), try StoreJSON.encode(key))
+            // The location is checked (a missing bucket is reported as such) while the new key is derived.
+            async let access: Void = store.checkAccess()
+            let prepared: (master: MasterKey, key: StoreKey)?
+            do {
+                prepared = try await newKey(
+                    store, config: config, passwords: passwords, parameters: keyParameters)
+            } catch {
+                try await access
+                throw error
+            }
+            try await access
+            if let prepared {
+                try await store.put(StoreKey.key(prepared.key.id), try StoreJSON.encode(prepared.key))
                 try await store.sync()
             }
-            try await store.put(RepositoryConfig.key, try StoreJSON.encode(config))
+            let written = try StoreJSON.encode(config)
+            try await store.put(RepositoryConfig.key, written)
             try await store.sync()
+            // The config is read back: when it is the one just written (no other process created the store at the
+            // same moment), the new encrypted store opens with the master key made here, without listing and
+            // unwrapping the key objects again (two round trips and a key derivation); otherwise it opens as any
+            // existing store does.
+            let stored = try StoreJSON.decode(RepositoryConfig.self, from: written, key: RepositoryConfig.key)
+            if let master = prepared?.master, try await readConfig(store) == stored {
+                return try Repository(store: store, config: stored, master: master, limits: limits)
+            }
             return try await open(store, passwords: passwords, limits: limits)
         }
+    }
+
+    /// A new store's master key and its key object, wrapped by the password `passwords` gives; nil for a plain store.
+    private static func newKey(
+        _ store: any ObjectStore, config: RepositoryConfig, passwords: (any PasswordSource)?,
+        parameters: StoreCrypto.ScryptParameters
+    ) async throws -> (master: MasterKey, key: StoreKey)? {
+        guard config.isEncrypted else { return nil }
+        guard let password = try passwords?.password(for: config, location: store.location, creating: true) else {
+            throw ChunkStoreError.passwordRequired(
+                store: store.location, reason: "a new encrypted store needs a password")
+        }
+        let master = MasterKey.generate()
+        let key = try StoreKey.make(
+            master: master, password: password, store: config.id, parameters: parameters,
+            host: await HostName.current())
+        return (master, key)
     }
 
     /// The id of a chunk's content in this store.
@@ -229,6 +292,7 @@ public final class Repository: Sendable {
         async throws -> ChunkRef
     {
         let id = chunkID(of: plain)
+        try await loadIndex()
         var written: Int?
         if await !packs.contains(id) {
             // A cancelled operation stores nothing new.
@@ -287,6 +351,7 @@ public final class Repository: Sendable {
     /// them needs before it is committed (another operation's failed upload may have taken a chunk this one
     /// found pending).
     public func ensureStored(_ ids: [ChunkID]) async throws {
+        try await loadIndex()
         try await flushPacks()
         let missing = await packs.missing(ids)
         guard missing.isEmpty else {
@@ -298,6 +363,7 @@ public final class Repository: Sendable {
 
     /// Reads, decompresses and verifies one chunk.
     public func getChunk(_ id: ChunkID) async throws -> [UInt8] {
+        try await loadIndex()
         guard let plan = await packs.readPlan(id) else {
             throw ChunkStoreError.missingChunk(id: id, key: "no index object names it")
         }
@@ -329,6 +395,7 @@ public final class Repository: Sendable {
     /// run rather than one per chunk — what matters on an object store 50 ms away. Runs are independent: read them
     /// in parallel, each within the store's limits (`plainBytes` of the byte budget).
     public func readRuns(_ refs: [ChunkRef], maximumBytes: Int = 8 << 20) async throws -> [ChunkRun] {
+        try await loadIndex()
         var runs: [ChunkRun] = []
         for (index, ref) in refs.enumerated() {
             guard let plan = await packs.readPlan(ref.id) else {
@@ -407,9 +474,11 @@ public final class Repository: Sendable {
         return plain
     }
 
-    /// Whether the chunk is stored or pending (without reading it).
+    /// Whether the chunk is stored or pending (without reading it). An index that cannot be read counts as naming
+    /// nothing (the chunk is stored again).
     public func hasChunk(_ id: ChunkID) async -> Bool {
-        await packs.contains(id)
+        try? await loadIndex()
+        return await packs.contains(id)
     }
 
     /// Reads the index objects the table lacks; starts afresh when one it knew is gone (garbage collection rewrote
@@ -436,6 +505,7 @@ public final class Repository: Sendable {
             throw error
         }
         await packs.install(objects, replacing: replacing, ticket: ticket)
+        indexLoaded.withLock { $0 = true }
     }
 
     private func readIndexObjects(_ wanted: [String], slots: AsyncSemaphore) async throws -> [(
@@ -502,6 +572,13 @@ public final class Repository: Sendable {
     /// writes the record atomically.
     public func commitRecord<T: Encodable>(_ value: T, key: String) async throws {
         try await StoreLock.ensureHeld()
+        try await writeRecord(value, key: key)
+    }
+
+    /// `commitRecord` for a caller that has just checked the locks against the store (`ReferenceList.commit`, which
+    /// checks while the reference list is written): the locks are checked here again, without a request.
+    func writeRecord<T: Encodable>(_ value: T, key: String) async throws {
+        try StoreLock.checkHeld()
         try await flushPacks()
         try await store.sync()
         try await store.put(key, try StoreJSON.encode(value))

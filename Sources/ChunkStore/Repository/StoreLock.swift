@@ -164,6 +164,11 @@ public final class StoreLock: Sendable {
         }
     }
 
+    /// Checks every lock the current task holds, locally only (no request): released, lost, or overdue.
+    static func checkHeld() throws(LockError) {
+        for lock in held { try lock.check() }
+    }
+
     /// Checks every lock the current task holds, locally and against the store (its object must still exist).
     /// Called before each commit and before garbage collection deletes anything.
     public static func ensureHeld() async throws {

@@ -1,3 +1,5 @@
+import SystemIO
+
 /// Finds snapshot records in a store.
 public struct SnapshotCatalog: Sendable {
     public let repository: Repository
@@ -8,14 +10,17 @@ public struct SnapshotCatalog: Sendable {
         try await repository.record(Snapshot.self, key: Snapshot.key(name))
     }
 
-    /// Every committed snapshot, oldest first.
+    /// Every committed snapshot, oldest first. The records are read 16 at a time (each is a round trip on an object
+    /// store; a backup looks its parent up among them).
     public func all() async throws -> [Snapshot] {
-        var snapshots: [Snapshot] = []
-        for object in try await repository.store.listAll(prefix: "snapshots/") where object.key.hasSuffix(".json") {
-            if let snapshot = try await repository.record(Snapshot.self, key: object.key) {
-                snapshots.append(snapshot)
+        let keys = try await repository.store.listAll(prefix: "snapshots/").map(\.key).filter { $0.hasSuffix(".json") }
+        let repository = self.repository
+        let read = await keys.concurrentMap(width: 16) { key -> Result<Snapshot?, any Error> in
+            do { return .success(try await repository.record(Snapshot.self, key: key)) } catch {
+                return .failure(error)
             }
         }
+        let snapshots = try read.compactMap { try $0.get() }
         return snapshots.sorted { ($0.createdAt, $0.name) < ($1.createdAt, $1.name) }
     }
 

@@ -33,37 +33,71 @@ public struct TreeBackup: Sendable {
         -> Snapshot
     {
         try ResourceName.validate(name, what: "snapshot name")
-        // Garbage collection cannot run while this lock is held, so no chunk this backup reuses can vanish.
-        return try await StoreLock.withLock(.shared, repository: repository, operation: "snapshot \(name)") {
-            try await backup(source: source, name: name, parent: parent, backupCommit: backupCommit)
+        let absoluteSource = Self.absolute(source)
+        // The snapshot records are read while the lock is taken: each read is a round trip on an object store, and
+        // records need no lock to be read. What depends on the lock is checked under it (`backup`).
+        let lookup = Task { try await self.lookUp(name: name, parent: parent, source: absoluteSource) }
+        return try await withTaskCancellationHandler {
+            defer { lookup.cancel() }
+            // Garbage collection cannot run while this lock is held, so no chunk this backup reuses can vanish.
+            return try await StoreLock.withLock(.shared, repository: repository, operation: "snapshot \(name)") {
+                try await backup(
+                    source: absoluteSource, name: name, parent: parent, found: try await lookup.value,
+                    backupCommit: backupCommit)
+            }
+        } onCancel: {
+            lookup.cancel()
         }
     }
 
-    private func backup(source: String, name: String, parent: String?, backupCommit: String?) async throws
-        -> Snapshot
-    {
-        let started = ContinuousClock.now
+    /// The parent snapshot (`parent`, or the latest snapshot of `source` on this host, or nil), read while it is
+    /// checked that `name` is not taken.
+    private func lookUp(name: String, parent: String?, source: String) async throws -> Snapshot? {
         let catalog = SnapshotCatalog(repository: repository)
-        if try await catalog.snapshot(named: name) != nil {
-            throw ChunkStoreError.snapshotExists(name: name, store: repository.store.location)
-        }
-        let absoluteSource = Self.absolute(source)
-        let hostname = await HostName.current()
-        let parentSnapshot: Snapshot?
-        if let parent {
-            guard let found = try await catalog.snapshot(named: parent) else {
+        async let existing = catalog.snapshot(named: name)
+        async let found: Snapshot? = {
+            guard let parent else {
+                return try await catalog.latest(source: source, hostname: await HostName.current())
+            }
+            guard let snapshot = try await catalog.snapshot(named: parent) else {
                 throw ChunkStoreError.snapshotNotFound(name: parent, store: repository.store.location)
             }
-            parentSnapshot = found
-        } else {
-            parentSnapshot = try await catalog.latest(source: absoluteSource, hostname: hostname)
+            return snapshot
+        }()
+        if try await existing != nil {
+            throw ChunkStoreError.snapshotExists(name: name, store: repository.store.location)
         }
+        return try await found
+    }
+
+    /// The parent's entries by path, read under the lock. The parent was looked up before the lock was held: its
+    /// record is read again while its manifest is (no extra round trip), and if it changed meanwhile (forgotten,
+    /// collected, replaced) the lookup is done again under the lock.
+    private func previousEntries(_ found: Snapshot?, name: String, parent: String?, source: String) async throws -> (
+        Snapshot?, [TreeEntry], [String: TreeEntry]
+    ) {
+        guard let snapshot = found else { return (nil, [], [:]) }
+        let catalog = SnapshotCatalog(repository: repository)
+        async let current = catalog.snapshot(named: snapshot.name)
+        let entries: ([TreeEntry], [String: TreeEntry])?
+        do { entries = try await previousEntries(snapshot) } catch { entries = nil }
+        if let entries, try await current == snapshot { return (snapshot, entries.0, entries.1) }
+        let again = try await lookUp(name: name, parent: parent, source: source)
+        let (list, byPath) = try await previousEntries(again)
+        return (again, list, byPath)
+    }
+
+    private func backup(
+        source absoluteSource: String, name: String, parent: String?, found: Snapshot?, backupCommit: String?
+    ) async throws -> Snapshot {
+        let started = ContinuousClock.now
+        let hostname = await HostName.current()
         // The parent's manifest is read and decoded while the tree is walked (CPU on one side, file-system calls on
         // the other): for a backup with nothing changed these two are most of its time.
-        async let previousRead = previousEntries(parentSnapshot)
+        async let previousRead = previousEntries(found, name: name, parent: parent, source: absoluteSource)
         let logger = self.logger
         let items = try await pool.run { try TreeWalker.walk(root: absoluteSource, logger: logger) }
-        let (parentEntries, previous) = try await previousRead
+        let (parentSnapshot, parentEntries, previous) = try await previousRead
         progress.setTotal(items.reduce(0) { $0 + ($1.status.kind == .regular ? $1.status.size : 0) })
         // This run's own counts: other backups (and volume snapshots) may share the repository right now.
         let statistics = StoreStatistics()
@@ -123,8 +157,9 @@ public struct TreeBackup: Sendable {
         let commit = CommitID.make()
         snapshot.commit = commit
         snapshot.backupCommit = backupCommit
-        try await ReferenceList.write(referenced, owner: .snapshot(name, commit: commit), repository: repository)
-        try await repository.commitRecord(snapshot, key: Snapshot.key(name))
+        try await ReferenceList.commit(
+            snapshot, key: Snapshot.key(name), references: referenced, owner: .snapshot(name, commit: commit),
+            repository: repository)
         return snapshot
     }
 
