@@ -11,27 +11,6 @@ static inline int copenssl_sha256(const void *data, size_t count, unsigned char 
     return EVP_Digest(data, count, out, &length, EVP_sha256(), NULL);
 }
 
-/// Incremental SHA-256: begin, update any number of times, end (which frees the context). NULL when out of memory.
-static inline EVP_MD_CTX *copenssl_sha256_begin(void) {
-    EVP_MD_CTX *context = EVP_MD_CTX_new();
-    if (context != NULL && EVP_DigestInit_ex(context, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(context);
-        return NULL;
-    }
-    return context;
-}
-
-static inline int copenssl_sha256_update(EVP_MD_CTX *context, const void *data, size_t count) {
-    return count == 0 || EVP_DigestUpdate(context, data, count) == 1;
-}
-
-static inline int copenssl_sha256_end(EVP_MD_CTX *context, unsigned char out[32]) {
-    unsigned int length = 0;
-    int ok = EVP_DigestFinal_ex(context, out, &length) == 1;
-    EVP_MD_CTX_free(context);
-    return ok;
-}
-
 /// One-shot HMAC-SHA256. Returns 1 on success.
 static inline int copenssl_hmac_sha256(const void *key, size_t keyLength, const void *data, size_t count,
                                        unsigned char out[32]) {

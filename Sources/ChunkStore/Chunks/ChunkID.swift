@@ -31,21 +31,6 @@ public struct ChunkID: Hashable, Sendable, Comparable, CustomStringConvertible {
         self = bytes.withUnsafeBytes { ChunkID(hashing: $0) }
     }
 
-    /// The SHA-256 of `parts` one after another, without joining them.
-    public init(hashing parts: [[UInt8]]) {
-        guard let context = copenssl_sha256_begin() else { fatalError("OpenSSL SHA-256 context: out of memory") }
-        for part in parts {
-            let ok = part.withUnsafeBytes { copenssl_sha256_update(context, $0.baseAddress, $0.count) }
-            precondition(ok == 1, "OpenSSL SHA-256 failed")
-        }
-        var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        withUnsafeMutableBytes(of: &digest) { out in
-            let ok = copenssl_sha256_end(context, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            precondition(ok == 1, "OpenSSL SHA-256 failed")
-        }
-        self = withUnsafeBytes(of: &digest) { ChunkID(digest: $0) }
-    }
-
     /// The id of `bytes` in an encrypted store: HMAC-SHA-256 keyed with the store's secret, so equal content still
     /// has equal ids (dedup) but an id says nothing about the content to whoever lacks the secret.
     public init(hashing bytes: UnsafeRawBufferPointer, key: [UInt8]) {

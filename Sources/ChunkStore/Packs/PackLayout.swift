@@ -27,9 +27,6 @@ public struct PackID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let id: ChunkID
 
     public init(hashing bytes: [UInt8]) { id = ChunkID(hashing: bytes) }
-
-    /// The name of the pack whose bytes are `parts` one after another.
-    public init(hashing parts: [[UInt8]]) { id = ChunkID(hashing: parts) }
     public init(_ id: ChunkID) { self.id = id }
     public init?(hex: some StringProtocol) {
         guard let id = ChunkID(hex: hex) else { return nil }
