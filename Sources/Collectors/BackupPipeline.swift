@@ -19,6 +19,10 @@ public struct BackupPipeline: Sendable {
     /// Backs up a hostPath or local persistent volume on the node its affinity names (the server's node agents,
     /// when it is told to); nil reads every such volume at its path here.
     public var nodeVolumes: (@Sendable (_ volume: NodeVolume, _ commit: String) async -> VolumeRecord)?
+    /// Runs just before the final record (any phase) is committed, after its last log line: where the run's log is
+    /// stored (`Repository.writeVolatile`), so the record's own barrier makes the log durable with it. It must not
+    /// throw: a log that cannot be stored does not fail the backup.
+    public var beforeFinalRecord: (@Sendable () async -> Void)?
 
     public init(
         collector: ResourceCollector, volumeConcurrency: Int = VolumeCollector.defaultVolumeConcurrency,
@@ -51,6 +55,7 @@ public struct BackupPipeline: Sendable {
             record.phase = .failedValidation
             record.errors = [error.description]
             record.completionTimestamp = Date()
+            await beforeFinalRecord?()
             try await repository.commitRecord(record, key: BackupRecord.key(record.name))
             throw error
         }
@@ -58,7 +63,8 @@ public struct BackupPipeline: Sendable {
         let commit = CommitID.make()
         record.commit = commit
         record.lockID = StoreLock.currentLockID
-        try await repository.commitRecord(record, key: BackupRecord.key(record.name))
+        // Volatile: a power cut loses this backup's work anyway, and no barrier has to wait for the record.
+        try await repository.writeVolatileRecord(record, key: BackupRecord.key(record.name))
         let logger = Logger(label: "velero-cas.backup")
         logger.info("backup \(record.name) started against \(record.cluster) into \(record.storageLocation)")
         do {
@@ -149,6 +155,7 @@ public struct BackupPipeline: Sendable {
         logger.info(
             "backup \(record.name) \(record.phase.rawValue): \(record.itemsBackedUp) items, \(record.errors.count) errors, \(record.warnings.count) warnings"
         )
+        await beforeFinalRecord?()
         try await repository.commitRecord(record, key: BackupRecord.key(record.name))
         return record
     }

@@ -20,6 +20,9 @@ public struct BackupOperation: Sendable {
     public var podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)?
     /// hostPath and local persistent volumes on their node (see `BackupPipeline.nodeVolumes`); nil reads them here.
     public var nodeVolumes: (@Sendable (_ volume: NodeVolume, _ commit: String) async -> VolumeRecord)?
+    /// Runs just before the final record is committed (see `BackupPipeline.beforeFinalRecord`): where
+    /// `run(_:log:)` stores the run's log.
+    public var beforeFinalRecord: (@Sendable () async -> Void)?
 
     public init(
         client: KubeClient, repository: Repository, width: Int = 8, volumeConcurrency: Int = 2,
@@ -43,6 +46,7 @@ public struct BackupOperation: Sendable {
         var pipeline = BackupPipeline(
             collector: collector, volumeConcurrency: volumeConcurrency, podVolumes: podVolumes)
         pipeline.nodeVolumes = nodeVolumes
+        pipeline.beforeFinalRecord = beforeFinalRecord
         return try await pipeline.run(request)
     }
 }
@@ -182,8 +186,7 @@ public struct RestoreOperation: Sendable {
 
     private static func storeLog(_ log: RunLog?, _ request: Request, _ repository: Repository) async throws {
         guard let log else { return }
-        try await repository.store.put(
-            RestoreRecord.logKey(request.name), try RunLogStore.compress(Array(log.text.utf8)))
+        try await RunLogStore.writeBeforeRecord(log, key: RestoreRecord.logKey(request.name), repository: repository)
     }
 
     private static func labelled(_ record: RestoreRecord, _ request: Request, commit: String?) -> RestoreRecord {

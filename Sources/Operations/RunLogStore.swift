@@ -5,10 +5,17 @@ import Collectors
 /// record's log key (`BackupRecord.logKey`, `RestoreRecord.logKey`), through the store's encryption like the
 /// record, and written in one atomic put: a reader sees the previous log or the new one whole.
 public enum RunLogStore {
-    /// Stores `log`'s text at `key`, replacing what is there, and makes it durable.
+    /// Stores `log`'s text at `key`, replacing what is there, and makes it durable (a run that ends without a
+    /// record: no commit follows to do it).
     public static func write(_ log: RunLog, key: String, repository: Repository) async throws {
         try await repository.store.put(key, try compress(Array(log.text.utf8)))
         try await repository.store.sync()
+    }
+
+    /// Stores `log`'s text at `key` just before the run's record is committed beside it: volatile, so the record's
+    /// commit makes it durable too, without a barrier of its own (`Repository.writeVolatile`).
+    public static func writeBeforeRecord(_ log: RunLog, key: String, repository: Repository) async throws {
+        try await repository.writeVolatile(try compress(Array(log.text.utf8)), key: key)
     }
 
     /// The stored log's text, or nil when there is none. Logs stored before they were compressed are plain text

@@ -156,4 +156,54 @@ struct StoreLockTests {
         try await store.sync()
         #expect(gate.withLock { $0.calls.count } == before, "nothing is left dirty afterwards")
     }
+    @Test("volatile writes (locks, InProgress records, logs) are visible at once and add nothing to a barrier")
+    func volatileWritesSkipTheBarrier() async throws {
+        let temp = try TemporaryDirectory("sync-volatile")
+        defer { temp.remove() }
+        let synced = Mutex<[String]>([])
+        let store = try LocalDirectoryStore(
+            root: temp.path, create: true, pool: .shared,
+            directorySync: { directory in
+                synced.withLock { $0.append(directory) }
+                try FileSystem.syncDirectory(directory)
+            })
+        try await store.put("locks/old", [0])
+        try await store.sync()
+        synced.withLock { $0 = [] }
+        try await store.putVolatile("locks/new", [1])
+        try await store.deleteVolatile("locks/old")
+        try await store.sync()
+        #expect(synced.withLock { $0 }.isEmpty, "no directory to flush")
+        #expect(try await store.get("locks/new") == [1], "a volatile put is seen at once")
+        #expect(try await store.size(of: "locks/old") == nil, "a volatile delete too")
+
+        try await store.putVolatile("new/volatile", [2])
+        try await store.sync()
+        #expect(
+            Set(synced.withLock { $0 }) == [temp.path, temp.sub("new")], "a directory made on the way is made durable")
+        synced.withLock { $0 = [] }
+        try await store.put("locks/plain", [3])
+        try await store.sync()
+        #expect(synced.withLock { $0 } == [temp.sub("locks")], "a plain put is part of the next barrier")
+    }
+
+    @Test("the power-cut model may lose a volatile write after any number of syncs, a synced plain one never")
+    func powerCutModelOfVolatileWrites() async throws {
+        let temp = try TemporaryDirectory("sync-volatile-model")
+        defer { temp.remove() }
+        let store = FaultInjectingStore(base: try LocalDirectoryStore(root: temp.path, create: true))
+        try await store.put("a/plain", [1])
+        try await store.putVolatile("a/volatile", [2])
+        try await store.put("a/replaced", [3])
+        try await store.sync()
+        try await store.putVolatile("a/replaced", [4])
+        try await store.sync()
+        try await store.put("b/other", [5])
+        try await store.sync()
+        let reverted = try await store.powerLoss(seed: 1, dropAll: true)
+        #expect(reverted.sorted() == ["a/replaced", "a/volatile"])
+        #expect(try await store.get("a/plain") == [1])
+        #expect(try await store.size(of: "a/volatile") == nil)
+        #expect(try await store.get("a/replaced") == [3], "back to the last synced plain write")
+    }
 }

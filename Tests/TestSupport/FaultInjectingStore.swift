@@ -14,7 +14,8 @@ public struct SimulatedCrash: Error, CustomStringConvertible {
 /// `SimulatedCrash`, as if the process had been killed there. The wrapper remembers, for every key written since the
 /// last `sync()`, the value it had at that sync (the durable one); `powerLoss(seed:)` puts a random subset of those
 /// keys back to their durable values (each independently, since a file system persists renames and unlinks of
-/// different directories in any order). A write that `sync()` made durable is never lost.
+/// different directories in any order). A write that `sync()` made durable is never lost. A volatile write
+/// (`putVolatile`, `deleteVolatile`) stays losable after syncs until a plain write of the same key is synced.
 public final class FaultInjectingStore: ObjectStore {
     public let base: any ObjectStore
     private struct State {
@@ -23,6 +24,8 @@ public final class FaultInjectingStore: ObjectStore {
         var crashed = false
         /// Keys changed since the last sync → their durable content (nil: absent).
         var undurable: [String: [UInt8]?] = [:]
+        /// Keys whose latest write was volatile: a sync does not make them durable.
+        var volatile: Set<String> = []
     }
     private let state = Mutex(State())
 
@@ -63,9 +66,20 @@ public final class FaultInjectingStore: ObjectStore {
     }
 
     public func put(_ key: String, _ bytes: [UInt8]) async throws {
+        try await write(key, volatile: false) { try await base.put(key, bytes) }
+    }
+
+    public func putVolatile(_ key: String, _ bytes: [UInt8]) async throws {
+        try await write(key, volatile: true) { try await base.putVolatile(key, bytes) }
+    }
+
+    private func write(_ key: String, volatile: Bool, _ body: () async throws -> Void) async throws {
         try checkAlive()
         try await rememberDurable(key)
-        try await base.put(key, bytes)
+        state.withLock { state in
+            if volatile { state.volatile.insert(key) } else { state.volatile.remove(key) }
+        }
+        try await body()
         try countWrite()
     }
 
@@ -80,10 +94,11 @@ public final class FaultInjectingStore: ObjectStore {
     }
 
     public func delete(_ key: String) async throws {
-        try checkAlive()
-        try await rememberDurable(key)
-        try await base.delete(key)
-        try countWrite()
+        try await write(key, volatile: false) { try await base.delete(key) }
+    }
+
+    public func deleteVolatile(_ key: String) async throws {
+        try await write(key, volatile: true) { try await base.deleteVolatile(key) }
     }
 
     public func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws {
@@ -96,7 +111,7 @@ public final class FaultInjectingStore: ObjectStore {
         let seen = state.withLock { $0.undurable }
         try await base.sync()
         state.withLock { state in
-            for key in seen.keys { state.undurable[key] = nil }
+            for key in seen.keys where !state.volatile.contains(key) { state.undurable[key] = nil }
         }
     }
 
@@ -113,7 +128,10 @@ public final class FaultInjectingStore: ObjectStore {
             reverted.append(key)
         }
         try await base.sync()
-        state.withLock { $0.undurable = [:] }
+        state.withLock { state in
+            state.undurable = [:]
+            state.volatile = []
+        }
         return reverted
     }
 }

@@ -78,6 +78,16 @@ public final class LocalDirectoryStore: ObjectStore {
 
     /// Writes the parts straight into the object's file: a pack is never joined into one buffer.
     public func put(_ key: String, parts: [[UInt8]]) async throws {
+        try await write(key, parts: parts, volatile: false)
+    }
+
+    /// The file is still fsynced before its rename (an entry that survives a power cut names whole content); only
+    /// its directory is left out of the next barrier. Directories created on the way are always made durable.
+    public func putVolatile(_ key: String, _ bytes: [UInt8]) async throws {
+        try await write(key, parts: [bytes], volatile: true)
+    }
+
+    private func write(_ key: String, parts: [[UInt8]], volatile: Bool) async throws {
         let path = try path(key)
         let directory = Path.parent(of: path)
         let created = try await pool.run { () throws -> [String] in
@@ -91,7 +101,7 @@ public final class LocalDirectoryStore: ObjectStore {
             }
         }
         // The rename's directory, and for each directory created here its parent (which holds its entry).
-        markDirty([directory] + created.map { Path.parent(of: $0) } + created)
+        markDirty((volatile ? [] : [directory]) + created.map { Path.parent(of: $0) } + created)
     }
 
     public func get(_ key: String) async throws -> [UInt8] {
@@ -129,6 +139,11 @@ public final class LocalDirectoryStore: ObjectStore {
         let path = try path(key)
         try await pool.run { try FileSystem.removeFile(path) }
         markDirty([Path.parent(of: path)])
+    }
+
+    public func deleteVolatile(_ key: String) async throws {
+        let path = try path(key)
+        try await pool.run { try FileSystem.removeFile(path) }
     }
 
     public func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws {

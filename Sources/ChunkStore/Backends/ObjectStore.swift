@@ -42,8 +42,20 @@ public protocol ObjectStore: Sendable {
     func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws
     /// Makes every completed `put` and `delete` durable (the commit barrier before a record that names them).
     func sync() async throws
+    /// `put` of an object that need not outlive a power cut: a lock, a record that says work is under way, a run's
+    /// log. It is as atomic as `put` (never seen torn), but no `sync()` waits for it, so it adds nothing to the
+    /// next barrier (on a local store: no directory fsync). A power cut may take it back.
+    func putVolatile(_ key: String, _ bytes: [UInt8]) async throws
+    /// `delete` that no `sync()` waits for (a released lock): a power cut may bring the object back.
+    func deleteVolatile(_ key: String) async throws
     /// Removes what writers killed mid-write left behind (temporary files), once older than `age`.
     func removeInterruptedWrites(olderThan age: Duration) async throws -> Int
+}
+
+extension ObjectStore {
+    /// Stores without a barrier of their own (S3: a completed request is durable) write as `put` does.
+    public func putVolatile(_ key: String, _ bytes: [UInt8]) async throws { try await put(key, bytes) }
+    public func deleteVolatile(_ key: String) async throws { try await delete(key) }
 }
 
 extension ObjectStore {

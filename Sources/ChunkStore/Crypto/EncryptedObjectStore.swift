@@ -25,8 +25,17 @@ public struct EncryptedObjectStore: ObjectStore {
     public func checkAccess() async throws { try await base.checkAccess() }
 
     public func put(_ objectKey: String, _ bytes: [UInt8]) async throws {
-        if Self.isPlain(objectKey) { return try await base.put(objectKey, bytes) }
-        try await base.put(objectKey, StoreCrypto.seal(bytes, key: key, associated: Array(objectKey.utf8)))
+        try await base.put(objectKey, stored(bytes, at: objectKey))
+    }
+
+    public func putVolatile(_ objectKey: String, _ bytes: [UInt8]) async throws {
+        try await base.putVolatile(objectKey, stored(bytes, at: objectKey))
+    }
+
+    /// What is stored for `bytes` at `objectKey`: the bytes themselves for plain kinds, else sealed.
+    private func stored(_ bytes: [UInt8], at objectKey: String) -> [UInt8] {
+        if Self.isPlain(objectKey) { return bytes }
+        return StoreCrypto.seal(bytes, key: key, associated: Array(objectKey.utf8))
     }
 
     public func put(_ objectKey: String, parts: [[UInt8]]) async throws {
@@ -55,6 +64,7 @@ public struct EncryptedObjectStore: ObjectStore {
 
     public func size(of objectKey: String) async throws -> Int? { try await base.size(of: objectKey) }
     public func delete(_ objectKey: String) async throws { try await base.delete(objectKey) }
+    public func deleteVolatile(_ objectKey: String) async throws { try await base.deleteVolatile(objectKey) }
 
     public func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws {
         try await base.list(prefix: prefix, page: page)

@@ -585,6 +585,21 @@ public final class Repository: Sendable {
         try await store.sync()
     }
 
+    /// Writes a record that says work is under way (a backup InProgress), or an object that goes with a record
+    /// about to be committed (its run's log): checked against the locks this task holds without a request, atomic,
+    /// but volatile (`ObjectStore.putVolatile`): no barrier waits for it and a power cut may take it back, which
+    /// loses nothing (the work it describes stops with the power). Whatever must survive is committed with
+    /// `commitRecord`, whose barrier after the write also flushes an entry put earlier in the same directory.
+    public func writeVolatile(_ bytes: [UInt8], key: String) async throws {
+        try StoreLock.checkHeld()
+        try await store.putVolatile(key, bytes)
+    }
+
+    /// `writeVolatile` of a record's JSON.
+    public func writeVolatileRecord<T: Encodable>(_ value: T, key: String) async throws {
+        try await writeVolatile(try StoreJSON.encode(value), key: key)
+    }
+
     /// Reads a record, or nil when it does not exist.
     public func record<T: Decodable>(_ type: T.Type, key: String) async throws -> T? {
         do {

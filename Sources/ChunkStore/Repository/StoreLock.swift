@@ -15,6 +15,9 @@ import SystemIO
 ///   ago (the listing's modification times of the lock and of the locker's own, just written, lock): neither
 ///   host's clock is trusted. The holder's refresh sequence and time are kept in the object for people to read.
 /// - A lock object that cannot be read counts as held (unless stale by the store's clock).
+/// - Lock objects are written and removed as volatile objects (`ObjectStore.putVolatile`): they coordinate live
+///   processes only, so no commit barrier waits for them; after a power cut a lock may be gone or back, and either
+///   way its holder is gone too (a lock that came back goes stale).
 /// - The holder refreshes its lock every sixth of the stale threshold. If it has not refreshed successfully for half
 ///   the threshold, or finds its lock object removed, the lock is lost: the operation is cancelled, and every commit
 ///   point (`Repository.commitRecord`, reference lists, garbage collection's deletions) checks `ensureHeld()` first,
@@ -133,7 +136,7 @@ public final class StoreLock: Sendable {
                 markLost("its lock object \(key) was removed by another process that judged it stale")
                 return
             }
-            try await repository.store.put(key, try StoreJSON.encode(updated))
+            try await repository.store.putVolatile(key, try StoreJSON.encode(updated))
             state.withLock { state in
                 state.sequence = next
                 state.lastRefresh = started
@@ -197,7 +200,7 @@ public final class StoreLock: Sendable {
         do {
             return try await acquireRegistered(record, repository: repository, wait: wait)
         } catch {
-            try? await repository.store.delete(key(record))
+            try? await repository.store.deleteVolatile(key(record))
             throw error
         }
     }
@@ -209,8 +212,8 @@ public final class StoreLock: Sendable {
         let deadline = ContinuousClock.now + wait
         while true {
             let written = ContinuousClock.now
-            try await repository.store.put(key(record), try StoreJSON.encode(record))
-            try await repository.store.sync()
+            // Volatile: a lock only has to be seen by live processes, and a power cut ends them all.
+            try await repository.store.putVolatile(key(record), try StoreJSON.encode(record))
             let all = try await observe(repository, own: record)
             let storeNow = all.first { $0.record.id == record.id }?.modified
             let others = all.filter { $0.record.id != record.id }
@@ -241,7 +244,7 @@ public final class StoreLock: Sendable {
                 lock.startRefreshing()
                 return lock
             }
-            try await repository.store.delete(key(record))
+            try await repository.store.deleteVolatile(key(record))
             guard ContinuousClock.now < deadline else {
                 throw LockError.busy(holders: conflicting.map(\.holderDescription))
             }
@@ -359,7 +362,7 @@ public final class StoreLock: Sendable {
         guard !wasReleased else { return }
         refresher.withLock { $0?.cancel() }
         Self.process.withLock { _ = $0.held.removeValue(forKey: record.id) }
-        try? await repository.store.delete(key)
+        try? await repository.store.deleteVolatile(key)
     }
 
     /// The first step of stopping the process (SIGINT, SIGTERM), safe to call from a signal handler's queue: no
