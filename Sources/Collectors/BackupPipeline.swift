@@ -63,8 +63,7 @@ public struct BackupPipeline: Sendable {
         let commit = CommitID.make()
         record.commit = commit
         record.lockID = StoreLock.currentLockID
-        // Volatile: a power cut loses this backup's work anyway, and no barrier has to wait for the record.
-        try await repository.writeVolatileRecord(record, key: BackupRecord.key(record.name))
+        try await repository.writeProgressRecord(record, key: BackupRecord.key(record.name))
         let logger = Logger(label: "velero-cas.backup")
         logger.info("backup \(record.name) started against \(record.cluster) into \(record.storageLocation)")
         do {

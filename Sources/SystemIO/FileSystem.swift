@@ -180,9 +180,10 @@ public enum FileSystem {
     /// `writeAtomically` of `parts` one after another, without joining them: large parts are written as they are,
     /// runs of small ones gathered into one write.
     public static func writeAtomically(
-        _ path: String, parts: [[UInt8]], mode: mode_t = 0o644, syncDirectory: Bool = true
+        _ path: String, parts: [[UInt8]], mode: mode_t = 0o644, syncFile: Bool = true, syncDirectory: Bool = true
     ) throws(SystemError) {
-        try writeAtomically(path, mode: mode, syncDirectory: syncDirectory) { file throws(SystemError) in
+        try writeAtomically(path, mode: mode, syncFile: syncFile, syncDirectory: syncDirectory) {
+            file throws(SystemError) in
             let gather = 1 << 20
             var staged: [UInt8] = []
             func flush() throws(SystemError) {
@@ -205,9 +206,11 @@ public enum FileSystem {
     }
 
     /// Writes a new file through `contents` and renames it over `path`, as `writeAtomically(_:bytes:)` does.
+    /// Without `syncFile` the file is renamed unflushed: whole to every reader while the machine runs, but possibly
+    /// empty or torn after a power cut (for objects whose readers accept that).
     public static func writeAtomically(
-        _ path: String, mode: mode_t = 0o644, temporaryDirectory: String? = nil, syncDirectory: Bool = true,
-        contents: (FileDescriptor) throws(SystemError) -> Void
+        _ path: String, mode: mode_t = 0o644, temporaryDirectory: String? = nil, syncFile: Bool = true,
+        syncDirectory: Bool = true, contents: (FileDescriptor) throws(SystemError) -> Void
     ) throws(SystemError) {
         let directory = Path.parent(of: path)
         let temporary = (temporaryDirectory ?? directory) + "/.tmp-" + Path.randomSuffix()
@@ -215,7 +218,7 @@ public enum FileSystem {
         do {
             defer { file.close() }
             try contents(file)
-            try file.sync()
+            if syncFile { try file.sync() }
         } catch {
             try? removeFile(temporary)
             throw error

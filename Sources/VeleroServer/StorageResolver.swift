@@ -1,3 +1,4 @@
+import BackupModel
 import ChunkStore
 import Foundation
 import HTTPTransport
@@ -157,7 +158,8 @@ actor StorageResolver {
         let backend = try store.open(create: create, environment: environment, client: HTTPClient())
         if create && !spec.isReadOnly {
             return try await Repository.openOrCreate(
-                backend, config: RepositoryConfig(encryption: .aes256gcm), passwords: passwords)
+                backend, config: RepositoryConfig(encryption: .aes256gcm), passwords: passwords,
+                directories: StoreLayout.withRecords)
         }
         return try await Repository.open(backend, passwords: passwords)
     }

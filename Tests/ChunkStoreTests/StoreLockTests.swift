@@ -156,7 +156,7 @@ struct StoreLockTests {
         try await store.sync()
         #expect(gate.withLock { $0.calls.count } == before, "nothing is left dirty afterwards")
     }
-    @Test("volatile writes (locks, InProgress records, logs) are visible at once and add nothing to a barrier")
+    @Test("volatile writes (locks, logs) are visible at once and add nothing to a barrier")
     func volatileWritesSkipTheBarrier() async throws {
         let temp = try TemporaryDirectory("sync-volatile")
         defer { temp.remove() }

@@ -69,8 +69,16 @@ public final class FaultInjectingStore: ObjectStore {
         try await write(key, volatile: false) { try await base.put(key, bytes) }
     }
 
-    public func putVolatile(_ key: String, _ bytes: [UInt8]) async throws {
-        try await write(key, volatile: true) { try await base.putVolatile(key, bytes) }
+    /// A write that may be left torn is modelled as one that may be lost (torn locks have tests of their own).
+    public func putVolatile(_ key: String, _ bytes: [UInt8], tornAfterPowerCut: Bool) async throws {
+        try await write(key, volatile: true) {
+            try await base.putVolatile(key, bytes, tornAfterPowerCut: tornAfterPowerCut)
+        }
+    }
+
+    public func makeDirectories(_ keyPrefixes: [String]) async throws {
+        try checkAlive()
+        try await base.makeDirectories(keyPrefixes)
     }
 
     private func write(_ key: String, volatile: Bool, _ body: () async throws -> Void) async throws {

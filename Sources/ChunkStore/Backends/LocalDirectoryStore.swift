@@ -78,25 +78,38 @@ public final class LocalDirectoryStore: ObjectStore {
 
     /// Writes the parts straight into the object's file: a pack is never joined into one buffer.
     public func put(_ key: String, parts: [[UInt8]]) async throws {
-        try await write(key, parts: parts, volatile: false)
+        try await write(key, parts: parts)
     }
 
-    /// The file is still fsynced before its rename (an entry that survives a power cut names whole content); only
-    /// its directory is left out of the next barrier. Directories created on the way are always made durable.
-    public func putVolatile(_ key: String, _ bytes: [UInt8]) async throws {
-        try await write(key, parts: [bytes], volatile: true)
+    /// Its directory is left out of the next barrier. Unless it may be torn after a power cut, the file is still
+    /// fsynced before its rename (an entry that survives names whole content). Directories created on the way are
+    /// always made durable.
+    public func putVolatile(_ key: String, _ bytes: [UInt8], tornAfterPowerCut: Bool) async throws {
+        try await write(key, parts: [bytes], volatile: true, syncFile: !tornAfterPowerCut)
     }
 
-    private func write(_ key: String, parts: [[UInt8]], volatile: Bool) async throws {
+    /// Makes each prefix's directory (0700); the entries of those it made are flushed with the next barrier.
+    public func makeDirectories(_ keyPrefixes: [String]) async throws {
+        let paths = try keyPrefixes.map { try path($0.hasSuffix("/") ? String($0.dropLast()) : $0) }
+        let created = try await pool.run { () throws -> [String] in
+            try paths.flatMap { try FileSystem.makeDirectories($0, mode: Self.directoryMode) }
+        }
+        // An empty directory has no entries of its own to flush; its entry in its parent does.
+        markDirty(Set(created.map { Path.parent(of: $0) }))
+    }
+
+    private func write(_ key: String, parts: [[UInt8]], volatile: Bool = false, syncFile: Bool = true) async throws {
         let path = try path(key)
         let directory = Path.parent(of: path)
         let created = try await pool.run { () throws -> [String] in
             do {
-                try FileSystem.writeAtomically(path, parts: parts, mode: Self.fileMode, syncDirectory: false)
+                try FileSystem.writeAtomically(
+                    path, parts: parts, mode: Self.fileMode, syncFile: syncFile, syncDirectory: false)
                 return []
             } catch let error as SystemError where error.isNotFound {
                 let created = try FileSystem.makeDirectories(directory, mode: Self.directoryMode)
-                try FileSystem.writeAtomically(path, parts: parts, mode: Self.fileMode, syncDirectory: false)
+                try FileSystem.writeAtomically(
+                    path, parts: parts, mode: Self.fileMode, syncFile: syncFile, syncDirectory: false)
                 return created
             }
         }

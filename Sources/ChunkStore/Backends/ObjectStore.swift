@@ -42,10 +42,15 @@ public protocol ObjectStore: Sendable {
     func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws
     /// Makes every completed `put` and `delete` durable (the commit barrier before a record that names them).
     func sync() async throws
-    /// `put` of an object that need not outlive a power cut: a lock, a record that says work is under way, a run's
-    /// log. It is as atomic as `put` (never seen torn), but no `sync()` waits for it, so it adds nothing to the
-    /// next barrier (on a local store: no directory fsync). A power cut may take it back.
-    func putVolatile(_ key: String, _ bytes: [UInt8]) async throws
+    /// `put` of an object that need not outlive a power cut: a lock, or a run's log put just before the record
+    /// whose commit flushes its directory. It is as atomic as `put` while the machine runs (never seen torn), but no `sync()` waits for it, so it
+    /// adds nothing to the next barrier (on a local store: no directory fsync). A power cut may take it back; with
+    /// `tornAfterPowerCut` (for objects whose readers take an unreadable one for what it may be, as locks do) it may
+    /// also leave it torn, which saves a local store the file's own fsync.
+    func putVolatile(_ key: String, _ bytes: [UInt8], tornAfterPowerCut: Bool) async throws
+    /// Makes the directories a store's layout will use, so no later write pays for making one (and flushing its
+    /// parent). Stores without directories (S3) do nothing.
+    func makeDirectories(_ keyPrefixes: [String]) async throws
     /// `delete` that no `sync()` waits for (a released lock): a power cut may bring the object back.
     func deleteVolatile(_ key: String) async throws
     /// Removes what writers killed mid-write left behind (temporary files), once older than `age`.
@@ -54,8 +59,18 @@ public protocol ObjectStore: Sendable {
 
 extension ObjectStore {
     /// Stores without a barrier of their own (S3: a completed request is durable) write as `put` does.
-    public func putVolatile(_ key: String, _ bytes: [UInt8]) async throws { try await put(key, bytes) }
+    public func putVolatile(_ key: String, _ bytes: [UInt8], tornAfterPowerCut: Bool) async throws {
+        try await put(key, bytes)
+    }
     public func deleteVolatile(_ key: String) async throws { try await delete(key) }
+    public func makeDirectories(_ keyPrefixes: [String]) async throws {}
+}
+
+extension ObjectStore {
+    /// `putVolatile` of an object that is whole whenever it is there, after a power cut too.
+    public func putVolatile(_ key: String, _ bytes: [UInt8]) async throws {
+        try await putVolatile(key, bytes, tornAfterPowerCut: false)
+    }
 }
 
 extension ObjectStore {

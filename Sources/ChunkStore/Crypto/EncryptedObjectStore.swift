@@ -28,9 +28,11 @@ public struct EncryptedObjectStore: ObjectStore {
         try await base.put(objectKey, stored(bytes, at: objectKey))
     }
 
-    public func putVolatile(_ objectKey: String, _ bytes: [UInt8]) async throws {
-        try await base.putVolatile(objectKey, stored(bytes, at: objectKey))
+    public func putVolatile(_ objectKey: String, _ bytes: [UInt8], tornAfterPowerCut: Bool) async throws {
+        try await base.putVolatile(objectKey, stored(bytes, at: objectKey), tornAfterPowerCut: tornAfterPowerCut)
     }
+
+    public func makeDirectories(_ keyPrefixes: [String]) async throws { try await base.makeDirectories(keyPrefixes) }
 
     /// What is stored for `bytes` at `objectKey`: the bytes themselves for plain kinds, else sealed.
     private func stored(_ bytes: [UInt8], at objectKey: String) -> [UInt8] {

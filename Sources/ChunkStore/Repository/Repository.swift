@@ -216,11 +216,12 @@ public final class Repository: Sendable {
 
     /// Opens the store, creating it first if there is none (`config` is what a new store gets). A new encrypted store
     /// gets a random master key, wrapped by the password `passwords` gives (it may make one up and keep it); its key
-    /// object is written before the config, which is what makes the store exist.
+    /// object is written before the config, which is what makes the store exist. A new store's `directories` are
+    /// made with it (`StoreLayout`).
     public static func openOrCreate(
         _ store: any ObjectStore, config: RepositoryConfig = RepositoryConfig(),
         passwords: (any PasswordSource)? = nil, keyParameters: StoreCrypto.ScryptParameters = .standard,
-        limits: Limits = .standard
+        limits: Limits = .standard, directories: [String] = StoreLayout.directories
     ) async throws -> Repository {
         do {
             return try await open(
@@ -237,6 +238,7 @@ public final class Repository: Sendable {
                 throw error
             }
             try await access
+            try await store.makeDirectories(directories)
             if let prepared {
                 try await store.put(StoreKey.key(prepared.key.id), try StoreJSON.encode(prepared.key))
                 try await store.sync()
@@ -585,19 +587,21 @@ public final class Repository: Sendable {
         try await store.sync()
     }
 
-    /// Writes a record that says work is under way (a backup InProgress), or an object that goes with a record
-    /// about to be committed (its run's log): checked against the locks this task holds without a request, atomic,
-    /// but volatile (`ObjectStore.putVolatile`): no barrier waits for it and a power cut may take it back, which
-    /// loses nothing (the work it describes stops with the power). Whatever must survive is committed with
-    /// `commitRecord`, whose barrier after the write also flushes an entry put earlier in the same directory.
+    /// Writes a record that says work is under way (a backup InProgress): checked against the locks this task
+    /// holds without a request, with no barrier of its own. The next barrier makes it durable, and that barrier
+    /// comes before anything committed under it (its volumes' snapshots, its pending marker), so a power cut never
+    /// keeps those without the record that names them as the backup's.
+    public func writeProgressRecord<T: Encodable>(_ value: T, key: String) async throws {
+        try StoreLock.checkHeld()
+        try await store.put(key, try StoreJSON.encode(value))
+    }
+
+    /// Writes an object that goes with a record about to be committed beside it (a run's log): checked against the
+    /// locks this task holds, volatile (`ObjectStore.putVolatile`). The record's commit flushes their directory
+    /// after the record, which makes this object durable too; a power cut before that loses both.
     public func writeVolatile(_ bytes: [UInt8], key: String) async throws {
         try StoreLock.checkHeld()
         try await store.putVolatile(key, bytes)
-    }
-
-    /// `writeVolatile` of a record's JSON.
-    public func writeVolatileRecord<T: Encodable>(_ value: T, key: String) async throws {
-        try await writeVolatile(try StoreJSON.encode(value), key: key)
     }
 
     /// Reads a record, or nil when it does not exist.

@@ -16,8 +16,8 @@ import SystemIO
 ///   host's clock is trusted. The holder's refresh sequence and time are kept in the object for people to read.
 /// - A lock object that cannot be read counts as held (unless stale by the store's clock).
 /// - Lock objects are written and removed as volatile objects (`ObjectStore.putVolatile`): they coordinate live
-///   processes only, so no commit barrier waits for them; after a power cut a lock may be gone or back, and either
-///   way its holder is gone too (a lock that came back goes stale).
+///   processes only, so no commit barrier waits for them, and not even their own file is flushed; after a power
+///   cut a lock may be gone, back, or torn, and in each case its holder is gone too (the lock goes stale).
 /// - The holder refreshes its lock every sixth of the stale threshold. If it has not refreshed successfully for half
 ///   the threshold, or finds its lock object removed, the lock is lost: the operation is cancelled, and every commit
 ///   point (`Repository.commitRecord`, reference lists, garbage collection's deletions) checks `ensureHeld()` first,
@@ -136,7 +136,7 @@ public final class StoreLock: Sendable {
                 markLost("its lock object \(key) was removed by another process that judged it stale")
                 return
             }
-            try await repository.store.putVolatile(key, try StoreJSON.encode(updated))
+            try await repository.store.putVolatile(key, try StoreJSON.encode(updated), tornAfterPowerCut: true)
             state.withLock { state in
                 state.sequence = next
                 state.lastRefresh = started
@@ -212,8 +212,10 @@ public final class StoreLock: Sendable {
         let deadline = ContinuousClock.now + wait
         while true {
             let written = ContinuousClock.now
-            // Volatile: a lock only has to be seen by live processes, and a power cut ends them all.
-            try await repository.store.putVolatile(key(record), try StoreJSON.encode(record))
+            // Volatile: a lock only has to be seen by live processes, and a power cut ends them all; a lock left
+            // torn by one counts as held until it is stale, as any unreadable lock does.
+            try await repository.store.putVolatile(
+                key(record), try StoreJSON.encode(record), tornAfterPowerCut: true)
             let all = try await observe(repository, own: record)
             let storeNow = all.first { $0.record.id == record.id }?.modified
             let others = all.filter { $0.record.id != record.id }

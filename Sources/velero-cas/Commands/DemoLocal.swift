@@ -15,7 +15,8 @@ struct DemoLocal {
         // Encrypted, as every new store is; the generated password goes to the key file the CLI reports.
         let repository = try await Repository.openOrCreate(
             try LocalDirectoryStore(root: setup.storePath, create: true),
-            config: RepositoryConfig(encryption: .aes256gcm), passwords: setup.passwords)
+            config: RepositoryConfig(encryption: .aes256gcm), passwords: setup.passwords,
+            directories: StoreLayout.withRecords)
         let pipeline = BackupPipeline(collector: ResourceCollector(client: setup.client, repository: repository))
         var table = DemoSetup.table()
         func backup(_ name: String) async throws -> BackupRecord {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackupModel
 import ChunkStore
 import Foundation
 import HTTPTransport
@@ -64,7 +65,8 @@ struct StoreOptions: ParsableArguments {
     /// config says otherwise (`store init --encryption none`).
     func openForWriting(config: RepositoryConfig = RepositoryConfig(encryption: .aes256gcm)) async throws -> Repository
     {
-        try await Repository.openOrCreate(try await backend(create: true), config: config, passwords: passwords)
+        try await Repository.openOrCreate(
+            try await backend(create: true), config: config, passwords: passwords, directories: StoreLayout.withRecords)
     }
 
     /// The backend, built on the blocking pool: it reads the locations and credentials files and may create the
