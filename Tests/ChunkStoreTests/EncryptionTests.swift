@@ -51,6 +51,26 @@ struct EncryptionTests {
             "a fresh nonce each time")
     }
 
+    @Test(
+        "a chunk's blob, compressed and sealed in one buffer, opens to the codec's bytes and decodes to the chunk",
+        arguments: [0, 1, 100_000])
+    func blobSealedInPlace(size: Int) throws {
+        let key = StoreCrypto.random(32)
+        let compressible = [UInt8](repeating: 7, count: size)
+        let random = StoreCrypto.random(size)
+        for plain in [compressible, random] {
+            let id = ChunkID(hashing: plain)
+            let blob = PackLayout.blob(of: plain, id: id, key: key)
+            let encoded = ChunkCodec.encode(plain)
+            #expect(blob.count == StoreCrypto.nonceLength + encoded.count + StoreCrypto.tagLength)
+            let opened = try #require(PackLayout.openBlob(blob, id: id, key: key))
+            #expect(opened == encoded, "the sealed bytes are the codec's")
+            #expect(try ChunkCodec.decode(opened, id: id, key: "test") == plain)
+            #expect(PackLayout.openBlob(blob, id: ChunkID(hashing: [1]), key: key) == nil, "bound to its id")
+            #expect(PackLayout.blob(of: plain, id: id, key: nil) == encoded, "a plain store stores the codec's bytes")
+        }
+    }
+
     @Test("scrypt matches RFC 7914's test vector (N=1024, r=8, p=16)")
     func scryptVector() {
         let derived = StoreCrypto.scrypt(

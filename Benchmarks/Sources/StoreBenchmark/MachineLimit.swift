@@ -9,7 +9,7 @@ enum MachineLimit {
     /// The per-chunk work of a backup into an encrypted store: keyed id, compression, sealing.
     static func encode(_ block: [UInt8], master: MasterKey?) -> [UInt8] {
         let id = ChunkID(hashing: block, key: master?.chunkIDs)
-        return PackLayout.sealBlob(ChunkCodec.encode(block), id: id, key: master?.encryption)
+        return PackLayout.blob(of: block, id: id, key: master?.encryption)
     }
 
     /// One pack file of the store and where its chunks lie in it.

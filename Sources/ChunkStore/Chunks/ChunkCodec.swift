@@ -14,27 +14,48 @@ public enum ChunkCodec {
 
     /// Encodes plain bytes; picks lz4 when it saves space.
     public static func encode(_ plain: UnsafeRawBufferPointer) -> [UInt8] {
+        encode(plain, front: 0, back: 0)
+    }
+
+    /// `encode` with `front` zero bytes before the stored form and `back` after it: room for a seal's nonce and
+    /// tag, so the blob is sealed where it is compressed (`StoreCrypto.sealInPlace`).
+    public static func encode(_ plain: UnsafeRawBufferPointer, front: Int, back: Int) -> [UInt8] {
         precondition(plain.count <= maximumPlainLength, "chunk too large for the codec")
         let bound = Int(LZ4_compressBound(Int32(plain.count)))
-        return [UInt8](unsafeUninitializedCapacity: headerSize + max(bound, plain.count)) { buffer, count in
-            let body = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[headerSize...])
-            var compressed: Int32 = 0
-            if plain.count > 0 {
-                compressed = LZ4_compress_default(
-                    plain.baseAddress!.assumingMemoryBound(to: CChar.self),
-                    body.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(plain.count), Int32(bound))
-            }
-            let codec: Codec
-            if compressed > 0 && Int(compressed) < plain.count {
-                codec = .lz4
-                count = headerSize + Int(compressed)
-            } else {
-                codec = .raw
-                if plain.count > 0 { body.baseAddress!.copyMemory(from: plain.baseAddress!, byteCount: plain.count) }
-                count = headerSize + plain.count
-            }
-            writeHeader(into: UnsafeMutableRawBufferPointer(buffer), codec: codec, plainLength: plain.count)
+        return [UInt8](unsafeUninitializedCapacity: front + headerSize + max(bound, plain.count) + back) {
+            buffer, count in
+            count = encode(plain, bound: bound, into: UnsafeMutableRawBufferPointer(buffer), front: front, back: back)
         }
+    }
+
+    /// Writes the stored form of `plain` after `front` bytes of `whole`, zeroes `front` and `back`, and returns the
+    /// bytes used.
+    private static func encode(
+        _ plain: UnsafeRawBufferPointer, bound: Int, into whole: UnsafeMutableRawBufferPointer, front: Int, back: Int
+    ) -> Int {
+        let stored = UnsafeMutableRawBufferPointer(rebasing: whole[front...])
+        let body = UnsafeMutableRawBufferPointer(rebasing: stored[headerSize...])
+        var compressed: Int32 = 0
+        if plain.count > 0 {
+            compressed = LZ4_compress_default(
+                plain.baseAddress!.assumingMemoryBound(to: CChar.self),
+                body.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(plain.count), Int32(bound))
+        }
+        let codec: Codec
+        let length: Int
+        if compressed > 0 && Int(compressed) < plain.count {
+            codec = .lz4
+            length = Int(compressed)
+        } else {
+            codec = .raw
+            if plain.count > 0 { body.baseAddress!.copyMemory(from: plain.baseAddress!, byteCount: plain.count) }
+            length = plain.count
+        }
+        writeHeader(into: stored, codec: codec, plainLength: plain.count)
+        let count = front + headerSize + length + back
+        if front > 0 { whole.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: front) }
+        if back > 0 { (whole.baseAddress! + count - back).initializeMemory(as: UInt8.self, repeating: 0, count: back) }
+        return count
     }
 
     public static func encode(_ plain: [UInt8]) -> [UInt8] {

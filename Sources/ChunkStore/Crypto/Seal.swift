@@ -17,25 +17,43 @@ public enum StoreCrypto {
     /// AES-256-GCM: `nonce ‖ ciphertext ‖ tag`, with `associated` authenticated but not stored (the object's key, so
     /// an object moved to another key does not open). A fresh random nonce per call.
     public static func seal(_ plain: [UInt8], key: [UInt8], associated: [UInt8], nonce: [UInt8]? = nil) -> [UInt8] {
+        var sealed = [UInt8](repeating: 0, count: nonceLength + plain.count + tagLength)
+        sealed.withUnsafeMutableBytes { sealed in
+            plain.withUnsafeBytes { plain in
+                guard plain.count > 0 else { return }
+                (sealed.baseAddress! + nonceLength).copyMemory(from: plain.baseAddress!, byteCount: plain.count)
+            }
+        }
+        sealInPlace(&sealed, key: key, associated: associated, nonce: nonce)
+        return sealed
+    }
+
+    /// `seal` without a second buffer: `buffer` holds `nonceLength` spare bytes, the plain text, and `tagLength`
+    /// spare bytes, and afterwards is what `seal` returns for that plain text (a chunk's blob is sealed where it was
+    /// compressed: one allocation per chunk, not two).
+    public static func sealInPlace(_ buffer: inout [UInt8], key: [UInt8], associated: [UInt8], nonce: [UInt8]? = nil) {
         precondition(key.count == keyLength)
-        let nonce = nonce ?? random(nonceLength)
-        precondition(nonce.count == nonceLength)
-        var out = [UInt8](repeating: 0, count: nonceLength + plain.count + tagLength)
-        let ok = out.withUnsafeMutableBufferPointer { out in
-            for index in 0..<nonceLength { out[index] = nonce[index] }
-            let body = out.baseAddress! + nonceLength
+        precondition(buffer.count >= nonceLength + tagLength)
+        let count = buffer.count - nonceLength - tagLength
+        let ok = buffer.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            if let nonce {
+                precondition(nonce.count == nonceLength)
+                for index in 0..<nonceLength { base[index] = nonce[index] }
+            } else {
+                precondition(copenssl_random(base, nonceLength) == 1, "OpenSSL could not produce random bytes")
+            }
+            let body = base + nonceLength
             return key.withUnsafeBufferPointer { key in
                 associated.withUnsafeBufferPointer { associated in
-                    plain.withUnsafeBufferPointer { plain in
-                        copenssl_aes256gcm_seal(
-                            key.baseAddress, out.baseAddress, associated.baseAddress, associated.count,
-                            plain.baseAddress, plain.count, body, body + plain.count)
-                    }
+                    // OpenSSL's GCM encrypts in place (output and input the same bytes).
+                    copenssl_aes256gcm_seal(
+                        key.baseAddress, base, associated.baseAddress, associated.count, body, count, body,
+                        body + count)
                 }
             }
         }
         precondition(ok == 1, "OpenSSL AES-256-GCM encryption failed")
-        return out
     }
 
     /// Opens what `seal` made; nil when the tag does not authenticate it (wrong key, changed bytes, other object).

@@ -86,6 +86,17 @@ public enum PackLayout {
         return StoreCrypto.seal(encoded, key: key, associated: id.bytes)
     }
 
+    /// A plain chunk's blob: compressed (`ChunkCodec`) and, with `key`, sealed in the same buffer; equal to
+    /// `sealBlob(ChunkCodec.encode(plain), …)` but with one allocation.
+    public static func blob(of plain: [UInt8], id: ChunkID, key: [UInt8]?) -> [UInt8] {
+        guard let key else { return ChunkCodec.encode(plain) }
+        var blob = plain.withUnsafeBytes {
+            ChunkCodec.encode($0, front: StoreCrypto.nonceLength, back: StoreCrypto.tagLength)
+        }
+        StoreCrypto.sealInPlace(&blob, key: key, associated: id.bytes)
+        return blob
+    }
+
     /// The codec bytes of a stored blob; nil when it does not authenticate (tampered, or not this id's).
     public static func openBlob(_ stored: [UInt8], id: ChunkID, key: [UInt8]?) -> [UInt8]? {
         guard let key else { return stored }

@@ -299,7 +299,7 @@ public final class Repository: Sendable {
         if await !packs.contains(id) {
             // A cancelled operation stores nothing new.
             try Task.checkCancellation()
-            let blob = PackLayout.sealBlob(ChunkCodec.encode(plain), id: id, key: blobKey)
+            let blob = PackLayout.blob(of: plain, id: id, key: blobKey)
             written = try await addToPack(id, blob: blob, kind: kind)
         }
         statistics.recordPut(plainBytes: plain.count, storedBytes: written)
