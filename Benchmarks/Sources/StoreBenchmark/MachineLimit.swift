@@ -1,5 +1,6 @@
 import ChunkStore
 import Foundation
+import Synchronization
 import SystemIO
 
 /// The machine's own ceiling for the work a backup or restore must do, measured on the same bytes in the same run.
@@ -34,7 +35,31 @@ enum MachineLimit {
     /// Keyed hash + lz4 compression + AES-256-GCM of every file's bytes in 1 MiB blocks, on all cores. Files are read
     /// into memory 64 MiB at a time outside the timed part, so only that work is measured.
     static func hashAndCompress(files: [String], cores: Int, master: MasterKey?) async throws -> Double {
-        try await measure(files: files, cores: cores) { block in _ = encode(block, master: master) }
+        try await measure(files: files, cores: cores, wholeFiles: false) { block in _ = encode(block, master: master) }
+    }
+
+    /// Content-defined chunking with the store's volume profile, then the keyed hash, compression and sealing of
+    /// each chunk, on all cores: the "chunk + hash + compress" limit, all the CPU work a backup into an encrypted
+    /// store must do per byte. Files are held in memory (read outside the timed part), each one a unit of work.
+    static func chunkHashAndCompress(files: [String], cores: Int, master: MasterKey?) async throws -> Double {
+        let chunker = ContentDefinedChunker(profile: .volume)
+        return try await measure(files: files, cores: cores, wholeFiles: true) { file in
+            file.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let cut = chunker.nextCut(in: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                    let chunk = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + cut])
+                    if let master {
+                        let id = ChunkID(hashing: chunk, key: master.chunkIDs)
+                        var blob = ChunkCodec.encode(chunk, front: StoreCrypto.nonceLength, back: StoreCrypto.tagLength)
+                        StoreCrypto.sealInPlace(&blob, key: master.encryption, associated: id.bytes)
+                    } else {
+                        _ = (ChunkID(hashing: chunk), ChunkCodec.encode(chunk))
+                    }
+                    offset += cut
+                }
+            }
+        }
     }
 
     /// The same work with the file I/O a local store cannot avoid: read each file in 1 MiB blocks, hash, compress,
@@ -149,9 +174,11 @@ enum MachineLimit {
         return Double(plainBytes) / elapsed.seconds
     }
 
-    private static func measure(files: [String], cores: Int, work: @escaping @Sendable ([UInt8]) -> Void) async throws
-        -> Double
-    {
+    /// Runs `work` over the files' bytes on all cores, timing only the work: in 1 MiB blocks, or (`wholeFiles`)
+    /// each file whole.
+    private static func measure(
+        files: [String], cores: Int, wholeFiles: Bool, work: @escaping @Sendable ([UInt8]) -> Void
+    ) async throws -> Double {
         var elapsed: Duration = .zero
         var total = 0
         var blocks: [[UInt8]] = []
@@ -161,10 +188,13 @@ enum MachineLimit {
             blocks.removeAll()
             let clock = ContinuousClock()
             let start = clock.now
+            // Workers take the next unit as they finish one: whole files differ in size, so a fixed split would
+            // leave a core idle.
+            let next = WorkIndex()
             await withTaskGroup(of: Void.self) { group in
-                for worker in 0..<cores {
+                for _ in 0..<cores {
                     group.addTask {
-                        for index in stride(from: worker, to: batch.count, by: cores) { work(batch[index]) }
+                        while case let index = next.take(), index < batch.count { work(batch[index]) }
                     }
                 }
             }
@@ -174,8 +204,9 @@ enum MachineLimit {
             let bytes = try FileSystem.readFile(path)
             total += bytes.count
             var offset = 0
+            let unit = wholeFiles ? max(bytes.count, 1) : 1 << 20
             while offset < bytes.count {
-                let end = min(offset + (1 << 20), bytes.count)
+                let end = min(offset + unit, bytes.count)
                 blocks.append(Array(bytes[offset..<end]))
                 held += end - offset
                 offset = end
@@ -192,4 +223,10 @@ enum MachineLimit {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// The next unit of work to take, shared by the workers of one measurement.
+final class WorkIndex: Sendable {
+    private let next = Atomic<Int>(0)
+    func take() -> Int { next.add(1, ordering: .relaxed).oldValue }
 }
