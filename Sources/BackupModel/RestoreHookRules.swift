@@ -3,8 +3,9 @@
 /// `spec.hooks.resources` rules (which the server checks and converts into `rules`):
 /// `init.hook.restore.velero.io/container-image` (required), `…/container-name` (default
 /// `velero-restore-init-<random>`), `…/command`; and `post.hook.restore.velero.io/command`, `…/container`,
-/// `…/on-error`, `…/exec-timeout` (default 30s), `…/wait-timeout` (default 10m; Velero waits without end),
-/// `…/wait-for-ready`. Malformed annotations are errors naming the pod, the annotation and its value.
+/// `…/on-error`, `…/exec-timeout` (default 30s), `…/wait-timeout` (absent or 0: 10m, where Velero waits without
+/// end: post hooks run while the restore holds the store's shared lock, and a wait without end would hold off
+/// expiry and garbage collection of that store for as long), `…/wait-for-ready`. Malformed annotations are errors naming the pod, the annotation and its value.
 /// An init hook with a timeout (`init.timeout`, or the annotation `init.hook.restore.velero.io/timeout`) is waited
 /// for after the objects are applied: its containers must complete within it (Velero declares the field and does
 /// not enforce it); one without is not waited for, as in Velero.
