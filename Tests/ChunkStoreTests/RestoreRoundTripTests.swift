@@ -44,6 +44,7 @@ struct RestoreRoundTripTests {
         let temp = try TemporaryDirectory("restore-roundtrips")
         defer { temp.remove() }
         let recordReads = Atomic(0)
+        let indexListings = Atomic(0)
         let (_, store, repository) = try await Self.prepared(
             temp,
             rules: [
@@ -63,25 +64,31 @@ struct RestoreRoundTripTests {
                         guard let won = Self.lockWon(log) else { return false }
                         return log.contains { $0.operation == .list && $0.key == IndexFile.prefix && $0.started > won }
                     }),
+                RendezvousStore.Rule(
+                    "the manifest is read before the index is refreshed under the lock",
+                    hold: { operation, key in
+                        operation == .list && key == IndexFile.prefix
+                            && indexListings.wrappingAdd(1, ordering: .relaxed).newValue == 2
+                    },
+                    until: { log in log.contains { $0.operation == .get && $0.key.hasPrefix(PackLayout.prefix) } }),
             ])
         _ = try await TreeRestore(repository: repository).run(snapshot: "first", into: temp.sub("target"))
         #expect(try await TreeFixtures.differences(temp.sub("first"), temp.sub("target")).isEmpty)
-        #expect(store.outcomes.count == 3 && store.outcomes.values.allSatisfy { $0 }, "\(store.outcomes)")
+        #expect(store.outcomes.count == 4 && store.outcomes.values.allSatisfy { $0 }, "\(store.outcomes)")
 
         let log = store.log
         let won = try #require(Self.lockWon(log))
         // Safe order: the record is read again after the lock is won, and the files' data only after that and
-        // after the index's refresh under the lock; what was read ahead is the manifest's pack alone.
+        // after the index's refresh under the lock; what was read ahead is the manifest (its own pack).
         let records = log.filter { $0.operation == .get && $0.key == Self.record }
         #expect(records.count == 2 && records[1].started > won, "\(records)")
         let refresh = try #require(log.last { $0.operation == .list && $0.key == IndexFile.prefix })
         #expect(refresh.started > won)
         let packReads = log.filter { $0.operation == .get && $0.key.hasPrefix(PackLayout.prefix) }
-        let ahead = Set(packReads.filter { $0.started < won }.map(\.key))
-        let data = packReads.filter { $0.started > won }
-        #expect(ahead.count == 1, "the manifest is read ahead: \(packReads)")
-        #expect(!data.isEmpty && data.allSatisfy { !ahead.contains($0.key) }, "\(packReads)")
-        #expect(data.allSatisfy { $0.started > refresh.ended! && $0.started > records[1].ended! })
+        let manifest = try #require(packReads.first)
+        let data = packReads.filter { $0.key != manifest.key }
+        #expect(packReads.filter { $0.key == manifest.key }.count == 1 && manifest.started < refresh.started)
+        #expect(!data.isEmpty && data.allSatisfy { $0.started > refresh.ended! && $0.started > records[1].ended! })
         // The index objects read ahead are not read again by the refresh.
         let indexReads = log.filter { $0.operation == .get && $0.key.hasPrefix(IndexFile.prefix) }
         #expect(!indexReads.isEmpty && Set(indexReads.map(\.key)).count == indexReads.count, "\(indexReads)")
