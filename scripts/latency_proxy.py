@@ -66,6 +66,9 @@ def make_handler(upstream, stats):
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Without TCP_NODELAY a response's headers and body, written apart, meet the client's delayed ACK: about
+        # 40 ms on every request of a reused connection, at "0 ms" too.
+        disable_nagle_algorithm = True
 
         def log_message(self, *args):
             pass
@@ -102,10 +105,8 @@ def make_handler(upstream, stats):
             body = self.rfile.read(length) if length else None
             held = length
             stats.enter(held)
-            if os.environ.get("LATENCY_PROXY_LOG"):
-                # One line per request (time, method, path, body bytes): which requests an operation makes, in order.
-                with open(os.environ["LATENCY_PROXY_LOG"], "a") as log:
-                    log.write(f"{time.monotonic():.3f} {self.command} {self.path.split('?')[0]} {length}\n")
+            started = time.monotonic()
+            answered = 0
             try:
                 if stats.latency:
                     time.sleep(stats.latency)
@@ -132,8 +133,16 @@ def make_handler(upstream, stats):
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
+                answered = len(data)
             finally:
                 stats.leave(held)
+                if os.environ.get("LATENCY_PROXY_LOG"):
+                    # One line per request, written when it ends: start and end time, method, path with query, Range
+                    # header, request and response body bytes. Sorted by start, it shows which requests waited for
+                    # one another.
+                    with open(os.environ["LATENCY_PROXY_LOG"], "a") as log:
+                        log.write(f"{started:.3f} {time.monotonic():.3f} {self.command} {self.path} "
+                                  f"{self.headers.get('Range', '-')} {length} {answered}\n")
 
         do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = forward
 
@@ -144,7 +153,12 @@ def start(upstream, latency_ms=0.0, port=0):
     """Starts the proxy on 127.0.0.1 in a background thread; returns (server, stats)."""
     stats = Stats()
     stats.latency = latency_ms / 1000
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), make_handler(upstream, stats))
+    class Server(http.server.ThreadingHTTPServer):
+        # The default listen backlog (5) overflows when a client opens a dozen connections at once; the dropped
+        # handshakes are retried after about half a second, which showed as a lull with nothing in flight.
+        request_queue_size = 128
+
+    server = Server(("127.0.0.1", port), make_handler(upstream, stats))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, stats

@@ -155,7 +155,8 @@ actor StorageResolver {
                     "backup storage location '\(location.name)': provider '\(spec.provider)' is not supported (aws or local)"
             )
         }
-        let backend = try store.open(create: create, environment: environment, client: HTTPClient())
+        let backend = try store.open(
+            create: create, environment: environment, client: HTTPClient(configuration: .objectStore()))
         if create && !spec.isReadOnly {
             return try await Repository.openOrCreate(
                 backend, config: RepositoryConfig(encryption: .aes256gcm), passwords: passwords,

@@ -37,3 +37,13 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension HTTPClient.Configuration {
+    /// An HTTP client for an object store used with `limits`: a connection for every chunk request the limits let
+    /// be in flight, plus 16 for the record, index and lock requests that run beside them (16 at a time). With
+    /// fewer connections than requests, the transport queues the rest behind the slowest answers: the default of
+    /// 16 held a restore to half the 32 chunk requests its limits allow.
+    public static func objectStore(limits: Repository.Limits = .standard) -> HTTPClient.Configuration {
+        HTTPClient.Configuration(maxConnectionsPerHost: limits.requestsInFlight + 16)
+    }
+}

@@ -56,6 +56,9 @@ public final class Repository: Sendable {
     /// task that needs the table awaits together.
     private let indexLoaded = Mutex(false)
     private let indexLoading = Mutex<Task<Void, any Error>?>(nil)
+    /// Index objects read ahead of a lock (`prefetchIndex`), by name, for the next refresh to take instead of
+    /// reading them again.
+    let prefetchedIndex = Mutex<[String: [IndexFile.Pack]]>([:])
 
     init(store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil, limits: Limits = .standard) throws
     {
@@ -398,9 +401,16 @@ public final class Repository: Sendable {
     /// in parallel, each within the store's limits (`plainBytes` of the byte budget).
     public func readRuns(_ refs: [ChunkRef], maximumBytes: Int = 8 << 20) async throws -> [ChunkRun] {
         try await loadIndex()
+        return try await Self.planRuns(refs, maximumBytes: maximumBytes) { await self.packs.readPlan($0) }
+    }
+
+    /// `readRuns` with chunks located by `locate`.
+    static func planRuns(
+        _ refs: [ChunkRef], maximumBytes: Int, locate: (ChunkID) async -> PackStore.ReadPlan?
+    ) async throws -> [ChunkRun] {
         var runs: [ChunkRun] = []
         for (index, ref) in refs.enumerated() {
-            guard let plan = await packs.readPlan(ref.id) else {
+            guard let plan = await locate(ref.id) else {
                 throw ChunkStoreError.missingChunk(id: ref.id, key: "no index object names it")
             }
             let member = ChunkRun.Member(index: index, ref: ref, range: 0..<0)
@@ -499,9 +509,18 @@ public final class Repository: Sendable {
         let replacing = !known.isSubset(of: names)
         let wanted = Array(replacing ? names : names.subtracting(known))
         let slots = AsyncSemaphore(permits: 16)
+        // Index objects read ahead of the lock are taken as read: one is written once under a random name and
+        // never rewritten (garbage collection writes new ones and deletes the old), so what a name held then it
+        // holds now. Which of them count is decided by this listing alone.
+        let ahead = prefetchedIndex.withLock { stash in
+            defer { stash = [:] }
+            return stash
+        }
         let objects: [(key: String, packs: [IndexFile.Pack])]
         do {
-            objects = try await readIndexObjects(wanted, slots: slots)
+            objects =
+                wanted.compactMap { key in ahead[key].map { (key, $0) } }
+                + (try await readIndexObjects(wanted.filter { ahead[$0] == nil }, slots: slots))
         } catch {
             await packs.install([], replacing: false, ticket: ticket)
             throw error
@@ -510,7 +529,7 @@ public final class Repository: Sendable {
         indexLoaded.withLock { $0 = true }
     }
 
-    private func readIndexObjects(_ wanted: [String], slots: AsyncSemaphore) async throws -> [(
+    func readIndexObjects(_ wanted: [String], slots: AsyncSemaphore) async throws -> [(
         key: String, packs: [IndexFile.Pack]
     )] {
         try await withThrowingTaskGroup(of: (key: String, packs: [IndexFile.Pack])?.self) { group in
@@ -549,7 +568,11 @@ public final class Repository: Sendable {
 
     /// Reassembles a blob, reading its runs (adjacent blobs of a pack, one request each) in parallel.
     public func readBlob(_ refs: [ChunkRef]) async throws -> [UInt8] {
-        let runs = try await readRuns(refs)
+        try await readBlob(refs, runs: try await readRuns(refs))
+    }
+
+    /// Reads a blob whose reads were planned.
+    func readBlob(_ refs: [ChunkRef], runs: [ChunkRun]) async throws -> [UInt8] {
         let pieces = try await withThrowingTaskGroup(of: [(index: Int, plain: [UInt8])].self) { group in
             for run in runs {
                 try await acquireChunkWork(bytes: run.plainBytes)

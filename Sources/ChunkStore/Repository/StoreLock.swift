@@ -189,6 +189,14 @@ public final class StoreLock: Sendable {
     public static func acquire(
         _ kind: Kind, repository: Repository, operation: String, wait: Duration = .seconds(60)
     ) async throws -> StoreLock {
+        try await acquire(kind, repository: repository, operation: operation, wait: wait, alongsideRefresh: {}).lock
+    }
+
+    /// `acquire`, running `early` once the lock is won, beside the refresh of the index (see `withLock`).
+    static func acquire<Early: Sendable>(
+        _ kind: Kind, repository: Repository, operation: String, wait: Duration,
+        alongsideRefresh early: @escaping @Sendable () async throws -> Early
+    ) async throws -> (lock: StoreLock, early: Early) {
         let record = Record(
             kind: kind, id: UUID().uuidString.lowercased(), host: await HostName.current(),
             pid: ProcessInfo.processInfo.processIdentifier, operation: operation, refreshed: Date())
@@ -198,16 +206,17 @@ public final class StoreLock: Sendable {
         }
         defer { process.withLock { _ = $0.acquiring.remove(record.id) } }
         do {
-            return try await acquireRegistered(record, repository: repository, wait: wait)
+            return try await acquireRegistered(record, repository: repository, wait: wait, early: early)
         } catch {
             try? await repository.store.deleteVolatile(key(record))
             throw error
         }
     }
 
-    private static func acquireRegistered(_ record: Record, repository: Repository, wait: Duration) async throws
-        -> StoreLock
-    {
+    private static func acquireRegistered<Early: Sendable>(
+        _ record: Record, repository: Repository, wait: Duration,
+        early: @escaping @Sendable () async throws -> Early
+    ) async throws -> (lock: StoreLock, early: Early) {
         let staleAfter = repository.config.lockStaleAfter
         let deadline = ContinuousClock.now + wait
         while true {
@@ -232,7 +241,11 @@ public final class StoreLock: Sendable {
                     for lock in stale { try await repository.store.delete(lock.key) }
                 }
                 // Which chunks exist may have changed while this process held no lock (garbage collection).
-                if repository.config.hasPacks { try await repository.refreshIndex() }
+                // `early` runs beside the refresh: the lock is won (its object is written and no conflicting lock
+                // was listed after it), so garbage collection has finished and cannot start until it is released.
+                async let refreshed: Void = repository.config.hasPacks ? repository.refreshIndex() : ()
+                let earlyResult = try await early()
+                try await refreshed
                 let lock = StoreLock(
                     record: record, repository: repository, staleAfter: staleAfter, acquiredAt: written)
                 let registered = process.withLock { state -> Bool in
@@ -244,7 +257,7 @@ public final class StoreLock: Sendable {
                     throw LockError.lost(operation: record.operation, reason: "the process is stopping")
                 }
                 lock.startRefreshing()
-                return lock
+                return (lock, earlyResult)
             }
             try await repository.store.deleteVolatile(key(record))
             guard ContinuousClock.now < deadline else {
@@ -320,6 +333,19 @@ public final class StoreLock: Sendable {
         _ kind: Kind, repository: Repository, operation: String, wait: Duration = .seconds(60),
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
+        try await withLock(
+            kind, repository: repository, operation: operation, wait: wait, alongsideRefresh: {},
+            { _ in try await body() })
+    }
+
+    /// `withLock`, with a first step `early` that needs the lock but not the refreshed index: it runs as soon as
+    /// the lock is won, beside the index's refresh (one round trip less on an object store: a restore reads its
+    /// snapshot's record again there), and `body` gets its result.
+    public static func withLock<T: Sendable, Early: Sendable>(
+        _ kind: Kind, repository: Repository, operation: String, wait: Duration = .seconds(60),
+        alongsideRefresh early: @escaping @Sendable () async throws -> Early,
+        _ body: @escaping @Sendable (Early) async throws -> T
+    ) async throws -> T {
         // A lock this task already holds on the same store covers this one (any lock covers a shared one, only an
         // exclusive one an exclusive one): it stays held, watched and refreshed for the whole of `body`, which runs
         // inside the outer lock's body. On an object store each lock taken costs five round trips (write, list,
@@ -328,13 +354,15 @@ public final class StoreLock: Sendable {
             $0.repository === repository && (kind == .shared || $0.record.kind == .exclusive)
         }) {
             try outer.check()
-            return try await body()
+            let first = try await early()
+            return try await body(first)
         }
-        let lock = try await acquire(kind, repository: repository, operation: operation, wait: wait)
+        let (lock, first) = try await acquire(
+            kind, repository: repository, operation: operation, wait: wait, alongsideRefresh: early)
         do {
             let result = try await $held.withValue(held + [lock]) {
                 try await withThrowingTaskGroup(of: T?.self) { group in
-                    group.addTask { try await body() }
+                    group.addTask { try await body(first) }
                     group.addTask {
                         while true {
                             try lock.check()

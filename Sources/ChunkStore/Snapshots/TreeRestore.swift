@@ -55,21 +55,46 @@ public struct TreeRestore: Sendable {
     }
 
     /// Restores snapshot `name` into `target`, which must be empty or absent unless `overwrite` is set.
+    ///
+    /// On an object store every request is a round trip, so the snapshot's record, the index and the manifest are
+    /// read ahead while the lock is taken, and the record is read again under the lock beside the index's refresh.
+    /// Nothing read ahead is trusted as it stands: the manifest read ahead is used only when the record under the
+    /// lock is the one it came from (a snapshot forgotten, or a name reused, meanwhile is read again under the
+    /// lock), and its chunks were verified against their ids, so they are the manifest's bytes whenever they were
+    /// read (`PrefetchedIndex`). The files' data is read only under the lock, planned from the refreshed index.
     public func run(snapshot name: String, into target: String, overwrite: Bool = false) async throws -> Summary {
+        let repository = self.repository
+        let ahead = Task { try await Self.readAhead(snapshot: name, repository: repository) }
+        defer { ahead.cancel() }
         // Garbage collection waits while a restore reads, so the snapshot cannot be collected under it.
-        return try await StoreLock.withLock(.shared, repository: repository, operation: "restore \(name)") {
-            try await restoreLocked(snapshot: name, into: target, overwrite: overwrite)
+        return try await StoreLock.withLock(
+            .shared, repository: repository, operation: "restore \(name)",
+            alongsideRefresh: { try await SnapshotCatalog(repository: repository).snapshot(named: name) }
+        ) { current in
+            let started = ContinuousClock.now
+            guard let current else {
+                throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
+            }
+            let entries: [TreeEntry]
+            if let early = try? await ahead.value, early.snapshot == current {
+                entries = early.entries
+            } else {
+                entries = try TreeManifest.decode(
+                    try await repository.readBlob(current.manifest), key: Snapshot.key(name))
+            }
+            return try await restore(entries: entries, into: target, overwrite: overwrite, started: started)
         }
     }
 
-    private func restoreLocked(snapshot name: String, into target: String, overwrite: Bool) async throws -> Summary {
-        let started = ContinuousClock.now
-        guard let snapshot = try await SnapshotCatalog(repository: repository).snapshot(named: name) else {
-            throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
-        }
-        let entries = try TreeManifest.decode(
-            try await repository.readBlob(snapshot.manifest), key: Snapshot.key(name))
-        return try await restore(entries: entries, into: target, overwrite: overwrite, started: started)
+    /// The snapshot's record and its manifest, read without a lock (see `run`); nil when there is no record.
+    static func readAhead(snapshot name: String, repository: Repository) async throws -> (
+        snapshot: Snapshot, entries: [TreeEntry]
+    )? {
+        async let record = SnapshotCatalog(repository: repository).snapshot(named: name)
+        async let index = repository.prefetchIndex()
+        guard let snapshot = try await record else { return nil }
+        let bytes = try await repository.readBlob(snapshot.manifest, readingAhead: try await index)
+        return (snapshot, try TreeManifest.decode(bytes, key: Snapshot.key(name)))
     }
 
     /// Restores already-loaded manifest entries (the volume path of a backup uses this too).

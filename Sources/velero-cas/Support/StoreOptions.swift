@@ -75,7 +75,8 @@ struct StoreOptions: ParsableArguments {
         try await BlockingPool.shared.run {
             let (text, environment) = try resolved()
             let location = try StoreLocation(parsing: text, environment: environment)
-            return try location.open(create: create, environment: environment, client: HTTPClient())
+            return try location.open(
+                create: create, environment: environment, client: HTTPClient(configuration: .objectStore()))
         }
     }
 }
