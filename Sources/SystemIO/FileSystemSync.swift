@@ -7,4 +7,12 @@ extension FileDescriptor {
     public func syncFileSystem() throws(SystemError) {
         guard csystem_syncfs(rawValue) == 0 else { throw SystemError("sync file system", path: path) }
     }
+
+    /// Starts writing the file's dirty pages to storage without waiting (`sync_file_range` with
+    /// `SYNC_FILE_RANGE_WRITE`): a tree restored file by file and made durable at the end with one `syncFileSystem`
+    /// then finds most of it written already, the disk having worked while later files were decoded. Advisory: a
+    /// failure here is left to the final sync to report.
+    public func startWriteback() {
+        _ = csystem_start_writeback(rawValue)
+    }
 }

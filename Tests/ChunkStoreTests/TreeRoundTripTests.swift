@@ -6,7 +6,10 @@ import Testing
 
 @Suite("Tree backup and restore round trips")
 struct TreeRoundTripTests {
-    @Test func restoreRecreatesTheTreeExactly() async throws {
+    @Test(
+        "a restore recreates the tree exactly, also when each file's writeback starts as it is done",
+        arguments: [false, true])
+    func restoreRecreatesTheTreeExactly(startsWriteback: Bool) async throws {
         let temp = try TemporaryDirectory("tree-roundtrip")
         defer { temp.remove() }
         let source = temp.sub("source")
@@ -23,7 +26,8 @@ struct TreeRoundTripTests {
         #expect(snapshot.summary.logicalBytes >= 3_000_000)
 
         let target = temp.sub("restore")
-        let restored = try await TreeRestore(repository: repository).run(snapshot: "first", into: target)
+        let restored = try await TreeRestore(repository: repository, startsWriteback: startsWriteback).run(
+            snapshot: "first", into: target)
         #expect(restored.files == snapshot.summary.files)
         #expect(restored.symlinks == 2)
         #expect(restored.bytes == snapshot.summary.logicalBytes)

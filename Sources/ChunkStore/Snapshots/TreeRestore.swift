@@ -26,6 +26,8 @@ public struct TreeRestore: Sendable {
     public var progress: TreeProgress
     /// Whether owners (and with them setuid/setgid bits and privileged extended attributes) are restored.
     public var restoreOwners: Bool
+    /// Whether each file's pages start going to disk once it is written (see `init`).
+    public var startsWriteback: Bool
     private let pool: BlockingPool
     private let logger = Logger(label: "velero-cas.tree-restore")
     /// Runs after the directories and empty files exist and before any data is written; tests use it to change
@@ -43,10 +45,14 @@ public struct TreeRestore: Sendable {
     /// `fileConcurrency` defaults to the store's request limit: a small file is one read of the store, so on an
     /// object store 50 ms away the files under way are the requests in flight (memory stays bounded by the store's
     /// byte budget whatever the count).
+    /// With `startsWriteback`, each file's pages start going to disk as soon as the file is written
+    /// (`FileDescriptor.startWriteback`): for a caller that makes the whole tree durable at the end (the node agent's
+    /// `syncfs` before the done file), so that flush overlaps the restore instead of following it.
     public init(
         repository: Repository, fileConcurrency: Int? = nil, progress: TreeProgress = TreeProgress(),
-        restoreOwners: Bool = ProcessIdentity.isRoot, pool: BlockingPool = .shared
+        restoreOwners: Bool = ProcessIdentity.isRoot, startsWriteback: Bool = false, pool: BlockingPool = .shared
     ) {
+        self.startsWriteback = startsWriteback
         self.repository = repository
         self.fileConcurrency = max(1, fileConcurrency ?? repository.limits.requestsInFlight)
         self.progress = progress
@@ -284,7 +290,11 @@ public struct TreeRestore: Sendable {
         }
         let owners = restoreOwners
         let logger = self.logger
-        try await pool.run { try Self.setAttributes(of: entry, on: file, owners: owners, logger: logger) }
+        let writeback = startsWriteback
+        try await pool.run {
+            try Self.setAttributes(of: entry, on: file, owners: owners, logger: logger)
+            if writeback { file.startWriteback() }
+        }
         progress.addFile()
     }
 
