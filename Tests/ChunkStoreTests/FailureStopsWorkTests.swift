@@ -151,8 +151,10 @@ struct InFlightLimitTests {
         #expect(try await repository.getChunks(refs.reversed()) == chunks.reversed())
         #expect(store.counts.packGets == 1 + 16)
         // Separate reads (say, 40 resources restored at once) overlap up to the request limit, not the core count.
-        // Half a second each, so that a loaded machine starting the tasks slowly still shows the overlap.
-        let slow = SlowFailingStore(base: base, latency: .milliseconds(500))
+        // Each read is held until the limit's worth are in flight (or 10 s pass), so a loaded machine starting the
+        // tasks slowly still shows the overlap; a cap below the limit shows as a maximum below it.
+        let slow = SlowFailingStore(
+            base: base, latency: .milliseconds(30), gather: (count: limits.requestsInFlight, patience: .seconds(10)))
         let reader = try await Repository.open(slow, limits: limits)
         let stored = refs
         let expected = chunks

@@ -30,13 +30,21 @@ public final class SlowFailingStore: ObjectStore {
     }
     private let failPut: Int?
     private let failGet: Int?
+    /// Holds each pack request (before its latency) until this many have been in flight at once, or `patience` has
+    /// passed: shows how many requests an operation keeps in flight without depending on how fast a loaded machine
+    /// starts them. An operation that cannot reach the count waits out the patience and shows its true maximum.
+    private let gather: (count: Int, patience: Duration)?
     private let state = Mutex(Counts())
 
-    public init(base: any ObjectStore, latency: Duration, failPut: Int? = nil, failGet: Int? = nil) {
+    public init(
+        base: any ObjectStore, latency: Duration, failPut: Int? = nil, failGet: Int? = nil,
+        gather: (count: Int, patience: Duration)? = nil
+    ) {
         self.base = base
         self.latency = latency
         self.failPut = failPut
         self.failGet = failGet
+        self.gather = gather
     }
 
     public var counts: Counts { state.withLock { $0 } }
@@ -61,6 +69,12 @@ public final class SlowFailingStore: ObjectStore {
             state.withLock {
                 $0.inFlight -= 1
                 $0.bytesInFlight -= bytes
+            }
+        }
+        if let gather {
+            let deadline = ContinuousClock.now + gather.patience
+            while state.withLock({ $0.maxInFlight < gather.count }) && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(5))
             }
         }
         // The request takes its time even when the caller is cancelled, as a request on the wire does.
