@@ -181,8 +181,11 @@ struct InFlightLimitTests {
         try FileSystem.makeDirectory(temp.sub("source"))
         let data = TestData.random(count: 24 << 20, seed: 4)
         try data.withUnsafeBytes { try FileSystem.writeAtomically(temp.sub("source/big.bin"), bytes: $0) }
+        // The first upload is held until a second is under way (or 10 s pass): a loaded machine that chunks slowly
+        // still shows whether uploads can overlap.
         let store = SlowFailingStore(
-            base: try LocalDirectoryStore(root: temp.sub("store"), create: true), latency: .milliseconds(20))
+            base: try LocalDirectoryStore(root: temp.sub("store"), create: true), latency: .milliseconds(20),
+            gather: (count: 2, patience: .seconds(10)))
         // A volume chunk is at most 4 MiB: the budget must hold one; 8 MiB lets two maximal ones through. Packs
         // close at 2 MiB, so one holds at most 2 MiB + 4 MiB of blobs; two upload at once.
         let repository = try await Repository.openOrCreate(
