@@ -49,13 +49,8 @@ enum MachineLimit {
                 while offset < bytes.count {
                     let cut = chunker.nextCut(in: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
                     let chunk = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + cut])
-                    if let master {
-                        let id = ChunkID(hashing: chunk, key: master.chunkIDs)
-                        var blob = ChunkCodec.encode(chunk, front: StoreCrypto.nonceLength, back: StoreCrypto.tagLength)
-                        StoreCrypto.sealInPlace(&blob, key: master.encryption, associated: id.bytes)
-                    } else {
-                        _ = (ChunkID(hashing: chunk), ChunkCodec.encode(chunk))
-                    }
+                    let id = master.map { ChunkID(hashing: chunk, key: $0.chunkIDs) } ?? ChunkID(hashing: chunk)
+                    _ = PackLayout.blob(of: chunk, id: id, key: master?.encryption)
                     offset += cut
                 }
             }

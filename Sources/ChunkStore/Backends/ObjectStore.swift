@@ -43,10 +43,10 @@ public protocol ObjectStore: Sendable {
     /// Makes every completed `put` and `delete` durable (the commit barrier before a record that names them).
     func sync() async throws
     /// `put` of an object that need not outlive a power cut: a lock, or a run's log put just before the record
-    /// whose commit flushes its directory. It is as atomic as `put` while the machine runs (never seen torn), but no `sync()` waits for it, so it
-    /// adds nothing to the next barrier (on a local store: no directory fsync). A power cut may take it back; with
-    /// `tornAfterPowerCut` (for objects whose readers take an unreadable one for what it may be, as locks do) it may
-    /// also leave it torn, which saves a local store the file's own fsync.
+    /// whose commit flushes its directory. It is as atomic as `put` while the machine runs (never seen torn), but
+    /// no `sync()` waits for it, so it adds nothing to the next barrier (on a local store: no directory fsync). A
+    /// power cut may take it back; with `tornAfterPowerCut` (for objects whose readers take an unreadable one for
+    /// what it may be, as locks do) it may also leave it torn, which saves a local store the file's own fsync.
     func putVolatile(_ key: String, _ bytes: [UInt8], tornAfterPowerCut: Bool) async throws
     /// Makes the directories a store's layout will use, so no later write pays for making one (and flushing its
     /// parent). Stores without directories (S3) do nothing.

@@ -89,10 +89,13 @@ public enum PackLayout {
     /// A plain chunk's blob: compressed (`ChunkCodec`) and, with `key`, sealed in the same buffer; equal to
     /// `sealBlob(ChunkCodec.encode(plain), …)` but with one allocation.
     public static func blob(of plain: [UInt8], id: ChunkID, key: [UInt8]?) -> [UInt8] {
+        plain.withUnsafeBytes { blob(of: $0, id: id, key: key) }
+    }
+
+    /// `blob(of:id:key:)` of bytes in place (a chunk still in a read buffer).
+    public static func blob(of plain: UnsafeRawBufferPointer, id: ChunkID, key: [UInt8]?) -> [UInt8] {
         guard let key else { return ChunkCodec.encode(plain) }
-        var blob = plain.withUnsafeBytes {
-            ChunkCodec.encode($0, front: StoreCrypto.nonceLength, back: StoreCrypto.tagLength)
-        }
+        var blob = ChunkCodec.encode(plain, front: StoreCrypto.nonceLength, back: StoreCrypto.tagLength)
         StoreCrypto.sealInPlace(&blob, key: key, associated: id.bytes)
         return blob
     }
