@@ -14,8 +14,13 @@ public struct BackupPipeline: Sendable {
     public let volumesInFlight = ConcurrencyGauge()
     /// Backs up the pods' volumes through the node agents (the server's step; nil in the CLI's local mode). It
     /// runs beside resource collection with the backup's record and commit, and its volumes land in the record
-    /// before the commit, so their snapshots expire with the backup.
-    public var podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)?
+    /// before the commit, so their snapshots expire with the backup. It calls the anchor's `ensureDurable()` before
+    /// it asks for a snapshot.
+    public var podVolumes:
+        (
+            @Sendable (_ record: BackupRecord, _ commit: String, _ anchor: ProgressAnchor) async throws ->
+                PodVolumeOutcome
+        )?
     /// Backs up a hostPath or local persistent volume on the node its affinity names (the server's node agents,
     /// when it is told to); nil reads every such volume at its path here.
     public var nodeVolumes: (@Sendable (_ volume: NodeVolume, _ commit: String) async -> VolumeRecord)?
@@ -26,7 +31,10 @@ public struct BackupPipeline: Sendable {
 
     public init(
         collector: ResourceCollector, volumeConcurrency: Int = VolumeCollector.defaultVolumeConcurrency,
-        podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)? = nil
+        podVolumes: (
+            @Sendable (_ record: BackupRecord, _ commit: String, _ anchor: ProgressAnchor) async throws ->
+                PodVolumeOutcome
+        )? = nil
     ) {
         self.collector = collector
         self.volumeConcurrency = volumeConcurrency
@@ -64,6 +72,7 @@ public struct BackupPipeline: Sendable {
         record.commit = commit
         record.lockID = StoreLock.currentLockID
         try await repository.writeProgressRecord(record, key: BackupRecord.key(record.name))
+        let anchor = ProgressAnchor(repository: repository, key: BackupRecord.key(record.name))
         let logger = Logger(label: "velero-cas.backup")
         logger.info("backup \(record.name) started against \(record.cluster) into \(record.storageLocation)")
         do {
@@ -71,6 +80,7 @@ public struct BackupPipeline: Sendable {
             var volumes = VolumeCollector(
                 client: collector.client, repository: repository, pathMap: record.volumePathMap,
                 volumeConcurrency: volumeConcurrency, volumesInFlight: volumesInFlight)
+            volumes.anchor = anchor
             if let nodeVolumes { volumes.nodeReader = { await nodeVolumes($0, commit) } }
             let snapshotVolumes = record.snapshotVolumes
             let name = record.name
@@ -89,7 +99,7 @@ public struct BackupPipeline: Sendable {
             let started = record
             async let podOutcome: PodVolumeOutcome = {
                 guard let podVolumes else { return PodVolumeOutcome() }
-                return try await podVolumes(started, commit)
+                return try await podVolumes(started, commit, anchor)
             }()
             let manifest: ResourceManifest
             let summary: CollectionSummary

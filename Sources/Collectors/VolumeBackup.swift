@@ -21,6 +21,9 @@ public struct VolumeCollector: Sendable {
     public let volumesInFlight: ConcurrencyGauge
     /// Reads a volume whose node is known on that node (the server's node agents); nil reads every path here.
     public var nodeReader: (@Sendable (NodeVolume) async -> VolumeRecord)?
+    /// Made durable before a volume is read, here or on its node (the backup's InProgress record); nil: nothing to
+    /// anchor (a snapshot taken on its own).
+    public var anchor: ProgressAnchor?
     private let logger = Logger(label: "velero-cas.volumes")
 
     public init(
@@ -94,23 +97,31 @@ public struct VolumeCollector: Sendable {
     }
 
     private func backup(_ volume: Volume, backupName: String, backupCommit: String) async -> VolumeRecord {
+        let claim = volume.claimNamespace.map { "\($0)/\(volume.claimName ?? "")" }
+        var record = VolumeRecord(
+            persistentVolume: volume.name, claim: claim, path: volume.path, snapshot: nil, files: 0, logicalBytes: 0,
+            newStoredBytes: 0, seconds: 0, skipped: nil)
+        let readHere = nodeReader == nil || volume.node == nil
+        let local = pathMap.localPath(volume.path)
+        if readHere {
+            let status = try? await BlockingPool.shared.run { try FileSystem.statusIfExists(local) }
+            guard status?.kind == .directory else {
+                record.skipped =
+                    "the volume's path \(local) is not reachable from here (use --volume-path-map for node mounts)"
+                logger.warning("persistent volume \(volume.name): \(record.skipped!)")
+                return record
+            }
+        }
+        do {
+            try await anchor?.ensureDurable()
+        } catch {
+            record.skipped = "backing up \(volume.path) failed: the backup's record could not be stored: \(error)"
+            logger.error("persistent volume \(volume.name): \(record.skipped!)")
+            return record
+        }
         if let nodeReader, let node = volume.node {
             return await nodeReader(
-                NodeVolume(
-                    persistentVolume: volume.name, path: volume.path, node: node,
-                    claim: volume.claimNamespace.map { "\($0)/\(volume.claimName ?? "")" }))
-        }
-        var record = VolumeRecord(
-            persistentVolume: volume.name, claim: volume.claimNamespace.map { "\($0)/\(volume.claimName ?? "")" },
-            path: volume.path, snapshot: nil, files: 0, logicalBytes: 0, newStoredBytes: 0, seconds: 0, skipped: nil)
-        let local = pathMap.localPath(volume.path)
-        let status = try? await BlockingPool.shared.run { try FileSystem.statusIfExists(local) }
-        let reachable = status?.kind == .directory
-        guard reachable else {
-            record.skipped =
-                "the volume's path \(local) is not reachable from here (use --volume-path-map for node mounts)"
-            logger.warning("persistent volume \(volume.name): \(record.skipped!)")
-            return record
+                NodeVolume(persistentVolume: volume.name, path: volume.path, node: node, claim: claim))
         }
         do {
             let snapshot = try await TreeBackup(repository: repository, fileConcurrency: 4)

@@ -17,7 +17,11 @@ public struct BackupOperation: Sendable {
     public var volumeConcurrency: Int
     public var progress: CollectionProgress
     /// The pods' volumes through the node agents (see `BackupPipeline.podVolumes`); nil in the CLI's local mode.
-    public var podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)?
+    public var podVolumes:
+        (
+            @Sendable (_ record: BackupRecord, _ commit: String, _ anchor: ProgressAnchor) async throws ->
+                PodVolumeOutcome
+        )?
     /// hostPath and local persistent volumes on their node (see `BackupPipeline.nodeVolumes`); nil reads them here.
     public var nodeVolumes: (@Sendable (_ volume: NodeVolume, _ commit: String) async -> VolumeRecord)?
     /// Runs just before the final record is committed (see `BackupPipeline.beforeFinalRecord`): where
@@ -27,7 +31,10 @@ public struct BackupOperation: Sendable {
     public init(
         client: KubeClient, repository: Repository, width: Int = 8, volumeConcurrency: Int = 2,
         progress: CollectionProgress,
-        podVolumes: (@Sendable (_ record: BackupRecord, _ commit: String) async throws -> PodVolumeOutcome)? = nil,
+        podVolumes: (
+            @Sendable (_ record: BackupRecord, _ commit: String, _ anchor: ProgressAnchor) async throws ->
+                PodVolumeOutcome
+        )? = nil,
         nodeVolumes: (@Sendable (_ volume: NodeVolume, _ commit: String) async -> VolumeRecord)? = nil
     ) {
         self.podVolumes = podVolumes

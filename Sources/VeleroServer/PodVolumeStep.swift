@@ -29,7 +29,7 @@ struct PodVolumeStep: Sendable {
         var persistentVolume: String?
     }
 
-    func run(_ record: BackupRecord, commit: String) async throws -> PodVolumeOutcome {
+    func run(_ record: BackupRecord, commit: String, anchor: ProgressAnchor) async throws -> PodVolumeOutcome {
         var outcome = PodVolumeOutcome()
         var created: [Created] = []
         var failed: [VolumeRecord] = []
@@ -72,7 +72,7 @@ struct PodVolumeStep: Sendable {
                     if let reason = PodVolumeSelection.blockDevice(pod, volume: volume) {
                         throw Unsupported(reason: reason)
                     }
-                    created.append(try await create(source, pod: pod, commit: commit))
+                    created.append(try await create(source, pod: pod, commit: commit, anchor: anchor))
                 } catch let skip as Skip {
                     outcome.warnings.append("pod volume \(source.display) not backed up: \(skip.reason)")
                 } catch let unsupported as Unsupported {
@@ -130,7 +130,10 @@ struct PodVolumeStep: Sendable {
     }
 
     /// Creates the volume's PodVolumeBackup (Velero's labels, annotation and owner reference).
-    private func create(_ source: PodVolumeSource, pod: PodForVolumes, commit: String) async throws -> Created {
+    /// The backup's record is made durable first (`anchor`): the node agent commits a snapshot under it.
+    private func create(_ source: PodVolumeSource, pod: PodForVolumes, commit: String, anchor: ProgressAnchor)
+        async throws -> Created
+    {
         var labels = [Velero.backupNameLabel: backup.name, Velero.backupUIDLabel: backup.metadata.uid ?? ""]
         var annotations = [PodVolumeBackup.backupCommitAnnotation: commit]
         var item = Created(name: "", source: source)
@@ -181,6 +184,7 @@ struct PodVolumeStep: Sendable {
         ]
         if let uid = labels[PodVolumeBackup.pvcUIDLabel] { object.spec.tags?["pvc-uid"] = uid }
         let json = try OwnerReference.adding(backup, to: try object.encoded())
+        try await anchor.ensureDurable()
         let made = try await server.client.create(
             PodVolumeBackup.resource, namespace: server.configuration.namespace, json: json)
         item.name = made.name

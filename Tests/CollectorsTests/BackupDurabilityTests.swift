@@ -11,11 +11,11 @@ import Testing
 @testable import ChunkStore
 
 /// What a backup into a local store makes durable, and how many directory fsyncs it pays for that: each directory
-/// holding something the committed backup needs is flushed once, the records' directory twice (the InProgress
-/// record before anything is committed under it, the final record after it is written), the lock's never.
+/// holding something the committed backup needs is flushed once, the records' directory once (the InProgress
+/// record is volatile until a volume snapshot is committed under it), the lock's never.
 @Suite("Backup durability")
 struct BackupDurabilityTests {
-    @Test("a backup flushes each directory of its commit once, the records' twice, and never the lock's")
+    @Test("a backup without volumes flushes each directory of its commit once, the records' too, the lock's never")
     func directoryFsyncsPerBackup() async throws {
         let server = try await KubeSimServer.start(
             KubeSimConfiguration(
@@ -58,8 +58,8 @@ struct BackupDurabilityTests {
 
         let flushed = synced.withLock { $0 }
         let counts = Dictionary(flushed.map { ($0, 1) }, uniquingKeysWith: +)
-        #expect(counts.filter { $0.key != "backups" }.values.allSatisfy { $0 == 1 }, "once each: \(flushed)")
-        #expect(counts["backups"] == 2, "the InProgress and the final record: \(flushed)")
+        #expect(counts.values.allSatisfy { $0 == 1 }, "once each: \(flushed)")
+        #expect(counts["backups"] == 1, "the final record only: \(flushed)")
         #expect(counts["locks"] == nil, "the lock is never flushed: \(flushed)")
         #expect(flushed.last == "backups", "the record's directory is flushed last, after the record: \(flushed)")
         for directory in ["index", "resource-manifests", "refs/pending", "refs/lists"] {
@@ -67,12 +67,63 @@ struct BackupDurabilityTests {
         }
         let packDirectories = flushed.filter { $0.hasPrefix("packs") }
         #expect(packDirectories.count == 1, "one new pack, in a shard the store was made with: \(flushed)")
-        #expect(flushed.count == 7, "\(flushed)")
+        #expect(flushed.count == 6, "\(flushed)")
 
         // What the record's barrier flushed is there, the log beside it included; no lock is left.
         let reopened = try await Repository.open(try LocalDirectoryStore(root: root))
         #expect(try await reopened.record(BackupRecord.self, key: BackupRecord.key("second"))?.phase == .completed)
         #expect(try await reopened.store.get(BackupRecord.logKey("second")) == Array("log of second".utf8))
         #expect(try await reopened.store.listAll(prefix: "locks/").isEmpty)
+    }
+
+    @Test("a volume snapshot is committed only after the backup's InProgress record is durable")
+    func volumeAnchorsTheRecord() async throws {
+        let server = try await KubeSimServer.start(
+            KubeSimConfiguration(
+                synthetic: SyntheticCluster.Options(namespaces: 1, objectsPerNamespace: 5, clusterScoped: false)))
+        let temp = try TemporaryDirectory("backup-durability-volume")
+        defer { temp.remove() }
+        let volume = temp.sub("volume")
+        _ = try FileSystem.makeDirectories(volume, mode: 0o700)
+        try FileSystem.writeAtomically(volume + "/data", parts: [Array("volume data".utf8)], mode: 0o600)
+        let client = KubeClient(configuration: ClusterConfiguration(server: server.baseURL))
+        let volumes = try #require(try await client.discover().first { $0.name == "persistentvolumes" })
+        _ = try await client.create(
+            volumes, namespace: nil,
+            json: Array(
+                #"{"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"pv-data"},"spec":{"capacity":{"storage":"1Gi"},"accessModes":["ReadWriteOnce"],"hostPath":{"path":"\#(volume)"}}}"#
+                    .utf8))
+        // The order of events: directory flushes, and the backup record's content whenever "backups" is flushed.
+        let events = Mutex<[String]>([])
+        let root = temp.sub("store")
+        let store = try LocalDirectoryStore(
+            root: root, create: true, pool: .shared,
+            directorySync: { directory in
+                let name = String(directory.dropFirst(root.count + 1))
+                var event = name
+                if name == "backups",
+                    let bytes = try? FileSystem.readFile(root + "/" + BackupRecord.key("with-volume")),
+                    let record = try? StoreJSON.decode(BackupRecord.self, from: bytes, key: name)
+                {
+                    event += " (record \(record.phase.rawValue))"
+                }
+                events.withLock { $0.append(event) }
+                try FileSystem.syncDirectory(directory)
+            })
+        let repository = try await Repository.openOrCreate(store, directories: StoreLayout.withRecords)
+        let record = try await BackupPipeline(collector: ResourceCollector(client: client, repository: repository)).run(
+            BackupRecord(
+                name: "with-volume", filter: ResourceFilter(), ttlSeconds: 3600, storageLocation: "test",
+                cluster: server.baseURL))
+        try await server.shutdown()
+        #expect(record.phase == .completed, "\(record.errors)")
+        #expect(record.volumes.compactMap(\.snapshot) == ["with-volume.pv.pv-data"])
+
+        let flushed = events.withLock { $0 }
+        let anchored = try #require(
+            flushed.firstIndex(of: "backups (record InProgress)"), "the InProgress record is flushed: \(flushed)")
+        let snapshotRecord = try #require(flushed.firstIndex(of: "snapshots"), "\(flushed)")
+        #expect(anchored < snapshotRecord, "anchored before the snapshot's record: \(flushed)")
+        #expect(flushed.last == "backups (record Completed)", "\(flushed)")
     }
 }

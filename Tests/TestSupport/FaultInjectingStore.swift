@@ -15,7 +15,8 @@ public struct SimulatedCrash: Error, CustomStringConvertible {
 /// last `sync()`, the value it had at that sync (the durable one); `powerLoss(seed:)` puts a random subset of those
 /// keys back to their durable values (each independently, since a file system persists renames and unlinks of
 /// different directories in any order). A write that `sync()` made durable is never lost. A volatile write
-/// (`putVolatile`, `deleteVolatile`) stays losable after syncs until a plain write of the same key is synced.
+/// (`putVolatile`, `deleteVolatile`) stays losable after syncs until a plain write of the same key, or
+/// `makeDurableAtNextSync` of it, is synced.
 public final class FaultInjectingStore: ObjectStore {
     public let base: any ObjectStore
     private struct State {
@@ -74,6 +75,13 @@ public final class FaultInjectingStore: ObjectStore {
         try await write(key, volatile: true) {
             try await base.putVolatile(key, bytes, tornAfterPowerCut: tornAfterPowerCut)
         }
+    }
+
+    /// From here on the key is an ordinary undurable write: the next sync makes it durable.
+    public func makeDurableAtNextSync(_ key: String) async throws {
+        try checkAlive()
+        state.withLock { _ = $0.volatile.remove(key) }
+        try await base.makeDurableAtNextSync(key)
     }
 
     public func makeDirectories(_ keyPrefixes: [String]) async throws {

@@ -154,6 +154,11 @@ public final class LocalDirectoryStore: ObjectStore {
         markDirty([Path.parent(of: path)])
     }
 
+    /// The file was fsynced before its rename (a put not torn after a power cut); its entry is flushed next.
+    public func makeDurableAtNextSync(_ key: String) async throws {
+        markDirty([Path.parent(of: try path(key))])
+    }
+
     public func deleteVolatile(_ key: String) async throws {
         let path = try path(key)
         try await pool.run { try FileSystem.removeFile(path) }

@@ -48,6 +48,9 @@ public protocol ObjectStore: Sendable {
     /// power cut may take it back; with `tornAfterPowerCut` (for objects whose readers take an unreadable one for
     /// what it may be, as locks do) it may also leave it torn, which saves a local store the file's own fsync.
     func putVolatile(_ key: String, _ bytes: [UInt8], tornAfterPowerCut: Bool) async throws
+    /// Makes an object last put volatile (and not torn) durable with the next `sync()`, as a `put` would have been:
+    /// a record that only has to survive a power cut once something is committed under it (a backup InProgress).
+    func makeDurableAtNextSync(_ key: String) async throws
     /// Makes the directories a store's layout will use, so no later write pays for making one (and flushing its
     /// parent). Stores without directories (S3) do nothing.
     func makeDirectories(_ keyPrefixes: [String]) async throws
@@ -63,6 +66,7 @@ extension ObjectStore {
         try await put(key, bytes)
     }
     public func deleteVolatile(_ key: String) async throws { try await delete(key) }
+    public func makeDurableAtNextSync(_ key: String) async throws {}
     public func makeDirectories(_ keyPrefixes: [String]) async throws {}
 }
 

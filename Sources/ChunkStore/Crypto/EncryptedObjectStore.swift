@@ -68,6 +68,10 @@ public struct EncryptedObjectStore: ObjectStore {
     public func delete(_ objectKey: String) async throws { try await base.delete(objectKey) }
     public func deleteVolatile(_ objectKey: String) async throws { try await base.deleteVolatile(objectKey) }
 
+    public func makeDurableAtNextSync(_ objectKey: String) async throws {
+        try await base.makeDurableAtNextSync(objectKey)
+    }
+
     public func list(prefix: String, page: ([ObjectInfo]) async throws -> Void) async throws {
         try await base.list(prefix: prefix, page: page)
     }

@@ -611,12 +611,21 @@ public final class Repository: Sendable {
     }
 
     /// Writes a record that says work is under way (a backup InProgress): checked against the locks this task
-    /// holds without a request, with no barrier of its own. The next barrier makes it durable, and that barrier
-    /// comes before anything committed under it (its volumes' snapshots, its pending marker), so a power cut never
-    /// keeps those without the record that names them as the backup's.
+    /// holds without a request, volatile (`ObjectStore.putVolatile`, never torn). A power cut may take it back,
+    /// which loses nothing while nothing is committed under it: a pending marker whose owner has no record is
+    /// discarded by garbage collection, and unreferenced packs by the orphan sweep. Before anything that must keep
+    /// the record is committed (a volume snapshot of the backup), `makeProgressRecordDurable` anchors it.
     public func writeProgressRecord<T: Encodable>(_ value: T, key: String) async throws {
         try StoreLock.checkHeld()
-        try await store.put(key, try StoreJSON.encode(value))
+        try await store.putVolatile(key, try StoreJSON.encode(value))
+    }
+
+    /// Makes a record written by `writeProgressRecord` durable now (one barrier), so a power cut never keeps what is
+    /// committed after this without the record that names it.
+    public func makeProgressRecordDurable(key: String) async throws {
+        try StoreLock.checkHeld()
+        try await store.makeDurableAtNextSync(key)
+        try await store.sync()
     }
 
     /// Writes an object that goes with a record about to be committed beside it (a run's log): checked against the
