@@ -76,7 +76,8 @@ struct BackupController: Sendable {
             }
             let operation = BackupOperation(
                 client: server.client, repository: location.repository, width: server.configuration.collectorWidth,
-                progress: progress, podVolumes: { try await podVolumes.run($0, commit: $1, anchor: $2) }, nodeVolumes: onNode)
+                progress: progress, podVolumes: { try await podVolumes.run($0, commit: $1, anchor: $2) },
+                nodeVolumes: onNode)
             let outcome: Result<BackupRecord, any Error> = await withTaskGroup(of: Void.self) { group in
                 group.addTask { await reportProgress(name, progress) }
                 let outcome: Result<BackupRecord, any Error>
