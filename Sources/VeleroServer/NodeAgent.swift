@@ -127,6 +127,7 @@ public final class NodeAgent: Service, Sendable {
                             await intake.queue.close()
                         }
                     }
+                    group.addTask { await self.stopping.running { await self.openStorageLocations() } }
                     for _ in 0..<configuration.concurrency {
                         group.addTask {
                             await self.work(backups, PodVolumeBackup.kind) {

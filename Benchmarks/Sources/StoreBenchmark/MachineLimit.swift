@@ -98,10 +98,11 @@ enum MachineLimit {
     }
 
     /// The restore-side floor: read each chunk object, decompress and verify it, write the plain bytes to a scratch
-    /// file (no fsync), spread over all cores.
-    static func readDecodeWrite(packs: [PackFile], scratch: String, cores: Int, master: MasterKey?) async throws
-        -> Double
-    {
+    /// file, spread over all cores; with `durable`, each file is fsynced before the clock stops (a restore that must
+    /// be on disk before it reports done, as the node agent's).
+    static func readDecodeWrite(
+        packs: [PackFile], scratch: String, cores: Int, master: MasterKey?, durable: Bool = false
+    ) async throws -> Double {
         try FileSystem.makeDirectories(scratch)
         let clock = ContinuousClock()
         let start = clock.now
@@ -119,6 +120,7 @@ enum MachineLimit {
                                 bytes += plain.count
                             }
                         }
+                        if durable { try output.sync() }
                         return bytes
                     }
                 }

@@ -45,8 +45,8 @@ public struct TreeRestore: Sendable {
     /// `fileConcurrency` defaults to the store's request limit: a small file is one read of the store, so on an
     /// object store 50 ms away the files under way are the requests in flight (memory stays bounded by the store's
     /// byte budget whatever the count).
-    /// With `startsWriteback`, each file's pages start going to disk as soon as the file is written
-    /// (`FileDescriptor.startWriteback`): for a caller that makes the whole tree durable at the end (the node agent's
+    /// With `startsWriteback`, each run of a file's pages starts going to disk as soon as it is written
+    /// (`FileDescriptor.startWriteback`), not only when the kernel's dirty limits say so: for a caller that makes the whole tree durable at the end (the node agent's
     /// `syncfs` before the done file), so that flush overlaps the restore instead of following it.
     public init(
         repository: Repository, fileConcurrency: Int? = nil, progress: TreeProgress = TreeProgress(),
@@ -271,13 +271,17 @@ public struct TreeRestore: Sendable {
                 guard !group.isCancelled && failure.error == nil else { break }
                 let bytes = run.plainBytes
                 try await repository.acquireChunkWork(bytes: bytes)
-                group.addTask { [repository, pool, progress, offsets] in
+                group.addTask { [repository, pool, progress, offsets, startsWriteback] in
                     defer { repository.releaseChunkWork(bytes: bytes) }
                     do {
                         let pieces = try await repository.read(run)
                         try await pool.run {
                             for (index, plain) in pieces {
                                 try plain.withUnsafeBytes { try file.write($0, at: offsets[index]) }
+                            }
+                            // A run is contiguous in the file: its pages go to disk while the rest is decoded.
+                            if startsWriteback, let first = pieces.first?.index, let last = pieces.last {
+                                file.startWriteback(offsets[first]..<offsets[last.index] + Int64(last.plain.count))
                             }
                         }
                         progress.addBytes(bytes)
@@ -290,10 +294,8 @@ public struct TreeRestore: Sendable {
         }
         let owners = restoreOwners
         let logger = self.logger
-        let writeback = startsWriteback
         try await pool.run {
             try Self.setAttributes(of: entry, on: file, owners: owners, logger: logger)
-            if writeback { file.startWriteback() }
         }
         progress.addFile()
     }
