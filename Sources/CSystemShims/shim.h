@@ -48,12 +48,10 @@ static inline int csystem_install_stop_signals(int fd) {
     return pthread_sigmask(SIG_UNBLOCK, &stop, NULL) == 0 ? 0 : -1;
 }
 
-/// syncfs(2): glibc declares it only with _GNU_SOURCE, which Swift's Glibc module does not define.
-int syncfs(int fd);
-static inline int csystem_syncfs(int fd) { return syncfs(fd); }
 
 /// sync_file_range(2) with SYNC_FILE_RANGE_WRITE over a range (length 0: to the end of the file): starts writing its
-/// dirty pages back without waiting (declared only with _GNU_SOURCE, as syncfs).
+/// dirty pages back without waiting. glibc declares it only with _GNU_SOURCE, which Swift's Glibc module does not
+/// define.
 int sync_file_range(int fd, long long offset, long long nbytes, unsigned int flags);
 static inline int csystem_start_writeback(int fd, long long offset, long long length) {
     return sync_file_range(fd, offset, length, 2 /* SYNC_FILE_RANGE_WRITE */);

@@ -170,10 +170,10 @@ extension NodeAgent {
                 if restoreUID != nil {
                     try await BlockingPool.shared.run { try RestoreDoneFile.removeDirectory(volume: path) }
                 }
-                // The done file follows one syncfs of the volume: its files start going to disk as they are done.
+                // The tree is on disk before the done file is written (each file fsynced, then its directories).
                 return try await TreeRestore(
                     repository: location.repository, fileConcurrency: fileConcurrency, progress: progress,
-                    startsWriteback: restoreUID != nil
+                    durable: restoreUID != nil
                 ).run(snapshot: snapshot, into: path, overwrite: overwrite)
             }
             if let restoreUID {

@@ -22,13 +22,12 @@ enum RestoreDoneFile {
         try FileSystem.removeTree("\(volume)/\(PodVolumeRestoreNames.doneDirectory)")
     }
 
-    /// Makes everything written into the volume durable (one `syncfs` of its file system), then writes the done
+    /// Called once the volume's tree is durable (`TreeRestore.durable`): writes the done
     /// file atomically (a temporary file, fsync, rename, fsync of `.velero` and of the volume's directory), so the
     /// init container can never see a done file ahead of the data or a half-written one.
     static func write(volume: String, restoreUID: String) throws {
         let root = try FileDescriptor.openDirectory(volume)
         defer { root.close() }
-        try root.syncFileSystem()
         let directory = "\(volume)/\(PodVolumeRestoreNames.doneDirectory)"
         try FileSystem.makeDirectory(directory, mode: 0o755)
         try [UInt8]().withUnsafeBytes {

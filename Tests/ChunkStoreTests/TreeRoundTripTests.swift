@@ -7,9 +7,9 @@ import Testing
 @Suite("Tree backup and restore round trips")
 struct TreeRoundTripTests {
     @Test(
-        "a restore recreates the tree exactly, also when each file's writeback starts as it is done",
+        "a restore recreates the tree exactly, also a durable one (writeback per run, each file and directory fsynced)",
         arguments: [false, true])
-    func restoreRecreatesTheTreeExactly(startsWriteback: Bool) async throws {
+    func restoreRecreatesTheTreeExactly(durable: Bool) async throws {
         let temp = try TemporaryDirectory("tree-roundtrip")
         defer { temp.remove() }
         let source = temp.sub("source")
@@ -26,7 +26,7 @@ struct TreeRoundTripTests {
         #expect(snapshot.summary.logicalBytes >= 3_000_000)
 
         let target = temp.sub("restore")
-        let restored = try await TreeRestore(repository: repository, startsWriteback: startsWriteback).run(
+        let restored = try await TreeRestore(repository: repository, durable: durable).run(
             snapshot: "first", into: target)
         #expect(restored.files == snapshot.summary.files)
         #expect(restored.symlinks == 2)

@@ -156,7 +156,7 @@ struct NodeAgentBenchmark {
 
     /// The restore side's limits over the store a run wrote: every pack read, every chunk opened, decompressed and
     /// verified, and its bytes written to a file and fsynced — the work any restore must do per byte before it may
-    /// release the pod (the agent's done file follows a syncfs), as the backup's limit reads the files it chunks;
+    /// release the pod (the agent's done file follows its fsyncs), as the backup's limit reads the files it chunks;
     /// and the decoding alone, in memory. Measured right after the restore, whose files were just removed, so the
     /// writes reuse the page cache's freshly freed memory (on this VM, untouched memory costs much more to write).
     static func restoreLimits(store: String, scratch: String, cores: Int) async throws -> (

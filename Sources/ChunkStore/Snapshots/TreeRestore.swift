@@ -27,7 +27,7 @@ public struct TreeRestore: Sendable {
     /// Whether owners (and with them setuid/setgid bits and privileged extended attributes) are restored.
     public var restoreOwners: Bool
     /// Whether each file's pages start going to disk once it is written (see `init`).
-    public var startsWriteback: Bool
+    public var durable: Bool
     private let pool: BlockingPool
     private let logger = Logger(label: "velero-cas.tree-restore")
     /// Runs after the directories and empty files exist and before any data is written; tests use it to change
@@ -45,14 +45,15 @@ public struct TreeRestore: Sendable {
     /// `fileConcurrency` defaults to the store's request limit: a small file is one read of the store, so on an
     /// object store 50 ms away the files under way are the requests in flight (memory stays bounded by the store's
     /// byte budget whatever the count).
-    /// With `startsWriteback`, each run of a file's pages starts going to disk as soon as it is written
-    /// (`FileDescriptor.startWriteback`), not only when the kernel's dirty limits say so: for a caller that makes the whole tree durable at the end (the node agent's
-    /// `syncfs` before the done file), so that flush overlaps the restore instead of following it.
+    /// With `durable`, the tree is on disk when `run` returns: each run of a file's pages starts going to disk as
+    /// soon as it is written (`FileDescriptor.startWriteback`), each file is fsynced when complete, each directory
+    /// after its entries. For a caller that releases the data to others (the node agent's done file), and costs
+    /// only the tree's own writes, where a `syncfs` would also wait for every other writer on the file system.
     public init(
         repository: Repository, fileConcurrency: Int? = nil, progress: TreeProgress = TreeProgress(),
-        restoreOwners: Bool = ProcessIdentity.isRoot, startsWriteback: Bool = false, pool: BlockingPool = .shared
+        restoreOwners: Bool = ProcessIdentity.isRoot, durable: Bool = false, pool: BlockingPool = .shared
     ) {
-        self.startsWriteback = startsWriteback
+        self.durable = durable
         self.repository = repository
         self.fileConcurrency = max(1, fileConcurrency ?? repository.limits.requestsInFlight)
         self.progress = progress
@@ -136,7 +137,10 @@ public struct TreeRestore: Sendable {
         }
         let owners = restoreOwners
         let logger = self.logger
-        try await pool.run { try Self.finish(directory, entries: entries, owners: owners, logger: logger) }
+        let durable = self.durable
+        try await pool.run {
+            try Self.finish(directory, entries: entries, owners: owners, logger: logger, syncs: durable)
+        }
         return Summary(
             files: files.count, directories: entries.count { $0.kind == .directory },
             symlinks: entries.count { $0.kind == .symlink }, bytes: files.reduce(0) { $0 + entries[$1].size },
@@ -266,12 +270,13 @@ public struct TreeRestore: Sendable {
             offset += Int64(chunk.length)
         }
         let runs = try await repository.readRuns(chunks)
+        let durable = self.durable
         try await withThrowingDiscardingTaskGroup { group in
             for run in runs {
                 guard !group.isCancelled && failure.error == nil else { break }
                 let bytes = run.plainBytes
                 try await repository.acquireChunkWork(bytes: bytes)
-                group.addTask { [repository, pool, progress, offsets, startsWriteback] in
+                group.addTask { [repository, pool, progress, offsets, durable] in
                     defer { repository.releaseChunkWork(bytes: bytes) }
                     do {
                         let pieces = try await repository.read(run)
@@ -280,7 +285,7 @@ public struct TreeRestore: Sendable {
                                 try plain.withUnsafeBytes { try file.write($0, at: offsets[index]) }
                             }
                             // A run is contiguous in the file: its pages go to disk while the rest is decoded.
-                            if startsWriteback, let first = pieces.first?.index, let last = pieces.last {
+                            if durable, let first = pieces.first?.index, let last = pieces.last {
                                 file.startWriteback(offsets[first]..<offsets[last.index] + Int64(last.plain.count))
                             }
                         }
@@ -296,6 +301,7 @@ public struct TreeRestore: Sendable {
         let logger = self.logger
         try await pool.run {
             try Self.setAttributes(of: entry, on: file, owners: owners, logger: logger)
+            if durable { try file.sync() }
         }
         progress.addFile()
     }
@@ -354,8 +360,11 @@ public struct TreeRestore: Sendable {
     }
 
     /// Symlinks (with their owners, attributes and times), then directories' owners, attributes, modes and times,
-    /// deepest first so child writes do not disturb them. Files got theirs when written. Blocking.
-    static func finish(_ root: FileDescriptor, entries: [TreeEntry], owners: Bool, logger: Logger) throws {
+    /// deepest first so child writes do not disturb them. Files got theirs when written. With `syncs`, each directory
+    /// and the root are fsynced once their entries are all there. Blocking.
+    static func finish(_ root: FileDescriptor, entries: [TreeEntry], owners: Bool, logger: Logger, syncs: Bool = false)
+        throws
+    {
         let directories = OpenDirectories(root: root, create: false)
         defer { directories.close() }
         for entry in entries where entry.kind == .symlink {
@@ -376,7 +385,9 @@ public struct TreeRestore: Sendable {
         for entry in entries.reversed() where entry.kind == .directory {
             let directory = try directories.directory(ManifestPath.components(entry.rawPath)[...], for: entry)
             try setAttributes(of: entry, on: directory, owners: owners, logger: logger)
+            if syncs { try directory.sync() }
         }
+        if syncs { try root.sync() }
     }
 }
 
