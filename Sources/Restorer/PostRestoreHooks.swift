@@ -66,7 +66,38 @@ struct PostRestoreHooks: Sendable {
         var status: Status?
     }
 
-    func run(_ results: [RestoreItemResult]) async throws -> Outcome {
+    /// A restored pod: its namespace (after mappings) and name.
+    struct PodKey: Hashable, Sendable {
+        var namespace: String
+        var name: String
+    }
+
+    /// The pods among `items` that `results` say were created, with their metadata as backed up.
+    static func createdPods(_ items: [ResourceRestorer.Item], results: [RestoreItemResult]) -> [PodKey: PodState
+        .Metadata]
+    {
+        let created = Set(
+            results.filter { $0.resource == "pods" && $0.outcome == .created }.compactMap { result in
+                result.namespace.map { PodKey(namespace: $0, name: result.name) }
+            })
+        guard !created.isEmpty else { return [:] }
+        struct Backed: Decodable { var metadata: PodState.Metadata? }
+        var pods: [PodKey: PodState.Metadata] = [:]
+        for item in items where item.resource.name == "pods" && item.resource.group.isEmpty {
+            guard let namespace = item.namespace else { continue }
+            let key = PodKey(namespace: namespace, name: item.name)
+            guard created.contains(key) else { continue }
+            let backed = try? JSONDecoder().decode(Backed.self, from: Data(item.backup))
+            pods[key] = PodState.Metadata(
+                name: item.name, namespace: namespace, labels: backed?.metadata?.labels,
+                annotations: backed?.metadata?.annotations)
+        }
+        return pods
+    }
+
+    /// Runs the hooks of the pods the restore created. `restoredPods` (the created pods as backed up) accounts for
+    /// a pod deleted before the hooks looked: its hooks fail with that reason instead of being left out.
+    func run(_ results: [RestoreItemResult], restoredPods: [PodKey: PodState.Metadata] = [:]) async throws -> Outcome {
         // One LIST per namespace finds the created pods that have hooks (not a GET per restored pod).
         var created: [String: Set<String>] = [:]
         for item in results where item.resource == "pods" && item.outcome == .created {
@@ -74,19 +105,30 @@ struct PostRestoreHooks: Sendable {
         }
         var hooked: [(String, String, PodState.Metadata)] = []
         let anyRule = rules.rules.contains { !$0.exec.isEmpty } || rules.waitsForInit
+        func hasHooks(_ annotations: [String: String]) -> Bool {
+            anyRule || annotations[RestoreHookRules.postPrefix + "command"] != nil
+                || annotations[RestoreHookRules.initPrefix + "timeout"] != nil
+        }
         for (namespace, names) in created.sorted(by: { $0.key < $1.key }) {
+            var listed = Set<String>()
             try await client.listAll(Self.pods, namespace: namespace) { page in
                 for object in page where names.contains(object.name) {
+                    listed.insert(object.name)
                     let annotations = object.metadata.annotations ?? [:]
-                    if anyRule || annotations[RestoreHookRules.postPrefix + "command"] != nil
-                        || annotations[RestoreHookRules.initPrefix + "timeout"] != nil
-                    {
+                    if hasHooks(annotations) {
                         let metadata = PodState.Metadata(
                             name: object.name, namespace: namespace, labels: object.metadata.labels,
                             annotations: annotations)
                         hooked.append((namespace, object.name, metadata))
                     }
                 }
+            }
+            // Created and gone already: its hooks (known from the backed-up pod) fail as deleted.
+            for name in names.subtracting(listed).sorted() {
+                guard let metadata = restoredPods[PodKey(namespace: namespace, name: name)],
+                    hasHooks(metadata.annotations ?? [:])
+                else { continue }
+                hooked.append((namespace, name, metadata))
             }
         }
         var outcome = Outcome()

@@ -90,6 +90,9 @@ public struct ResourceRestorer: Sendable {
                 .map(\.resource.qualifiedName))
         var results: [RestoreItemResult] = []
         var warnings: [String] = []
+        // The pods this restore created, as backed up: their hooks are accounted for even if one is deleted before
+        // the hooks run.
+        var restoredPods: [PostRestoreHooks.PodKey: PostRestoreHooks.PodState.Metadata] = [:]
         var targetResources = prepared.resources
         var existingNamespaces = Set<String>()
         var terminatingNamespaces = Set<String>()
@@ -182,6 +185,7 @@ public struct ResourceRestorer: Sendable {
             }
             results += tierResults.results
             warnings += tierResults.warnings
+            restoredPods.merge(PostRestoreHooks.createdPods(items, results: tierResults.results)) { $1 }
             existingNamespaces.formUnion(
                 items.filter { $0.resource.name == "namespaces" && $0.resource.group.isEmpty }.map(\.name))
             if tier.contains(where: { $0.name == "customresourcedefinitions" }) {
@@ -193,7 +197,7 @@ public struct ResourceRestorer: Sendable {
         let hooks = try await PostRestoreHooks(
             client: client, rules: options.hooks ?? RestoreHookRules(),
             restoreName: transform.restoreLabels["velero.io/restore-name"] ?? ""
-        ).run(results)
+        ).run(results, restoredPods: restoredPods)
         let failed = results.count { $0.outcome == .failed }
         var phase: RestoreResult.Phase =
             failed == 0 ? .completed : (failed == results.count ? .failed : .partiallyFailed)

@@ -74,6 +74,7 @@ extension RestoreHookRules {
         let command = PlannedHook.command(annotation: key("command"), raw, &errors)
         let planned = PlannedHook.check(
             container: annotations[key("container")], command: command, onError: annotations[key("on-error")],
+            unsetOnError: .continue,
             timeout: annotations[key("exec-timeout")], source: "annotation",
             field: { "annotation \(key(["onError": "on-error", "timeout": "exec-timeout"][$0] ?? $0))" }, &errors)
         let wait = Self.waitTimeout(

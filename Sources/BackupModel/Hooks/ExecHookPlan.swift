@@ -34,10 +34,11 @@ public struct PlannedHook: Sendable, Equatable, Codable {
         return command
     }
 
-    /// One exec hook's fields checked; nil (with the reasons appended) when any is wrong.
+    /// One exec hook's fields checked; nil (with the reasons appended) when any is wrong. An absent `onError` is
+    /// `unsetOnError`: Fail for backup hooks, Continue for restore hooks, as Velero documents each.
     public static func check(
-        container: String?, command: [String]?, onError: String?, timeout: String?, source: String,
-        field: (String) -> String, _ errors: inout [String]
+        container: String?, command: [String]?, onError: String?, unsetOnError: OnError, timeout: String?,
+        source: String, field: (String) -> String, _ errors: inout [String]
     ) -> PlannedHook? {
         let before = errors.count
         if let container, !container.isEmpty, !isLabel(container) {
@@ -47,7 +48,7 @@ public struct PlannedHook: Sendable, Equatable, Codable {
         if command.isEmpty || command[0].isEmpty {
             errors.append("\(field("command")) is required: the program and its arguments")
         }
-        var mode = PlannedHook.OnError.fail
+        var mode = unsetOnError
         if let onError, !onError.isEmpty {
             if let parsed = PlannedHook.OnError(rawValue: onError) {
                 mode = parsed

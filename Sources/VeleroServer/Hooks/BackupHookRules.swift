@@ -36,7 +36,7 @@ struct BackupHookRules: Sendable {
                         continue
                     }
                     if let planned = PlannedHook.check(
-                        container: exec.container, command: exec.command, onError: exec.onError,
+                        container: exec.container, command: exec.command, onError: exec.onError, unsetOnError: .fail,
                         timeout: exec.timeout, source: "spec:\(name)", field: { "\(hookField).\($0)" }, &errors)
                     {
                         phases[phase, default: []].append(planned)
@@ -60,7 +60,8 @@ struct BackupHookRules: Sendable {
             let command = PlannedHook.command(annotation: key("command"), annotations[key("command")] ?? "", &errors)
             let planned = PlannedHook.check(
                 container: annotations[key("container")], command: command,
-                onError: annotations[key("on-error")], timeout: annotations[key("timeout")], source: "annotation",
+                onError: annotations[key("on-error")], unsetOnError: .fail, timeout: annotations[key("timeout")],
+                source: "annotation",
                 field: { "annotation \(key($0 == "onError" ? "on-error" : $0))" }, &errors)
             guard let planned, errors.isEmpty else {
                 throw ValidationErrors(errors.map { "pod \(namespace)/\(pod): \($0)" })

@@ -20,6 +20,7 @@ enum RestoreHookConversion {
                 case (let execHook?, nil):
                     let planned = PlannedHook.check(
                         container: execHook.container, command: execHook.command, onError: execHook.onError,
+                        unsetOnError: .continue,
                         timeout: execHook.execTimeout, source: "spec:\(name)",
                         field: { "\(hookField).exec.\($0 == "timeout" ? "execTimeout" : $0)" }, &errors)
                     let wait = RestoreHookRules.waitTimeout(
