@@ -296,43 +296,61 @@ public final class Repository: Sendable {
     public func putChunk(_ plain: [UInt8], kind: PackKind = .data, statistics operation: StoreStatistics? = nil)
         async throws -> ChunkRef
     {
+        let (ref, upload) = try await addChunk(plain, kind: kind, statistics: operation)
+        if let upload { try await awaitUpload(upload) }
+        return ref
+    }
+
+    /// `putChunk`, returning as soon as the chunk is in a pack: the upload of the pack it filled, if it filled one,
+    /// is the caller's to await (`awaitUpload`), so a caller can use the reference while the upload is under way.
+    func addChunk(_ plain: [UInt8], kind: PackKind = .data, statistics operation: StoreStatistics? = nil)
+        async throws -> (ref: ChunkRef, upload: Task<Void, any Error>?)
+    {
         let id = chunkID(of: plain)
         try await loadIndex()
         var written: Int?
+        var upload: Task<Void, any Error>?
         if await !packs.contains(id) {
             // A cancelled operation stores nothing new.
             try Task.checkCancellation()
             let blob = PackLayout.blob(of: plain, id: id, key: blobKey)
-            written = try await addToPack(id, blob: blob, kind: kind)
+            (written, upload) = try await addToPack(id, blob: blob, kind: kind)
         }
         statistics.recordPut(plainBytes: plain.count, storedBytes: written)
         operation?.recordPut(plainBytes: plain.count, storedBytes: written)
-        return ChunkRef(id: id, length: plain.count)
+        return (ChunkRef(id: id, length: plain.count), upload)
     }
 
-    /// Adds a sealed blob to the open pack of its kind (`force`: even when the store has the chunk, for repacking)
-    /// and, when it fills the pack, waits for room to close it and then for its upload. Returns the bytes added, or
-    /// nil when the chunk was there already.
-    func addToPack(_ id: ChunkID, blob: [UInt8], kind: PackKind, force: Bool = false) async throws -> Int? {
+    /// Adds a sealed blob to the open pack of its kind (`force`: even when the store has the chunk, for repacking),
+    /// waiting for room to close the pack when it fills it. Returns the bytes added (nil when the chunk was there
+    /// already) and the upload of the pack it filled, for the caller to await.
+    func addToPack(_ id: ChunkID, blob: [UInt8], kind: PackKind, force: Bool = false) async throws -> (
+        stored: Int?, upload: Task<Void, any Error>?
+    ) {
         var holdingRoom = false
         while true {
             switch await packs.add(id, blob: blob, kind: kind, force: force, holdingRoom: holdingRoom) {
             case .known:
                 if holdingRoom { packs.room.release() }
-                return nil
+                return (nil, nil)
             case .needsRoom:
                 try await packs.room.acquire()
                 holdingRoom = true
             case .added(let stored, let upload):
-                if let upload {
-                    try await awaitUpload(upload)
-                } else if holdingRoom {
+                if upload == nil && holdingRoom {
                     // Another blob filled the pack meanwhile: the permit was not needed.
                     packs.room.release()
                 }
-                return stored
+                return (stored, upload)
             }
         }
+    }
+
+    /// `addToPack`, waiting for the upload of the pack it filled.
+    func addToPackAndUpload(_ id: ChunkID, blob: [UInt8], kind: PackKind, force: Bool = false) async throws -> Int? {
+        let (stored, upload) = try await addToPack(id, blob: blob, kind: kind, force: force)
+        if let upload { try await awaitUpload(upload) }
+        return stored
     }
 
     /// Waits for a pack's upload; cancelling the caller cancels the upload.
@@ -347,9 +365,22 @@ public final class Repository: Sendable {
     /// Closes the open packs, uploads them, waits for every upload under way, and writes index objects for them:
     /// afterwards every chunk put so far (and not dropped by a failure) is named by an index object.
     public func flushPacks() async throws {
+        try await uploadPacks()
+        try await packs.writeIndex()
+    }
+
+    /// The first half of `flushPacks`: closes the open packs and waits for every upload under way, without writing
+    /// their index. A commit sends its lock check and reference list beside the index (`ReferenceList`).
+    func uploadPacks() async throws {
         for task in await packs.closeAll() { try await awaitUpload(task) }
         for task in await packs.uploadsInFlight() { _ = try? await task.value }
-        try await packs.writeIndex()
+    }
+
+    /// Closes the open packs and starts their uploads without waiting for them: for a caller that has put its last
+    /// chunk and has other work before its flush (a backup's manifest), so the last packs are under way meanwhile.
+    /// The flush waits for them; one that fails leaves its chunks missing, which `ensureStored` reports.
+    func startUploadingOpenPacks() async {
+        _ = await packs.closeAll()
     }
 
     /// Flushes, then checks that every chunk in `ids` is named by an index object: what a record that references

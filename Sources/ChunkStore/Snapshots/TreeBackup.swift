@@ -104,40 +104,58 @@ public struct TreeBackup: Sendable {
         var entries = items.map(Self.entry(for:))
         let fileIndices = entries.indices.filter { entries[$0].kind == .file }
         var unchanged = 0
-        try await withThrowingTaskGroup(of: (Int, [ChunkRef]).self) { group in
-            var running = 0
-            for index in fileIndices {
-                if let old = previous[entries[index].path], entries[index].isUnchanged(comparedTo: old) {
-                    entries[index].chunks = old.chunks
-                    unchanged += 1
-                    await repository.recordReused(old.chunks ?? [], statistics: statistics)
-                    progress.addBytes(Int(entries[index].size))
-                    progress.addFile()
-                    continue
-                }
-                if running == fileConcurrency, let (done, refs) = try await group.next() {
-                    entries[done].chunks = refs
-                    running -= 1
-                }
-                let path = Array((absoluteSource + "/").utf8) + entries[index].rawPath
-                group.addTask { (index, try await self.backupFile(path, statistics: statistics)) }
-                running += 1
-            }
-            for try await (done, refs) in group {
-                entries[done].chunks = refs
+        var toRead: [Int] = []
+        for index in fileIndices {
+            if let old = previous[entries[index].path], entries[index].isUnchanged(comparedTo: old) {
+                entries[index].chunks = old.chunks
+                unchanged += 1
+                await repository.recordReused(old.chunks ?? [], statistics: statistics)
+                progress.addBytes(Int(entries[index].size))
+                progress.addFile()
+            } else {
+                toRead.append(index)
             }
         }
-        // The size recorded is what was read, in case the file changed under us.
-        for index in fileIndices { entries[index].size = Int64(entries[index].chunks!.reduce(0) { $0 + $1.length }) }
-
-        // Nothing changed at all (every entry as the parent has it): the parent's manifest is this one too, and
-        // encoding it again (most of an unchanged backup's time) would only find every chunk stored.
-        let manifest: [ChunkRef]
-        if let parentSnapshot, entries == parentEntries {
-            manifest = parentSnapshot.manifest
-            await repository.recordReused(manifest, statistics: statistics)
-        } else {
-            manifest = try await repository.putBlob(try TreeManifest.encode(entries), statistics: statistics)
+        // The files are read in a child task that reports each file's chunks as soon as every one is in a pack, not
+        // when the upload of the last pack it filled ends: the manifest is made and the last packs start uploading
+        // while that upload is under way (one round trip less at the end of the data). The child still awaits every
+        // upload, so a failed one stops the reading and the backup as before, and none outlives it.
+        let paths = toRead.map { (index: $0, path: Array((absoluteSource + "/").utf8) + entries[$0].rawPath) }
+        let manifest: [ChunkRef] = try await withThrowingTaskGroup(of: Void.self) { group in
+            let (added, addedFiles) = AsyncStream.makeStream(of: (Int, [ChunkRef]).self)
+            group.addTask {
+                defer { addedFiles.finish() }
+                try await readFiles(paths, statistics: statistics) { addedFiles.yield(($0, $1)) }
+            }
+            var remaining = paths.count
+            if remaining > 0 {
+                for await (index, refs) in added {
+                    entries[index].chunks = refs
+                    remaining -= 1
+                    if remaining == 0 { break }
+                }
+            }
+            // Fewer files than started: the reading failed (this rethrows its error) or was cancelled.
+            if remaining > 0 {
+                try await group.waitForAll()
+                throw CancellationError()
+            }
+            // The size recorded is what was read, in case the file changed under us.
+            for index in fileIndices {
+                entries[index].size = Int64(entries[index].chunks!.reduce(0) { $0 + $1.length })
+            }
+            // Nothing changed at all (every entry as the parent has it): the parent's manifest is this one too, and
+            // encoding it again (most of an unchanged backup's time) would only find every chunk stored.
+            let manifest: [ChunkRef]
+            if let parentSnapshot, entries == parentEntries {
+                manifest = parentSnapshot.manifest
+                await repository.recordReused(manifest, statistics: statistics)
+            } else {
+                manifest = try await repository.putBlob(try TreeManifest.encode(entries), statistics: statistics)
+            }
+            await repository.startUploadingOpenPacks()
+            try await group.waitForAll()
+            return manifest
         }
         let after = statistics.current
         var snapshot = Snapshot(
@@ -163,8 +181,31 @@ public struct TreeBackup: Sendable {
         return snapshot
     }
 
-    /// Reads one file chunk by chunk, storing the chunks in parallel; returns their references in file order.
-    private func backupFile(_ rawPath: [UInt8], statistics: StoreStatistics) async throws -> [ChunkRef] {
+    /// Reads the files at `paths` (`fileConcurrency` at a time); `added` gets each file's index and chunk references
+    /// once all of its chunks are in packs. Returns when every file's uploads have ended.
+    private func readFiles(
+        _ paths: [(index: Int, path: [UInt8])], statistics: StoreStatistics,
+        added: @escaping @Sendable (Int, [ChunkRef]) -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var running = 0
+            for (index, path) in paths {
+                if running == fileConcurrency {
+                    try await group.next()
+                    running -= 1
+                }
+                group.addTask { try await self.backupFile(path, statistics: statistics) { added(index, $0) } }
+                running += 1
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Reads one file chunk by chunk, storing the chunks in parallel; `added` gets their references in file order
+    /// once every chunk is in a pack. Returns once the uploads of the packs its chunks filled have ended.
+    private func backupFile(
+        _ rawPath: [UInt8], statistics: StoreStatistics, added: @escaping @Sendable ([ChunkRef]) -> Void
+    ) async throws {
         let path = Path.display(rawPath)
         let file: FileDescriptor
         do {
@@ -205,7 +246,9 @@ public struct TreeBackup: Sendable {
                 group.addTask { [repository, progress] in
                     defer { repository.releaseChunkWork(bytes: held) }
                     do {
-                        results.set(index, try await repository.putChunk(chunk, statistics: statistics))
+                        let (ref, upload) = try await repository.addChunk(chunk, statistics: statistics)
+                        results.set(index, ref)
+                        if let upload { try await repository.awaitUpload(upload) }
                     } catch {
                         failure.record(error)
                         throw error
@@ -213,10 +256,9 @@ public struct TreeBackup: Sendable {
                     progress.addBytes(chunk.count)
                 }
             }
+            if !group.isCancelled && failure.error == nil { results.close(whenComplete: added) }
         }
-        let refs = results.values()
         progress.addFile()
-        return refs
     }
 
     /// The parent's entries in manifest order, and by path.
