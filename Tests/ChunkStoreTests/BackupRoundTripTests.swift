@@ -130,7 +130,7 @@ struct BackupRoundTripTests {
         #expect(record.ended! < release.started)
     }
 
-    @Test("the manifest is stored and the last packs start uploading while the pack a file filled is uploaded")
+    @Test("the manifest, the last packs and the pending marker are stored while the pack a file filled is uploaded")
     func lastPacksOverlapTheFilledOne() async throws {
         let temp = try TemporaryDirectory("roundtrips-last-packs")
         defer { temp.remove() }
@@ -138,10 +138,13 @@ struct BackupRoundTripTests {
             temp,
             rules: [
                 RendezvousStore.Rule(
-                    "another pack is uploaded while the first is",
+                    "another pack and the pending marker are written while the first pack is uploaded",
                     hold: { $0 == .put && $1.hasPrefix(PackLayout.prefix) },
                     // The held request is logged once it goes on: any pack upload in the log is another one.
-                    until: { log in log.contains { $0.operation == .put && $0.key.hasPrefix(PackLayout.prefix) } })
+                    until: { log in
+                        log.contains { $0.operation == .put && $0.key.hasPrefix(PackLayout.prefix) }
+                            && log.contains { $0.operation == .put && $0.key.hasPrefix("refs/pending/") }
+                    })
             ])
         // 1.5 MiB of new data with 1 MiB packs: one pack fills while the file is read (its upload is held), the rest
         // and the manifest's chunks go in the packs closed for the commit.
@@ -149,7 +152,10 @@ struct BackupRoundTripTests {
             try FileSystem.writeAtomically(source + "/changed", bytes: $0)
         }
         let snapshot = try await TreeBackup(repository: repository).run(source: source, name: "second")
-        #expect(store.outcomes == ["another pack is uploaded while the first is": true], "\(store.log)")
+        #expect(
+            store.outcomes == [
+                "another pack and the pending marker are written while the first pack is uploaded": true
+            ], "\(store.log)")
         let packs = store.log.filter { $0.operation == .put && $0.key.hasPrefix(PackLayout.prefix) }
         let index = store.log.filter { $0.operation == .put && $0.key.hasPrefix(IndexFile.prefix) }
         #expect(packs.count >= 2 && !index.isEmpty && packs.allSatisfy { $0.ended! < index.first!.started })

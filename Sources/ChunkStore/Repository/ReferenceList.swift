@@ -64,19 +64,24 @@ public enum ReferenceList {
         try await store(Set(ids).sorted(), owner: owner, repository: repository, requireStored: requireStored)
     }
 
-    /// `write` and then `Repository.commitRecord`, in fewer round trips: the lock check that the record needs runs
-    /// beside the list's write and the index's (all after the packs are uploaded and before the record is sent), so
-    /// the commit point is still checked against the store just before it.
+    /// `write` and then `Repository.commitRecord` of the record `record` makes, in fewer round trips: the lock check
+    /// that the record needs runs beside the list's write and the index's (all after the packs are uploaded and
+    /// before the record is sent), so the commit point is still checked against the store just before it.
+    /// `whileStoring` is the caller's own wait for its uploads, which the pending marker's write overlaps; `record`
+    /// is called once the data is stored. Returns the record written.
     public static func commit<T: Encodable & Sendable>(
-        _ record: T, key: String, references ids: some Sequence<ChunkID>, owner: ReferenceOwner,
-        repository: Repository
-    ) async throws {
-        try await store(Set(ids).sorted(), owner: owner, repository: repository, requireStored: true)
-        try await repository.writeRecord(record, key: key)
+        key: String, references ids: some Sequence<ChunkID>, owner: ReferenceOwner, repository: Repository,
+        whileStoring: () async throws -> Void = {}, record: () throws -> T
+    ) async throws -> T {
+        try await store(
+            Set(ids).sorted(), owner: owner, repository: repository, requireStored: true, whileStoring: whileStoring)
+        let value = try record()
+        try await repository.writeRecord(value, key: key)
+        return value
     }
 
     /// The marker, the chunks and the list, in two round trips on an object store: the pending marker while the last
-    /// packs upload, then the list, the index of those packs and the lock's check against the store together.
+    /// packs upload (and while `whileStoring` runs), then the list, the index of those packs and the lock's check against the store together.
     ///
     /// What must stay in order does: the marker is durable before the list is written (garbage collection counts a
     /// list without a marker as counted), the packs are uploaded before their index, and the lock is checked against
@@ -85,7 +90,8 @@ public enum ReferenceList {
     /// list, which is what a crash before the record leaves anyway. The list needs neither the index nor the check:
     /// without a record it counts for nothing. Were a step to fail, the list and then the marker go again.
     private static func store(
-        _ sorted: [ChunkID], owner: ReferenceOwner, repository: Repository, requireStored: Bool
+        _ sorted: [ChunkID], owner: ReferenceOwner, repository: Repository, requireStored: Bool,
+        whileStoring: () async throws -> Void = {}
     ) async throws {
         try StoreLock.checkHeld()
         async let marked: Void = {
@@ -93,6 +99,7 @@ public enum ReferenceList {
             try await repository.store.sync()
         }()
         do {
+            try await whileStoring()
             if requireStored { try await repository.uploadPacks() }
         } catch {
             if (try? await marked) != nil { try? await repository.store.delete(owner.pendingKey) }

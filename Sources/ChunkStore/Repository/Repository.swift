@@ -59,9 +59,15 @@ public final class Repository: Sendable {
     /// Index objects read ahead of a lock (`prefetchIndex`), by name, for the next refresh to take instead of
     /// reading them again.
     let prefetchedIndex = Mutex<[String: [IndexFile.Pack]]>([:])
+    /// Whether this process made the store (`openOrCreate`): its first lock lists the index beside the locks
+    /// (`listsIndexBesideLocks`).
+    let created: Bool
 
-    init(store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil, limits: Limits = .standard) throws
-    {
+    init(
+        store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil, limits: Limits = .standard,
+        created: Bool = false
+    ) throws {
+        self.created = created
         for profile in [config.volumeChunker, config.resourceChunker] {
             if let problem = profile.problem {
                 throw ChunkStoreError.unsupportedRepository(store: store.location, reason: problem)
@@ -255,7 +261,7 @@ public final class Repository: Sendable {
             // existing store does.
             let stored = try StoreJSON.decode(RepositoryConfig.self, from: written, key: RepositoryConfig.key)
             if let master = prepared?.master, try await readConfig(store) == stored {
-                return try Repository(store: store, config: stored, master: master, limits: limits)
+                return try Repository(store: store, config: stored, master: master, limits: limits, created: true)
             }
             return try await open(store, passwords: passwords, limits: limits)
         }
@@ -522,6 +528,21 @@ public final class Repository: Sendable {
     public func hasChunk(_ id: ChunkID) async -> Bool {
         try? await loadIndex()
         return await packs.contains(id)
+    }
+
+    /// Whether the next lock should list `index/` beside `locks/` (`StoreLock`): only the first one of a store this
+    /// process made, whose index is nearly always empty. Anywhere else the listing would be a request in vain.
+    var listsIndexBesideLocks: Bool { created && config.hasPacks && !indexLoaded.withLock { $0 } }
+
+    /// Takes an empty listing of `index/`, sent once this process's lock was written, as the refresh of a table
+    /// that knows nothing yet: an empty table names no chunk, so none that garbage collection may have taken, however
+    /// long before the lock was won the listing was answered (index objects written since then cost only dedup). A
+    /// table that knows something is refreshed as usual.
+    func adoptEmptyIndexListing() async throws {
+        let (known, ticket) = await packs.beginRefresh()
+        await packs.install([], replacing: false, ticket: ticket)
+        guard known.isEmpty else { return try await refreshIndex() }
+        indexLoaded.withLock { $0 = true }
     }
 
     /// Reads the index objects the table lacks; starts afresh when one it knew is gone (garbage collection rewrote

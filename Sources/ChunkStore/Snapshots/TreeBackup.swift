@@ -121,7 +121,7 @@ public struct TreeBackup: Sendable {
         // while that upload is under way (one round trip less at the end of the data). The child still awaits every
         // upload, so a failed one stops the reading and the backup as before, and none outlives it.
         let paths = toRead.map { (index: $0, path: Array((absoluteSource + "/").utf8) + entries[$0].rawPath) }
-        let manifest: [ChunkRef] = try await withThrowingTaskGroup(of: Void.self) { group in
+        return try await withThrowingTaskGroup(of: Void.self) { group in
             let (added, addedFiles) = AsyncStream.makeStream(of: (Int, [ChunkRef]).self)
             group.addTask {
                 defer { addedFiles.finish() }
@@ -154,31 +154,33 @@ public struct TreeBackup: Sendable {
                 manifest = try await repository.putBlob(try TreeManifest.encode(entries), statistics: statistics)
             }
             await repository.startUploadingOpenPacks()
-            try await group.waitForAll()
-            return manifest
+            // What this snapshot references, for reference counting; written before the record that commits it.
+            var referenced = Set(manifest.map(\.id))
+            for entry in entries { referenced.formUnion((entry.chunks ?? []).map(\.id)) }
+            // A new identity for this commit: the name may have been used (and deleted) before.
+            let commit = CommitID.make()
+            // The commit's pending marker goes while the reading's last uploads end; the record is made once the
+            // data is stored (its time counts the uploads).
+            return try await ReferenceList.commit(
+                key: Snapshot.key(name), references: referenced, owner: .snapshot(name, commit: commit),
+                repository: repository, whileStoring: { try await group.waitForAll() }
+            ) {
+                let after = statistics.current
+                var snapshot = Snapshot(
+                    name: name, source: absoluteSource, hostname: hostname, createdAt: Date(),
+                    parent: parentSnapshot?.name, manifest: manifest,
+                    summary: Snapshot.Summary(
+                        files: fileIndices.count, directories: entries.count { $0.kind == .directory },
+                        symlinks: entries.count { $0.kind == .symlink }, unchangedFiles: unchanged,
+                        logicalBytes: entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) },
+                        newPlainBytes: after.newPlainBytes, newStoredBytes: after.newStoredBytes,
+                        newChunks: after.newChunks, reusedChunks: after.reusedChunks,
+                        seconds: Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000))
+                snapshot.commit = commit
+                snapshot.backupCommit = backupCommit
+                return snapshot
+            }
         }
-        let after = statistics.current
-        var snapshot = Snapshot(
-            name: name, source: absoluteSource, hostname: hostname, createdAt: Date(), parent: parentSnapshot?.name,
-            manifest: manifest,
-            summary: Snapshot.Summary(
-                files: fileIndices.count, directories: entries.count { $0.kind == .directory },
-                symlinks: entries.count { $0.kind == .symlink }, unchangedFiles: unchanged,
-                logicalBytes: entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) },
-                newPlainBytes: after.newPlainBytes, newStoredBytes: after.newStoredBytes, newChunks: after.newChunks,
-                reusedChunks: after.reusedChunks,
-                seconds: Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000))
-        // What this snapshot references, for reference counting; written before the record that commits it.
-        var referenced = Set(manifest.map(\.id))
-        for entry in entries { referenced.formUnion((entry.chunks ?? []).map(\.id)) }
-        // A new identity for this commit: the name may have been used (and deleted) before.
-        let commit = CommitID.make()
-        snapshot.commit = commit
-        snapshot.backupCommit = backupCommit
-        try await ReferenceList.commit(
-            snapshot, key: Snapshot.key(name), references: referenced, owner: .snapshot(name, commit: commit),
-            repository: repository)
-        return snapshot
     }
 
     /// Reads the files at `paths` (`fileConcurrency` at a time); `added` gets each file's index and chunk references
