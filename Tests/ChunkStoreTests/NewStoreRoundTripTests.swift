@@ -12,13 +12,15 @@ struct NewStoreRoundTripTests {
     }
 
     /// A new encrypted store made through a `RendezvousStore` with `rules`, and a small tree to back up.
-    static func created(_ temp: TemporaryDirectory, rules: [RendezvousStore.Rule]) async throws -> (
+    static func created(
+        _ temp: TemporaryDirectory, rules: [RendezvousStore.Rule], patience: Duration = .seconds(5)
+    ) async throws -> (
         source: String, local: LocalDirectoryStore, store: RendezvousStore, repository: Repository
     ) {
         let source = temp.sub("source")
         try await TreeFixtures.sampleTree(at: source)
         let local = try LocalDirectoryStore(root: temp.sub("store"), create: true)
-        let store = RendezvousStore(local, rules: rules)
+        let store = RendezvousStore(local, rules: rules, patience: patience)
         let repository = try await Repository.openOrCreate(
             store, config: RepositoryConfig(encryption: .aes256gcm), passwords: FixedPassword("new store"),
             keyParameters: EncryptionTests.cheap)
@@ -74,5 +76,53 @@ struct NewStoreRoundTripTests {
         #expect(index.count == 2 && index.contains { $0.started > locks.ended! }, "\(log)")
         // The other's chunks were known from the listing under the lock: nothing new was stored.
         #expect(snapshot.summary.newChunks == 0 && snapshot.summary.unchangedFiles == snapshot.summary.files)
+    }
+
+    @Test(
+        "the first backup into a new store reads its files while the lock is taken, and packs nothing before it is won")
+    func readsWhileTheLockIsTaken() async throws {
+        let temp = try TemporaryDirectory("roundtrips-new-store-reading")
+        defer { temp.remove() }
+        let progress = TreeProgress()
+        let (source, _, store, repository) = try await Self.created(
+            temp,
+            rules: [
+                RendezvousStore.Rule(
+                    "a megabyte is read while the lock is written",
+                    hold: { $0 == .put && $1.hasPrefix("locks/") },
+                    until: { _ in progress.bytesTotal > 0 && progress.bytesRead >= 1 << 20 })
+            ])
+        let snapshot = try await TreeBackup(repository: repository, progress: progress).run(
+            source: source, name: "first")
+        #expect(store.outcomes == ["a megabyte is read while the lock is written": true])
+        let log = store.log
+        let won = try #require(log.first { Self.isList($0, "locks/") }?.ended)
+        let packs = log.filter { $0.operation == .put && $0.key.hasPrefix(PackLayout.prefix) }
+        #expect(!packs.isEmpty && packs.allSatisfy { $0.started > won }, "\(log)")
+        #expect(snapshot.parent == nil && snapshot.summary.files > 0)
+        _ = try await TreeRestore(repository: repository).run(snapshot: "first", into: temp.sub("restored"))
+        #expect(try await TreeFixtures.differences(source, temp.sub("restored")).isEmpty)
+    }
+
+    @Test("a first backup into a new store cancelled while its lock is taken stores nothing and leaves no lock")
+    func cancelledBeforeTheLock() async throws {
+        let temp = try TemporaryDirectory("roundtrips-new-store-cancel")
+        defer { temp.remove() }
+        let progress = TreeProgress()
+        let (source, local, _, repository) = try await Self.created(
+            temp,
+            rules: [
+                RendezvousStore.Rule(
+                    "the lock waits", hold: { $0 == .put && $1.hasPrefix("locks/") }, until: { _ in false })
+            ], patience: .seconds(1))
+        let backup = Task {
+            try await TreeBackup(repository: repository, progress: progress).run(source: source, name: "x")
+        }
+        while progress.bytesRead == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        backup.cancel()
+        await #expect(throws: (any Error).self) { _ = try await backup.value }
+        #expect(try await local.listAll(prefix: PackLayout.prefix).isEmpty)
+        #expect(try await local.listAll(prefix: "locks/").isEmpty)
+        #expect(try await local.listAll(prefix: "snapshots/").isEmpty)
     }
 }

@@ -309,17 +309,24 @@ public final class Repository: Sendable {
 
     /// `putChunk`, returning as soon as the chunk is in a pack: the upload of the pack it filled, if it filled one,
     /// is the caller's to await (`awaitUpload`), so a caller can use the reference while the upload is under way.
-    func addChunk(_ plain: [UInt8], kind: PackKind = .data, statistics operation: StoreStatistics? = nil)
-        async throws -> (ref: ChunkRef, upload: Task<Void, any Error>?)
-    {
+    /// With a `gate` still shut, the chunk is sealed first (the work would wait anyway) and then waits at the gate:
+    /// what the store has is decided, and the chunk added to a pack, only once it opens.
+    func addChunk(
+        _ plain: [UInt8], kind: PackKind = .data, gate: Gate? = nil, statistics operation: StoreStatistics? = nil
+    ) async throws -> (ref: ChunkRef, upload: Task<Void, any Error>?) {
         let id = chunkID(of: plain)
+        var sealed: [UInt8]?
+        if let gate, !gate.isOpen {
+            sealed = PackLayout.blob(of: plain, id: id, key: blobKey)
+            try await gate.wait()
+        }
         try await loadIndex()
         var written: Int?
         var upload: Task<Void, any Error>?
         if await !packs.contains(id) {
             // A cancelled operation stores nothing new.
             try Task.checkCancellation()
-            let blob = PackLayout.blob(of: plain, id: id, key: blobKey)
+            let blob = sealed ?? PackLayout.blob(of: plain, id: id, key: blobKey)
             (written, upload) = try await addToPack(id, blob: blob, kind: kind)
         }
         statistics.recordPut(plainBytes: plain.count, storedBytes: written)
