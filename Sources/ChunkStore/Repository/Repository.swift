@@ -62,12 +62,15 @@ public final class Repository: Sendable {
     /// Whether this process made the store (`openOrCreate`): its first lock lists the index beside the locks
     /// (`listsIndexBesideLocks`).
     let created: Bool
+    /// The writing of a store `openOrCreate` returned before writing it (`awaitCreation`).
+    let creation: Task<Void, any Error>?
 
     init(
         store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil, limits: Limits = .standard,
-        created: Bool = false
+        created: Bool = false, creation: Task<Void, any Error>? = nil
     ) throws {
         self.created = created
+        self.creation = creation
         for profile in [config.volumeChunker, config.resourceChunker] {
             if let problem = profile.problem {
                 throw ChunkStoreError.unsupportedRepository(store: store.location, reason: problem)
@@ -227,10 +230,16 @@ public final class Repository: Sendable {
     /// gets a random master key, wrapped by the password `passwords` gives (it may make one up and keep it); its key
     /// object is written before the config, which is what makes the store exist. A new store's `directories` are
     /// made with it (`StoreLayout`).
+    ///
+    /// With `deferringCreation`, a new encrypted store is returned as soon as its master key is made, and written
+    /// (key object, config, config read back) by a task that the first lock awaits before it writes anything
+    /// (`awaitCreation`), so work that needs nothing stored (reading a backup's files) runs meanwhile. Should another
+    /// process create the store at the same moment, that lock fails with `storeCreatedConcurrently` (nothing but a
+    /// key object was written with this process's key); without it, the other process's store is opened instead.
     public static func openOrCreate(
         _ store: any ObjectStore, config: RepositoryConfig = RepositoryConfig(),
         passwords: (any PasswordSource)? = nil, keyParameters: StoreCrypto.ScryptParameters = .standard,
-        limits: Limits = .standard, directories: [String] = StoreLayout.directories
+        limits: Limits = .standard, directories: [String] = StoreLayout.directories, deferringCreation: Bool = false
     ) async throws -> Repository {
         do {
             return try await open(
@@ -247,24 +256,51 @@ public final class Repository: Sendable {
                 throw error
             }
             try await access
-            try await store.makeDirectories(directories)
-            if let prepared {
-                try await store.put(StoreKey.key(prepared.key.id), try StoreJSON.encode(prepared.key))
-                try await store.sync()
-            }
             let written = try StoreJSON.encode(config)
-            try await store.put(RepositoryConfig.key, written)
-            try await store.sync()
-            // The config is read back: when it is the one just written (no other process created the store at the
-            // same moment), the new encrypted store opens with the master key made here, without listing and
-            // unwrapping the key objects again (two round trips and a key derivation); otherwise it opens as any
-            // existing store does.
             let stored = try StoreJSON.decode(RepositoryConfig.self, from: written, key: RepositoryConfig.key)
-            if let master = prepared?.master, try await readConfig(store) == stored {
+            if deferringCreation, let prepared {
+                let creation = Task {
+                    guard try await create(store, key: prepared.key, config: written, directories: directories) else {
+                        throw ChunkStoreError.storeCreatedConcurrently(store: store.location)
+                    }
+                }
+                return try Repository(
+                    store: store, config: stored, master: prepared.master, limits: limits, created: true,
+                    creation: creation)
+            }
+            // When the config read back is the one just written (no other process created the store at the same
+            // moment), the new encrypted store opens with the master key made here, without listing and unwrapping
+            // the key objects again (two round trips and a key derivation); otherwise it opens as any existing store
+            // does.
+            if try await create(store, key: prepared?.key, config: written, directories: directories),
+                let master = prepared?.master
+            {
                 return try Repository(store: store, config: stored, master: master, limits: limits, created: true)
             }
             return try await open(store, passwords: passwords, limits: limits)
         }
+    }
+
+    /// Writes a new store: its directories, its key object (if encrypted), then its config; returns whether the
+    /// config read back is the one written (false: another process created the store at the same moment).
+    private static func create(_ store: any ObjectStore, key: StoreKey?, config: [UInt8], directories: [String])
+        async throws -> Bool
+    {
+        try await store.makeDirectories(directories)
+        if let key {
+            try await store.put(StoreKey.key(key.id), try StoreJSON.encode(key))
+            try await store.sync()
+        }
+        try await store.put(RepositoryConfig.key, config)
+        try await store.sync()
+        let written = try StoreJSON.decode(RepositoryConfig.self, from: config, key: RepositoryConfig.key)
+        return try await readConfig(store) == written
+    }
+
+    /// Waits until the store this process is creating exists (`openOrCreate`'s `deferringCreation`); at once for
+    /// any other. Every lock awaits it before it writes its object.
+    func awaitCreation() async throws {
+        try await creation?.value
     }
 
     /// A new store's master key and its key object, wrapped by the password `passwords` gives; nil for a plain store.

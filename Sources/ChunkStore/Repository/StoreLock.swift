@@ -218,6 +218,8 @@ public final class StoreLock: Sendable {
         early: @escaping @Sendable () async throws -> Early
     ) async throws -> (lock: StoreLock, early: Early) {
         let staleAfter = repository.config.lockStaleAfter
+        // A store this process is still creating exists before its first lock is written.
+        try await repository.awaitCreation()
         let deadline = ContinuousClock.now + wait
         while true {
             let written = ContinuousClock.now
