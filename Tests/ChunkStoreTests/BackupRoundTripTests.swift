@@ -20,7 +20,7 @@ struct BackupRoundTripTests {
 
     /// A store with one snapshot `first` of `source` made beforehand, opened afresh through a `RendezvousStore`
     /// with `rules`.
-    static func prepared(_ temp: TemporaryDirectory, rules: [RendezvousStore.Rule])
+    static func prepared(_ temp: TemporaryDirectory, packUploads: Int = 4, rules: [RendezvousStore.Rule])
         async throws -> (source: String, local: LocalDirectoryStore, store: RendezvousStore, repository: Repository)
     {
         let source = temp.sub("source")
@@ -29,7 +29,8 @@ struct BackupRoundTripTests {
         let first = try await Repository.openOrCreate(local)
         _ = try await TreeBackup(repository: first).run(source: source, name: "first")
         let store = RendezvousStore(local, rules: rules)
-        let limits = Repository.Limits(requestsInFlight: 32, bytesInFlight: 64 << 20, packSize: 1 << 20)
+        let limits = Repository.Limits(
+            requestsInFlight: 32, bytesInFlight: 64 << 20, packSize: 1 << 20, packUploads: packUploads)
         return (source, local, store, try await Repository.open(store, limits: limits))
     }
 
@@ -130,12 +131,15 @@ struct BackupRoundTripTests {
         #expect(record.ended! < release.started)
     }
 
-    @Test("the manifest, the last packs and the pending marker are stored while the pack a file filled is uploaded")
+    @Test(
+        "the manifest, the last packs and the pending marker are stored while the pack a file filled is uploaded, even with one upload slot"
+    )
     func lastPacksOverlapTheFilledOne() async throws {
         let temp = try TemporaryDirectory("roundtrips-last-packs")
         defer { temp.remove() }
+        // One upload slot, which the filled pack holds: the packs the commit's flush closes do not wait for it.
         let (source, _, store, repository) = try await Self.prepared(
-            temp,
+            temp, packUploads: 1,
             rules: [
                 RendezvousStore.Rule(
                     "another pack and the pending marker are written while the first pack is uploaded",
