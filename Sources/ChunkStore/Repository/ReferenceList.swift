@@ -81,7 +81,8 @@ public enum ReferenceList {
     }
 
     /// The marker, the chunks and the list, in two round trips on an object store: the pending marker while the last
-    /// packs upload (and while `whileStoring` runs), then the list, the index of those packs and the lock's check against the store together.
+    /// packs upload (and while `whileStoring` runs), then the list, the index of those packs and the lock's check
+    /// against the store together.
     ///
     /// What must stay in order does: the marker is durable before the list is written (garbage collection counts a
     /// list without a marker as counted), the packs are uploaded before their index, and the lock is checked against
