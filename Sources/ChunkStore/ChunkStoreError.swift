@@ -27,6 +27,8 @@ public enum ChunkStoreError: Error, CustomStringConvertible, Sendable {
     case wrongPassword(store: String, source: String)
     /// A key object cannot be used.
     case keyUnusable(key: String, reason: String)
+    /// Another process created the store at the same moment as this one (`Repository.openOrCreate`).
+    case storeCreatedConcurrently(store: String)
 
     public var description: String {
         switch self {
@@ -57,6 +59,8 @@ public enum ChunkStoreError: Error, CustomStringConvertible, Sendable {
         case .wrongPassword(let store, let source):
             "no key of the store at \(store) opens with the password from \(source); check the password"
         case .keyUnusable(let key, let reason): "key '\(key)' cannot be used: \(reason)"
+        case .storeCreatedConcurrently(let store):
+            "another process created the store at \(store) at the same moment as this one; nothing was stored with this process's key (but its key object): run the command again to use that store"
         }
     }
 }

@@ -20,7 +20,7 @@ struct BackupRoundTripTests {
 
     /// A store with one snapshot `first` of `source` made beforehand, opened afresh through a `RendezvousStore`
     /// with `rules`.
-    static func prepared(_ temp: TemporaryDirectory, rules: [RendezvousStore.Rule])
+    static func prepared(_ temp: TemporaryDirectory, packUploads: Int = 4, rules: [RendezvousStore.Rule])
         async throws -> (source: String, local: LocalDirectoryStore, store: RendezvousStore, repository: Repository)
     {
         let source = temp.sub("source")
@@ -29,7 +29,8 @@ struct BackupRoundTripTests {
         let first = try await Repository.openOrCreate(local)
         _ = try await TreeBackup(repository: first).run(source: source, name: "first")
         let store = RendezvousStore(local, rules: rules)
-        let limits = Repository.Limits(requestsInFlight: 32, bytesInFlight: 64 << 20, packSize: 1 << 20)
+        let limits = Repository.Limits(
+            requestsInFlight: 32, bytesInFlight: 64 << 20, packSize: 1 << 20, packUploads: packUploads)
         return (source, local, store, try await Repository.open(store, limits: limits))
     }
 
@@ -88,24 +89,22 @@ struct BackupRoundTripTests {
             temp,
             rules: [
                 RendezvousStore.Rule(
-                    "the pending marker is written while the index is",
+                    "the list is written and the lock checked while the index is",
                     hold: { $0 == .put && $1.hasPrefix(IndexFile.prefix) },
-                    until: { log in log.contains { $0.operation == .put && $0.key.hasPrefix("refs/pending/") } }),
-                RendezvousStore.Rule(
-                    "the lock is checked while the list is written",
-                    hold: { $0 == .put && $1.hasPrefix("refs/lists/") },
                     until: { log in
-                        guard let marker = log.first(where: { $0.key.hasPrefix("refs/pending/") })?.ended
-                        else { return false }
-                        return log.contains { Self.isLock($0.operation, $0.key, .size) && $0.started > marker }
-                    }),
+                        let packsEnded =
+                            log.filter { $0.operation == .put && $0.key.hasPrefix(PackLayout.prefix) }
+                            .compactMap(\.ended).max() ?? 0
+                        return log.contains { $0.operation == .put && $0.key.hasPrefix("refs/lists/") }
+                            && log.contains { Self.isLock($0.operation, $0.key, .size) && $0.started > packsEnded }
+                    })
             ])
         // Files that changed since `first`, so that new packs are written.
         try TestData.random(count: 3 << 20, seed: 9).withUnsafeBytes {
             try FileSystem.writeAtomically(source + "/changed", bytes: $0)
         }
         _ = try await TreeBackup(repository: repository).run(source: source, name: "second")
-        #expect(store.outcomes.count == 2 && store.outcomes.values.allSatisfy { $0 }, "\(store.outcomes)")
+        #expect(store.outcomes == ["the list is written and the lock checked while the index is": true], "\(store.log)")
 
         let log = store.log
         func one(_ operation: RendezvousStore.Operation, _ prefix: String) throws -> RendezvousStore.Request {
@@ -121,14 +120,52 @@ struct BackupRoundTripTests {
         let index = log.filter { $0.operation == .put && $0.key.hasPrefix(IndexFile.prefix) }
         let checks = log.filter { Self.isLock($0.operation, $0.key, .size) }
         try #require(!packs.isEmpty && !index.isEmpty)
-        // What stays serial: packs before the index that names them, the marker before the list, data and list
-        // before the record, a check of the lock before the marker and another after the data is stored, and the
+        // What stays serial: packs before the index that names them, the marker before the list, data, index and
+        // list before the record, a check of the lock after the data is uploaded and before the record, and the
         // lock released only after the record.
-        #expect(packs.allSatisfy { $0.ended! < index.last!.started })
+        let packsEnded = packs.map { $0.ended! }.max()!
+        #expect(packs.allSatisfy { $0.ended! < index.first!.started })
         #expect(marker.ended! < list.started)
         #expect(index.allSatisfy { $0.ended! < record.started } && list.ended! < record.started)
-        #expect(checks.contains { $0.ended! < marker.started })
-        #expect(checks.contains { $0.started > index.last!.ended! && $0.ended! < record.started })
+        #expect(checks.contains { $0.started > packsEnded && $0.ended! < record.started })
         #expect(record.ended! < release.started)
+    }
+
+    @Test(
+        "the manifest, the last packs and the pending marker are stored while the pack a file filled is uploaded, even with one upload slot"
+    )
+    func lastPacksOverlapTheFilledOne() async throws {
+        let temp = try TemporaryDirectory("roundtrips-last-packs")
+        defer { temp.remove() }
+        // One upload slot, which the filled pack holds: the packs the commit's flush closes do not wait for it.
+        let (source, _, store, repository) = try await Self.prepared(
+            temp, packUploads: 1,
+            rules: [
+                RendezvousStore.Rule(
+                    "another pack and the pending marker are written while the first pack is uploaded",
+                    hold: { $0 == .put && $1.hasPrefix(PackLayout.prefix) },
+                    // The held request is logged once it goes on: any pack upload in the log is another one.
+                    until: { log in
+                        log.contains { $0.operation == .put && $0.key.hasPrefix(PackLayout.prefix) }
+                            && log.contains { $0.operation == .put && $0.key.hasPrefix("refs/pending/") }
+                    })
+            ])
+        // 1.5 MiB of new data with 1 MiB packs: one pack fills while the file is read (its upload is held), the rest
+        // and the manifest's chunks go in the packs closed for the commit.
+        try TestData.random(count: 3 << 19, seed: 11).withUnsafeBytes {
+            try FileSystem.writeAtomically(source + "/changed", bytes: $0)
+        }
+        let snapshot = try await TreeBackup(repository: repository).run(source: source, name: "second")
+        #expect(
+            store.outcomes == [
+                "another pack and the pending marker are written while the first pack is uploaded": true
+            ], "\(store.log)")
+        let packs = store.log.filter { $0.operation == .put && $0.key.hasPrefix(PackLayout.prefix) }
+        let index = store.log.filter { $0.operation == .put && $0.key.hasPrefix(IndexFile.prefix) }
+        #expect(packs.count >= 2 && !index.isEmpty && packs.allSatisfy { $0.ended! < index.first!.started })
+        // Everything the snapshot names reads back.
+        let restored = temp.sub("restored")
+        _ = try await TreeRestore(repository: repository).run(snapshot: snapshot.name, into: restored)
+        #expect(try await TreeFixtures.differences(source, restored).isEmpty)
     }
 }

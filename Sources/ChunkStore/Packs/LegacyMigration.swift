@@ -54,7 +54,7 @@ public enum LegacyMigration {
                         continue
                     }
                     let blob = PackLayout.sealBlob(encoded, id: id, key: repository.blobKey)
-                    _ = try await repository.addToPack(id, blob: blob, kind: .data)
+                    _ = try await repository.addToPackAndUpload(id, blob: blob, kind: .data)
                     result.chunks += 1
                     result.bytes += Int64(encoded.count)
                     packed.append(key)

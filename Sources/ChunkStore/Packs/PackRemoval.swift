@@ -92,7 +92,7 @@ extension Repository {
                 let start = Int(entry.offset)
                 let blob = Array(bytes[start..<start + Int(entry.length)])
                 written += blob.count
-                _ = try await addToPack(entry.id, blob: blob, kind: pack.kind, force: true)
+                _ = try await addToPackAndUpload(entry.id, blob: blob, kind: pack.kind, force: true)
             }
             removal.repackedPacks += 1
         }

@@ -49,7 +49,7 @@ actor PackStore {
     /// Seals blobs and pack headers (encrypted stores).
     let key: [UInt8]?
     let targetSize: Int
-    /// Packs being uploaded at once.
+    /// Full packs being uploaded at once (the packs a flush closes are uploaded at once beside them).
     let uploadSlots: AsyncSemaphore
     /// Closed packs not yet uploaded, at most as many as uploads run at once: a pack is closed only with a permit,
     /// which its upload gives back when it ends. Without it, adding outruns uploading and closed packs (16 MiB each)
@@ -137,8 +137,10 @@ actor PackStore {
             defer { if pack.holdsRoom { room.release() } }
             var described: IndexFile.Pack?
             do {
-                try await slots.acquire()
-                defer { slots.release() }
+                // A pack a flush closed (the last, partly filled one of its kind) does not wait for a slot behind
+                // full ones: a commit waits for it, and at most one per kind is closed at once.
+                if pack.holdsRoom { try await slots.acquire() }
+                defer { if pack.holdsRoom { slots.release() } }
                 try Task.checkCancellation()
                 let trailer = PackLayout.trailer(kind: pack.kind, entries: pack.entries, key: key)
                 let parts = pack.blobs + [trailer]

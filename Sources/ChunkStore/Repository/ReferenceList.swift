@@ -56,51 +56,72 @@ public struct ReferenceOwner: Hashable, Sendable, Codable, CustomStringConvertib
 
 public enum ReferenceList {
     /// Stores the owner's pending marker and its chunk ids (sorted, 32 bytes each). Part of a commit, so the locks
-    /// the task holds are checked first.
+    /// the task holds are checked, against the store too, before it returns.
     /// With `requireStored` (every writer), each chunk must be in a pack an index object names first.
     public static func write(
         _ ids: some Sequence<ChunkID>, owner: ReferenceOwner, repository: Repository, requireStored: Bool = true
     ) async throws {
-        let sorted = Set(ids).sorted()
-        try await mark(sorted, owner: owner, repository: repository, requireStored: requireStored)
-        try await repository.store.put(owner.listKey, encode(sorted))
+        try await store(Set(ids).sorted(), owner: owner, repository: repository, requireStored: requireStored)
     }
 
-    /// `write` and then `Repository.commitRecord`, in fewer round trips: the lock check that the record needs runs
-    /// while the list is written (both after the chunks are stored and the marker is durable, both before the record
-    /// is sent), so the commit point is still checked against the store just before it.
+    /// `write` and then `Repository.commitRecord` of the record `record` makes, in fewer round trips: the lock check
+    /// that the record needs runs beside the list's write and the index's (all after the packs are uploaded and
+    /// before the record is sent), so the commit point is still checked against the store just before it.
+    /// `whileStoring` is the caller's own wait for its uploads, which the pending marker's write overlaps; `record`
+    /// is called once the data is stored. Returns the record written.
     public static func commit<T: Encodable & Sendable>(
-        _ record: T, key: String, references ids: some Sequence<ChunkID>, owner: ReferenceOwner,
-        repository: Repository
-    ) async throws {
-        let sorted = Set(ids).sorted()
-        try await mark(sorted, owner: owner, repository: repository, requireStored: true)
-        async let held: Void = StoreLock.ensureHeld()
-        try await repository.store.put(owner.listKey, encode(sorted))
-        try await held
-        try await repository.writeRecord(record, key: key)
+        key: String, references ids: some Sequence<ChunkID>, owner: ReferenceOwner, repository: Repository,
+        whileStoring: () async throws -> Void = {}, record: () throws -> T
+    ) async throws -> T {
+        try await store(
+            Set(ids).sorted(), owner: owner, repository: repository, requireStored: true, whileStoring: whileStoring)
+        let value = try record()
+        try await repository.writeRecord(value, key: key)
+        return value
     }
 
-    /// The first half of a list's write: the lock check and the durable pending marker, while (not after) the chunks
-    /// are flushed and checked to be named by an index object. The order that matters is kept: the check comes before
-    /// the marker, and the marker is durable and the chunks stored before the caller writes the list. Were the flush
-    /// to fail, the marker goes again (a marker without a list is what a crash between the two leaves anyway, and
-    /// garbage collection discards it).
-    private static func mark(
-        _ sorted: [ChunkID], owner: ReferenceOwner, repository: Repository, requireStored: Bool
+    /// The marker, the chunks and the list, in two round trips on an object store: the pending marker while the last
+    /// packs upload (and while `whileStoring` runs), then the list, the index of those packs and the lock's check
+    /// against the store together.
+    ///
+    /// What must stay in order does: the marker is durable before the list is written (garbage collection counts a
+    /// list without a marker as counted), the packs are uploaded before their index, and the lock is checked against
+    /// the store after the data is uploaded and before the caller's record. The marker needs no check of the store
+    /// before it (only the local one): garbage collection discards a marker whose record never came, with its
+    /// list, which is what a crash before the record leaves anyway. The list needs neither the index nor the check:
+    /// without a record it counts for nothing. Were a step to fail, the list and then the marker go again.
+    private static func store(
+        _ sorted: [ChunkID], owner: ReferenceOwner, repository: Repository, requireStored: Bool,
+        whileStoring: () async throws -> Void = {}
     ) async throws {
+        try StoreLock.checkHeld()
         async let marked: Void = {
-            try await StoreLock.ensureHeld()
             try await repository.store.put(owner.pendingKey, try StoreJSON.encode(owner, pretty: false))
             try await repository.store.sync()
         }()
         do {
-            if requireStored { try await repository.ensureStored(sorted) }
+            try await whileStoring()
+            if requireStored { try await repository.uploadPacks() }
         } catch {
             if (try? await marked) != nil { try? await repository.store.delete(owner.pendingKey) }
             throw error
         }
-        try await marked
+        async let held: Void = StoreLock.ensureHeld()
+        async let stored: Void = requireStored ? repository.ensureStored(sorted) : ()
+        var listed = false
+        do {
+            try await marked
+            try await repository.store.put(owner.listKey, encode(sorted))
+            listed = true
+            try await stored
+            try await held
+        } catch {
+            _ = try? await stored
+            _ = try? await held
+            let listGone = listed ? (try? await repository.store.delete(owner.listKey)) != nil : true
+            if listGone { try? await repository.store.delete(owner.pendingKey) }
+            throw error
+        }
     }
 
     /// A list's bytes: the sorted ids, 32 bytes each.

@@ -59,9 +59,18 @@ public final class Repository: Sendable {
     /// Index objects read ahead of a lock (`prefetchIndex`), by name, for the next refresh to take instead of
     /// reading them again.
     let prefetchedIndex = Mutex<[String: [IndexFile.Pack]]>([:])
+    /// Whether this process made the store (`openOrCreate`): its first lock lists the index beside the locks
+    /// (`listsIndexBesideLocks`).
+    let created: Bool
+    /// The writing of a store `openOrCreate` returned before writing it (`awaitCreation`).
+    let creation: Task<Void, any Error>?
 
-    init(store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil, limits: Limits = .standard) throws
-    {
+    init(
+        store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil, limits: Limits = .standard,
+        created: Bool = false, creation: Task<Void, any Error>? = nil
+    ) throws {
+        self.created = created
+        self.creation = creation
         for profile in [config.volumeChunker, config.resourceChunker] {
             if let problem = profile.problem {
                 throw ChunkStoreError.unsupportedRepository(store: store.location, reason: problem)
@@ -221,10 +230,16 @@ public final class Repository: Sendable {
     /// gets a random master key, wrapped by the password `passwords` gives (it may make one up and keep it); its key
     /// object is written before the config, which is what makes the store exist. A new store's `directories` are
     /// made with it (`StoreLayout`).
+    ///
+    /// With `deferringCreation`, a new encrypted store is returned as soon as its master key is made, and written
+    /// (key object, config, config read back) by a task that the first lock awaits before it writes anything
+    /// (`awaitCreation`), so work that needs nothing stored (reading a backup's files) runs meanwhile. Should another
+    /// process create the store at the same moment, that lock fails with `storeCreatedConcurrently` (nothing but a
+    /// key object was written with this process's key); without it, the other process's store is opened instead.
     public static func openOrCreate(
         _ store: any ObjectStore, config: RepositoryConfig = RepositoryConfig(),
         passwords: (any PasswordSource)? = nil, keyParameters: StoreCrypto.ScryptParameters = .standard,
-        limits: Limits = .standard, directories: [String] = StoreLayout.directories
+        limits: Limits = .standard, directories: [String] = StoreLayout.directories, deferringCreation: Bool = false
     ) async throws -> Repository {
         do {
             return try await open(
@@ -241,24 +256,51 @@ public final class Repository: Sendable {
                 throw error
             }
             try await access
-            try await store.makeDirectories(directories)
-            if let prepared {
-                try await store.put(StoreKey.key(prepared.key.id), try StoreJSON.encode(prepared.key))
-                try await store.sync()
-            }
             let written = try StoreJSON.encode(config)
-            try await store.put(RepositoryConfig.key, written)
-            try await store.sync()
-            // The config is read back: when it is the one just written (no other process created the store at the
-            // same moment), the new encrypted store opens with the master key made here, without listing and
-            // unwrapping the key objects again (two round trips and a key derivation); otherwise it opens as any
-            // existing store does.
             let stored = try StoreJSON.decode(RepositoryConfig.self, from: written, key: RepositoryConfig.key)
-            if let master = prepared?.master, try await readConfig(store) == stored {
-                return try Repository(store: store, config: stored, master: master, limits: limits)
+            if deferringCreation, let prepared {
+                let creation = Task {
+                    guard try await create(store, key: prepared.key, config: written, directories: directories) else {
+                        throw ChunkStoreError.storeCreatedConcurrently(store: store.location)
+                    }
+                }
+                return try Repository(
+                    store: store, config: stored, master: prepared.master, limits: limits, created: true,
+                    creation: creation)
+            }
+            // When the config read back is the one just written (no other process created the store at the same
+            // moment), the new encrypted store opens with the master key made here, without listing and unwrapping
+            // the key objects again (two round trips and a key derivation); otherwise it opens as any existing store
+            // does.
+            if try await create(store, key: prepared?.key, config: written, directories: directories),
+                let master = prepared?.master
+            {
+                return try Repository(store: store, config: stored, master: master, limits: limits, created: true)
             }
             return try await open(store, passwords: passwords, limits: limits)
         }
+    }
+
+    /// Writes a new store: its directories, its key object (if encrypted), then its config; returns whether the
+    /// config read back is the one written (false: another process created the store at the same moment).
+    private static func create(_ store: any ObjectStore, key: StoreKey?, config: [UInt8], directories: [String])
+        async throws -> Bool
+    {
+        try await store.makeDirectories(directories)
+        if let key {
+            try await store.put(StoreKey.key(key.id), try StoreJSON.encode(key))
+            try await store.sync()
+        }
+        try await store.put(RepositoryConfig.key, config)
+        try await store.sync()
+        let written = try StoreJSON.decode(RepositoryConfig.self, from: config, key: RepositoryConfig.key)
+        return try await readConfig(store) == written
+    }
+
+    /// Waits until the store this process is creating exists (`openOrCreate`'s `deferringCreation`); at once for
+    /// any other. Every lock awaits it before it writes its object.
+    func awaitCreation() async throws {
+        try await creation?.value
     }
 
     /// A new store's master key and its key object, wrapped by the password `passwords` gives; nil for a plain store.
@@ -296,43 +338,68 @@ public final class Repository: Sendable {
     public func putChunk(_ plain: [UInt8], kind: PackKind = .data, statistics operation: StoreStatistics? = nil)
         async throws -> ChunkRef
     {
+        let (ref, upload) = try await addChunk(plain, kind: kind, statistics: operation)
+        if let upload { try await awaitUpload(upload) }
+        return ref
+    }
+
+    /// `putChunk`, returning as soon as the chunk is in a pack: the upload of the pack it filled, if it filled one,
+    /// is the caller's to await (`awaitUpload`), so a caller can use the reference while the upload is under way.
+    /// With a `gate` still shut, the chunk is sealed first (the work would wait anyway) and then waits at the gate:
+    /// what the store has is decided, and the chunk added to a pack, only once it opens.
+    func addChunk(
+        _ plain: [UInt8], kind: PackKind = .data, gate: Gate? = nil, statistics operation: StoreStatistics? = nil
+    ) async throws -> (ref: ChunkRef, upload: Task<Void, any Error>?) {
         let id = chunkID(of: plain)
+        var sealed: [UInt8]?
+        if let gate, !gate.isOpen {
+            sealed = PackLayout.blob(of: plain, id: id, key: blobKey)
+            try await gate.wait()
+        }
         try await loadIndex()
         var written: Int?
+        var upload: Task<Void, any Error>?
         if await !packs.contains(id) {
             // A cancelled operation stores nothing new.
             try Task.checkCancellation()
-            let blob = PackLayout.blob(of: plain, id: id, key: blobKey)
-            written = try await addToPack(id, blob: blob, kind: kind)
+            let blob = sealed ?? PackLayout.blob(of: plain, id: id, key: blobKey)
+            (written, upload) = try await addToPack(id, blob: blob, kind: kind)
         }
         statistics.recordPut(plainBytes: plain.count, storedBytes: written)
         operation?.recordPut(plainBytes: plain.count, storedBytes: written)
-        return ChunkRef(id: id, length: plain.count)
+        return (ChunkRef(id: id, length: plain.count), upload)
     }
 
-    /// Adds a sealed blob to the open pack of its kind (`force`: even when the store has the chunk, for repacking)
-    /// and, when it fills the pack, waits for room to close it and then for its upload. Returns the bytes added, or
-    /// nil when the chunk was there already.
-    func addToPack(_ id: ChunkID, blob: [UInt8], kind: PackKind, force: Bool = false) async throws -> Int? {
+    /// Adds a sealed blob to the open pack of its kind (`force`: even when the store has the chunk, for repacking),
+    /// waiting for room to close the pack when it fills it. Returns the bytes added (nil when the chunk was there
+    /// already) and the upload of the pack it filled, for the caller to await.
+    func addToPack(_ id: ChunkID, blob: [UInt8], kind: PackKind, force: Bool = false) async throws -> (
+        stored: Int?, upload: Task<Void, any Error>?
+    ) {
         var holdingRoom = false
         while true {
             switch await packs.add(id, blob: blob, kind: kind, force: force, holdingRoom: holdingRoom) {
             case .known:
                 if holdingRoom { packs.room.release() }
-                return nil
+                return (nil, nil)
             case .needsRoom:
                 try await packs.room.acquire()
                 holdingRoom = true
             case .added(let stored, let upload):
-                if let upload {
-                    try await awaitUpload(upload)
-                } else if holdingRoom {
+                if upload == nil && holdingRoom {
                     // Another blob filled the pack meanwhile: the permit was not needed.
                     packs.room.release()
                 }
-                return stored
+                return (stored, upload)
             }
         }
+    }
+
+    /// `addToPack`, waiting for the upload of the pack it filled.
+    func addToPackAndUpload(_ id: ChunkID, blob: [UInt8], kind: PackKind, force: Bool = false) async throws -> Int? {
+        let (stored, upload) = try await addToPack(id, blob: blob, kind: kind, force: force)
+        if let upload { try await awaitUpload(upload) }
+        return stored
     }
 
     /// Waits for a pack's upload; cancelling the caller cancels the upload.
@@ -347,9 +414,22 @@ public final class Repository: Sendable {
     /// Closes the open packs, uploads them, waits for every upload under way, and writes index objects for them:
     /// afterwards every chunk put so far (and not dropped by a failure) is named by an index object.
     public func flushPacks() async throws {
+        try await uploadPacks()
+        try await packs.writeIndex()
+    }
+
+    /// The first half of `flushPacks`: closes the open packs and waits for every upload under way, without writing
+    /// their index. A commit sends its lock check and reference list beside the index (`ReferenceList`).
+    func uploadPacks() async throws {
         for task in await packs.closeAll() { try await awaitUpload(task) }
         for task in await packs.uploadsInFlight() { _ = try? await task.value }
-        try await packs.writeIndex()
+    }
+
+    /// Closes the open packs and starts their uploads without waiting for them: for a caller that has put its last
+    /// chunk and has other work before its flush (a backup's manifest), so the last packs are under way meanwhile.
+    /// The flush waits for them; one that fails leaves its chunks missing, which `ensureStored` reports.
+    func startUploadingOpenPacks() async {
+        _ = await packs.closeAll()
     }
 
     /// Flushes, then checks that every chunk in `ids` is named by an index object: what a record that references
@@ -491,6 +571,21 @@ public final class Repository: Sendable {
     public func hasChunk(_ id: ChunkID) async -> Bool {
         try? await loadIndex()
         return await packs.contains(id)
+    }
+
+    /// Whether the next lock should list `index/` beside `locks/` (`StoreLock`): only the first one of a store this
+    /// process made, whose index is nearly always empty. Anywhere else the listing would be a request in vain.
+    var listsIndexBesideLocks: Bool { created && config.hasPacks && !indexLoaded.withLock { $0 } }
+
+    /// Takes an empty listing of `index/`, sent once this process's lock was written, as the refresh of a table
+    /// that knows nothing yet: an empty table names no chunk, so none that garbage collection may have taken, however
+    /// long before the lock was won the listing was answered (index objects written since then cost only dedup). A
+    /// table that knows something is refreshed as usual.
+    func adoptEmptyIndexListing() async throws {
+        let (known, ticket) = await packs.beginRefresh()
+        await packs.install([], replacing: false, ticket: ticket)
+        guard known.isEmpty else { return try await refreshIndex() }
+        indexLoaded.withLock { $0 = true }
     }
 
     /// Reads the index objects the table lacks; starts afresh when one it knew is gone (garbage collection rewrote

@@ -218,6 +218,8 @@ public final class StoreLock: Sendable {
         early: @escaping @Sendable () async throws -> Early
     ) async throws -> (lock: StoreLock, early: Early) {
         let staleAfter = repository.config.lockStaleAfter
+        // A store this process is still creating exists before its first lock is written.
+        try await repository.awaitCreation()
         let deadline = ContinuousClock.now + wait
         while true {
             let written = ContinuousClock.now
@@ -225,6 +227,10 @@ public final class StoreLock: Sendable {
             // torn by one counts as held until it is stale, as any unreadable lock does.
             try await repository.store.putVolatile(
                 key(record), try StoreJSON.encode(record), tornAfterPowerCut: true)
+            // A store this process has just made lists its index beside the locks (one round trip less): an empty
+            // listing is the refresh (`Repository.adoptEmptyIndexListing`), any other is not used.
+            async let indexListing: [ObjectInfo]? =
+                repository.listsIndexBesideLocks ? try? repository.store.listAll(prefix: IndexFile.prefix) : nil
             let all = try await observe(repository, own: record)
             let storeNow = all.first { $0.record.id == record.id }?.modified
             let others = all.filter { $0.record.id != record.id }
@@ -243,7 +249,10 @@ public final class StoreLock: Sendable {
                 // Which chunks exist may have changed while this process held no lock (garbage collection).
                 // `early` runs beside the refresh: the lock is won (its object is written and no conflicting lock
                 // was listed after it), so garbage collection has finished and cannot start until it is released.
-                async let refreshed: Void = repository.config.hasPacks ? repository.refreshIndex() : ()
+                let listedEmpty = await indexListing.map { !$0.contains { IndexFile.isIndexKey($0.key) } } ?? false
+                async let refreshed: Void =
+                    !repository.config.hasPacks
+                    ? () : listedEmpty ? repository.adoptEmptyIndexListing() : repository.refreshIndex()
                 let earlyResult = try await early()
                 try await refreshed
                 let lock = StoreLock(

@@ -13,7 +13,7 @@ public struct TreeBackup: Sendable {
     public var progress: TreeProgress
     /// Bounds the bytes read from the source (nil: unbounded), shared with whoever else reads through it.
     public var readThrottle: ReadThrottle?
-    private let pool: BlockingPool
+    let pool: BlockingPool
     private let logger = Logger(label: "velero-cas.tree-backup")
 
     public init(
@@ -34,6 +34,9 @@ public struct TreeBackup: Sendable {
     {
         try ResourceName.validate(name, what: "snapshot name")
         let absoluteSource = Self.absolute(source)
+        if readsBeforeTheLock(parent: parent) {
+            return try await runIntoNewStore(source: absoluteSource, name: name, backupCommit: backupCommit)
+        }
         // The snapshot records are read while the lock is taken: each read is a round trip on an object store, and
         // records need no lock to be read. What depends on the lock is checked under it (`backup`).
         let lookup = Task { try await self.lookUp(name: name, parent: parent, source: absoluteSource) }
@@ -95,128 +98,34 @@ public struct TreeBackup: Sendable {
         // The parent's manifest is read and decoded while the tree is walked (CPU on one side, file-system calls on
         // the other): for a backup with nothing changed these two are most of its time.
         async let previousRead = previousEntries(found, name: name, parent: parent, source: absoluteSource)
-        let logger = self.logger
-        let items = try await pool.run { try TreeWalker.walk(root: absoluteSource, logger: logger) }
+        var entries = try await walk(absoluteSource)
         let (parentSnapshot, parentEntries, previous) = try await previousRead
-        progress.setTotal(items.reduce(0) { $0 + ($1.status.kind == .regular ? $1.status.size : 0) })
         // This run's own counts: other backups (and volume snapshots) may share the repository right now.
         let statistics = StoreStatistics()
-        var entries = items.map(Self.entry(for:))
         let fileIndices = entries.indices.filter { entries[$0].kind == .file }
         var unchanged = 0
-        try await withThrowingTaskGroup(of: (Int, [ChunkRef]).self) { group in
-            var running = 0
-            for index in fileIndices {
-                if let old = previous[entries[index].path], entries[index].isUnchanged(comparedTo: old) {
-                    entries[index].chunks = old.chunks
-                    unchanged += 1
-                    await repository.recordReused(old.chunks ?? [], statistics: statistics)
-                    progress.addBytes(Int(entries[index].size))
-                    progress.addFile()
-                    continue
-                }
-                if running == fileConcurrency, let (done, refs) = try await group.next() {
-                    entries[done].chunks = refs
-                    running -= 1
-                }
-                let path = Array((absoluteSource + "/").utf8) + entries[index].rawPath
-                group.addTask { (index, try await self.backupFile(path, statistics: statistics)) }
-                running += 1
-            }
-            for try await (done, refs) in group {
-                entries[done].chunks = refs
+        var toRead: [Int] = []
+        for index in fileIndices {
+            if let old = previous[entries[index].path], entries[index].isUnchanged(comparedTo: old) {
+                entries[index].chunks = old.chunks
+                unchanged += 1
+                await repository.recordReused(old.chunks ?? [], statistics: statistics)
+                progress.addBytes(Int(entries[index].size))
+                progress.addFile()
+            } else {
+                toRead.append(index)
             }
         }
-        // The size recorded is what was read, in case the file changed under us.
-        for index in fileIndices { entries[index].size = Int64(entries[index].chunks!.reduce(0) { $0 + $1.length }) }
-
-        // Nothing changed at all (every entry as the parent has it): the parent's manifest is this one too, and
-        // encoding it again (most of an unchanged backup's time) would only find every chunk stored.
-        let manifest: [ChunkRef]
-        if let parentSnapshot, entries == parentEntries {
-            manifest = parentSnapshot.manifest
-            await repository.recordReused(manifest, statistics: statistics)
-        } else {
-            manifest = try await repository.putBlob(try TreeManifest.encode(entries), statistics: statistics)
+        let plan = Plan(
+            name: name, source: absoluteSource, hostname: hostname, started: started, statistics: statistics,
+            entries: entries, fileIndices: fileIndices, unchanged: unchanged, parent: parentSnapshot,
+            parentEntries: parentEntries, backupCommit: backupCommit)
+        let reading = startReading(toRead, of: plan, gate: nil)
+        return try await withTaskCancellationHandler {
+            try await finish(plan, reading: reading)
+        } onCancel: {
+            reading.task.cancel()
         }
-        let after = statistics.current
-        var snapshot = Snapshot(
-            name: name, source: absoluteSource, hostname: hostname, createdAt: Date(), parent: parentSnapshot?.name,
-            manifest: manifest,
-            summary: Snapshot.Summary(
-                files: fileIndices.count, directories: entries.count { $0.kind == .directory },
-                symlinks: entries.count { $0.kind == .symlink }, unchangedFiles: unchanged,
-                logicalBytes: entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) },
-                newPlainBytes: after.newPlainBytes, newStoredBytes: after.newStoredBytes, newChunks: after.newChunks,
-                reusedChunks: after.reusedChunks,
-                seconds: Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000))
-        // What this snapshot references, for reference counting; written before the record that commits it.
-        var referenced = Set(manifest.map(\.id))
-        for entry in entries { referenced.formUnion((entry.chunks ?? []).map(\.id)) }
-        // A new identity for this commit: the name may have been used (and deleted) before.
-        let commit = CommitID.make()
-        snapshot.commit = commit
-        snapshot.backupCommit = backupCommit
-        try await ReferenceList.commit(
-            snapshot, key: Snapshot.key(name), references: referenced, owner: .snapshot(name, commit: commit),
-            repository: repository)
-        return snapshot
-    }
-
-    /// Reads one file chunk by chunk, storing the chunks in parallel; returns their references in file order.
-    private func backupFile(_ rawPath: [UInt8], statistics: StoreStatistics) async throws -> [ChunkRef] {
-        let path = Path.display(rawPath)
-        let file: FileDescriptor
-        do {
-            file = try await pool.run { try FileDescriptor.openForReading(bytes: rawPath) }
-        } catch let error as SystemError {
-            throw ChunkStoreError.sourceUnreadable(path: path, reason: error.description)
-        }
-        defer { file.close() }
-        let reader = FileChunkReader(file: file, chunker: repository.volumeChunker, pool: pool)
-        // A chunk is not bigger than the chunker's maximum: that much of the byte budget is taken before reading, and
-        // what the chunk does not use is given back at once.
-        let largest = repository.volumeChunker.profile.maximum
-        // A discarding group frees each child (and the chunk bytes it captured) as soon as it finishes; a plain
-        // group would hold every finished child of a large file until the end of the file.
-        let results = OrderedResults<ChunkRef>()
-        // A failed upload records itself before it gives its slot back, so the read it unblocks sees it and stops
-        // (the group's own cancellation comes a moment later); reading never goes on to the end of the file.
-        let failure = FirstFailure()
-        try await withThrowingDiscardingTaskGroup { group in
-            while !group.isCancelled && failure.error == nil {
-                try await repository.acquireChunkWork(bytes: largest)
-                let chunk: [UInt8]?
-                do { chunk = try await reader.next() } catch {
-                    repository.releaseChunkWork(bytes: largest)
-                    throw ChunkStoreError.sourceUnreadable(path: path, reason: "\(error)")
-                }
-                guard let chunk else {
-                    repository.releaseChunkWork(bytes: largest)
-                    break
-                }
-                do { try await readThrottle?.take(chunk.count) } catch {
-                    repository.releaseChunkWork(bytes: largest)
-                    throw error
-                }
-                repository.byteBudget.release(largest - min(chunk.count, largest))
-                let held = min(chunk.count, largest)
-                let index = results.reserve()
-                group.addTask { [repository, progress] in
-                    defer { repository.releaseChunkWork(bytes: held) }
-                    do {
-                        results.set(index, try await repository.putChunk(chunk, statistics: statistics))
-                    } catch {
-                        failure.record(error)
-                        throw error
-                    }
-                    progress.addBytes(chunk.count)
-                }
-            }
-        }
-        let refs = results.values()
-        progress.addFile()
-        return refs
     }
 
     /// The parent's entries in manifest order, and by path.
@@ -225,6 +134,14 @@ public struct TreeBackup: Sendable {
         let entries = try TreeManifest.decode(
             try await repository.readBlob(snapshot.manifest), key: Snapshot.key(snapshot.name))
         return (entries, Dictionary(entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// The tree's entries (walked on the blocking pool); the progress's total is set from it.
+    func walk(_ source: String) async throws -> [TreeEntry] {
+        let logger = self.logger
+        let items = try await pool.run { try TreeWalker.walk(root: source, logger: logger) }
+        progress.setTotal(items.reduce(0) { $0 + ($1.status.kind == .regular ? $1.status.size : 0) })
+        return items.map(Self.entry(for:))
     }
 
     private static func entry(for item: TreeWalker.Item) -> TreeEntry {

@@ -32,7 +32,8 @@ struct BackupDirCommand: AsyncParsableCommand {
         try global.bootstrapLogging()
         let name = self.name ?? "dir-" + Self.timestamp()
         try ResourceName.validate(name, what: "snapshot name")
-        let repository = try await storeOptions.openForWriting()
+        // A new store is written while the files are read (the backup's lock waits for it).
+        let repository = try await storeOptions.openForWriting(deferringCreation: true)
         let progress = TreeProgress()
         let reporter = ProgressReporter(label: "backing up", progress: progress)
         let snapshot: Snapshot

@@ -62,11 +62,13 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the store, creating it with `config` if needed (write commands). New stores are encrypted unless the
-    /// config says otherwise (`store init --encryption none`).
-    func openForWriting(config: RepositoryConfig = RepositoryConfig(encryption: .aes256gcm)) async throws -> Repository
-    {
+    /// config says otherwise (`store init --encryption none`). `deferringCreation`: see `Repository.openOrCreate`.
+    func openForWriting(
+        config: RepositoryConfig = RepositoryConfig(encryption: .aes256gcm), deferringCreation: Bool = false
+    ) async throws -> Repository {
         try await Repository.openOrCreate(
-            try await backend(create: true), config: config, passwords: passwords, directories: StoreLayout.withRecords)
+            try await backend(create: true), config: config, passwords: passwords, directories: StoreLayout.withRecords,
+            deferringCreation: deferringCreation)
     }
 
     /// The backend, built on the blocking pool: it reads the locations and credentials files and may create the
