@@ -68,13 +68,20 @@ struct Runs {
         }
     }
 
-    /// Restores a backup's snapshots into new pods on the same nodes with as many agents, unthrottled; checks the
-    /// restored trees against the data and returns the seconds from the first PodVolumeRestore created to the last
-    /// one Completed.
-    func restore(_ backup: Backup) async throws -> Double {
+    /// A restore's pods, for `verify` once every round is done.
+    struct Restored {
+        var seconds: Double
+        var volumes: [String]
+    }
+
+    /// Restores a backup's snapshots into new pods (named for `round`) on the same nodes with as many agents,
+    /// unthrottled; returns the seconds from the first PodVolumeRestore created to the last one Completed. The
+    /// restored trees stay until `verify`: removing them would hand the next measurement freshly freed memory and
+    /// recently deleted inodes, both of which change what writing costs on this VM.
+    func restore(_ backup: Backup, round: Int) async throws -> Restored {
         var pods: [(name: String, uid: String, volume: String, snapshot: String)] = []
         for (index, source) in backup.snapshots.enumerated() {
-            let name = "\(backup.label)-restored-\(index)"
+            let name = "\(backup.label)-restored-\(round)-\(index)"
             let (uid, volume) = try await fleet.pod(name, node: source.node)
             try FileSystem.makeDirectories(volume)
             pods.append((name, uid, volume, source.snapshot))
@@ -88,15 +95,19 @@ struct Runs {
             _ = try await fleet.finished(PodVolumeRestore.self, Set(pods.map(\.name)))
             return (ContinuousClock.now - started).seconds
         }
-        for (index, pod) in pods.enumerated() {
+        return Restored(seconds: seconds, volumes: pods.map(\.volume))
+    }
+
+    /// Checks each restored volume against its part of the data, then removes it.
+    func verify(_ restored: Restored) throws {
+        for (index, volume) in restored.volumes.enumerated() {
             // The done file that releases the pod's restore-wait is the agent's, not the data's.
-            try FileSystem.removeTree(pod.volume + "/.velero")
-            let differences = try SampleData.compareTrees(part(index), pod.volume)
+            try FileSystem.removeTree(volume + "/.velero")
+            let differences = try SampleData.compareTrees(part(index), volume)
             guard differences.isEmpty else {
                 throw BenchError("volume \(index) restored differently: \(differences.prefix(3))")
             }
-            try FileSystem.removeTree(pod.volume)
+            try FileSystem.removeTree(volume)
         }
-        return seconds
     }
 }
