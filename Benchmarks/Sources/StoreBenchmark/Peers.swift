@@ -8,6 +8,7 @@ enum Peers {
     struct Result {
         var name: String
         var backupSeconds: Double
+        /// The best of its restores (the first, and those of `StoreBenchmark`'s restore rounds).
         var restoreSeconds: Double
         var forgetSeconds: Double
     }
@@ -21,13 +22,36 @@ enum Peers {
         (try? Command.run("/bin/sh", ["-c", "command -v \(tool)"]).status) == 0
     }
 
-    static func restic(data: String, workdir: String) throws -> Result {
-        let repository = workdir + "/restic-repo"
-        let target = workdir + "/restic-restore"
-        let environment = [
-            "RESTIC_PASSWORD": "benchmark", "RESTIC_REPOSITORY": repository,
+    static func resticEnvironment(_ workdir: String) -> [String: String] {
+        [
+            "RESTIC_PASSWORD": "benchmark", "RESTIC_REPOSITORY": workdir + "/restic-repo",
             "RESTIC_CACHE_DIR": workdir + "/restic-cache",
         ]
+    }
+
+    static func borgEnvironment(_ workdir: String) -> [String: String] {
+        ["BORG_PASSPHRASE": "benchmark", "BORG_BASE_DIR": workdir + "/borg-base"]
+    }
+
+    /// Restores a peer's latest backup (made by `restic` or `borg` above) into `target` again; returns the seconds.
+    static func restoreAgain(_ name: String, workdir: String, into target: String) throws -> Double {
+        if name == "restic" {
+            let restore = try Command.run(
+                "restic", ["restore", "latest", "--target", target], environment: resticEnvironment(workdir))
+            try restore.check("restic restore")
+            return restore.seconds
+        }
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        let restore = try Command.run(
+            "borg", ["extract", workdir + "/borg-repo::third"], environment: borgEnvironment(workdir),
+            directory: target)
+        try restore.check("borg extract")
+        return restore.seconds
+    }
+
+    static func restic(data: String, workdir: String) throws -> Result {
+        let target = workdir + "/restic-restore"
+        let environment = resticEnvironment(workdir)
         try Command.run("restic", ["init", "--quiet"], environment: environment).check("restic init")
         let backup = try Command.run("restic", ["backup", "--quiet", data], environment: environment)
         try backup.check("restic backup")
@@ -37,6 +61,7 @@ enum Peers {
         }
         let restore = try Command.run("restic", ["restore", "latest", "--target", target], environment: environment)
         try restore.check("restic restore")
+        StoreBenchmark.log("restore round 1: restic \(String(format: "%.2f", restore.seconds)) s")
         let listing = try Command.run("restic", ["snapshots", "--json"], environment: environment)
         try listing.check("restic snapshots")
         guard
@@ -55,7 +80,7 @@ enum Peers {
         let target = workdir + "/borg-restore"
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         // Encrypted or not as velero-cas's store is: a like-for-like comparison.
-        let environment = ["BORG_PASSPHRASE": "benchmark", "BORG_BASE_DIR": workdir + "/borg-base"]
+        let environment = borgEnvironment(workdir)
         try Command.run(
             "borg", ["init", "--encryption=" + (encrypted ? "repokey-blake2" : "none"), repository],
             environment: environment
@@ -73,6 +98,7 @@ enum Peers {
         let restore = try Command.run(
             "borg", ["extract", repository + "::third"], environment: environment, directory: target)
         try restore.check("borg extract")
+        StoreBenchmark.log("restore round 1: borg \(String(format: "%.2f", restore.seconds)) s")
         let delete = try Command.run("borg", ["delete", repository + "::first"], environment: environment)
         try delete.check("borg delete")
         let compact = try Command.run("borg", ["compact", repository], environment: environment)

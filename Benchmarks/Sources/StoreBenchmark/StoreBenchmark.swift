@@ -16,6 +16,9 @@ struct StoreBenchmark {
         var peers = true
         /// A plain store (`store init --encryption none`), compared with borg `-e none` (restic always encrypts).
         var plain = false
+        /// Restores of each tool (velero-cas and the peers), in rounds whose order rotates; the best of each is
+        /// compared (see `restoreRounds(…)`).
+        var restoreRounds = 3
     }
 
     static func main() async throws {
@@ -65,6 +68,7 @@ struct StoreBenchmark {
         settle()
         log("restore")
         let restore = try cli.restore("third", into: target)
+        log("restore round 1: velero-cas \(String(format: "%.2f", restore.seconds)) s")
         let differences = try SampleData.compareTrees(data, target)
         guard differences.isEmpty else { throw BenchmarkError("restore differs: \(differences.prefix(3))") }
         settle()
@@ -105,9 +109,11 @@ struct StoreBenchmark {
             }
         }
 
+        let restoreSeconds = try restoreRounds(
+            options: options, cli: cli, firstTarget: target, first: restore.seconds, peers: &peers)
         let logical = Double(first.summary.logicalBytes)
         let firstRate = logical / first.summary.seconds
-        let restoreRate = Double(restore.bytes) / restore.seconds
+        let restoreRate = Double(restore.bytes) / restoreSeconds
         var report = Report()
         report.row("machine limit: \(work)", Format.rate(limit), "", "")
         report.row(
@@ -126,7 +132,8 @@ struct StoreBenchmark {
             "restore I/O floor: read + decode + write", Format.rate(restoreFloor),
             Format.percent(restoreFloor / decodeLimit) + " of limit", "")
         report.row(
-            "restore", Format.rate(restoreRate), Format.percent(restoreRate / decodeLimit) + " of limit",
+            "restore (best of \(options.restoreRounds))", Format.rate(restoreRate),
+            Format.percent(restoreRate / decodeLimit) + " of limit",
             "≥ 1 GB/s or ≥ 70% of its own limit")
         report.row(
             "restore vs its own limit (the I/O floor)", "", Format.percent(restoreRate / restoreFloor) + " of floor", ""
@@ -141,8 +148,9 @@ struct StoreBenchmark {
                 "\(peer.name) backup", Format.rate(logical / peer.backupSeconds),
                 String(format: "velero-cas %.1fx faster", peer.backupSeconds / first.summary.seconds), "≥ 2x")
             report.row(
-                "\(peer.name) restore", Format.rate(Double(restore.bytes) / peer.restoreSeconds),
-                String(format: "velero-cas %.1fx faster", peer.restoreSeconds / restore.seconds), "≥ 2x")
+                "\(peer.name) restore (best of \(options.restoreRounds))",
+                Format.rate(Double(restore.bytes) / peer.restoreSeconds),
+                String(format: "velero-cas %.1fx faster", peer.restoreSeconds / restoreSeconds), "≥ 2x")
             report.row(
                 "\(peer.name) forget + prune of the first", String(format: "%.3fs", peer.forgetSeconds),
                 String(format: "velero-cas takes %.0f%%", forgetSeconds / peer.forgetSeconds * 100), "≤ 50%")
@@ -168,13 +176,58 @@ struct StoreBenchmark {
             case "--cli": options.cli = iterator.next() ?? options.cli
             case "--no-peers": options.peers = false
             case "--plain": options.plain = true
+            case "--restore-rounds":
+                guard let value = iterator.next().flatMap(Int.init), (1...10).contains(value) else {
+                    throw BenchmarkError("--restore-rounds needs a whole number from 1 to 10")
+                }
+                options.restoreRounds = value
             default:
                 throw BenchmarkError(
-                    "unknown argument \(argument) (known: --gigabytes N, --workdir DIR, --cli PATH, --no-peers, --plain)"
+                    "unknown argument \(argument) (known: --gigabytes N, --workdir DIR, --cli PATH, --no-peers, --plain, --restore-rounds N)"
                 )
             }
         }
         return options
+    }
+
+    /// Restores again, in rounds: velero-cas (checked against the data each time) and each peer, the order rotated
+    /// each round so that none always follows the same one. The trees stay until every round is done: removing
+    /// one would hand the next restore freshly freed memory and recently deleted inodes, which change what a write
+    /// costs on this VM. One restore per tool can differ by a third from the next with the disk and memory shared,
+    /// so the best of each (velero-cas's, returned; each peer's, in `peers`) is what is compared. `first` is
+    /// velero-cas's first restore (into `firstTarget`), the peers' first are in `peers` already.
+    static func restoreRounds(
+        options: Options, cli: CLI, firstTarget: String, first: Double, peers: inout [Peers.Result]
+    ) throws -> Double {
+        var best = first
+        var targets: [String] = []
+        defer { for target in targets { try? FileSystem.removeTree(target) } }
+        let tools = ["velero-cas"] + peers.map(\.name)
+        for round in 1..<options.restoreRounds {
+            for offset in 0..<tools.count {
+                let tool = tools[(round + offset) % tools.count]
+                let target = options.workdir + "/restored-\(tool)-\(round)"
+                targets.append(target)
+                settle()
+                let seconds: Double
+                if tool == "velero-cas" {
+                    seconds = try cli.restore("third", into: target).seconds
+                    best = min(best, seconds)
+                    // The peers changed the data since; the first restore was checked against it before they did.
+                    let differences = try SampleData.compareTrees(firstTarget, target)
+                    guard differences.isEmpty else {
+                        throw BenchmarkError("restore differs: \(differences.prefix(3))")
+                    }
+                } else if let index = peers.firstIndex(where: { $0.name == tool }) {
+                    seconds = try Peers.restoreAgain(tool, workdir: options.workdir, into: target)
+                    peers[index].restoreSeconds = min(peers[index].restoreSeconds, seconds)
+                } else {
+                    continue
+                }
+                log("restore round \(round + 1): \(tool) \(String(format: "%.2f", seconds)) s")
+            }
+        }
+        return best
     }
 
     static func listFiles(_ directory: String) throws -> [String] {
