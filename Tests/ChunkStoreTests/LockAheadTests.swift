@@ -191,9 +191,10 @@ struct LockAheadTests {
             _ = try await StoreLock.acquire(.exclusive, repository: other, operation: "gc", wait: .milliseconds(300))
         }
         // This process's own exclusive lock withdraws the shared one instead of waiting for it.
-        try await StoreLock.withLock(.exclusive, repository: first, operation: "gc", wait: .milliseconds(300)) {
-            #expect(try await Self.locks(local).count == 1)
-        }
+        let held = try await StoreLock.withLock(
+            .exclusive, repository: first, operation: "gc", wait: .milliseconds(300)
+        ) { try await Self.locks(local).count }
+        #expect(held == 1)
         #expect(try await Self.locks(local).isEmpty)
 
         _ = try await Repository.open(local, passwords: Self.password, lockingAhead: "restore first")

@@ -33,7 +33,7 @@ extension Repository {
         } else {
             listed = Set(try await store.listAll(prefix: IndexFile.prefix).map(\.key).filter(IndexFile.isIndexKey))
         }
-        let names = listed.filter { !known.contains($0) }
+        let names = Array(listed.subtracting(known))
         let objects = try await readIndexObjects(names, slots: AsyncSemaphore(permits: 16))
         prefetchedIndex.withLock { stash in
             for object in objects { stash[object.key] = object.packs }
