@@ -13,7 +13,8 @@ the first snapshot from that existing store (`store restore-dir`), then backs up
 (`restore create`), all through the CLI, each into a fresh prefix of one bucket. It reports throughput, requests and
 bytes in flight at peak (seen by the proxy), the serial round trips (the longest chain of requests each sent only
 after the one before it was answered, and that chain up to the first pack request: the first upload of a backup, the
-first read of a restore), and each figure's ratio to the 0 ms run of the same invocation.
+first read of a restore; and the milliseconds from the first request to that one), and each figure's ratio to the
+0 ms run of the same invocation.
 """
 import argparse
 import json
@@ -136,14 +137,16 @@ def main():
                 seconds, _ = run(cli + arguments + ["--store", store], environment)
                 figures = stats.snapshot()
                 log = list(stats.log)
-                first_pack = latency_proxy.serial_round_trips(
-                    log, until=lambda request: "/packs/" in request[3] and request[2] in ("PUT", "GET"))
+                is_pack = lambda request: "/packs/" in request[3] and request[2] in ("PUT", "GET")  # noqa: E731
+                first_pack = latency_proxy.serial_round_trips(log, until=is_pack)
+                packs = [request[0] for request in log if is_pack(request)]
+                to_first_pack = round((min(packs) - min(request[0] for request in log)) * 1000) if packs else None
                 rows.append({"latencyMs": latency, "step": what, "seconds": round(seconds, 3),
                              "rate": round(amount / seconds, 1), "unit": unit, "requests": figures["requests"],
                              "peakRequestsInFlight": figures["peakRequestsInFlight"],
                              "peakBytesInFlight": figures["peakBytesInFlight"],
                              "serialRoundTrips": latency_proxy.serial_round_trips(log),
-                             "serialBeforeFirstPack": first_pack})
+                             "serialBeforeFirstPack": first_pack, "msToFirstPack": to_first_pack})
 
             mib = logical / (1 << 20)
             measure("volume backup", ["store", "backup-dir", data, "--name", "vol"], mib, "MiB/s")
@@ -180,14 +183,14 @@ def main():
     print(f"{logical / (1 << 20):.0f} MiB of volume data, {options.namespaces * options.objects_per_namespace} "
           f"objects; S3 = moto behind a latency proxy")
     print(f"{'latency':>7} {'step':<18} {'seconds':>8} {'rate':>14} {'vs 0 ms':>7} {'requests':>8} "
-          f"{'peak in flight':>14} {'peak bytes':>11} {'serial':>6} {'to 1st pack':>11}")
+          f"{'peak in flight':>14} {'peak bytes':>11} {'serial':>6} {'to 1st pack':>11} {'ms to it':>8}")
     for row in rows:
         ratio = "" if row["ratioTo0ms"] is None else f"{row['ratioTo0ms']:.2f}"
         first = "-" if row["serialBeforeFirstPack"] is None else str(row["serialBeforeFirstPack"])
         print(f"{row['latencyMs']:>5.0f}ms {row['step']:<18} {row['seconds']:>8.2f} "
               f"{row['rate']:>8.1f} {row['unit']:<5} {ratio:>7} {row['requests']:>8} "
               f"{row['peakRequestsInFlight']:>14} {row['peakBytesInFlight'] / (1 << 20):>9.1f}Mi "
-              f"{row['serialRoundTrips']:>6} {first:>11}")
+              f"{row['serialRoundTrips']:>6} {first:>11} {row['msToFirstPack'] or '-':>8}")
 
 
 if __name__ == "__main__":
