@@ -26,17 +26,23 @@ struct LockAheadTests {
             return log.contains { isList($0, IndexFile.prefix) && $0.started > won && $0.ended != nil }
         })
 
-    /// An encrypted store with snapshot `first` of a sample tree at `source`; `lockStaleSeconds` as given.
-    static func prepared(_ temp: TemporaryDirectory, lockStaleSeconds: Int = RepositoryConfig.defaultLockStaleSeconds)
+    /// An encrypted store with snapshot `first` of a sample tree at `source`, made with the default stale threshold;
+    /// then its config says `lockStaleSeconds`, if given (a short one would fail the backup on a loaded machine).
+    static func prepared(_ temp: TemporaryDirectory, lockStaleSeconds: Int? = nil)
         async throws -> (source: String, local: LocalDirectoryStore)
     {
         let source = temp.sub("source")
         try await TreeFixtures.sampleTree(at: source)
         let local = try LocalDirectoryStore(root: temp.sub("store"), create: true)
         let writer = try await Repository.openOrCreate(
-            local, config: RepositoryConfig(lockStaleSeconds: lockStaleSeconds, encryption: .aes256gcm),
-            passwords: password, keyParameters: EncryptionTests.cheap)
+            local, config: RepositoryConfig(encryption: .aes256gcm), passwords: password,
+            keyParameters: EncryptionTests.cheap)
         _ = try await TreeBackup(repository: writer).run(source: source, name: "first")
+        if let lockStaleSeconds {
+            var config = writer.config
+            config.lockStaleSeconds = lockStaleSeconds
+            try await local.put(RepositoryConfig.key, try StoreJSON.encode(config))
+        }
         return (source, local)
     }
 
@@ -199,8 +205,11 @@ struct LockAheadTests {
 
         _ = try await Repository.open(local, passwords: Self.password, lockingAhead: "restore first")
         while try await Self.locks(local).isEmpty { try await Task.sleep(for: .milliseconds(5)) }
-        try await Task.sleep(for: .milliseconds(1500))
-        #expect(try await Self.locks(local).isEmpty, "a lock nothing took up is still there")
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await !Self.locks(local).isEmpty, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try await Self.locks(local).isEmpty, "a lock nothing took up is still there after 10 s")
         let gc = try await StoreLock.acquire(.exclusive, repository: other, operation: "gc", wait: .milliseconds(300))
         await gc.release()
     }
