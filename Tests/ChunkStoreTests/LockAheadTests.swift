@@ -50,6 +50,15 @@ struct LockAheadTests {
         try await local.listAll(prefix: "locks/").map(\.key)
     }
 
+    /// Waits (up to 10 s) until the store holds a lock object.
+    static func waitForALock(_ local: LocalDirectoryStore) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await locks(local).isEmpty {
+            try #require(ContinuousClock.now < deadline, "no lock was taken ahead")
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     @Test("a restore's lock is taken while the key is read, and the restore takes it up without a request")
     func restoreTakesUpTheLock() async throws {
         let temp = try TemporaryDirectory("lock-ahead-restore")
@@ -182,7 +191,9 @@ struct LockAheadTests {
         let opening = Task {
             try await Repository.open(store, passwords: Self.password, lockingAhead: "restore first")
         }
+        let deadline = ContinuousClock.now + .seconds(10)
         while !store.log.contains(where: { $0.operation == .put && $0.key.hasPrefix("locks/") }) {
+            try #require(ContinuousClock.now < deadline, "no lock was written while the key was read: \(store.log)")
             try await Task.sleep(for: .milliseconds(5))
         }
         opening.cancel()
@@ -201,7 +212,7 @@ struct LockAheadTests {
         let other = try await Repository.open(local, passwords: Self.password)
 
         let first = try await Repository.open(local, passwords: Self.password, lockingAhead: "restore first")
-        while try await Self.locks(local).isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        try await Self.waitForALock(local)
         await #expect(throws: LockError.self) {
             _ = try await StoreLock.acquire(.exclusive, repository: other, operation: "gc", wait: .milliseconds(300))
         }
@@ -213,7 +224,7 @@ struct LockAheadTests {
         #expect(try await Self.locks(local).isEmpty)
 
         _ = try await Repository.open(local, passwords: Self.password, lockingAhead: "restore first")
-        while try await Self.locks(local).isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        try await Self.waitForALock(local)
         let deadline = ContinuousClock.now + .seconds(10)
         while try await !Self.locks(local).isEmpty, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
