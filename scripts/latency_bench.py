@@ -7,10 +7,14 @@ Run under scripts/with-moto.sh (it provides the endpoint and keys), with release
     scripts/with-moto.sh python3 scripts/latency_bench.py --cli .build/release/velero-cas \\
         --kube-sim .build/release/kube-sim
 
-For each latency it backs up a directory of volume-like data (`store backup-dir`) and restores it (`store
-restore-dir`), then backs up a served cluster's resources (`backup create`) and restores them into an empty one
+For each latency it backs up a directory of volume-like data into a new store (`store backup-dir`), changes a
+sixteenth of its files and backs it up again into the same store (incremental: the schedule's common case), restores
+the first snapshot from that existing store (`store restore-dir`), then backs up a served cluster's resources (`backup create`) and restores them into an empty one
 (`restore create`), all through the CLI, each into a fresh prefix of one bucket. It reports throughput, requests and
-bytes in flight at peak (seen by the proxy), and each figure's ratio to the 0 ms run of the same invocation.
+bytes in flight at peak (seen by the proxy), the serial round trips (the longest chain of requests each sent only
+after the one before it was answered, and that chain up to the first pack request: the first upload of a backup, the
+first read of a restore; and the milliseconds from the first request to that one), and each figure's ratio to the
+0 ms run of the same invocation.
 """
 import argparse
 import json
@@ -50,6 +54,19 @@ def generate(directory, megabytes, seed=7):
         index += 1
 
 
+def change(directory, seed):
+    """Rewrites every eighth random file of `generate`'s data (a sixteenth of the files) with new random bytes of the
+    same size: what an incremental backup finds changed."""
+    rng = random.Random(seed)
+    for sub in sorted(os.listdir(directory)):
+        for name in sorted(os.listdir(os.path.join(directory, sub))):
+            if int(name[1:]) % 16 == 1:
+                path = os.path.join(directory, sub, name)
+                size = os.path.getsize(path)
+                with open(path, "wb") as handle:
+                    handle.write(rng.randbytes(size))
+
+
 def run(arguments, environment):
     started = time.monotonic()
     result = subprocess.run(arguments, env=environment, capture_output=True, text=True)
@@ -78,6 +95,7 @@ def main():
     parser.add_argument("--namespaces", type=int, default=20)
     parser.add_argument("--objects-per-namespace", type=int, default=50)
     parser.add_argument("--latencies", default="0,20,50")
+    parser.add_argument("--volumes-only", action="store_true", help="skip the resource backup and restore")
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "velero-cas-latency-bench"))
     parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
     options = parser.parse_args()
@@ -101,7 +119,7 @@ def main():
     data = os.path.join(options.workdir, "data")
     generate(data, options.megabytes)
     logical = sum(os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(data) for name in names)
-    source, source_config = start_kube_sim(
+    source, source_config = (None, None) if options.volumes_only else start_kube_sim(
         options.kube_sim, options.workdir, "source",
         ["--generate-namespaces", str(options.namespaces), "--generate-objects", str(options.objects_per_namespace)])
     proxy, stats = latency_proxy.start(endpoint)
@@ -118,16 +136,27 @@ def main():
                 stats.reset()
                 seconds, _ = run(cli + arguments + ["--store", store], environment)
                 figures = stats.snapshot()
+                log = list(stats.log)
+                is_pack = lambda request: "/packs/" in request[3] and request[2] in ("PUT", "GET")  # noqa: E731
+                first_pack = latency_proxy.serial_round_trips(log, until=is_pack)
+                packs = [request[0] for request in log if is_pack(request)]
+                to_first_pack = round((min(packs) - min(request[0] for request in log)) * 1000) if packs else None
                 rows.append({"latencyMs": latency, "step": what, "seconds": round(seconds, 3),
                              "rate": round(amount / seconds, 1), "unit": unit, "requests": figures["requests"],
                              "peakRequestsInFlight": figures["peakRequestsInFlight"],
-                             "peakBytesInFlight": figures["peakBytesInFlight"]})
+                             "peakBytesInFlight": figures["peakBytesInFlight"],
+                             "serialRoundTrips": latency_proxy.serial_round_trips(log),
+                             "serialBeforeFirstPack": first_pack, "msToFirstPack": to_first_pack})
 
             mib = logical / (1 << 20)
             measure("volume backup", ["store", "backup-dir", data, "--name", "vol"], mib, "MiB/s")
+            change(data, seed=int(latency) + 1)
+            measure("incremental backup", ["store", "backup-dir", data, "--name", "vol2"], mib, "MiB/s")
             target = os.path.join(options.workdir, f"restored-{int(latency)}")
             measure("volume restore", ["store", "restore-dir", "vol", target], mib, "MiB/s")
             shutil.rmtree(target, ignore_errors=True)
+            if options.volumes_only:
+                continue
             objects = options.namespaces * options.objects_per_namespace
             measure("resource backup", ["backup", "create", "res", "--kubeconfig", source_config,
                                         "--snapshot-volumes=false"], objects, "objects/s")
@@ -139,8 +168,9 @@ def main():
                 empty.terminate()
                 empty.wait()
     finally:
-        source.terminate()
-        source.wait()
+        if source:
+            source.terminate()
+            source.wait()
         proxy.shutdown()
 
     baseline = {row["step"]: row["rate"] for row in rows if row["latencyMs"] == 0}
@@ -152,13 +182,15 @@ def main():
         return
     print(f"{logical / (1 << 20):.0f} MiB of volume data, {options.namespaces * options.objects_per_namespace} "
           f"objects; S3 = moto behind a latency proxy")
-    print(f"{'latency':>7} {'step':<17} {'seconds':>8} {'rate':>14} {'vs 0 ms':>7} {'requests':>8} "
-          f"{'peak in flight':>14} {'peak bytes':>11}")
+    print(f"{'latency':>7} {'step':<18} {'seconds':>8} {'rate':>14} {'vs 0 ms':>7} {'requests':>8} "
+          f"{'peak in flight':>14} {'peak bytes':>11} {'serial':>6} {'to 1st pack':>11} {'ms to it':>8}")
     for row in rows:
         ratio = "" if row["ratioTo0ms"] is None else f"{row['ratioTo0ms']:.2f}"
-        print(f"{row['latencyMs']:>5.0f}ms {row['step']:<17} {row['seconds']:>8.2f} "
+        first = "-" if row["serialBeforeFirstPack"] is None else str(row["serialBeforeFirstPack"])
+        print(f"{row['latencyMs']:>5.0f}ms {row['step']:<18} {row['seconds']:>8.2f} "
               f"{row['rate']:>8.1f} {row['unit']:<5} {ratio:>7} {row['requests']:>8} "
-              f"{row['peakRequestsInFlight']:>14} {row['peakBytesInFlight'] / (1 << 20):>9.1f}Mi")
+              f"{row['peakRequestsInFlight']:>14} {row['peakBytesInFlight'] / (1 << 20):>9.1f}Mi "
+              f"{row['serialRoundTrips']:>6} {first:>11} {row['msToFirstPack'] or '-':>8}")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ class Stats:
             self.peak_requests = 0
             self.peak_bytes = 0
             self.total_bytes = 0
+            # Every request since the reset: (start, end, method, path, range), for `serial_round_trips`.
+            self.log = []
 
     def enter(self, size):
         with self.lock:
@@ -53,6 +55,10 @@ class Stats:
         with self.lock:
             self.in_flight -= 1
             self.bytes_in_flight -= size
+
+    def record(self, started, ended, method, path, byte_range):
+        with self.lock:
+            self.log.append((started, ended, method, path, byte_range))
 
     def snapshot(self):
         with self.lock:
@@ -136,6 +142,7 @@ def make_handler(upstream, stats):
                 answered = len(data)
             finally:
                 stats.leave(held)
+                stats.record(started, time.monotonic(), self.command, self.path, self.headers.get("Range"))
                 if os.environ.get("LATENCY_PROXY_LOG"):
                     # One line per request, written when it ends: start and end time, method, path with query, Range
                     # header, request and response body bytes. Sorted by start, it shows which requests waited for
@@ -147,6 +154,22 @@ def make_handler(upstream, stats):
         do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = forward
 
     return Handler
+
+
+def serial_round_trips(log, until=None, slack=0.002):
+    """The longest chain of requests in `log` each of which started only after the one before it ended: the round
+    trips that waited for one another. With `until` (a predicate on a request), the chain up to and including the
+    first request it holds for, i.e. how many round trips came one after the other before it; None if none does."""
+    requests = sorted(log)
+    depth = []
+    for index, (started, _, *_rest) in enumerate(requests):
+        before = [depth[other] for other in range(index) if requests[other][1] <= started + slack]
+        depth.append(1 + max(before, default=0))
+        if until is not None and until(requests[index]):
+            return depth[-1]
+    if until is not None:
+        return None
+    return max(depth, default=0)
 
 
 def start(upstream, latency_ms=0.0, port=0):

@@ -59,6 +59,8 @@ struct VeleroCAS: AsyncParsableCommand {
             FileHandle.standardError.write(Data("velero-cas: \(error); SIGINT and SIGTERM stop it at once\n".utf8))
         }
         let outcome = await work.result
+        // A lock taken ahead by the store's opening that the command never took up (it failed before its lock).
+        await StoreLock.withdrawLocksAhead()
         let signal = received.load(ordering: .relaxed)
         if signal != 0 { await stop(signal: signal) }
         if case .failure(let error) = outcome { fail(error) }

@@ -45,12 +45,30 @@ public final class RendezvousStore: ObjectStore {
     public let base: any ObjectStore
     private let rules: [Rule]
     private let patience: Duration
+    private let latency: Duration
     private let state = Mutex(State())
 
-    public init(_ base: any ObjectStore, rules: [Rule] = [], patience: Duration = .seconds(5)) {
+    /// `latency` is added to every request once it has started (an object store's round trip), so requests sent at
+    /// the same time overlap in the log.
+    public init(
+        _ base: any ObjectStore, rules: [Rule] = [], patience: Duration = .seconds(5), latency: Duration = .zero
+    ) {
         self.base = base
         self.rules = rules
         self.patience = patience
+        self.latency = latency
+    }
+
+    /// The longest chain of requests in `log`, each started after the one before it ended, up to and including the
+    /// first request `until` matches (nil: none does): how many round trips came one after the other before it.
+    public static func serialRoundTrips(_ log: [Request], until: (Request) -> Bool) -> Int? {
+        var depth: [Int] = []
+        for (index, request) in log.enumerated() {
+            let before = log[..<index].indices.filter { (log[$0].ended ?? .max) < request.started }
+            depth.append(1 + (before.map { depth[$0] }.max() ?? 0))
+            if until(request) { return depth[index] }
+        }
+        return nil
     }
 
     /// Every request so far, in the order they started.
@@ -87,6 +105,7 @@ public final class RendezvousStore: ObjectStore {
                 state.log[position].ended = state.sequence
             }
         }
+        if latency > .zero { try await Task.sleep(for: latency) }
         return try await body()
     }
 

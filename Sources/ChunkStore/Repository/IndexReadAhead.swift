@@ -26,9 +26,14 @@ extension Repository {
     public func prefetchIndex() async throws -> PrefetchedIndex {
         guard config.hasPacks else { return PrefetchedIndex(table: ChunkTable()) }
         let known = await packs.indexObjectNames
-        let names = try await store.listAll(prefix: IndexFile.prefix).map(\.key).filter {
-            IndexFile.isIndexKey($0) && !known.contains($0)
+        // The listing of a lock taken ahead (`LockAheadSlot`) when it is won already: one round trip less.
+        let listed: Set<String>
+        if let ahead = lockAhead?.indexListing {
+            listed = ahead
+        } else {
+            listed = Set(try await store.listAll(prefix: IndexFile.prefix).map(\.key).filter(IndexFile.isIndexKey))
         }
+        let names = Array(listed.subtracting(known))
         let objects = try await readIndexObjects(names, slots: AsyncSemaphore(permits: 16))
         prefetchedIndex.withLock { stash in
             for object in objects { stash[object.key] = object.packs }

@@ -64,13 +64,16 @@ public final class Repository: Sendable {
     let created: Bool
     /// The writing of a store `openOrCreate` returned before writing it (`awaitCreation`).
     let creation: Task<Void, any Error>?
+    /// The lock the opening takes ahead (`open`'s `lockingAhead`), for the first lock to take up.
+    let lockAhead: LockAheadSlot?
 
     init(
         store: any ObjectStore, config: RepositoryConfig, master: MasterKey? = nil, limits: Limits = .standard,
-        created: Bool = false, creation: Task<Void, any Error>? = nil
+        created: Bool = false, creation: Task<Void, any Error>? = nil, lockAhead: LockAheadSlot? = nil
     ) throws {
         self.created = created
         self.creation = creation
+        self.lockAhead = lockAhead
         for profile in [config.volumeChunker, config.resourceChunker] {
             if let problem = profile.problem {
                 throw ChunkStoreError.unsupportedRepository(store: store.location, reason: problem)
@@ -140,16 +143,23 @@ public final class Repository: Sendable {
 
     /// Opens an existing store; fails with `repositoryNotFound` when it has no `config`. An encrypted store needs
     /// `passwords`: the first key object that opens with the password gives the master key.
+    ///
+    /// `lockingAhead` (the operation's name, as a lock records it) is for a caller whose next step is a shared lock
+    /// (a backup, a restore): once the config is read, that lock is taken while the key objects are read and the key
+    /// is derived, and the caller's first shared lock takes it up without a request (`LockAhead`). A failed open
+    /// withdraws it before it throws; one not taken up is withdrawn after a refresh interval.
     public static func open(
         _ store: any ObjectStore, passwords: (any PasswordSource)? = nil, limits: Limits = .standard,
-        legacyLayout: Bool = false
+        legacyLayout: Bool = false, lockingAhead: String? = nil
     ) async throws -> Repository {
-        try await open(store, passwords: passwords, limits: limits, legacyLayout: legacyLayout, checkingAccess: true)
+        try await open(
+            store, passwords: passwords, limits: limits, legacyLayout: legacyLayout, checkingAccess: true,
+            lockingAhead: lockingAhead)
     }
 
     private static func open(
         _ store: any ObjectStore, passwords: (any PasswordSource)?, limits: Limits, legacyLayout: Bool,
-        checkingAccess: Bool
+        checkingAccess: Bool, lockingAhead operation: String?
     ) async throws -> Repository {
         // The key objects are read while the config is: they are needed for every encrypted store.
         async let keyObjects = StoreKey.all(in: store)
@@ -167,7 +177,28 @@ public final class Repository: Sendable {
                     "it is in store format \(config.version), one object per chunk; this velero-cas keeps chunks in packs (format \(RepositoryConfig.currentVersion)). Convert it once with `velero-cas store migrate --store \(store.location)`"
             )
         }
-        let keys = try await keyObjects
+        // The store is there and in this format: the lock is taken while the key is read and derived.
+        let ahead = operation.map { LockAheadSlot.start(store: store, config: config, operation: $0) }
+        do {
+            let repository = try await openKeys(
+                store, config: config, keys: try await keyObjects, passwords: passwords, limits: limits,
+                lockAhead: ahead)
+            // A cancelled opening leaves nothing behind (the key's derivation does not see cancellation).
+            if ahead != nil { try Task.checkCancellation() }
+            return repository
+        } catch {
+            // Withdrawn before the error is reported: a wrong password or a damaged store leaves no lock behind.
+            await ahead?.abandon(store: store)
+            throw error
+        }
+    }
+
+    /// The repository of an existing store whose `config` and key objects were read: its master key from the first
+    /// key object `passwords` opens (derived on the blocking pool), or none for a plain store.
+    private static func openKeys(
+        _ store: any ObjectStore, config: RepositoryConfig, keys: [StoreKey], passwords: (any PasswordSource)?,
+        limits: Limits, lockAhead: LockAheadSlot?
+    ) async throws -> Repository {
         guard config.isEncrypted else {
             // A plain config beside key objects is a downgrade (someone rewrote `config`): refuse it rather than
             // write plain objects into an encrypted store.
@@ -177,7 +208,7 @@ public final class Repository: Sendable {
                     reason:
                         "its config says unencrypted but it holds keys (keys/); the config may have been tampered with")
             }
-            return try Repository(store: store, config: config, limits: limits)
+            return try Repository(store: store, config: config, limits: limits, lockAhead: lockAhead)
         }
         guard
             let password = try passwords?.password(for: config, location: store.location, creating: false)
@@ -190,9 +221,12 @@ public final class Repository: Sendable {
         guard !own.isEmpty else {
             throw ChunkStoreError.passwordRequired(store: store.location, reason: "it has no key objects (keys/)")
         }
-        let (master, _) = try openMasterKey(
-            own, password: password, store: store, source: passwords?.describe(for: config) ?? "the given password")
-        return try Repository(store: store, config: config, master: master, limits: limits)
+        let source = passwords?.describe(for: config) ?? "the given password"
+        // scrypt: about 0.1 s of CPU, not on the cooperative pool.
+        let (master, _) = try await BlockingPool.shared.run {
+            try openMasterKey(own, password: password, store: store, source: source)
+        }
+        return try Repository(store: store, config: config, master: master, limits: limits, lockAhead: lockAhead)
     }
 
     /// Reads the chunk table unless it was read already: what every use of the table awaits first. A store is
@@ -236,14 +270,17 @@ public final class Repository: Sendable {
     /// (`awaitCreation`), so work that needs nothing stored (reading a backup's files) runs meanwhile. Should another
     /// process create the store at the same moment, that lock fails with `storeCreatedConcurrently` (nothing but a
     /// key object was written with this process's key); without it, the other process's store is opened instead.
+    /// `lockingAhead`: see `open`; it applies to a store that exists (a new one's first lock awaits its creation).
     public static func openOrCreate(
         _ store: any ObjectStore, config: RepositoryConfig = RepositoryConfig(),
         passwords: (any PasswordSource)? = nil, keyParameters: StoreCrypto.ScryptParameters = .standard,
-        limits: Limits = .standard, directories: [String] = StoreLayout.directories, deferringCreation: Bool = false
+        limits: Limits = .standard, directories: [String] = StoreLayout.directories, deferringCreation: Bool = false,
+        lockingAhead: String? = nil
     ) async throws -> Repository {
         do {
             return try await open(
-                store, passwords: passwords, limits: limits, legacyLayout: false, checkingAccess: false)
+                store, passwords: passwords, limits: limits, legacyLayout: false, checkingAccess: false,
+                lockingAhead: lockingAhead)
         } catch ChunkStoreError.repositoryNotFound {
             // The location is checked (a missing bucket is reported as such) while the new key is derived.
             async let access: Void = store.checkAccess()
@@ -577,26 +614,25 @@ public final class Repository: Sendable {
     /// process made, whose index is nearly always empty. Anywhere else the listing would be a request in vain.
     var listsIndexBesideLocks: Bool { created && config.hasPacks && !indexLoaded.withLock { $0 } }
 
-    /// Takes an empty listing of `index/`, sent once this process's lock was written, as the refresh of a table
-    /// that knows nothing yet: an empty table names no chunk, so none that garbage collection may have taken, however
-    /// long before the lock was won the listing was answered (index objects written since then cost only dedup). A
-    /// table that knows something is refreshed as usual.
-    func adoptEmptyIndexListing() async throws {
-        let (known, ticket) = await packs.beginRefresh()
-        await packs.install([], replacing: false, ticket: ticket)
-        guard known.isEmpty else { return try await refreshIndex() }
-        indexLoaded.withLock { $0 = true }
-    }
-
     /// Reads the index objects the table lacks; starts afresh when one it knew is gone (garbage collection rewrote
     /// it). Which chunks exist is only certain while garbage collection cannot run, that is while a shared lock is
     /// held, so taking one refreshes (`StoreLock` calls this).
-    public func refreshIndex() async throws {
+    ///
+    /// `listed` is a listing of `index/` the lock sent already, used when the table knows nothing yet (else the
+    /// index is listed here): one sent once the lock was won (`LockAhead`), or an empty one sent once its object was
+    /// written (a store this process made): an empty table names no chunk, so none that garbage collection may have
+    /// taken, however long before the lock was won the listing was answered (index objects written since then cost
+    /// only dedup).
+    public func refreshIndex(listed: Set<String>? = nil) async throws {
         // What the table knew before the listing: an object this process writes meanwhile is neither "gone" nor lost.
         let (known, ticket) = await packs.beginRefresh()
         let names: Set<String>
         do {
-            names = Set(try await store.listAll(prefix: IndexFile.prefix).map(\.key).filter(IndexFile.isIndexKey))
+            if let listed, known.isEmpty {
+                names = listed
+            } else {
+                names = Set(try await store.listAll(prefix: IndexFile.prefix).map(\.key).filter(IndexFile.isIndexKey))
+            }
         } catch {
             await packs.install([], replacing: false, ticket: ticket)
             throw error

@@ -78,12 +78,15 @@ public final class StoreLock: Sendable {
     public static var currentLockID: String? { held.last?.record.id }
     /// This process's locks, so SIGINT/SIGTERM can give them up: those held, and the ids of those being acquired
     /// (their objects may exist already).
-    private struct ProcessLocks {
+    struct ProcessLocks {
         var held: [String: StoreLock] = [:]
         var acquiring: Set<String> = []
+        /// Locks won ahead of their use (`Repository.open`'s `lockingAhead`) and not taken up yet, by id: whoever
+        /// removes one from here (the lock taking it up, its expiry, the stop signal) owns its object.
+        var ahead: [String: (record: Record, store: any ObjectStore)] = [:]
         var stopping = false
     }
-    private static let process = Mutex(ProcessLocks())
+    static let process = Mutex(ProcessLocks())
 
     public var key: String { Self.key(record) }
 
@@ -197,6 +200,24 @@ public final class StoreLock: Sendable {
         _ kind: Kind, repository: Repository, operation: String, wait: Duration,
         alongsideRefresh early: @escaping @Sendable () async throws -> Early
     ) async throws -> (lock: StoreLock, early: Early) {
+        // A lock the store's opening took ahead (`Repository.open`'s `lockingAhead`) is this one if it is shared and
+        // was won less than a refresh interval ago (nothing refreshed it); otherwise it is withdrawn (an exclusive
+        // lock would conflict with it) and this one taken as usual.
+        if let ahead = await repository.lockAhead?.take() {
+            guard kind == .shared, ContinuousClock.now - ahead.written < repository.config.lockStaleAfter / 6 else {
+                await withdraw(ahead.record, from: repository.store)
+                return try await acquire(
+                    kind, repository: repository, operation: operation, wait: wait, alongsideRefresh: early)
+            }
+            do {
+                return try await won(
+                    ahead.record, written: ahead.written, repository: repository, indexListing: ahead.indexListing,
+                    early: early)
+            } catch {
+                await withdraw(ahead.record, from: repository.store)
+                throw error
+            }
+        }
         let record = Record(
             kind: kind, id: UUID().uuidString.lowercased(), host: await HostName.current(),
             pid: ProcessInfo.processInfo.processIdentifier, operation: operation, refreshed: Date())
@@ -208,9 +229,16 @@ public final class StoreLock: Sendable {
         do {
             return try await acquireRegistered(record, repository: repository, wait: wait, early: early)
         } catch {
-            try? await repository.store.deleteVolatile(key(record))
+            await withdraw(record, from: repository.store)
             throw error
         }
+    }
+
+    /// Removes a lock object that was not won or not taken up, also when the caller is cancelled (a cancelled
+    /// request would not be sent), before the caller reports its error.
+    static func withdraw(_ record: Record, from store: any ObjectStore) async {
+        let key = key(record)
+        await Task { try? await store.deleteVolatile(key) }.value
     }
 
     private static func acquireRegistered<Early: Sendable>(
@@ -222,64 +250,101 @@ public final class StoreLock: Sendable {
         try await repository.awaitCreation()
         let deadline = ContinuousClock.now + wait
         while true {
-            let written = ContinuousClock.now
-            // Volatile: a lock only has to be seen by live processes, and a power cut ends them all; a lock left
-            // torn by one counts as held until it is stale, as any unreadable lock does.
-            try await repository.store.putVolatile(
-                key(record), try StoreJSON.encode(record), tornAfterPowerCut: true)
             // A store this process has just made lists its index beside the locks (one round trip less): an empty
-            // listing is the refresh (`Repository.adoptEmptyIndexListing`), any other is not used.
-            async let indexListing: [ObjectInfo]? =
-                repository.listsIndexBesideLocks ? try? repository.store.listAll(prefix: IndexFile.prefix) : nil
-            let all = try await observe(repository, own: record)
-            let storeNow = all.first { $0.record.id == record.id }?.modified
-            let others = all.filter { $0.record.id != record.id }
-            let stale = others.filter { isStale($0, storeNow: storeNow, staleAfter: staleAfter) }
-            for lock in stale {
-                Logger(label: "velero-cas.lock").warning(
-                    "stale \(lock.record.kind.rawValue) lock \(lock.record.id) of '\(lock.record.operation)' (pid \(lock.record.pid) on \(lock.record.host), refresh \(lock.record.sequence ?? 0)) belongs to a process that is gone"
-                )
-            }
-            let live = others.filter { !isStale($0, storeNow: storeNow, staleAfter: staleAfter) }
-            let conflicting = record.kind == .exclusive ? live : live.filter { $0.record.kind == .exclusive }
-            if conflicting.isEmpty {
+            // listing is the refresh (`Repository.refreshIndex(listed:)`), any other is not used.
+            let outcome = try await attempt(
+                record, store: repository.store, staleAfter: staleAfter,
+                listingIndexBeside: repository.listsIndexBesideLocks)
+            if outcome.conflicting.isEmpty {
                 if record.kind == .exclusive {
-                    for lock in stale { try await repository.store.delete(lock.key) }
+                    for lock in outcome.stale { try await repository.store.delete(lock.key) }
                 }
-                // Which chunks exist may have changed while this process held no lock (garbage collection).
-                // `early` runs beside the refresh: the lock is won (its object is written and no conflicting lock
-                // was listed after it), so garbage collection has finished and cannot start until it is released.
-                let listedEmpty = await indexListing.map { !$0.contains { IndexFile.isIndexKey($0.key) } } ?? false
-                async let refreshed: Void =
-                    !repository.config.hasPacks
-                    ? () : listedEmpty ? repository.adoptEmptyIndexListing() : repository.refreshIndex()
-                let earlyResult = try await early()
-                try await refreshed
-                let lock = StoreLock(
-                    record: record, repository: repository, staleAfter: staleAfter, acquiredAt: written)
-                let registered = process.withLock { state -> Bool in
-                    guard !state.stopping else { return false }
-                    state.held[record.id] = lock
-                    return true
-                }
-                guard registered else {
-                    throw LockError.lost(operation: record.operation, reason: "the process is stopping")
-                }
-                lock.startRefreshing()
-                return (lock, earlyResult)
+                let listedEmpty = outcome.indexBeside.map { !$0.contains { IndexFile.isIndexKey($0.key) } } ?? false
+                return try await won(
+                    record, written: outcome.written, repository: repository, indexListing: listedEmpty ? [] : nil,
+                    early: early)
             }
             try await repository.store.deleteVolatile(key(record))
             guard ContinuousClock.now < deadline else {
-                throw LockError.busy(holders: conflicting.map(\.holderDescription))
+                throw LockError.busy(holders: outcome.conflicting.map(\.holderDescription))
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 20...200)))
         }
     }
 
+    /// What one attempt at a lock found: when its object was written, the live locks it conflicts with, the stale
+    /// ones, and the listing of `index/` sent beside the listing of `locks/` (if asked for).
+    struct Attempt: Sendable {
+        var written: ContinuousClock.Instant
+        var conflicting: [Observed]
+        var stale: [Observed]
+        var indexBeside: [ObjectInfo]?
+    }
+
+    /// One attempt: writes the lock object, then lists `locks/` and judges the others. The lock is won when
+    /// `conflicting` is empty (its object is written and no conflicting lock was listed after it); otherwise the
+    /// caller withdraws it. Lock objects are plain in an encrypted store, so `store` may be the raw one.
+    static func attempt(_ record: Record, store: any ObjectStore, staleAfter: Duration, listingIndexBeside: Bool)
+        async throws -> Attempt
+    {
+        let written = ContinuousClock.now
+        // Volatile: a lock only has to be seen by live processes, and a power cut ends them all; a lock left torn by
+        // one counts as held until it is stale, as any unreadable lock does.
+        try await store.putVolatile(key(record), try StoreJSON.encode(record), tornAfterPowerCut: true)
+        async let indexListing: [ObjectInfo]? =
+            listingIndexBeside ? try? store.listAll(prefix: IndexFile.prefix) : nil
+        let all = try await observe(store, own: record)
+        let storeNow = all.first { $0.record.id == record.id }?.modified
+        let others = all.filter { $0.record.id != record.id }
+        let stale = others.filter { isStale($0, storeNow: storeNow, staleAfter: staleAfter) }
+        for lock in stale {
+            Logger(label: "velero-cas.lock").warning(
+                "stale \(lock.record.kind.rawValue) lock \(lock.record.id) of '\(lock.record.operation)' (pid \(lock.record.pid) on \(lock.record.host), refresh \(lock.record.sequence ?? 0)) belongs to a process that is gone"
+            )
+        }
+        let live = others.filter { !isStale($0, storeNow: storeNow, staleAfter: staleAfter) }
+        let conflicting = record.kind == .exclusive ? live : live.filter { $0.record.kind == .exclusive }
+        return Attempt(written: written, conflicting: conflicting, stale: stale, indexBeside: await indexListing)
+    }
+
+    /// The lock is won: the index is refreshed (from `indexListing`, names listed after the lock was won, when the
+    /// table knows nothing yet; see `Repository.refreshIndex(listed:)`) while `early` runs, then the lock is
+    /// registered and refreshed from now on.
+    static func won<Early: Sendable>(
+        _ record: Record, written: ContinuousClock.Instant, repository: Repository, indexListing: Set<String>?,
+        early: @escaping @Sendable () async throws -> Early
+    ) async throws -> (lock: StoreLock, early: Early) {
+        // Which chunks exist may have changed while this process held no lock (garbage collection). `early` runs
+        // beside the refresh: the lock is won (its object is written and no conflicting lock was listed after it),
+        // so garbage collection has finished and cannot start until it is released.
+        async let refreshed: Void =
+            repository.config.hasPacks ? repository.refreshIndex(listed: indexListing) : ()
+        let earlyResult = try await early()
+        try await refreshed
+        let lock = StoreLock(
+            record: record, repository: repository, staleAfter: repository.config.lockStaleAfter,
+            acquiredAt: written)
+        let registered = process.withLock { state -> Bool in
+            guard !state.stopping else { return false }
+            state.held[record.id] = lock
+            return true
+        }
+        guard registered else {
+            throw LockError.lost(operation: record.operation, reason: "the process is stopping")
+        }
+        lock.startRefreshing()
+        return (lock, earlyResult)
+    }
+
     /// Every lock object in the store, readable or not. The others are read at once (each is a round trip on an
     /// object store); `own`, the caller's just-written record, is taken from the listing without reading it back.
     public static func observe(_ repository: Repository, own: Record? = nil) async throws -> [Observed] {
-        let objects = try await repository.store.listAll(prefix: "locks/").filter { $0.key.hasSuffix(".json") }
+        try await observe(repository.store, own: own)
+    }
+
+    /// `observe` on a store (lock objects are plain: an encrypted store's raw store reads them too).
+    static func observe(_ store: any ObjectStore, own: Record? = nil) async throws -> [Observed] {
+        let objects = try await store.listAll(prefix: "locks/").filter { $0.key.hasSuffix(".json") }
         let slots = AsyncSemaphore(permits: 16)
         return try await withThrowingTaskGroup(of: Observed?.self) { group in
             for object in objects {
@@ -292,7 +357,7 @@ public final class StoreLock: Sendable {
                     defer { slots.release() }
                     do {
                         let record = try StoreJSON.decode(
-                            Record.self, from: try await repository.store.get(object.key), key: object.key)
+                            Record.self, from: try await store.get(object.key), key: object.key)
                         return Observed(record: record, key: object.key, modified: object.modified)
                     } catch ChunkStoreError.objectNotFound {
                         return nil  // released between the listing and the read
@@ -422,6 +487,7 @@ public final class StoreLock: Sendable {
         while process.withLock({ !$0.acquiring.isEmpty }), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
+        await withdrawLocksAhead()
         for lock in process.withLock({ Array($0.held.values) }) { await lock.release() }
     }
 

@@ -71,7 +71,16 @@ public struct TreeRestore: Sendable {
     /// read (`PrefetchedIndex`). The files' data is read only under the lock, planned from the refreshed index.
     public func run(snapshot name: String, into target: String, overwrite: Bool = false) async throws -> Summary {
         let repository = self.repository
-        let ahead = Task { try await Self.readAhead(snapshot: name, repository: repository) }
+        // With a lock taken while the store was opened (`Repository.open`'s `lockingAhead`), the lock is won and the
+        // index refreshed about when the read-ahead has its index: the manifest read ahead is used if it is there
+        // by then, else it is read under the lock at once rather than waited for.
+        let lockedAhead = repository.lockAhead != nil
+        let readAhead = ReadAheadResult()
+        let ahead = Task {
+            let early = try await Self.readAhead(snapshot: name, repository: repository)
+            readAhead.value.withLock { $0 = early }
+            return early
+        }
         defer { ahead.cancel() }
         // Garbage collection waits while a restore reads, so the snapshot cannot be collected under it.
         return try await StoreLock.withLock(
@@ -83,9 +92,11 @@ public struct TreeRestore: Sendable {
                 throw ChunkStoreError.snapshotNotFound(name: name, store: repository.store.location)
             }
             let entries: [TreeEntry]
-            if let early = try? await ahead.value, early.snapshot == current {
+            let early = lockedAhead ? readAhead.value.withLock { $0 } : try? await ahead.value
+            if let early, early.snapshot == current {
                 entries = early.entries
             } else {
+                ahead.cancel()
                 entries = try TreeManifest.decode(
                     try await repository.readBlob(current.manifest), key: Snapshot.key(name))
             }
@@ -486,4 +497,9 @@ final class OpenDirectories {
             return error
         }
     }
+}
+
+/// What a restore's read-ahead found, once it has (`TreeRestore.run`).
+private final class ReadAheadResult: Sendable {
+    let value = Mutex<(snapshot: Snapshot, entries: [TreeEntry])?>(nil)
 }

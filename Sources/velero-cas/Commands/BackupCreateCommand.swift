@@ -88,7 +88,8 @@ struct BackupCreateCommand: AsyncParsableCommand {
             try output.print(request) {}
             return
         }
-        let repository = try await storeOptions.openForWriting()
+        // The backup's lock is taken while an existing store's key is read and derived.
+        let repository = try await storeOptions.openForWriting(lockingAhead: "backup \(name)")
         let progress = CollectionProgress()
         let reporter = ProgressReporter(collection: progress)
         let record: BackupRecord

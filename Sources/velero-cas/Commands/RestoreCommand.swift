@@ -117,7 +117,8 @@ struct RestoreCreateCommand: AsyncParsableCommand {
         options.veleroNamespace = mode.veleroNamespace
         try options.validate()
 
-        let repository = try await storeOptions.openExisting()
+        // The restore's lock is taken while the store's key is read and derived.
+        let repository = try await storeOptions.openExisting(lockingAhead: "restore \(restoreName)")
         let operation = RestoreOperation(
             client: { [cluster] in try await cluster.client() }, repository: repository, width: parallel,
             volumePathMap: try VolumePathMap(parsing: volumePathMap ?? ""), volumeConcurrency: parallelVolumes)

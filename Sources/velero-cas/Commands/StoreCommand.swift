@@ -32,8 +32,10 @@ struct BackupDirCommand: AsyncParsableCommand {
         try global.bootstrapLogging()
         let name = self.name ?? "dir-" + Self.timestamp()
         try ResourceName.validate(name, what: "snapshot name")
-        // A new store is written while the files are read (the backup's lock waits for it).
-        let repository = try await storeOptions.openForWriting(deferringCreation: true)
+        // A new store is written while the files are read (the backup's lock waits for it); an existing one's lock
+        // is taken while its key is read and derived.
+        let repository = try await storeOptions.openForWriting(
+            deferringCreation: true, lockingAhead: "snapshot \(name)")
         let progress = TreeProgress()
         let reporter = ProgressReporter(label: "backing up", progress: progress)
         let snapshot: Snapshot
@@ -84,7 +86,8 @@ struct RestoreDirCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
-        let repository = try await storeOptions.openExisting()
+        // The restore's lock is taken while the store's key is read and derived.
+        let repository = try await storeOptions.openExisting(lockingAhead: "restore \(snapshot)")
         let progress = TreeProgress()
         let reporter = ProgressReporter(label: "restoring", progress: progress)
         let summary: TreeRestore.Summary

@@ -51,9 +51,9 @@ struct StoreOptions: ParsableArguments {
     /// The raw store, for what must be read before (or without) opening it.
     func rawStore() async throws -> any ObjectStore { try await backend(create: false) }
 
-    /// Opens an existing store (read commands).
-    func openExisting() async throws -> Repository {
-        try await Repository.open(try await backend(create: false), passwords: passwords)
+    /// Opens an existing store (read commands). `lockingAhead`: see `Repository.open`.
+    func openExisting(lockingAhead: String? = nil) async throws -> Repository {
+        try await Repository.open(try await backend(create: false), passwords: passwords, lockingAhead: lockingAhead)
     }
 
     /// Opens a store of any format, including those before packs (`store migrate`).
@@ -62,13 +62,15 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the store, creating it with `config` if needed (write commands). New stores are encrypted unless the
-    /// config says otherwise (`store init --encryption none`). `deferringCreation`: see `Repository.openOrCreate`.
+    /// config says otherwise (`store init --encryption none`). `deferringCreation` and `lockingAhead`: see
+    /// `Repository.openOrCreate`.
     func openForWriting(
-        config: RepositoryConfig = RepositoryConfig(encryption: .aes256gcm), deferringCreation: Bool = false
+        config: RepositoryConfig = RepositoryConfig(encryption: .aes256gcm), deferringCreation: Bool = false,
+        lockingAhead: String? = nil
     ) async throws -> Repository {
         try await Repository.openOrCreate(
             try await backend(create: true), config: config, passwords: passwords, directories: StoreLayout.withRecords,
-            deferringCreation: deferringCreation)
+            deferringCreation: deferringCreation, lockingAhead: lockingAhead)
     }
 
     /// The backend, built on the blocking pool: it reads the locations and credentials files and may create the
