@@ -35,11 +35,12 @@ enum TreeWriteLimit {
     private static func walk(_ directory: String, relative: String, into shape: inout Shape) throws {
         for name in try FileSystem.contentsOfDirectory(directory).sorted() {
             let path = directory + "/" + name
-            switch try FileSystem.status(path).kind {
+            let status = try FileSystem.status(path)
+            switch status.kind {
             case .directory:
                 shape.directories.append(relative + "/" + name)
                 try walk(path, relative: relative + "/" + name, into: &shape)
-            case .regular: shape.files.append((relative + "/" + name, Int(try FileSystem.status(path).size)))
+            case .regular: shape.files.append((relative + "/" + name, Int(status.size)))
             default: break
             }
         }
