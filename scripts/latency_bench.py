@@ -11,7 +11,8 @@ For each latency it backs up a directory of volume-like data into a new store (`
 sixteenth of its files and backs it up again into the same store (incremental: the schedule's common case), restores
 the first snapshot from that existing store (`store restore-dir`), then backs up a served cluster's resources (`backup create`) and restores them into an empty one
 (`restore create`), all through the CLI, each into a fresh prefix of one bucket. It reports throughput, requests and
-bytes in flight at peak (seen by the proxy), the serial round trips (the longest chain of requests each sent only
+bytes in flight at peak (seen by the proxy), the data phase (first pack request to the last one's end) and its rate,
+the serial round trips (the longest chain of requests each sent only
 after the one before it was answered, and that chain up to the first pack request: the first upload of a backup, the
 first read of a restore; and the milliseconds from the first request to that one), and each figure's ratio to the
 0 ms run of the same invocation.
@@ -141,12 +142,19 @@ def main():
                 first_pack = latency_proxy.serial_round_trips(log, until=is_pack)
                 packs = [request[0] for request in log if is_pack(request)]
                 to_first_pack = round((min(packs) - min(request[0] for request in log)) * 1000) if packs else None
+                # The data phase: from the first pack request's start to the last one's end. Its rate is the
+                # pipeline's throughput without the fixed chain of round trips before and after it (open, lock,
+                # lookup; index, record, unlock), which the end-to-end rate includes.
+                pack_ends = [request[1] for request in log if is_pack(request)]
+                data_seconds = max(pack_ends) - min(packs) if packs else None
                 rows.append({"latencyMs": latency, "step": what, "seconds": round(seconds, 3),
                              "rate": round(amount / seconds, 1), "unit": unit, "requests": figures["requests"],
                              "peakRequestsInFlight": figures["peakRequestsInFlight"],
                              "peakBytesInFlight": figures["peakBytesInFlight"],
                              "serialRoundTrips": latency_proxy.serial_round_trips(log),
-                             "serialBeforeFirstPack": first_pack, "msToFirstPack": to_first_pack})
+                             "serialBeforeFirstPack": first_pack, "msToFirstPack": to_first_pack,
+                             "dataPhaseSeconds": round(data_seconds, 3) if data_seconds else None,
+                             "dataPhaseRate": round(amount / data_seconds, 1) if data_seconds else None})
 
             mib = logical / (1 << 20)
             measure("volume backup", ["store", "backup-dir", data, "--name", "vol"], mib, "MiB/s")
@@ -173,9 +181,12 @@ def main():
             source.wait()
         proxy.shutdown()
 
-    baseline = {row["step"]: row["rate"] for row in rows if row["latencyMs"] == 0}
+    baseline = {row["step"]: row for row in rows if row["latencyMs"] == 0}
     for row in rows:
-        row["ratioTo0ms"] = round(row["rate"] / baseline[row["step"]], 2) if row["step"] in baseline else None
+        zero = baseline.get(row["step"])
+        row["ratioTo0ms"] = round(row["rate"] / zero["rate"], 2) if zero else None
+        row["dataPhaseRatioTo0ms"] = (round(row["dataPhaseRate"] / zero["dataPhaseRate"], 2)
+                                      if zero and zero["dataPhaseRate"] and row["dataPhaseRate"] else None)
     if options.output == "json":
         print(json.dumps({"logicalBytes": logical, "objects": options.namespaces * options.objects_per_namespace,
                           "rows": rows}, indent=2))
@@ -183,14 +194,17 @@ def main():
     print(f"{logical / (1 << 20):.0f} MiB of volume data, {options.namespaces * options.objects_per_namespace} "
           f"objects; S3 = moto behind a latency proxy")
     print(f"{'latency':>7} {'step':<18} {'seconds':>8} {'rate':>14} {'vs 0 ms':>7} {'requests':>8} "
-          f"{'peak in flight':>14} {'peak bytes':>11} {'serial':>6} {'to 1st pack':>11} {'ms to it':>8}")
+          f"{'peak in flight':>14} {'peak bytes':>11} {'serial':>6} {'to 1st pack':>11} {'ms to it':>8} "
+          f"{'data phase':>10} {'data rate':>9} {'vs 0 ms':>7}")
     for row in rows:
         ratio = "" if row["ratioTo0ms"] is None else f"{row['ratioTo0ms']:.2f}"
         first = "-" if row["serialBeforeFirstPack"] is None else str(row["serialBeforeFirstPack"])
         print(f"{row['latencyMs']:>5.0f}ms {row['step']:<18} {row['seconds']:>8.2f} "
               f"{row['rate']:>8.1f} {row['unit']:<5} {ratio:>7} {row['requests']:>8} "
               f"{row['peakRequestsInFlight']:>14} {row['peakBytesInFlight'] / (1 << 20):>9.1f}Mi "
-              f"{row['serialRoundTrips']:>6} {first:>11} {row['msToFirstPack'] or '-':>8}")
+              f"{row['serialRoundTrips']:>6} {first:>11} {row['msToFirstPack'] or '-':>8} "
+              f"{row['dataPhaseSeconds'] or '-':>9}s {row['dataPhaseRate'] or '-':>9} "
+              f"{'' if row['dataPhaseRatioTo0ms'] is None else format(row['dataPhaseRatioTo0ms'], '.2f'):>7}")
 
 
 if __name__ == "__main__":
