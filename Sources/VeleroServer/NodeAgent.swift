@@ -42,6 +42,9 @@ public final class NodeAgent: Service, Sendable {
         /// Bounds the bytes per second this agent reads from volumes, over all its volumes together (nil:
         /// unbounded, the default). It stands in for a node's own disk in benchmarks.
         public var readBytesPerSecond: Int?
+        /// Bounds the bytes per second this agent writes into volumes when it restores them, over all its volumes
+        /// together (nil: unbounded, the default): a node's disk is shared with the pods running on it.
+        public var writeBytesPerSecond: Int?
         /// Where credentials from Secrets are written for the S3 client.
         public var credentialsDirectory: String
 
@@ -69,7 +72,9 @@ public final class NodeAgent: Service, Sendable {
     let storage: StorageResolver
     let logger: Logger
     /// Shared by the volume workers, so the bound holds for the agent as a whole.
-    let readThrottle: ReadThrottle?
+    let readThrottle: ByteThrottle?
+    /// Shared by the restores, likewise.
+    let writeThrottle: ByteThrottle?
     private let stopping = StopSignal()
 
     public init(client: KubeClient, configuration: Configuration) {
@@ -81,7 +86,8 @@ public final class NodeAgent: Service, Sendable {
         var logger = Logger(label: "velero-cas.node-agent")
         logger[metadataKey: "node"] = "\(configuration.nodeName)"
         self.logger = logger
-        readThrottle = configuration.readBytesPerSecond.map { ReadThrottle(bytesPerSecond: $0) }
+        readThrottle = configuration.readBytesPerSecond.map { ByteThrottle(bytesPerSecond: $0) }
+        writeThrottle = configuration.writeBytesPerSecond.map { ByteThrottle(bytesPerSecond: $0) }
     }
 
     /// Stops taking work; `run()` returns once the volumes being backed up are done.

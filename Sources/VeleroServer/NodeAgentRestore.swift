@@ -171,10 +171,11 @@ extension NodeAgent {
                     try await BlockingPool.shared.run { try RestoreDoneFile.removeDirectory(volume: path) }
                 }
                 // The tree is on disk before the done file is written (each file fsynced, then its directories).
-                return try await TreeRestore(
+                var tree = TreeRestore(
                     repository: location.repository, fileConcurrency: fileConcurrency, progress: progress,
-                    durable: restoreUID != nil
-                ).run(snapshot: snapshot, into: path, overwrite: overwrite)
+                    durable: restoreUID != nil)
+                tree.writeThrottle = self.writeThrottle
+                return try await tree.run(snapshot: snapshot, into: path, overwrite: overwrite)
             }
             if let restoreUID {
                 try await BlockingPool.shared.run { try RestoreDoneFile.write(volume: path, restoreUID: restoreUID) }

@@ -46,8 +46,8 @@ struct ChunkCodecTests {
         var testDescription: String { rawValue }
     }
 
-    @Test(arguments: Damage.allCases, [true, false])
-    func damageIsReportedAsCorruptChunkNamingIdAndKey(damage: Damage, compressible: Bool) {
+    /// A stored chunk with `damage` done to it, the id it is checked against, and its plain length.
+    static func damaged(_ damage: Damage, compressible: Bool) -> (stored: [UInt8], id: ChunkID, length: Int) {
         let plain = compressible ? TestData.text(count: 20_000) : TestData.random(count: 20_000, seed: 8)
         var stored = ChunkCodec.encode(plain)
         var id = ChunkID(hashing: plain)
@@ -61,6 +61,12 @@ struct ChunkCodecTests {
         case .wrongLength: stored[4] ^= 0x01
         case .wrongID: id = ChunkID(hashing: Array("something else".utf8))
         }
+        return (stored, id, plain.count)
+    }
+
+    @Test(arguments: Damage.allCases, [true, false])
+    func damageIsReportedAsCorruptChunkNamingIdAndKey(damage: Damage, compressible: Bool) {
+        let (stored, id, _) = Self.damaged(damage, compressible: compressible)
         let key = "chunks/\(id.hex.prefix(2))/\(id.hex)"
         let error = #expect(throws: ChunkStoreError.self) { try ChunkCodec.decode(stored, id: id, key: key) }
         guard case .corruptChunk(let reportedID, let reportedKey, let reason)? = error else {
@@ -72,5 +78,41 @@ struct ChunkCodecTests {
         #expect(!reason.isEmpty)
         let message = error?.description ?? ""
         #expect(message.contains(id.hex) && message.contains(key), "message should name the chunk: \(message)")
+    }
+
+    /// A restore decodes where the bytes will be written, into a buffer of the length its manifest gives: the same
+    /// damage is found there, and so is a length that is not the manifest's.
+    @Test(arguments: Damage.allCases, [true, false])
+    func decodingIntoABufferFindsTheSameDamage(damage: Damage, compressible: Bool) {
+        let (stored, id, length) = Self.damaged(damage, compressible: compressible)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 16)
+        defer { buffer.deallocate() }
+        let error = #expect(throws: ChunkStoreError.self) {
+            try stored.withUnsafeBytes { try ChunkCodec.decode($0, id: id, key: "packs/p", into: buffer) }
+        }
+        guard case .corruptChunk(let reportedID, "packs/p", _)? = error else {
+            Issue.record("expected corruptChunk, got \(String(describing: error))")
+            return
+        }
+        #expect(reportedID == id)
+    }
+
+    @Test(arguments: [true, false])
+    func decodingIntoABufferOfTheRightLengthGivesThePlainBytes(compressible: Bool) throws {
+        let plain = compressible ? TestData.text(count: 50_000) : TestData.random(count: 50_000, seed: 4)
+        let stored = ChunkCodec.encode(plain)
+        let id = ChunkID(hashing: plain)
+        var decoded = [UInt8](repeating: 0, count: plain.count)
+        let length = try decoded.withUnsafeMutableBytes { buffer in
+            try stored.withUnsafeBytes { try ChunkCodec.decode($0, id: id, key: "packs/p", into: buffer) }
+        }
+        #expect(length == plain.count && decoded == plain)
+        for wrong in [plain.count - 1, plain.count + 1] {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: wrong, alignment: 16)
+            defer { buffer.deallocate() }
+            #expect(throws: ChunkStoreError.self, "a buffer of \(wrong) bytes for \(plain.count)") {
+                try stored.withUnsafeBytes { try ChunkCodec.decode($0, id: id, key: "packs/p", into: buffer) }
+            }
+        }
     }
 }

@@ -52,7 +52,7 @@ struct LockAheadTests {
 
     /// Waits (up to 10 s) until the store holds a lock object.
     static func waitForALock(_ local: LocalDirectoryStore) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while try await locks(local).isEmpty {
             try #require(ContinuousClock.now < deadline, "no lock was taken ahead")
             try await Task.sleep(for: .milliseconds(5))
@@ -207,8 +207,9 @@ struct LockAheadTests {
     func untakenLockGoes() async throws {
         let temp = try TemporaryDirectory("lock-ahead-expiry")
         defer { temp.remove() }
-        // Refreshed every second: a lock taken ahead and not taken up within that is withdrawn.
-        let (_, local) = try await Self.prepared(temp, lockStaleSeconds: 6)
+        // Refreshed every 5 s: a lock taken ahead and not taken up within that is withdrawn (a shorter interval
+        // let it go before the checks below on a loaded machine).
+        let (_, local) = try await Self.prepared(temp, lockStaleSeconds: 30)
         let other = try await Repository.open(local, passwords: Self.password)
 
         let first = try await Repository.open(local, passwords: Self.password, lockingAhead: "restore first")
@@ -229,7 +230,7 @@ struct LockAheadTests {
         while try await !Self.locks(local).isEmpty, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(try await Self.locks(local).isEmpty, "a lock nothing took up is still there after 10 s")
+        #expect(try await Self.locks(local).isEmpty, "a lock nothing took up is still there after 30 s")
         let gc = try await StoreLock.acquire(.exclusive, repository: other, operation: "gc", wait: .milliseconds(300))
         await gc.release()
     }

@@ -14,6 +14,7 @@ struct NodeAgentCommandTests {
             (["--volume-wait-timeout", "forever"], ["NODE_NAME": "n1"], "--volume-wait-timeout 'forever'"),
             (["--host-root-dir", "host"], ["NODE_NAME": "n1"], "--host-root-dir 'host'"),
             (["--read-bytes-per-second", "0"], ["NODE_NAME": "n1"], "--read-bytes-per-second 0"),
+            (["--write-bytes-per-second", "0"], ["NODE_NAME": "n1"], "--write-bytes-per-second 0"),
         ])
     func refused(arguments: [String], environment: [String: String], message: String) throws {
         let result = try CLIRunner.run(

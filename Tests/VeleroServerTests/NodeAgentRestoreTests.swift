@@ -183,7 +183,9 @@ struct NodeAgentRestoreTests {
     func killMidRestore() async throws {
         try await ServerHarness.with { harness in
             let nodes = try NodeCluster(harness)
-            var agent = try nodes.startAgent("node-k")
+            // Restores write at most 64 MB/s: the 512 MiB volume takes some 8 s, which the kill lands in.
+            let throttled = ["--write-bytes-per-second", "\(64_000_000)"]
+            var agent = try nodes.startAgent("node-k", extra: throttled)
             defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) } }
             try await nodes.namespace("shop")
             let uid = try await nodes.pod(
@@ -192,7 +194,7 @@ struct NodeAgentRestoreTests {
             let source = try nodes.volume(
                 node: "node-k", podUID: uid, plugin: "kubernetes.io~empty-dir", directory: "data",
                 files: ["small": [1, 2, 3]])
-            // A sparse file: cheap to make and to store, long to write back.
+            // A sparse file: cheap to make and to store, and as long to write back as the throttle makes it.
             let size: UInt64 = 512 << 20
             _ = FileManager.default.createFile(atPath: source + "/sparse", contents: nil)
             let sparse = try FileHandle(forWritingTo: URL(fileURLWithPath: source + "/sparse"))
@@ -226,7 +228,7 @@ struct NodeAgentRestoreTests {
                 #expect(wait.isRunning, "the init container is not released by a half-written volume")
                 #expect(try await harness.restore("big").phase == .inProgress)
 
-                agent = try nodes.startAgent("node-k")
+                agent = try nodes.startAgent("node-k", extra: throttled)
                 #expect(try await NodeCluster.exitStatus(wait, seconds: 300) == 0, "\(nodes.agentLog("node-k"))")
                 let attributes = try FileManager.default.attributesOfItem(atPath: target + "/sparse")
                 #expect((attributes[.size] as? NSNumber)?.uint64Value == size)

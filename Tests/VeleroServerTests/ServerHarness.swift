@@ -139,7 +139,7 @@ final class ServerHarness: Sendable {
     /// Polls until `condition` holds (or fails the test after `seconds`).
     @discardableResult
     func waitFor<T>(
-        _ what: String, seconds: Double = 30, _ condition: () async throws -> T?
+        _ what: String, seconds: Double = 90, _ condition: () async throws -> T?
     ) async throws -> T {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
@@ -155,7 +155,7 @@ final class ServerHarness: Sendable {
     }
 
     /// Waits until the backup's phase is final and returns it.
-    func finishedBackup(_ name: String, seconds: Double = 30) async throws -> Backup {
+    func finishedBackup(_ name: String, seconds: Double = 90) async throws -> Backup {
         try await waitFor("backup \(name) to finish", seconds: seconds) {
             let backup = try await backup(name)
             return backup.flatMap { $0.phase.isFinal ? $0 : nil }

@@ -4,7 +4,7 @@ import SystemIO
 /// Reads a file through the blocking pool and yields its content-defined chunks in order.
 ///
 /// Holds one buffer of twice the maximum chunk size (at least 8 MiB), so memory per open file is fixed however
-/// large the file is. Not shared between tasks. Buffers are reused from file to file (`ReadBuffers`): a fresh
+/// large the file is. Not shared between tasks. Buffers are reused from file to file (`SpareBuffers`): a fresh
 /// 8 MiB allocation per file is an mmap, page faults on every byte read and an munmap, thousands of times in a
 /// tree of small files.
 public final class FileChunkReader {
@@ -22,10 +22,10 @@ public final class FileChunkReader {
         self.file = file
         self.chunker = chunker
         self.pool = pool
-        buffer = ReadBuffers.shared.take(byteCount: max(chunker.profile.maximum * 2, 8 << 20))
+        buffer = SpareBuffers.readers.take(byteCount: max(chunker.profile.maximum * 2, 8 << 20))
     }
 
-    deinit { ReadBuffers.shared.give(buffer) }
+    deinit { SpareBuffers.readers.give(buffer) }
 
     /// The next chunk's bytes, or nil at end of file.
     public func next() async throws -> [UInt8]? {
@@ -59,38 +59,52 @@ struct UnsafeSendableBuffer: @unchecked Sendable {
     init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
 }
 
-/// Read buffers kept for the next file: at most `limit`, all of one size (the chunker's); others are freed.
-final class ReadBuffers: Sendable {
-    static let shared = ReadBuffers(limit: 16)
+/// Buffers kept for reuse: at most `limitBytes` of them, by size. A fresh allocation of a megabyte or more is an
+/// mmap, a page fault on every page touched and an munmap; reusing them makes a tree of thousands of small files cost
+/// what one large file does. Readers take one of a fixed size per file; a restore takes one per run (`take(atLeast:)`,
+/// a power of two), so a handful of sizes recur.
+final class SpareBuffers: Sendable {
+    /// The file readers' (8 MiB each, sixteen of them).
+    static let readers = SpareBuffers(limitBytes: 128 << 20)
 
     private struct Spare: @unchecked Sendable {
         var buffers: [UnsafeMutableRawBufferPointer] = []
+        var bytes = 0
     }
 
     private let spare = Mutex(Spare())
-    private let limit: Int
+    private let limitBytes: Int
 
-    init(limit: Int) { self.limit = limit }
+    init(limitBytes: Int) { self.limitBytes = limitBytes }
 
+    /// A buffer of exactly `byteCount` bytes, reused when one is kept; its content is whatever it held.
     func take(byteCount: Int) -> UnsafeMutableRawBufferPointer {
-        let reused = spare.withLock { spare -> Spare in
-            guard let index = spare.buffers.lastIndex(where: { $0.count == byteCount }) else { return Spare() }
-            return Spare(buffers: [spare.buffers.remove(at: index)])
+        let reused = spare.withLock { spare -> UnsafeMutableRawBufferPointer? in
+            guard let index = spare.buffers.lastIndex(where: { $0.count == byteCount }) else { return nil }
+            spare.bytes -= byteCount
+            return spare.buffers.remove(at: index)
         }
-        return reused.buffers.first ?? .allocate(byteCount: byteCount, alignment: 64)
+        return reused ?? .allocate(byteCount: byteCount, alignment: 64)
     }
 
+    /// A buffer of at least `byteCount` bytes: the next power of two, at least 64 KiB.
+    func take(atLeast byteCount: Int) -> UnsafeMutableRawBufferPointer {
+        take(byteCount: max(64 << 10, 1 << (Int.bitWidth - max(byteCount - 1, 1).leadingZeroBitCount)))
+    }
+
+    /// Keeps `buffer` for the next `take`, or frees it (and the oldest kept) to stay within the limit.
     func give(_ buffer: UnsafeMutableRawBufferPointer) {
-        // A buffer of another size replaces the kept ones (another chunker); those are freed outside the lock.
-        let given = Spare(buffers: [buffer])
         let freed = spare.withLock { spare -> Spare in
-            if let size = spare.buffers.first?.count, size != buffer.count {
-                defer { spare = given }
-                return spare
-            }
-            guard spare.buffers.count < limit else { return given }
+            guard buffer.count <= limitBytes else { return Spare(buffers: [buffer]) }
             spare.buffers.append(buffer)
-            return Spare()
+            spare.bytes += buffer.count
+            var freed = Spare()
+            while spare.bytes > limitBytes {
+                let oldest = spare.buffers.removeFirst()
+                spare.bytes -= oldest.count
+                freed.buffers.append(oldest)
+            }
+            return freed
         }
         for buffer in freed.buffers { buffer.deallocate() }
     }

@@ -72,6 +72,10 @@ public enum ChunkCodec {
 
     /// The codec named in a stored chunk's header, if the header is valid.
     public static func codec(of stored: [UInt8]) -> Codec? {
+        stored.withUnsafeBytes { codec(of: $0) }
+    }
+
+    static func codec(of stored: UnsafeRawBufferPointer) -> Codec? {
         guard stored.count >= headerSize, stored[0] == UInt8(ascii: "V"), stored[1] == UInt8(ascii: "C"),
             stored[2] == formatVersion
         else { return nil }
@@ -83,36 +87,70 @@ public enum ChunkCodec {
     public static func decode(_ stored: [UInt8], id: ChunkID, key: String, idKey: [UInt8]? = nil)
         throws(ChunkStoreError) -> [UInt8]
     {
+        let length = try stored.withUnsafeBytes { stored in
+            Result { () throws(ChunkStoreError) in try header(of: stored, id: id, key: key).plainLength }
+        }.get()
+        var failure: ChunkStoreError?
+        let decoded = [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+            let result = stored.withUnsafeBytes { stored in
+                Result { () throws(ChunkStoreError) in
+                    try decode(stored, id: id, key: key, idKey: idKey, into: UnsafeMutableRawBufferPointer(buffer))
+                }
+            }
+            switch result {
+            case .success(let decoded): count = decoded
+            case .failure(let error):
+                failure = error
+                count = 0
+            }
+        }
+        if let failure { throw failure }
+        return decoded
+    }
+
+    /// Decodes a stored chunk into `destination`, which must hold exactly its plain length (the header's), and
+    /// checks that those bytes hash to `id`; returns that length. The bytes are decoded where they will be used
+    /// (a restore's write buffer), with no copy of their own. `key` names the object in errors.
+    @discardableResult
+    public static func decode(
+        _ stored: UnsafeRawBufferPointer, id: ChunkID, key: String, idKey: [UInt8]? = nil,
+        into destination: UnsafeMutableRawBufferPointer
+    ) throws(ChunkStoreError) -> Int {
+        func corrupt(_ reason: String) -> ChunkStoreError { .corruptChunk(id: id, key: key, reason: reason) }
+        let (codec, plainLength) = try header(of: stored, id: id, key: key)
+        guard destination.count == plainLength else {
+            throw corrupt("its header says \(plainLength) bytes, its reference \(destination.count)")
+        }
+        let body = UnsafeRawBufferPointer(rebasing: stored[headerSize...])
+        switch codec {
+        case .raw:
+            guard body.count == plainLength else {
+                throw corrupt("raw body is \(body.count) bytes, header says \(plainLength)")
+            }
+            if plainLength > 0 { destination.baseAddress!.copyMemory(from: body.baseAddress!, byteCount: plainLength) }
+        case .lz4:
+            let produced = LZ4_decompress_safe(
+                body.baseAddress?.assumingMemoryBound(to: CChar.self),
+                destination.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(body.count), Int32(plainLength))
+            guard produced == Int32(plainLength) else { throw corrupt("lz4 block does not decompress") }
+        }
+        let plain = UnsafeRawBufferPointer(destination)
+        let hashed = idKey.map { ChunkID(hashing: plain, key: $0) } ?? ChunkID(hashing: plain)
+        guard hashed == id else { throw corrupt("content does not hash to its id") }
+        return plainLength
+    }
+
+    /// A stored chunk's codec and plain length, from a header that must be valid.
+    private static func header(of stored: UnsafeRawBufferPointer, id: ChunkID, key: String)
+        throws(ChunkStoreError) -> (codec: Codec, plainLength: Int)
+    {
         func corrupt(_ reason: String) -> ChunkStoreError { .corruptChunk(id: id, key: key, reason: reason) }
         guard stored.count >= headerSize else {
             throw corrupt("object is \(stored.count) bytes, shorter than a header")
         }
         guard let codec = codec(of: stored) else { throw corrupt("unknown header or format version") }
-        let plainLength = Int(
-            stored.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) })
+        let plainLength = Int(UInt32(littleEndian: stored.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
         guard plainLength <= maximumPlainLength else { throw corrupt("header claims \(plainLength) bytes") }
-        let plain: [UInt8]
-        switch codec {
-        case .raw:
-            guard stored.count - headerSize == plainLength else {
-                throw corrupt("raw body is \(stored.count - headerSize) bytes, header says \(plainLength)")
-            }
-            plain = Array(stored[headerSize...])
-        case .lz4:
-            var produced: Int32 = -1
-            let output = [UInt8](unsafeUninitializedCapacity: plainLength) { buffer, count in
-                stored.withUnsafeBytes { source in
-                    produced = LZ4_decompress_safe(
-                        source.baseAddress!.advanced(by: headerSize).assumingMemoryBound(to: CChar.self),
-                        UnsafeMutableRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self),
-                        Int32(stored.count - headerSize), Int32(plainLength))
-                }
-                count = produced == Int32(plainLength) ? plainLength : 0
-            }
-            guard produced == Int32(plainLength) else { throw corrupt("lz4 block does not decompress") }
-            plain = output
-        }
-        guard ChunkID(hashing: plain, key: idKey) == id else { throw corrupt("content does not hash to its id") }
-        return plain
+        return (codec, plainLength)
     }
 }

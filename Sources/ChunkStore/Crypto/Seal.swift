@@ -58,23 +58,43 @@ public enum StoreCrypto {
 
     /// Opens what `seal` made; nil when the tag does not authenticate it (wrong key, changed bytes, other object).
     public static func open(_ sealed: [UInt8], key: [UInt8], associated: [UInt8]) -> [UInt8]? {
-        precondition(key.count == keyLength)
         guard sealed.count >= nonceLength + tagLength else { return nil }
+        var ok = false
+        let plain = [UInt8](unsafeUninitializedCapacity: sealed.count - nonceLength - tagLength) { buffer, count in
+            ok = sealed.withUnsafeBytes {
+                open($0, key: key, associated: associated, into: UnsafeMutableRawBufferPointer(buffer))
+            }
+            count = ok ? buffer.count : 0
+        }
+        return ok ? plain : nil
+    }
+
+    /// Opens what `seal` made into `plain`, which holds exactly `openedCount(sealed.count)` bytes; false when the
+    /// tag does not authenticate it. A restore opens blobs into one reused buffer this way.
+    public static func open(
+        _ sealed: UnsafeRawBufferPointer, key: [UInt8], associated: [UInt8], into plain: UnsafeMutableRawBufferPointer
+    ) -> Bool {
+        precondition(key.count == keyLength)
+        guard sealed.count >= nonceLength + tagLength else { return false }
         let count = sealed.count - nonceLength - tagLength
-        var plain = [UInt8](repeating: 0, count: count)
-        let ok = plain.withUnsafeMutableBufferPointer { plain in
-            sealed.withUnsafeBufferPointer { sealed in
-                key.withUnsafeBufferPointer { key in
-                    associated.withUnsafeBufferPointer { associated in
-                        copenssl_aes256gcm_open(
-                            key.baseAddress, sealed.baseAddress, associated.baseAddress, associated.count,
-                            sealed.baseAddress! + nonceLength, count, sealed.baseAddress! + nonceLength + count,
-                            plain.baseAddress)
-                    }
+        precondition(plain.count == count, "the buffer to open into is not the sealed text's size")
+        let base = sealed.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var spare: UInt8 = 0  // somewhere to point at when there is no plain text (an empty buffer has no address)
+        let ok = withUnsafeMutablePointer(to: &spare) { spare in
+            key.withUnsafeBufferPointer { key in
+                associated.withUnsafeBufferPointer { associated in
+                    copenssl_aes256gcm_open(
+                        key.baseAddress, base, associated.baseAddress, associated.count, base + nonceLength, count,
+                        base + nonceLength + count, plain.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? spare)
                 }
             }
         }
-        return ok == 1 ? plain : nil
+        return ok == 1
+    }
+
+    /// The plain size of a sealed text of `sealedCount` bytes (nil when it is too short to be one).
+    public static func openedCount(_ sealedCount: Int) -> Int? {
+        sealedCount >= nonceLength + tagLength ? sealedCount - nonceLength - tagLength : nil
     }
 
     /// scrypt parameters: cost `n` (a power of two), block size `r`, parallelism `p`.

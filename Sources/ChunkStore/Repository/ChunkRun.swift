@@ -19,6 +19,8 @@ public struct ChunkRun: Sendable {
 
     /// The planned list's positions this run reads, in order.
     public var indices: [Int] { members.map(\.index) }
+    /// The first of them: a run's chunks are consecutive in the planned list.
+    public var firstIndex: Int { members[0].index }
     /// The chunks' bytes once read: what the run takes of the byte budget.
     public var plainBytes: Int { members.reduce(0) { $0 + $1.ref.length } }
 }

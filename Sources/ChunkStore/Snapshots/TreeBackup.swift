@@ -12,7 +12,7 @@ public struct TreeBackup: Sendable {
     public var fileConcurrency: Int
     public var progress: TreeProgress
     /// Bounds the bytes read from the source (nil: unbounded), shared with whoever else reads through it.
-    public var readThrottle: ReadThrottle?
+    public var readThrottle: ByteThrottle?
     let pool: BlockingPool
     private let logger = Logger(label: "velero-cas.tree-backup")
 

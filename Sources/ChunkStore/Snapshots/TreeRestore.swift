@@ -33,6 +33,11 @@ public struct TreeRestore: Sendable {
     /// Runs after the directories and empty files exist and before any data is written; tests use it to change
     /// the target under a running restore.
     var afterPrepare: (@Sendable () async throws -> Void)?
+    /// Bounds the bytes per second written (shared with other restores that hold the same throttle); nil: unbounded.
+    public var writeThrottle: ByteThrottle?
+    /// Runs on the thread that makes the tree, after each file is created (and before the next); tests use it to
+    /// see what is written meanwhile.
+    var afterCreating: (@Sendable (TreeEntry) throws -> Void)?
 
     public struct Summary: Sendable, Codable, Equatable {
         public var files: Int
@@ -124,27 +129,58 @@ public struct TreeRestore: Sendable {
         progress.setTotal(entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) })
         let directory = try await pool.run { try Self.openTarget(root, overwrite: overwrite) }
         defer { directory.close() }
-        let created = try await pool.run { try Self.prepare(directory, entries: entries, overwrite: overwrite) }
-        if let afterPrepare { try await afterPrepare() }
-
         let files = entries.indices.filter { entries[$0].kind == .file }
+        // The tree is made on one pool thread (directories, then each file as it comes) while the files already
+        // made are written: each file's writer waits for its creation only, so the creating (one core, and dear
+        // after many deletions on ext4) runs beside the decoding and writing instead of before all of it.
+        let creations = Creations(files: files)
+        let afterCreating = self.afterCreating
+        async let tree: Void = pool.run {
+            do {
+                try Self.prepare(directory, entries: entries, overwrite: overwrite) { index, identity in
+                    creations.created(index, identity)
+                    try afterCreating?(entries[index])
+                    if creations.isStopped { throw CancellationError() }
+                }
+            } catch {
+                if !creations.isStopped { creations.fail(error) }
+                throw error
+            }
+        }
+        if let afterPrepare {
+            try await tree
+            try await afterPrepare()
+        }
+
         // Directory walkers kept from file to file: each file is opened from its parent's descriptor, and the next
         // file (usually in the same directory) reuses the walk instead of opening every component again.
         let walkers = DirectoryWalkers(root: directory)
         defer { walkers.close() }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var running = 0
-            for index in files {
-                if running == fileConcurrency {
-                    try await group.next()
-                    running -= 1
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var running = 0
+                for index in files {
+                    if running == fileConcurrency {
+                        try await group.next()
+                        running -= 1
+                    }
+                    let entry = entries[index]
+                    group.addTask {
+                        let identity = try await creations.wait(for: index)
+                        try await self.restoreFile(entry, walkers: walkers, created: identity)
+                    }
+                    running += 1
                 }
-                let entry = entries[index]
-                let identity = created[index]
-                group.addTask { try await self.restoreFile(entry, walkers: walkers, created: identity) }
-                running += 1
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+            try await tree
+        } catch {
+            // The tree's own failure (a path in the way) is the cause; the writers waiting for it only echo it.
+            // After a writer's failure (or a cancellation) no more of the tree is made.
+            creations.stop()
+            _ = try? await tree
+            if let failure = creations.failure { throw failure }
+            throw error
         }
         let owners = restoreOwners
         let logger = self.logger
@@ -229,12 +265,14 @@ public struct TreeRestore: Sendable {
         var inode: UInt64
     }
 
-    /// Creates every directory and every file (empty, at its size), refusing to pass through anything that is not
-    /// a real directory; returns the identity of each file created, by entry index. Blocking.
-    static func prepare(_ root: FileDescriptor, entries: [TreeEntry], overwrite: Bool) throws -> [Int: CreatedFile] {
+    /// Creates every directory and every file (empty, at its size), in the entries' order, refusing to pass
+    /// through anything that is not a real directory; reports the identity of each file as it is created, by entry
+    /// index. Blocking.
+    static func prepare(
+        _ root: FileDescriptor, entries: [TreeEntry], overwrite: Bool, created: (Int, CreatedFile) throws -> Void
+    ) throws {
         let directories = OpenDirectories(root: root, create: true)
         defer { directories.close() }
-        var created: [Int: CreatedFile] = [:]
         for (index, entry) in entries.enumerated() {
             let components = ManifestPath.components(entry.rawPath)
             if entry.kind == .directory {
@@ -256,11 +294,55 @@ public struct TreeRestore: Sendable {
                 defer { file.close() }
                 if entry.size > 0 { try file.truncate(to: entry.size) }
                 let status = try file.status()
-                created[index] = CreatedFile(device: status.device, inode: status.inode)
+                try created(index, CreatedFile(device: status.device, inode: status.inode))
             }
         }
-        return created
     }
+
+    /// The files `prepare` has created so far, for the writers that wait for them: each waits for its own file
+    /// only; all wait in vain (with the tree's error) once the tree failed.
+    final class Creations: Sendable {
+        private let gates: [Int: Gate]
+        private let identities = Mutex<[Int: CreatedFile]>([:])
+        private let failed = Mutex<(any Error)?>(nil)
+
+        init(files: [Int]) { gates = Dictionary(uniqueKeysWithValues: files.map { ($0, Gate()) }) }
+
+        private let stopped = Atomic(false)
+
+        /// The error the tree failed with, if it did.
+        var failure: (any Error)? { failed.withLock { $0 } }
+
+        /// Whether the restore gave up (a writer failed, or it was cancelled): the tree stops at its next file.
+        var isStopped: Bool { stopped.load(ordering: .acquiring) }
+
+        func stop() { stopped.store(true, ordering: .releasing) }
+
+        func created(_ index: Int, _ identity: CreatedFile) {
+            identities.withLock { $0[index] = identity }
+            gates[index]?.open()
+        }
+
+        func fail(_ error: any Error) {
+            failed.withLock { $0 = error }
+            for gate in gates.values { gate.fail(error) }
+        }
+
+        /// Returns once file `index` is created, with its identity; throws if the tree failed first or the task is
+        /// cancelled.
+        func wait(for index: Int) async throws -> CreatedFile {
+            guard let gate = gates[index] else { preconditionFailure("entry \(index) is not a file of this tree") }
+            try await gate.wait()
+            guard let identity = identities.withLock({ $0[index] }) else {
+                preconditionFailure("a file's gate opened before its identity was kept")
+            }
+            return identity
+        }
+    }
+
+    /// Buffers that runs are decoded into before they are written: reused, as a fresh one of a megabyte or more
+    /// costs an mmap and a page fault per page. They hold at most what the store's chunk budget lets be in flight.
+    static let runBuffers = SpareBuffers(limitBytes: 64 << 20)
 
     private func restoreFile(_ entry: TreeEntry, walkers: DirectoryWalkers, created: CreatedFile?) async throws {
         let file = try await pool.run {
@@ -286,19 +368,24 @@ public struct TreeRestore: Sendable {
             for run in runs {
                 guard !group.isCancelled && failure.error == nil else { break }
                 let bytes = run.plainBytes
+                try await writeThrottle?.take(bytes)
                 try await repository.acquireChunkWork(bytes: bytes)
                 group.addTask { [repository, pool, progress, offsets, durable] in
                     defer { repository.releaseChunkWork(bytes: bytes) }
                     do {
-                        let pieces = try await repository.read(run)
+                        let fetched = try await repository.fetch(run)
+                        // A run is contiguous in the file: it is decoded into one reused buffer and written with
+                        // one call (decoding is CPU work, done here beside the write rather than on the
+                        // cooperative pool).
                         try await pool.run {
-                            for (index, plain) in pieces {
-                                try plain.withUnsafeBytes { try file.write($0, at: offsets[index]) }
-                            }
-                            // A run is contiguous in the file: its pages go to disk while the rest is decoded.
-                            if durable, let first = pieces.first?.index, let last = pieces.last {
-                                file.startWriteback(offsets[first]..<offsets[last.index] + Int64(last.plain.count))
-                            }
+                            let buffer = Self.runBuffers.take(atLeast: bytes)
+                            defer { Self.runBuffers.give(buffer) }
+                            let plain = UnsafeMutableRawBufferPointer(rebasing: buffer[..<bytes])
+                            try repository.decode(fetched, into: plain)
+                            let start = offsets[run.firstIndex]
+                            try file.write(UnsafeRawBufferPointer(plain), at: start)
+                            // Its pages go to disk while the rest is decoded.
+                            if durable { file.startWriteback(start..<start + Int64(bytes)) }
                         }
                         progress.addBytes(bytes)
                     } catch {

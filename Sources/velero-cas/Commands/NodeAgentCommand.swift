@@ -36,6 +36,11 @@ struct NodeAgentCommand: AsyncParsableCommand {
             "Bound the bytes per second read from volumes by this agent, all volumes together (default: unbounded; stands in for a node's disk in benchmarks)."
     )
     var readBytesPerSecond: Int?
+    @Option(
+        help:
+            "Bound the bytes per second written into volumes by this agent's restores, all volumes together (default: unbounded; a node's disk is shared with its pods)."
+    )
+    var writeBytesPerSecond: Int?
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var global: GlobalOptions
@@ -46,6 +51,9 @@ struct NodeAgentCommand: AsyncParsableCommand {
         }
         if let rate = readBytesPerSecond, rate < 1 {
             throw ValidationError("--read-bytes-per-second \(rate) must be at least 1")
+        }
+        if let rate = writeBytesPerSecond, rate < 1 {
+            throw ValidationError("--write-bytes-per-second \(rate) must be at least 1")
         }
         guard let wait = KubeDuration.seconds(volumeWaitTimeout), wait >= 1 else {
             throw ValidationError(
@@ -93,6 +101,7 @@ struct NodeAgentCommand: AsyncParsableCommand {
                 try await ServerCommand.configuredLocation(storeOptions, name, create)
             })
         configuration.readBytesPerSecond = readBytesPerSecond
+        configuration.writeBytesPerSecond = writeBytesPerSecond
         configuration.volumeWaitTimeout = .milliseconds(Int(KubeDuration.seconds(volumeWaitTimeout)! * 1000))
         configuration.hostRootDirectory =
             hostRootDir.count > 1 && hostRootDir.hasSuffix("/")

@@ -1,10 +1,10 @@
 import Synchronization
 
-/// Bounds the bytes read per second by everyone sharing it: a token bucket kept as the instant it is next empty
-/// (virtual scheduling). `take(_:)` reserves the bytes at once and then sleeps (a task sleep, not a blocked thread)
-/// until the rate allows them, so concurrent readers share the rate in the order they asked. Up to `burst` of
-/// reading may run ahead of the rate.
-public final class ReadThrottle: Sendable {
+/// Bounds the bytes per second moved by everyone sharing it (a backup's reads of volumes, a restore's writes into
+/// them): a token bucket kept as the instant it is next empty (virtual scheduling). `take(_:)` reserves the bytes at
+/// once and then sleeps (a task sleep, not a blocked thread) until the rate allows them, so concurrent users share
+/// the rate in the order they asked. Up to `burst` of moving may run ahead of the rate.
+public final class ByteThrottle: Sendable {
     /// The bound, in bytes per second (at least 1).
     public let bytesPerSecond: Int
     private let burst: Duration
@@ -15,7 +15,7 @@ public final class ReadThrottle: Sendable {
         self.burst = burst
     }
 
-    /// Waits until `count` more bytes may be read; throws `CancellationError` when cancelled meanwhile.
+    /// Waits until `count` more bytes may be moved; throws `CancellationError` when cancelled meanwhile.
     public func take(_ count: Int) async throws {
         guard count > 0 else { return }
         let cost = Duration.nanoseconds(Int64((Double(count) / Double(bytesPerSecond) * 1e9).rounded(.up)))
