@@ -61,7 +61,7 @@ struct RestoreHookTimeoutTests {
             try await hooks.pod(
                 harness, "doomed",
                 annotations: [
-                    post + "command": #"["true"]"#, post + "wait-for-ready": "true", post + "wait-timeout": "20s",
+                    post + "command": #"["true"]"#, post + "wait-for-ready": "true", post + "wait-timeout": "120s",
                 ])
             try await hooks.pod(harness, "init-stuck", labels: ["tier": "warm"], annotations: [:])
             try await hooks.pod(
@@ -70,7 +70,7 @@ struct RestoreHookTimeoutTests {
                     "init.hook.restore.velero.io/container-image": "busybox",
                     "init.hook.restore.velero.io/container-name": "migrate",
                     "init.hook.restore.velero.io/command": #"["false"]"#,
-                    "init.hook.restore.velero.io/timeout": "20s",
+                    "init.hook.restore.velero.io/timeout": "120s",
                 ])
             try await hooks.pod(harness, "init-ok", labels: ["tier": "quick"], annotations: [:])
             try await harness.withServer {
@@ -87,13 +87,14 @@ struct RestoreHookTimeoutTests {
                     "timeout":"1s"}}]},\
                     {"name":"quick","labelSelector":{"matchLabels":{"tier":"quick"}},"postHooks":[\
                     {"init":{"initContainers":[{"name":"quick","image":"busybox","command":["true"]}],\
-                    "timeout":"20s"}}]}]}}}
+                    "timeout":"120s"}}]}]}}}
                     """, to: Restore.resource, namespace: "velero")
                 let uids = try await hooks.playKubelet(harness, namespace: "app2", count: 8, status: Self.status)
                 try await harness.client.delete(RestoreHookTests.pods, namespace: "app2", name: "doomed")
                 let restore = try await harness.finishedRestore("timed")
                 let seconds = (ContinuousClock.now - started) / .seconds(1)
-                #expect(seconds < 20, "the restore waited \(seconds) s")
+                // None of the 120 s timeouts above was waited out (the bound leaves room for a loaded machine).
+                #expect(seconds < 100, "the restore waited \(seconds) s")
                 let status = try #require(restore.status)
                 #expect(restore.phase == .partiallyFailed, "\(status)")
                 #expect(status.hookStatus == HookStatus(hooksAttempted: 8, hooksFailed: 7), "\(status)")
