@@ -48,7 +48,8 @@ struct HTTPClientFailureTests {
         let listener = try SilentListener()
         defer { listener.close() }
         let client = HTTPClient()
-        let request = HTTPRequest(method: .get, url: listener.url, timeout: .seconds(30))
+        // Ended by the cancellation long before its own timeout (the bound below leaves room for a loaded machine).
+        let request = HTTPRequest(method: .get, url: listener.url, timeout: .seconds(120))
         let task = Task { try await client.execute(request) }
         try await Task.sleep(for: .milliseconds(100))
         let cancelled = ContinuousClock.now
@@ -56,7 +57,7 @@ struct HTTPClientFailureTests {
         let result = await task.result
         let elapsed = ContinuousClock.now - cancelled
         #expect(throws: CancellationError.self) { try result.get() }
-        #expect(elapsed < .seconds(10), "cancellation took \(elapsed) to end the request")
+        #expect(elapsed < .seconds(60), "cancellation took \(elapsed) to end the request")
     }
 
     @Test func alreadyCancelledTaskDoesNotSend() async throws {

@@ -23,8 +23,9 @@ struct ServerCrashTests {
             let kept = try await harness.finishedBackup("kept", seconds: 60)
             #expect(kept.phase == .completed, "\(serverLog())")
 
-            // The next backup lists config maps slowly, so the kill lands while it runs.
-            harness.slowConfigMaps(harness.namespaces[1], by: .seconds(3))
+            // The next backup lists config maps slowly (10 s: on a loaded machine 3 s passed before the kill), so
+            // the kill lands while it runs.
+            harness.slowConfigMaps(harness.namespaces[1], by: .seconds(10))
             try await harness.apply(
                 harness.backupManifest("victim", namespace: harness.namespaces[1]), to: Backup.resource,
                 namespace: "velero")
