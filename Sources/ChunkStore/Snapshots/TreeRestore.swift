@@ -305,10 +305,9 @@ public struct TreeRestore: Sendable {
         private let gates: [Int: Gate]
         private let identities = Mutex<[Int: CreatedFile]>([:])
         private let failed = Mutex<(any Error)?>(nil)
+        private let stopped = Atomic(false)
 
         init(files: [Int]) { gates = Dictionary(uniqueKeysWithValues: files.map { ($0, Gate()) }) }
-
-        private let stopped = Atomic(false)
 
         /// The error the tree failed with, if it did.
         var failure: (any Error)? { failed.withLock { $0 } }
