@@ -8,4 +8,11 @@ scripts/setup.sh --tests
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 export VELERO_CAS_CONFIG="$scratch/locations.yaml"
-scripts/with-moto.sh swift test "$@"
+status=0
+scripts/with-moto.sh swift test "$@" 2>&1 | tee "$scratch/test.log" || status=$?
+if [ "$status" -ne 0 ]; then
+  # The log is long and readers often see only its end: the failures again, last.
+  echo "--- failed tests and their issues"
+  grep -E "✘|recorded an issue|Expectation failed|error:" "$scratch/test.log" | tail -n 80 || true
+fi
+exit "$status"
