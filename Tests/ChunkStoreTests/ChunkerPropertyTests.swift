@@ -70,7 +70,7 @@ struct ChunkerPropertyTests {
         var lengths: [Int] = []
         var offset = 0
         while let chunk = try await reader.next() {
-            #expect(chunk.elementsEqual(data[offset..<offset + chunk.count]))
+            #expect(chunk.array.elementsEqual(data[offset..<offset + chunk.count]))
             offset += chunk.count
             lengths.append(chunk.count)
         }

@@ -174,6 +174,25 @@ struct RestorePipelineTests {
         #expect(fresh.count == 64 << 10)
         for buffer in [again, other, fresh] { buffer.deallocate() }
     }
+
+    @Test func aChunkReadForBackupGoesBackToItsSparesWhenItsLastReferenceGoes() {
+        let spares = SpareBuffers(limitBytes: 4 << 20)
+        let content = TestData.random(count: 300_000, seed: 7)
+        var first: ChunkBytes? = content.withUnsafeBytes { ChunkBytes(copying: $0, spares: spares) }
+        let firstAddress = first?.address
+        #expect(first?.array == content)
+        #expect(first?.count == content.count)
+        withExtendedLifetime(first) {
+            // Still referenced: a chunk of the same size class gets another buffer.
+            let other = content.withUnsafeBytes { ChunkBytes(copying: $0, spares: spares) }
+            #expect(other.address != firstAddress)
+        }
+        first = nil
+        let shorter = Array(content.dropLast(1000))
+        let reused = shorter.withUnsafeBytes { ChunkBytes(copying: $0, spares: spares) }
+        #expect(reused.address == firstAddress, "the buffer came back and was taken again")
+        #expect(reused.array == shorter)
+    }
 }
 
 extension Array where Element == UInt8 {

@@ -48,10 +48,12 @@ public struct ChunkID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// SHA-256 of `bytes`, or its keyed HMAC when the store has a chunk-id key.
     public init(hashing bytes: [UInt8], key: [UInt8]?) {
-        self = bytes.withUnsafeBytes { buffer in
-            if let key { return ChunkID(hashing: buffer, key: key) }
-            return ChunkID(hashing: buffer)
-        }
+        self = bytes.withUnsafeBytes { ChunkID(hashing: $0, key: key) }
+    }
+
+    /// SHA-256 of `bytes` in place, or its keyed HMAC when the store has a chunk-id key.
+    public init(hashing bytes: UnsafeRawBufferPointer, key: [UInt8]?) {
+        self = key.map { ChunkID(hashing: bytes, key: $0) } ?? ChunkID(hashing: bytes)
     }
 
     /// Parses 64 lowercase or uppercase hex digits; nil for anything else.

@@ -358,7 +358,10 @@ public final class Repository: Sendable {
     }
 
     /// The id of a chunk's content in this store.
-    public func chunkID(of plain: [UInt8]) -> ChunkID { ChunkID(hashing: plain, key: chunkIDKey) }
+    public func chunkID(of plain: some PlainBytes) -> ChunkID {
+        let key = chunkIDKey
+        return plain.withPlainBytes { ChunkID(hashing: $0, key: key) }
+    }
 
     /// Where a format-1 store (before packs) keeps a chunk; only `store migrate` reads there.
     public static func legacyChunkKey(_ id: ChunkID) -> String {
@@ -385,12 +388,14 @@ public final class Repository: Sendable {
     /// With a `gate` still shut, the chunk is sealed first (the work would wait anyway) and then waits at the gate:
     /// what the store has is decided, and the chunk added to a pack, only once it opens.
     func addChunk(
-        _ plain: [UInt8], kind: PackKind = .data, gate: Gate? = nil, statistics operation: StoreStatistics? = nil
+        _ plain: some PlainBytes, kind: PackKind = .data, gate: Gate? = nil,
+        statistics operation: StoreStatistics? = nil
     ) async throws -> (ref: ChunkRef, upload: Task<Void, any Error>?) {
         let id = chunkID(of: plain)
+        let blobKey = self.blobKey
         var sealed: [UInt8]?
         if let gate, !gate.isOpen {
-            sealed = PackLayout.blob(of: plain, id: id, key: blobKey)
+            sealed = plain.withPlainBytes { PackLayout.blob(of: $0, id: id, key: blobKey) }
             try await gate.wait()
         }
         try await loadIndex()
@@ -399,7 +404,7 @@ public final class Repository: Sendable {
         if await !packs.contains(id) {
             // A cancelled operation stores nothing new.
             try Task.checkCancellation()
-            let blob = sealed ?? PackLayout.blob(of: plain, id: id, key: blobKey)
+            let blob = sealed ?? plain.withPlainBytes { PackLayout.blob(of: $0, id: id, key: blobKey) }
             (written, upload) = try await addToPack(id, blob: blob, kind: kind)
         }
         statistics.recordPut(plainBytes: plain.count, storedBytes: written)

@@ -168,7 +168,7 @@ extension TreeBackup {
         try await withThrowingDiscardingTaskGroup { group in
             while !group.isCancelled && failure.error == nil {
                 try await repository.acquireChunkWork(bytes: largest)
-                let chunk: [UInt8]?
+                let chunk: ChunkBytes?
                 do { chunk = try await reader.next() } catch {
                     repository.releaseChunkWork(bytes: largest)
                     throw ChunkStoreError.sourceUnreadable(path: path, reason: "\(error)")
