@@ -163,19 +163,28 @@ final class LeaderElector: Sendable {
     }
 
     /// Gives the lease up (no holder, one second), as client-go's ReleaseOnCancel does, so a standby replica takes
-    /// over at its next try rather than after the lease duration.
+    /// over at its next try rather than after the lease duration. Reads the lease first: a renewal cancelled as the
+    /// controllers stopped may have been written without this process seeing its new resourceVersion, and a release
+    /// guarded by the old one would be refused (409) and leave the lease held. Tries again after a conflict.
     private func release() async {
-        let version = observed.withLock { $0?.version }
-        guard var spec = observed.withLock({ $0?.spec }), spec.holderIdentity == settings.identity else { return }
-        spec.holderIdentity = ""
-        spec.leaseDurationSeconds = 1
-        spec.renewTime = Self.microTime(Date())
-        do {
-            _ = try await write(spec, version: version, now: .now)
-            logger.info("released lease \(namespace)/\(settings.leaseName)")
-        } catch {
-            logger.warning("could not release lease \(settings.leaseName): \(error); it expires by itself")
+        for _ in 0..<3 {
+            do {
+                let current = try LeaseObject.decode(
+                    try await client.get(Self.leases, namespace: namespace, name: settings.leaseName).json)
+                guard var spec = current.spec, spec.holderIdentity == settings.identity else { return }
+                spec.holderIdentity = ""
+                spec.leaseDurationSeconds = 1
+                spec.renewTime = Self.microTime(Date())
+                if try await write(spec, version: current.metadata.resourceVersion, now: .now) {
+                    logger.info("released lease \(namespace)/\(settings.leaseName)")
+                    return
+                }
+            } catch {
+                logger.warning("could not release lease \(settings.leaseName): \(error); it expires by itself")
+                return
+            }
         }
+        logger.warning("could not release lease \(settings.leaseName): it kept changing; it expires by itself")
     }
 
     /// Creates (no version) or replaces the lease, guarded by the resourceVersion read; false on 409.

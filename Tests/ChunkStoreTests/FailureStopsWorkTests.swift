@@ -119,8 +119,9 @@ struct FailureStopsWorkTests {
         let cancelled = ContinuousClock.now
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
-        // Promptly: the uploads under way (50 ms each) end; seen above 2 s in a full CI run on 2 cores.
-        #expect(ContinuousClock.now - cancelled < .seconds(6))
+        // Promptly: the uploads under way (50 ms each) end; seen above 2 s in a full CI run on 2 cores, so the bound
+        // leaves room for a loaded machine (a writer that ignored cancellation would never end).
+        #expect(ContinuousClock.now - cancelled < .seconds(20))
         #expect(store.counts.inFlight == 0, "no upload outlives the cancelled writer")
     }
 }

@@ -138,7 +138,7 @@ struct WebSocketSessionTests {
         reader.cancel()
         #expect(await reader.value)
         try await Self.waitFor(done)
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(ContinuousClock.now - start < .seconds(20))
         #expect(close.withLock { $0.map { WebSocketFrame.closeCode($0.payload) } } == 1001)
     }
 

@@ -119,7 +119,8 @@ struct ExecTests {
                     command: ["sh", "-c", "echo $$ > shell.pid; sleep 30 & echo $! > child.pid; wait"],
                     timeout: .seconds(1))
             }
-            #expect(ContinuousClock.now - start < .seconds(6), "cancellation took too long")
+            // Well before the 30 s sleep (with room for a loaded machine).
+            #expect(ContinuousClock.now - start < .seconds(20), "cancellation took too long")
             // The shell and its background child are gone long before the 30 s sleep would end.
             let pids = try ["shell.pid", "child.pid"].map {
                 try #require(Int32(try String(contentsOfFile: podDirectory + "/" + $0, encoding: .utf8).trimmed()))

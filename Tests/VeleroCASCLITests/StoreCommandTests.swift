@@ -133,7 +133,7 @@ struct StoreCommandTests {
         #expect(result.output.contains("delete demo-1") && result.output.contains("verify --read-data is clean"))
         // Served by a kube-sim child process, stopped at the end.
         let kubeSim = try #require(DemoClusterTests.kubeSimPID(result.output), "\(result.output)")
-        #expect(DemoClusterTests.gone(kubeSim, within: .seconds(5)))
+        #expect(DemoClusterTests.gone(kubeSim, within: .seconds(20)))
         if mode.isEmpty {
             // Through the server: every step is a Velero object the server processed.
             // Installed as `install` installs (the Deployment too), the server run in its place.
