@@ -89,7 +89,8 @@ struct WatchTests {
     @Test("selectors filter events; an object leaving the selection is DELETED, entering it ADDED")
     func selectors() async throws {
         try await SimHarness.with { sim in
-            let response = try await Self.watch(sim, "&labelSelector=app%3Dweb") {
+            // 45 s: four changes must land within the watch, and a loaded machine once took more than 20 s for them.
+            let response = try await Self.watch(sim, "&labelSelector=app%3Dweb", seconds: 45) {
                 _ = try await sim.post(Self.cms, Objects.configMap("w", labels: ["app": "web"]))
                 _ = try await sim.post(Self.cms, Objects.configMap("d", labels: ["app": "db"]))
                 _ = try await sim.patch(Self.cms + "/w", ["metadata": ["labels": ["app": "other"]]])
