@@ -130,7 +130,9 @@ struct LeaderElectionTests {
     @Test("a leader that cannot renew within the renew deadline stops its controllers and reports the loss")
     func lostLeadershipStops() async throws {
         try await ServerHarness.with { harness in
-            let a = harness.startReplica(harness.electing("replica-a"))
+            // A 4 s renew deadline: a shorter one can lapse by itself on a loaded machine before the fault is added.
+            let a = harness.startReplica(
+                harness.electing("replica-a", lease: .seconds(6), renew: .seconds(4), retry: .milliseconds(500)))
             try await harness.waitFor("replica-a to lead") {
                 try await harness.leaseHolder() == "replica-a" ? true : nil
             }
@@ -144,8 +146,8 @@ struct LeaderElectionTests {
                 return
             }
             #expect("\(lost)".contains("replica-a"))
-            // The renew deadline is 2 s; the rest is room for a loaded machine (a leader that kept going would not stop).
-            #expect(elapsed < .seconds(10), "stopped \(elapsed) after renewals began failing")
+            // The renew deadline is 4 s; the rest is room for a loaded machine (a leader that kept going would not stop).
+            #expect(elapsed < .seconds(12), "stopped \(elapsed) after renewals began failing")
             harness.sim.clearFaults()
             // Its controllers are gone: a new Backup stays New.
             try await harness.apply(
@@ -160,10 +162,15 @@ struct LeaderElectionTests {
     func lostMidBackup() async throws {
         try await ServerHarness.with { harness in
             let namespace = harness.namespaces[1]
-            // Config maps of that namespace are listed slowly: the backup is mid-way for seconds.
-            harness.sim.addFault(.latency(.seconds(3), pathPrefix: "/api/v1/namespaces/\(namespace)/configmaps"))
-            harness.sim.addFault(.latency(.seconds(3), pathPrefix: "/api/v1/configmaps"))
-            let a = harness.startReplica(harness.electing("replica-a"))
+            // Config maps of that namespace are listed slowly: the backup is still mid-way when A stops leading, up
+            // to the 8 s renew deadline after its renewals start failing.
+            harness.sim.addFault(.latency(.seconds(30), pathPrefix: "/api/v1/namespaces/\(namespace)/configmaps"))
+            harness.sim.addFault(.latency(.seconds(30), pathPrefix: "/api/v1/configmaps"))
+            // A 10 s lease with an 8 s renew deadline, so that only the refused renewals below end A's leading.
+            func electing(_ identity: String) -> VeleroServer.Configuration {
+                harness.electing(identity, lease: .seconds(10), renew: .seconds(8), retry: .seconds(1))
+            }
+            let a = harness.startReplica(electing("replica-a"))
             try await harness.waitFor("replica-a to lead") {
                 try await harness.leaseHolder() == "replica-a" ? true : nil
             }
@@ -179,9 +186,9 @@ struct LeaderElectionTests {
                 return
             }
             harness.sim.clearFaults()
-            let b = harness.startReplica(harness.electing("replica-b"))
+            let b = harness.startReplica(electing("replica-b"))
             defer { b.task.cancel() }
-            let failed = try await harness.finishedBackup("slow", seconds: 20)
+            let failed = try await harness.finishedBackup("slow", seconds: 60)
             #expect(failed.phase == .failed)
             #expect(failed.status?.failureReason?.contains("stopped") == true, "\(failed.status?.failureReason ?? "")")
             #expect(try await harness.storedBackup("slow")?.phase != .completed, "the stopped backup committed")
