@@ -121,8 +121,12 @@ public final class VeleroServer: Service, Sendable {
             client: client, namespace: configuration.namespace, passwords: configuration.passwords,
             fallback: configuration.fallbackLocation, credentialsDirectory: configuration.credentialsDirectory)
         let logger = logger
+        // Lease requests go through a client of their own (as client-go's leader election has): in the shared one,
+        // a renewal queued behind a backup's requests (its connection pool, its in-flight limit) and, on a loaded
+        // machine, missed the renew deadline while the backups ran.
+        let leaseClient = KubeClient(configuration: client.configuration, maxConnections: 2)
         elector = configuration.leaderElection.map {
-            LeaderElector(client: client, namespace: configuration.namespace, settings: $0, logger: logger)
+            LeaderElector(client: leaseClient, namespace: configuration.namespace, settings: $0, logger: logger)
         }
     }
 

@@ -12,10 +12,10 @@ struct LeaderElectionTests {
     func takeoverAfterKill() async throws {
         try await ServerHarness.with { harness in
             let namespace = harness.namespaces[0]
-            // A 10 s lease with an 8 s renew deadline: with 3 s and 2 s, a loaded machine (the whole suite runs at
+            // A 15 s lease with a 12 s renew deadline: with 3 s and 2 s, a loaded machine (the whole suite runs at
             // once) delayed A's renewals past the deadline mid-backup, and A gave up leading before the kill.
             func electing(_ identity: String) -> VeleroServer.Configuration {
-                harness.electing(identity, lease: .seconds(10), renew: .seconds(8), retry: .seconds(1))
+                harness.electing(identity, lease: .seconds(15), renew: .seconds(12), retry: .seconds(1))
             }
             let a = harness.startReplica(electing("replica-a"))
             try await harness.waitFor("replica-a to lead") {
@@ -46,14 +46,14 @@ struct LeaderElectionTests {
             // before, and waiting for its task to end can take long on a loaded machine.
             let killed = ContinuousClock.now
             await a.kill()
-            try await harness.waitFor("replica-b to take over", seconds: 40) {
+            try await harness.waitFor("replica-b to take over", seconds: 60) {
                 try await harness.leaseHolder() == "replica-b" ? true : nil
             }
             let takeover = ContinuousClock.now - killed
-            // The lease (10 s, as B last saw it renewed) must run out first; then B takes it at its next try (every
+            // The lease (15 s, as B last saw it renewed) must run out first; then B takes it at its next try (every
             // 1–1.2 s).
-            #expect(takeover >= .seconds(8), "took over after \(takeover), before the lease could have lapsed")
-            #expect(takeover <= .seconds(25), "took \(takeover) for a 10 s lease")
+            #expect(takeover >= .seconds(13), "took over after \(takeover), before the lease could have lapsed")
+            #expect(takeover <= .seconds(35), "took \(takeover) for a 15 s lease")
 
             try await harness.apply(
                 harness.backupManifest("third", namespace: namespace), to: Backup.resource, namespace: "velero")
