@@ -16,11 +16,27 @@ public enum BuiltProducts {
         return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
-    /// Runs the executable to its end and returns its status and output. It blocks the calling thread: async tests
-    /// call it from a thread of their own. Standard error is read on another thread, so a child that fills one
-    /// pipe while the other is being read cannot stall.
-    /// `input`, when given, is the command's standard input (then closed).
+    /// Runs the executable to its end and returns its status and output, waiting on a thread of its own: a test
+    /// that waited on the cooperative pool (two threads on this machine) would stall every other async test in the
+    /// process meanwhile, lease renewals and timeouts included. Standard error is read on another thread, so a
+    /// child that fills one pipe while the other is being read cannot stall. `input`, when given, is the command's
+    /// standard input (then closed).
     public static func run(
+        _ name: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
+        input: String? = nil
+    ) async throws -> Run {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Result {
+                        try runBlocking(name, arguments, environment: environment, directory: directory, input: input)
+                    })
+            }
+        }
+    }
+
+    /// `run`, blocking the calling thread.
+    static func runBlocking(
         _ name: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
         input: String? = nil
     ) throws -> Run {

@@ -17,24 +17,24 @@ struct BackupRestoreCommandTests {
         try target.writeKubeconfig(path: temp.sub("b"))
         let store = ["--store", temp.sub("store")]
 
-        let created = try CLIRunner.run(
+        let created = try await CLIRunner.run(
             ["backup", "create", "nightly", "--kubeconfig", temp.sub("a"), "--ttl", "24h"] + store)
         #expect(created.status == 0, "\(created.errors)")
         #expect(created.output.contains("backup nightly Completed"))
-        let duplicate = try CLIRunner.run(["backup", "create", "nightly", "--kubeconfig", temp.sub("a")] + store)
+        let duplicate = try await CLIRunner.run(["backup", "create", "nightly", "--kubeconfig", temp.sub("a")] + store)
         #expect(duplicate.status != 0 && duplicate.errors.contains("already exists"))
 
-        let list = try CLIRunner.run(["backup", "get", "-o", "json"] + store)
+        let list = try await CLIRunner.run(["backup", "get", "-o", "json"] + store)
         let records = try JSONSerialization.jsonObject(with: Data(list.output.utf8)) as? [[String: Any]]
         #expect(records?.first?["phase"] as? String == "Completed")
         #expect((records?.first?["itemsBackedUp"] as? Int ?? 0) >= 60)
-        let table = try CLIRunner.run(["backup", "get"] + store)
+        let table = try await CLIRunner.run(["backup", "get"] + store)
         #expect(table.output.contains("NAME") && table.output.contains("nightly") && table.output.contains("Completed"))
-        let describe = try CLIRunner.run(["backup", "describe", "nightly", "--details"] + store)
+        let describe = try await CLIRunner.run(["backup", "describe", "nightly", "--details"] + store)
         #expect(describe.output.contains("configmaps:") && describe.output.contains("Phase:        Completed"))
 
         let namespace = try #require(source.generated?.namespaceNames.first)
-        let restored = try CLIRunner.run(
+        let restored = try await CLIRunner.run(
             [
                 "restore", "create", "move", "--from-backup", "nightly", "--kubeconfig", temp.sub("b"),
                 "--include-namespaces", namespace, "--namespace-mappings", "\(namespace):moved",
@@ -43,11 +43,11 @@ struct BackupRestoreCommandTests {
         #expect(restored.output.contains("restore move Completed"))
         #expect(target.objectCount(namespace: "moved") > 0)
         #expect(target.objectCount(namespace: namespace) == 0)
-        let restores = try CLIRunner.run(["restore", "get"] + store)
+        let restores = try await CLIRunner.run(["restore", "get"] + store)
         #expect(restores.output.contains("move") && restores.output.contains("nightly"))
 
         // Velero's spelling: -o names the file; the default is <name>-data.tar.gz in the working directory.
-        let downloaded = try CLIRunner.run(["backup", "download", "nightly"] + store, directory: temp.path)
+        let downloaded = try await CLIRunner.run(["backup", "download", "nightly"] + store, directory: temp.path)
         #expect(downloaded.status == 0, "\(downloaded.errors)")
         let tarball = temp.sub("nightly-data.tar.gz")
         #expect(downloaded.output.contains("backup nightly downloaded to nightly-data.tar.gz"), "\(downloaded.output)")
@@ -79,16 +79,16 @@ struct BackupRestoreCommandTests {
         #expect(metadata?["name"] as? String == objectName)
         #expect(metadata?["namespace"] as? String == namespace)
         #expect((object as? [String: Any])?["kind"] as? String == "ConfigMap")
-        let again = try CLIRunner.run(["backup", "download", "nightly", "-o", tarball] + store)
+        let again = try await CLIRunner.run(["backup", "download", "nightly", "-o", tarball] + store)
         #expect(again.status != 0 && again.errors.contains("--force"), "\(again.errors)")
-        let forced = try CLIRunner.run(["backup", "download", "nightly", "-o", tarball, "--force=true"] + store)
+        let forced = try await CLIRunner.run(["backup", "download", "nightly", "-o", tarball, "--force=true"] + store)
         #expect(forced.status == 0, "\(forced.errors)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: temp.path).filter { $0.contains(".tmp-") }.isEmpty)
 
-        let deleted = try CLIRunner.run(["backup", "delete", "nightly"] + store)
+        let deleted = try await CLIRunner.run(["backup", "delete", "nightly"] + store)
         #expect(deleted.status != 0 && deleted.errors.contains("--confirm"))
-        #expect(try CLIRunner.run(["backup", "delete", "nightly", "--confirm"] + store).status == 0)
-        let gone = try CLIRunner.run(
+        #expect(try await CLIRunner.run(["backup", "delete", "nightly", "--confirm"] + store).status == 0)
+        let gone = try await CLIRunner.run(
             ["restore", "create", "--from-backup", "nightly", "--kubeconfig", temp.sub("b")] + store)
         #expect(gone.status != 0 && gone.errors.contains("backup 'nightly' not found"))
         try await source.shutdown()
@@ -150,13 +150,14 @@ struct BackupRestoreCommandTests {
                 "--parallel-volumes must be between 1 and 32"
             ),
         ])
-    func badInput(arguments: [String], message: String) throws {
+    func badInput(arguments: [String], message: String) async throws {
         let temp = try TemporaryDirectory("cli-backup-bad")
         defer { temp.remove() }
         #expect(
-            try CLIRunner.run(["store", "backup-dir", temp.path, "--store", temp.sub("store"), "--name", "seed"]).status
+            try await CLIRunner.run(["store", "backup-dir", temp.path, "--store", temp.sub("store"), "--name", "seed"])
+                .status
                 == 0)
-        let result = try CLIRunner.run(arguments + ["--store", temp.sub("store")])
+        let result = try await CLIRunner.run(arguments + ["--store", temp.sub("store")])
         #expect(result.status != 0)
         #expect(result.errors.contains(message), "stderr was: \(result.errors)")
     }

@@ -14,8 +14,8 @@ struct CLIRunner {
     /// `input`, when given, is the command's standard input (then closed).
     static func run(
         _ arguments: [String], environment: [String: String] = [:], directory: String? = nil, input: String? = nil
-    ) throws -> Result {
-        let run = try BuiltProducts.run(
+    ) async throws -> Result {
+        let run = try await BuiltProducts.run(
             "velero-cas", arguments, environment: environment, directory: directory, input: input)
         return Result(status: run.status, output: run.output, errors: run.errors)
     }

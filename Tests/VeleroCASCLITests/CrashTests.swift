@@ -65,7 +65,7 @@ struct CrashTests {
         defer { temp.remove() }
         try SampleData(seed: 7).generate(into: temp.sub("data"), bytes: 96 << 20)
         let store = ["--store", temp.sub("store")]
-        #expect(try CLIRunner.run(["store", "init"] + store).status == 0)
+        #expect(try await CLIRunner.run(["store", "init"] + store).status == 0)
         // The signal is sent from a thread of its own as soon as the backup's lock exists: a loaded test process
         // could otherwise wake its polling task only after the backup had finished. Each attempt reads a fresh copy
         // (new inodes), so none is a cheap incremental backup; one that finished first anyway is tried again.
@@ -94,9 +94,9 @@ struct CrashTests {
         }
         #expect(landed, "the signal reached a running backup in one of four attempts")
         // The store is usable at once: no stale lock to wait for.
-        let gc = try CLIRunner.run(["gc", "--orphans"] + store)
+        let gc = try await CLIRunner.run(["gc", "--orphans"] + store)
         #expect(gc.status == 0, "\(gc.errors)")
-        #expect(try CLIRunner.run(["verify", "--read-data"] + store).status == 0)
+        #expect(try await CLIRunner.run(["verify", "--read-data"] + store).status == 0)
     }
 
     /// Kills per run: 20 in CI, more on demand (`VELERO_CAS_CRASH_TRIALS`).
@@ -111,11 +111,12 @@ struct CrashTests {
         // Locks of killed processes go stale after a second (instead of 30 minutes): a setting of the store.
         let environment: [String: String] = [:]
         let store = ["--store", temp.sub("store")]
-        #expect(try CLIRunner.run(["store", "init", "--lock-stale-after", "1s"] + store).status == 0)
+        #expect(try await CLIRunner.run(["store", "init", "--lock-stale-after", "1s"] + store).status == 0)
         for variant in 0..<4 {
             try SampleData(seed: UInt64(50 + variant)).generate(into: temp.sub("data-\(variant)"), bytes: 12 << 20)
         }
-        #expect(try CLIRunner.run(["store", "backup-dir", temp.sub("data-0"), "--name", "base"] + store).status == 0)
+        #expect(
+            try await CLIRunner.run(["store", "backup-dir", temp.sub("data-0"), "--name", "base"] + store).status == 0)
         var random = SplitMix(seed: 99)
         var killed = 0
         for trial in 0..<Self.trials {
@@ -145,12 +146,12 @@ struct CrashTests {
         #expect(killed >= Self.trials * 2 / 5, "most runs were killed mid-way (\(killed) of \(Self.trials))")
 
         // Recovery: a collection finishes interrupted expiries and sweeps the crashed backups' chunks.
-        let gc = try CLIRunner.run(["gc", "--orphans"] + store, environment: environment)
+        let gc = try await CLIRunner.run(["gc", "--orphans"] + store, environment: environment)
         #expect(gc.status == 0, "\(gc.errors)")
-        let again = try CLIRunner.run(["gc", "--orphans", "-o", "json"] + store, environment: environment)
+        let again = try await CLIRunner.run(["gc", "--orphans", "-o", "json"] + store, environment: environment)
         let result = try JSONSerialization.jsonObject(with: Data(again.output.utf8)) as? [String: Any]
         #expect(result?["deletedChunks"] as? Int == 0, "gc converged: \(again.output)")
-        let verify = try CLIRunner.run(["verify", "--read-data", "-o", "json"] + store, environment: environment)
+        let verify = try await CLIRunner.run(["verify", "--read-data", "-o", "json"] + store, environment: environment)
         #expect(verify.status == 0, "\(verify.output)")
         let report = try JSONSerialization.jsonObject(with: Data(verify.output.utf8)) as? [String: Any]
         #expect(report?["orphanedChunks"] as? Int == 0)
@@ -159,7 +160,8 @@ struct CrashTests {
         #expect(snapshots.contains("base"))
         for name in snapshots {
             let target = temp.sub("restore-\(name)")
-            let restore = try CLIRunner.run(["store", "restore-dir", name, target] + store, environment: environment)
+            let restore = try await CLIRunner.run(
+                ["store", "restore-dir", name, target] + store, environment: environment)
             #expect(restore.status == 0, "\(name): \(restore.errors)")
             let variant = name == "base" ? 0 : (Int(name.dropFirst("trial-".count)) ?? 0) % 4
             #expect(try SampleData.compareTrees(temp.sub("data-\(variant)"), target) == [], "\(name)")

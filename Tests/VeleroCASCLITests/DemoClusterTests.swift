@@ -20,25 +20,25 @@ struct DemoClusterTests {
         return stat[stat.index(close, offsetBy: 2)] != "Z"
     }
 
-    static func gone(_ pid: Int32, within limit: Duration) -> Bool {
+    static func gone(_ pid: Int32, within limit: Duration) async -> Bool {
         let deadline = ContinuousClock.now + limit
         while isRunning(pid) {
             guard ContinuousClock.now < deadline else { return false }
-            Thread.sleep(forTimeInterval: 0.05)
+            try? await Task.sleep(for: .milliseconds(50))
         }
         return true
     }
 
     @Test("a missing kube-sim is refused, naming where it was looked for and how to build it")
-    func missing() throws {
+    func missing() async throws {
         let temp = try TemporaryDirectory("demo-no-sim")
         defer { temp.remove() }
-        let byFlag = try CLIRunner.run(
+        let byFlag = try await CLIRunner.run(
             ["demo", "--megabytes", "1", "--workdir", temp.sub("demo"), "--kube-sim", temp.sub("nowhere/kube-sim")])
         #expect(byFlag.status == 1)
         #expect(byFlag.errors.contains("'\(temp.sub("nowhere/kube-sim"))' (--kube-sim)"), "\(byFlag.errors)")
         #expect(byFlag.errors.contains("swift build -c release --product kube-sim"), "\(byFlag.errors)")
-        let byVariable = try CLIRunner.run(
+        let byVariable = try await CLIRunner.run(
             ["demo", "--megabytes", "1", "--workdir", temp.sub("demo")],
             environment: ["VELERO_CAS_KUBE_SIM": temp.path])
         #expect(byVariable.status == 1)
@@ -46,14 +46,14 @@ struct DemoClusterTests {
     }
 
     @Test("a kube-sim that exits before serving fails the demo with its status and log")
-    func exitsEarly() throws {
+    func exitsEarly() async throws {
         let temp = try TemporaryDirectory("demo-sim-fails")
         defer { temp.remove() }
         let script = temp.sub("kube-sim")
         try "#!/bin/sh\necho 'cannot bind: address in use' >&2\nexit 3\n".write(
             toFile: script, atomically: true, encoding: .utf8)
         #expect(chmod(script, 0o755) == 0)
-        let result = try CLIRunner.run(
+        let result = try await CLIRunner.run(
             ["demo", "--megabytes", "1", "--workdir", temp.sub("demo"), "--kube-sim", script])
         #expect(result.status == 1)
         #expect(result.errors.contains("did not start serving (it exited with status 3)"), "\(result.errors)")
@@ -61,7 +61,7 @@ struct DemoClusterTests {
     }
 
     /// The pid of `parent`'s child process named `name`, once there is one (nil after `limit`).
-    static func child(of parent: Int32, named name: String, within limit: Duration) -> Int32? {
+    static func child(of parent: Int32, named name: String, within limit: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
@@ -74,13 +74,13 @@ struct DemoClusterTests {
                     return pid
                 }
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            try? await Task.sleep(for: .milliseconds(50))
         }
         return nil
     }
 
     @Test("SIGINT to velero-cas in the middle of the demo stops its kube-sim too")
-    func interrupted() throws {
+    func interrupted() async throws {
         let temp = try TemporaryDirectory("demo-sigint")
         defer { temp.remove() }
         let process = Process()
@@ -89,12 +89,12 @@ struct DemoClusterTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let kubeSim = try #require(Self.child(of: process.processIdentifier, named: "kube-sim", within: .seconds(60)))
+        let kubeSim = try #require(await Self.child(of: process.processIdentifier, named: "kube-sim", within: .seconds(60)))
         // Serving, and the demo under way.
-        Thread.sleep(forTimeInterval: 0.5)
+        try await Task.sleep(for: .milliseconds(500))
         kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         #expect(process.terminationStatus == 130)
-        #expect(Self.gone(kubeSim, within: .seconds(20)), "kube-sim \(kubeSim) still runs after the demo stopped")
+        #expect(await Self.gone(kubeSim, within: .seconds(20)), "kube-sim \(kubeSim) still runs after the demo stopped")
     }
 }

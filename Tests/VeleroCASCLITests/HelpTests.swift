@@ -13,16 +13,16 @@ struct HelpTests {
             (["help", "backup", "describe"], "USAGE: velero-cas backup describe"),
             (["help", "gc"], "USAGE: velero-cas gc"),
         ] as [([String], String)])
-    func help(_ arguments: [String], usage: String) throws {
-        let result = try CLIRunner.run(arguments)
+    func help(_ arguments: [String], usage: String) async throws {
+        let result = try await CLIRunner.run(arguments)
         #expect(result.status == 0, "\(arguments): \(result.errors)")
         #expect(result.output.contains(usage), "\(arguments) printed: \(result.output.prefix(300))")
         #expect(!result.errors.contains("Error"), "\(arguments): \(result.errors)")
     }
 
     @Test("the verbs that read a backup's files through the server say how they choose it")
-    func throughServerFlags() throws {
-        let result = try CLIRunner.run(["backup", "logs", "--help"])
+    func throughServerFlags() async throws {
+        let result = try await CLIRunner.run(["backup", "logs", "--help"])
         for flag in ["--server", "--local", "--namespace", "--store"] {
             #expect(result.output.contains(flag), "\(flag): \(result.output)")
         }

@@ -29,9 +29,9 @@ struct InstallCommandTests {
         defer { kubectl.remove() }
         let flags = try Self.awsFlags(temp)
 
-        let crds = try CLIRunner.run(["install", "--crds-only", "--dry-run", "-o", "yaml"])
+        let crds = try await CLIRunner.run(["install", "--crds-only", "--dry-run", "-o", "yaml"])
         #expect(crds.status == 0, "\(crds.errors)")
-        let all = try CLIRunner.run(
+        let all = try await CLIRunner.run(
             [
                 "install", "--dry-run", "-o", "yaml", "--namespace", "backup-system", "--use-node-agent",
                 "--kubelet-root-dir", "/var/lib/k0s/kubelet", "--node-agent-host-path-volumes",
@@ -131,8 +131,8 @@ struct InstallCommandTests {
     }
 
     /// The version the binary reports (the default image's tag).
-    func versionOfBinary() throws -> String {
-        let report = try CLIRunner.run(["version", "--client-only", "-o", "json"]).output
+    func versionOfBinary() async throws -> String {
+        let report = try await CLIRunner.run(["version", "--client-only", "-o", "json"]).output
         return try JSONDecoder().decode([String: String].self, from: Data(report.utf8))["clientVersion"] ?? ""
     }
 
@@ -146,7 +146,8 @@ struct InstallCommandTests {
         let cluster = ["--kubeconfig", temp.sub("kubeconfig")]
         let before = sim.objectCount()
 
-        let installed = try CLIRunner.run(["install", "--wait", "--use-node-agent"] + cluster + Self.awsFlags(temp))
+        let installed = try await CLIRunner.run(
+            ["install", "--wait", "--use-node-agent"] + cluster + Self.awsFlags(temp))
         #expect(installed.status == 0, "\(installed.errors)")
         #expect(installed.output.contains("Deployment/velero: created"), "\(installed.output)")
         #expect(installed.output.contains("DaemonSet/node-agent: created"), "\(installed.output)")
@@ -157,7 +158,7 @@ struct InstallCommandTests {
         let password = sim.object(at: "/api/v1/namespaces/velero/secrets/velero-cas-store-password")?["data"]
 
         // Again, with other settings and no password file: objects are updated, the store's password stays.
-        let again = try CLIRunner.run(
+        let again = try await CLIRunner.run(
             ["install", "--provider", "local", "--backup-location-config", "path=/data/store", "--no-secret"] + cluster)
         #expect(again.status == 0, "\(again.errors)")
         #expect(again.output.contains("BackupStorageLocation/default: already exists, updated"), "\(again.output)")
@@ -166,23 +167,23 @@ struct InstallCommandTests {
         #expect(location?["spec"]?["provider"] == "local" && location?["spec"]?["config"]?["path"] == "/data/store")
         #expect(sim.object(at: "/api/v1/namespaces/velero/secrets/velero-cas-store-password")?["data"] == password)
 
-        let declined = try CLIRunner.run(["uninstall"] + cluster, input: "n\n")
+        let declined = try await CLIRunner.run(["uninstall"] + cluster, input: "n\n")
         #expect(declined.status != 0 && declined.output.contains("Aborting uninstall"), "\(declined.output)")
         #expect(sim.object(at: "/api/v1/namespaces/velero") != nil, "nothing is deleted without confirmation")
 
-        let removed = try CLIRunner.run(["uninstall"] + cluster, input: "y\n")
+        let removed = try await CLIRunner.run(["uninstall"] + cluster, input: "y\n")
         #expect(removed.status == 0, "\(removed.errors)")
         #expect(sim.object(at: "/api/v1/namespaces/velero") == nil)
         #expect(sim.object(at: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/velero") == nil)
         #expect(sim.object(at: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/backups.velero.io") == nil)
         #expect(sim.objectCount() == before, "uninstall left objects behind")
-        let twice = try CLIRunner.run(["uninstall", "--force"] + cluster)
+        let twice = try await CLIRunner.run(["uninstall", "--force"] + cluster)
         #expect(twice.status == 0 && twice.output.contains("not found, skipped"), "\(twice.output)\(twice.errors)")
     }
 
     @Test("Velero's other install flags: an existing ServiceAccount, --plugins, --use-volume-snapshots, --apply")
-    func veleroFlags() throws {
-        let result = try CLIRunner.run([
+    func veleroFlags() async throws {
+        let result = try await CLIRunner.run([
             "install", "--dry-run", "-o", "json", "--provider", "aws", "--bucket", "b", "--no-secret",
             "--service-account-name", "backup-sa", "--plugins", "velero/velero-plugin-for-aws:v1.10.0",
             "--use-volume-snapshots=false", "--apply",
@@ -200,7 +201,7 @@ struct InstallCommandTests {
         let pod = (((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
         #expect(pod?["serviceAccountName"] as? String == "backup-sa")
 
-        let crds = try CLIRunner.run(["install", "--crds-only", "--dry-run", "-o", "json"])
+        let crds = try await CLIRunner.run(["install", "--crds-only", "--dry-run", "-o", "json"])
         let crdItems =
             (try JSONSerialization.jsonObject(with: Data(crds.output.utf8)) as? [String: Any])?["items"]
             as? [[String: Any]] ?? []
@@ -251,9 +252,9 @@ struct InstallCommandTests {
     ]
 
     @Test("invalid flags are refused with the flag and the value, before anything is sent")
-    func refusedFlags() throws {
+    func refusedFlags() async throws {
         for (arguments, mentions) in Self.refused {
-            let result = try CLIRunner.run(["install", "--kubeconfig", "/nonexistent/kubeconfig"] + arguments)
+            let result = try await CLIRunner.run(["install", "--kubeconfig", "/nonexistent/kubeconfig"] + arguments)
             #expect(result.status != 0, "\(arguments) was accepted")
             #expect(result.errors.contains(mentions), "\(arguments): \(result.errors)")
         }

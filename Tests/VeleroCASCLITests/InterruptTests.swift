@@ -29,8 +29,8 @@ struct InterruptTests {
         try FileSystem.contentsOfDirectory(locks).filter { $0.hasSuffix(".json") }
     }
 
-    static func phases(_ arguments: [String]) throws -> [String: String] {
-        let listed = try CLIRunner.run(arguments + ["-o", "json"])
+    static func phases(_ arguments: [String]) async throws -> [String: String] {
+        let listed = try await CLIRunner.run(arguments + ["-o", "json"])
         let records = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]] ?? []
         var result: [String: String] = [:]
         for record in records {
@@ -47,7 +47,7 @@ struct InterruptTests {
             KubeSimConfiguration(synthetic: SyntheticCluster.Options(namespaces: 3, objectsPerNamespace: 20)))
         try cluster.writeKubeconfig(path: temp.sub("kubeconfig"))
         let store = ["--store", temp.sub("store")]
-        #expect(try CLIRunner.run(["store", "init"] + store).status == 0)
+        #expect(try await CLIRunner.run(["store", "init"] + store).status == 0)
         // Every LIST takes 4 s: the backup is mid-way for seconds, with requests in flight.
         cluster.addFault(.latency(.seconds(4), verb: "list"))
         let (stoppedAfter, status, errors) = try await Self.interrupt(
@@ -57,16 +57,17 @@ struct InterruptTests {
         // Well within one slowed request: the requests in flight were cancelled, not waited out.
         #expect(stoppedAfter < .seconds(10), "stopped \(stoppedAfter) after SIGINT")
         #expect(try Self.lockFiles(temp.sub("store/locks")) == [], "the lock was released")
-        #expect(try Self.phases(["backup", "get"] + store)["slow"] != "Completed", "nothing committed as done")
+        await #expect(try Self.phases(["backup", "get"] + store)["slow"] != "Completed", "nothing committed as done")
 
         // The store is usable at once and clean; the next backup completes.
-        let verify = try CLIRunner.run(["verify", "--read-data"] + store)
+        let verify = try await CLIRunner.run(["verify", "--read-data"] + store)
         #expect(verify.status == 0, "\(verify.output) \(verify.errors)")
         cluster.clearFaults()
-        let next = try CLIRunner.run(["backup", "create", "after", "--kubeconfig", temp.sub("kubeconfig")] + store)
+        let next = try await CLIRunner.run(
+            ["backup", "create", "after", "--kubeconfig", temp.sub("kubeconfig")] + store)
         #expect(next.status == 0, "\(next.errors)")
-        #expect(try Self.phases(["backup", "get"] + store)["after"] == "Completed")
-        let gc = try CLIRunner.run(["gc", "--orphans"] + store)
+        await #expect(try Self.phases(["backup", "get"] + store)["after"] == "Completed")
+        let gc = try await CLIRunner.run(["gc", "--orphans"] + store)
         #expect(gc.status == 0, "\(gc.errors)")
         try await cluster.shutdown()
     }
@@ -81,7 +82,7 @@ struct InterruptTests {
         try source.writeKubeconfig(path: temp.sub("a"))
         try target.writeKubeconfig(path: temp.sub("b"))
         let store = ["--store", temp.sub("store")]
-        let backup = try CLIRunner.run(["backup", "create", "nightly", "--kubeconfig", temp.sub("a")] + store)
+        let backup = try await CLIRunner.run(["backup", "create", "nightly", "--kubeconfig", temp.sub("a")] + store)
         #expect(backup.status == 0, "\(backup.errors)")
         // Every create takes 4 s: the restore is mid-way for seconds.
         target.addFault(.latency(.seconds(4), verb: "create"))
@@ -92,18 +93,18 @@ struct InterruptTests {
         // Well within one slowed request: the requests in flight were cancelled, not waited out.
         #expect(stoppedAfter < .seconds(10), "stopped \(stoppedAfter) after SIGINT")
         #expect(try Self.lockFiles(temp.sub("store/locks")) == [], "the lock was released")
-        #expect(try Self.phases(["restore", "get"] + store)["slow"] != "Completed", "nothing committed as done")
+        await #expect(try Self.phases(["restore", "get"] + store)["slow"] != "Completed", "nothing committed as done")
 
-        let verify = try CLIRunner.run(["verify", "--read-data"] + store)
+        let verify = try await CLIRunner.run(["verify", "--read-data"] + store)
         #expect(verify.status == 0, "\(verify.output) \(verify.errors)")
         target.clearFaults()
-        let again = try CLIRunner.run(
+        let again = try await CLIRunner.run(
             [
                 "restore", "create", "again", "--from-backup", "nightly", "--kubeconfig", temp.sub("b"),
                 "--existing-resource-policy", "update",
             ] + store)
         #expect(again.status == 0, "\(again.output) \(again.errors)")
-        let gc = try CLIRunner.run(["gc", "--orphans"] + store)
+        let gc = try await CLIRunner.run(["gc", "--orphans"] + store)
         #expect(gc.status == 0, "\(gc.errors)")
         try await source.shutdown()
         try await target.shutdown()

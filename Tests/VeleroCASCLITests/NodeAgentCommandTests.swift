@@ -16,8 +16,8 @@ struct NodeAgentCommandTests {
             (["--read-bytes-per-second", "0"], ["NODE_NAME": "n1"], "--read-bytes-per-second 0"),
             (["--write-bytes-per-second", "0"], ["NODE_NAME": "n1"], "--write-bytes-per-second 0"),
         ])
-    func refused(arguments: [String], environment: [String: String], message: String) throws {
-        let result = try CLIRunner.run(
+    func refused(arguments: [String], environment: [String: String], message: String) async throws {
+        let result = try await CLIRunner.run(
             ["node-agent", "--kubeconfig", "/nonexistent/kubeconfig"] + arguments,
             environment: environment.merging(["NODE_NAME": environment["NODE_NAME"] ?? ""]) { $1 })
         #expect(result.status != 0)

@@ -42,7 +42,7 @@ struct RestoreOptionsCommandTests {
             )
         }
         #expect(
-            try CLIRunner.run(["backup", "create", "teams", "--kubeconfig", temp.sub("a")] + store).status == 0)
+            try await CLIRunner.run(["backup", "create", "teams", "--kubeconfig", temp.sub("a")] + store).status == 0)
 
         // Velero's configuration in the target cluster.
         try Self.create(target, "v1 Namespace", #"{"metadata":{"name":"velero"}}"#)
@@ -78,7 +78,7 @@ struct RestoreOptionsCommandTests {
                 #"{"metadata":{"name":"\#(name)","labels":{\#(labels)}},"data":\#(data)}"#)
         }
 
-        let restored = try CLIRunner.run(
+        let restored = try await CLIRunner.run(
             [
                 "restore", "create", "teams-1", "--from-backup", "teams", "--kubeconfig", temp.sub("b"),
                 "--include-namespaces", "team-[ab],other", "--exclude-namespaces", "team-b",
@@ -100,13 +100,13 @@ struct RestoreOptionsCommandTests {
         let claim = try Self.get(target, "/api/v1/namespaces/other/persistentvolumeclaims/data")
         #expect((claim["spec"] as? [String: Any])?["storageClassName"] as? String == "fast")
 
-        let record = try CLIRunner.run(["restore", "get", "-o", "json"] + store)
+        let record = try await CLIRunner.run(["restore", "get", "-o", "json"] + store)
         let records = try JSONSerialization.jsonObject(with: Data(record.output.utf8)) as? [[String: Any]]
         #expect(records?.first?["labels"] as? [String: String] == ["ticket": "T-1", "env": "prod"])
         #expect(records?.first?["annotations"] as? [String: String] == ["reason": "drill"])
 
         // A missing modifier ConfigMap fails up front, recorded as FailedValidation, and nothing is restored.
-        let missing = try CLIRunner.run(
+        let missing = try await CLIRunner.run(
             [
                 "restore", "create", "teams-2", "--from-backup", "teams", "--kubeconfig", temp.sub("b"),
                 "--include-namespaces", "team-b", "--resource-modifier-configmap", "nope",
@@ -115,7 +115,7 @@ struct RestoreOptionsCommandTests {
         #expect(missing.errors.contains("--resource-modifier-configmap 'nope'"), "\(missing.errors)")
         #expect(missing.errors.contains("velero/nope not found"), "\(missing.errors)")
         #expect(target.objectCount(namespace: "team-b") == 0)
-        let failed = try CLIRunner.run(["restore", "get"] + store)
+        let failed = try await CLIRunner.run(["restore", "get"] + store)
         #expect(failed.output.contains("teams-2") && failed.output.contains("FailedValidation"), "\(failed.output)")
 
         // Invalid rules: the error names the rule and the field.
@@ -123,7 +123,7 @@ struct RestoreOptionsCommandTests {
             target, "v1 ConfigMap", namespace: "velero",
             #"{"metadata":{"name":"broken"},"data":{"r":"version: v1\nresourceModifierRules:\n- conditions: {groupResource: pods}\n  patches: [{operation: jump, path: /x}]\n"}}"#
         )
-        let broken = try CLIRunner.run(
+        let broken = try await CLIRunner.run(
             [
                 "restore", "create", "teams-3", "--from-backup", "teams", "--kubeconfig", temp.sub("b"),
                 "--resource-modifier-configmap", "broken",
@@ -153,10 +153,10 @@ struct RestoreOptionsCommandTests {
             (["--annotations", "=x"], "--annotations '=x' must be key=value"),
             (["--include-resources", "nodes"], "--include-resources 'nodes': nodes are non-restorable resources"),
         ])
-    func badInput(arguments: [String], message: String) throws {
+    func badInput(arguments: [String], message: String) async throws {
         let temp = try TemporaryDirectory("cli-restore-bad")
         defer { temp.remove() }
-        let result = try CLIRunner.run(
+        let result = try await CLIRunner.run(
             ["restore", "create", "--from-backup", "b", "--store", temp.sub("store")] + arguments)
         #expect(result.status != 0)
         #expect(result.errors.contains(message), "stderr was: \(result.errors)")

@@ -83,8 +83,8 @@ final class ServerProcess: Sendable {
     }
 
     /// The CLI against this cluster (the kubeconfig appended).
-    func cli(_ arguments: [String]) throws -> CLIRunner.Result {
-        try CLIRunner.run(arguments + ["--kubeconfig", kubeconfig], environment: environment)
+    func cli(_ arguments: [String]) async throws -> CLIRunner.Result {
+        try await CLIRunner.run(arguments + ["--kubeconfig", kubeconfig], environment: environment)
     }
 
     func lease() async throws -> KubeObject? {

@@ -84,7 +84,7 @@ struct ServerProcessTests {
     }
 
     @Test("server flags are checked, naming the flag and the value")
-    func refusedFlags() throws {
+    func refusedFlags() async throws {
         let cases: [([String], String)] = [
             (["--leader-election-lease-duration", "soon"], "--leader-election-lease-duration 'soon'"),
             (["--leader-election-renew-deadline", "20s"], "--leader-election-lease-duration (15"),
@@ -95,7 +95,7 @@ struct ServerProcessTests {
             (["--restore-helper-image", "velero cas"], "--restore-helper-image 'velero cas'"),
         ]
         for (arguments, mentions) in cases {
-            let result = try CLIRunner.run(["server", "--kubeconfig", "/nonexistent"] + arguments)
+            let result = try await CLIRunner.run(["server", "--kubeconfig", "/nonexistent"] + arguments)
             #expect(result.status != 0, "\(arguments) was accepted")
             #expect(result.errors.contains(mentions), "\(arguments): \(result.errors)")
         }

@@ -6,52 +6,56 @@ import Testing
 @Suite("velero-cas store commands")
 struct StoreCommandTests {
     @Test("backup-dir then restore-dir round-trips a tree byte for byte, and -o json is machine-readable")
-    func roundTrip() throws {
+    func roundTrip() async throws {
         let temp = try TemporaryDirectory("cli-roundtrip")
         defer { temp.remove() }
         try SampleData(seed: 3).generate(into: temp.sub("data"), bytes: 2 << 20)
-        let backup = try CLIRunner.run([
+        let backup = try await CLIRunner.run([
             "store", "backup-dir", temp.sub("data"), "--store", temp.sub("store"), "--name", "one", "-o", "json",
         ])
         #expect(backup.status == 0, "\(backup.errors)")
         let json = try JSONSerialization.jsonObject(with: Data(backup.output.utf8)) as? [String: Any]
         #expect(json?["name"] as? String == "one")
 
-        let again = try CLIRunner.run([
+        let again = try await CLIRunner.run([
             "store", "backup-dir", temp.sub("data"), "--store", temp.sub("store"), "--name", "two", "-o", "yaml",
         ])
         #expect(again.status == 0, "\(again.errors)")
         #expect(again.output.contains("newStoredBytes: 0"), "an unchanged tree stores nothing new: \(again.output)")
 
-        let restore = try CLIRunner.run([
+        let restore = try await CLIRunner.run([
             "store", "restore-dir", "two", temp.sub("restored"), "--store", temp.sub("store"),
         ])
         #expect(restore.status == 0, "\(restore.errors)")
         #expect(try SampleData.compareTrees(temp.sub("data"), temp.sub("restored")) == [])
 
-        let list = try CLIRunner.run(["store", "snapshots", "--store", temp.sub("store")])
+        let list = try await CLIRunner.run(["store", "snapshots", "--store", temp.sub("store")])
         #expect(list.status == 0)
         #expect(list.output.contains("one") && list.output.contains("two") && list.output.contains("NAME"))
-        let stats = try CLIRunner.run(["store", "stats", "--store", temp.sub("store"), "-o", "json"])
+        let stats = try await CLIRunner.run(["store", "stats", "--store", temp.sub("store"), "-o", "json"])
         let statsJSON = try JSONSerialization.jsonObject(with: Data(stats.output.utf8)) as? [String: Any]
         #expect(statsJSON?["snapshots"] as? Int == 2)
     }
 
     @Test("restore into a non-empty target is refused without --overwrite, and the target is left alone")
-    func nonEmptyTarget() throws {
+    func nonEmptyTarget() async throws {
         let temp = try TemporaryDirectory("cli-nonempty")
         defer { temp.remove() }
         try SampleData(seed: 4).generate(into: temp.sub("data"), bytes: 256 << 10)
         #expect(
-            try CLIRunner.run(["store", "backup-dir", temp.sub("data"), "--store", temp.sub("store"), "--name", "s"])
-                .status == 0)
+            try await CLIRunner.run([
+                "store", "backup-dir", temp.sub("data"), "--store", temp.sub("store"), "--name", "s",
+            ])
+            .status == 0)
         try FileManager.default.createDirectory(atPath: temp.sub("target"), withIntermediateDirectories: true)
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: temp.sub("target/precious.txt")))
-        let refused = try CLIRunner.run(["store", "restore-dir", "s", temp.sub("target"), "--store", temp.sub("store")])
+        let refused = try await CLIRunner.run([
+            "store", "restore-dir", "s", temp.sub("target"), "--store", temp.sub("store"),
+        ])
         #expect(refused.status != 0)
         #expect(refused.errors.contains("not empty") && refused.errors.contains("--overwrite"))
         #expect(try String(contentsOfFile: temp.sub("target/precious.txt"), encoding: .utf8) == "keep me")
-        let forced = try CLIRunner.run([
+        let forced = try await CLIRunner.run([
             "store", "restore-dir", "s", temp.sub("target"), "--store", temp.sub("store"), "--overwrite",
         ])
         #expect(forced.status == 0, "\(forced.errors)")
@@ -78,14 +82,15 @@ struct StoreCommandTests {
             (["store", "forget", "seed", "--store", "STORE"], "needs --confirm"),
             (["store", "forget", "nope", "--confirm", "--store", "STORE"], "snapshot 'nope' not found"),
         ])
-    func badInput(arguments: [String], message: String) throws {
+    func badInput(arguments: [String], message: String) async throws {
         let temp = try TemporaryDirectory("cli-bad")
         defer { temp.remove() }
         // A real, initialised store for the cases that need one.
         #expect(
-            try CLIRunner.run(["store", "backup-dir", temp.path, "--store", temp.sub("store"), "--name", "seed"]).status
+            try await CLIRunner.run(["store", "backup-dir", temp.path, "--store", temp.sub("store"), "--name", "seed"])
+                .status
                 == 0)
-        let result = try CLIRunner.run(arguments.map { $0 == "STORE" ? temp.sub("store") : $0 })
+        let result = try await CLIRunner.run(arguments.map { $0 == "STORE" ? temp.sub("store") : $0 })
         #expect(result.status != 0)
         #expect(result.errors.contains(message), "stderr was: \(result.errors)")
     }
@@ -93,7 +98,7 @@ struct StoreCommandTests {
     @Test(
         "S3 with a wrong secret or a missing bucket fails with a clear message",
         .enabled(if: ProcessInfo.processInfo.environment["VELERO_CAS_TEST_S3_ENDPOINT"] != nil))
-    func s3Errors() throws {
+    func s3Errors() async throws {
         let environment = ProcessInfo.processInfo.environment
         let endpoint = environment["VELERO_CAS_TEST_S3_ENDPOINT"]!
         let good = [
@@ -102,15 +107,15 @@ struct StoreCommandTests {
         ]
         var wrong = good
         wrong["AWS_SECRET_ACCESS_KEY"] = "not-the-secret"
-        let missing = try CLIRunner.run(
+        let missing = try await CLIRunner.run(
             ["store", "stats", "--store", "s3://no-such-bucket-cli?endpoint=\(endpoint)"], environment: good)
         #expect(missing.status != 0)
         #expect(missing.errors.contains("bucket 'no-such-bucket-cli' does not exist"), "\(missing.errors)")
-        let denied = try CLIRunner.run(
+        let denied = try await CLIRunner.run(
             ["store", "stats", "--store", "s3://no-such-bucket-cli?endpoint=\(endpoint)"], environment: wrong)
         #expect(denied.status != 0)
         #expect(denied.errors.contains("secret access key does not match"), "\(denied.errors)")
-        let noCredentials = try CLIRunner.run(
+        let noCredentials = try await CLIRunner.run(
             ["store", "stats", "--store", "s3://some-bucket?endpoint=\(endpoint)"],
             environment: [
                 "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "HOME": "/nonexistent", "AWS_PROFILE": "nobody",
@@ -122,10 +127,10 @@ struct StoreCommandTests {
     @Test(
         "the demo (the README's main job) backs up a served cluster, restores a lost namespace and verifies it",
         arguments: [[], ["--local"]])
-    func demo(mode: [String]) throws {
+    func demo(mode: [String]) async throws {
         let temp = try TemporaryDirectory("cli-demo")
         defer { temp.remove() }
-        let result = try CLIRunner.run(
+        let result = try await CLIRunner.run(
             ["demo", "--megabytes", "4", "--namespaces", "3", "--workdir", temp.sub("demo")] + mode)
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.output.contains("volume is byte-identical"))
@@ -133,7 +138,7 @@ struct StoreCommandTests {
         #expect(result.output.contains("delete demo-1") && result.output.contains("verify --read-data is clean"))
         // Served by a kube-sim child process, stopped at the end.
         let kubeSim = try #require(DemoClusterTests.kubeSimPID(result.output), "\(result.output)")
-        #expect(DemoClusterTests.gone(kubeSim, within: .seconds(20)))
+        #expect(await DemoClusterTests.gone(kubeSim, within: .seconds(20)))
         if mode.isEmpty {
             // Through the server: every step is a Velero object the server processed.
             // Installed as `install` installs (the Deployment too), the server run in its place.

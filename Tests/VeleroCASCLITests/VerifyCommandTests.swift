@@ -12,7 +12,7 @@ struct VerifyCommandTests {
         try SampleData(seed: 31).generate(into: temp.sub("data"), bytes: 1 << 20)
         for name in ["one", "two"] {
             #expect(
-                try CLIRunner.run([
+                try await CLIRunner.run([
                     "store", "backup-dir", temp.sub("data"), "--store", temp.sub("store"), "--name", name,
                 ]).status == 0)
         }
@@ -25,12 +25,12 @@ struct VerifyCommandTests {
     }
 
     @Test("a healthy store verifies clean, with and without reading the data")
-    func clean() throws {
+    func clean() async throws {
         let temp = try TemporaryDirectory("verify")
         defer { temp.remove() }
         _ = try Self.store(temp)
         for flags in [[], ["--read-data"]] {
-            let result = try CLIRunner.run(["verify", "--store", temp.sub("store"), "-o", "json"] + flags)
+            let result = try await CLIRunner.run(["verify", "--store", temp.sub("store"), "-o", "json"] + flags)
             #expect(result.status == 0, "\(result.errors)")
             let report = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
             #expect((report?["damage"] as? [Any])?.isEmpty == true)
@@ -40,12 +40,12 @@ struct VerifyCommandTests {
     }
 
     @Test("a deleted pack is named with every snapshot it breaks; exit is non-zero")
-    func missing() throws {
+    func missing() async throws {
         let temp = try TemporaryDirectory("verify")
         defer { temp.remove() }
         let pack = try Self.store(temp)
         try FileSystem.removeFile(pack)
-        let result = try CLIRunner.run(["verify", "--store", temp.sub("store")])
+        let result = try await CLIRunner.run(["verify", "--store", temp.sub("store")])
         #expect(result.status != 0)
         let id = String(pack.split(separator: "/").last!)
         #expect(result.output.contains(id) && result.output.contains("missing"), "\(result.output)")
@@ -56,7 +56,7 @@ struct VerifyCommandTests {
     @Test(
         "a flipped byte in a pack passes a plain verify but --read-data finds it and names the snapshots",
         arguments: [true, false])
-    func corrupt(insideAChunk: Bool) throws {
+    func corrupt(insideAChunk: Bool) async throws {
         let temp = try TemporaryDirectory("verify")
         defer { temp.remove() }
         let pack = try Self.store(temp)
@@ -64,8 +64,8 @@ struct VerifyCommandTests {
         // Inside the first blob, or in the pack's header (outside every chunk).
         bytes[insideAChunk ? 100 : bytes.count - 30] ^= 0xFF
         try bytes.withUnsafeBytes { try FileSystem.writeAtomically(pack, bytes: $0) }
-        #expect(try CLIRunner.run(["verify", "--store", temp.sub("store")]).status == 0)
-        let result = try CLIRunner.run(["verify", "--read-data", "--store", temp.sub("store")])
+        #expect(try await CLIRunner.run(["verify", "--store", temp.sub("store")]).status == 0)
+        let result = try await CLIRunner.run(["verify", "--read-data", "--store", temp.sub("store")])
         #expect(result.status != 0)
         let id = String(pack.split(separator: "/").last!)
         #expect(result.output.contains(id), "\(result.output)")
@@ -74,13 +74,13 @@ struct VerifyCommandTests {
     }
 
     @Test("a chunk nothing references is reported as orphaned, with its size")
-    func orphan() throws {
+    func orphan() async throws {
         let temp = try TemporaryDirectory("verify")
         defer { temp.remove() }
         _ = try Self.store(temp)
         try FileSystem.removeFile(temp.sub("store/snapshots/two.json"))
         try FileSystem.removeFile(temp.sub("store/snapshots/one.json"))
-        let result = try CLIRunner.run(["verify", "--store", temp.sub("store"), "-o", "json"])
+        let result = try await CLIRunner.run(["verify", "--store", temp.sub("store"), "-o", "json"])
         #expect(result.status == 0)
         let report = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
         #expect((report?["orphanedChunks"] as? Int ?? 0) > 0)
@@ -91,11 +91,11 @@ struct VerifyCommandTests {
 @Suite("velero-cas store stats")
 struct StatsCommandTests {
     @Test("stats: two snapshots of one tree dedup 2x; lz4 shrinks the text half; no orphans")
-    func stats() throws {
+    func stats() async throws {
         let temp = try TemporaryDirectory("stats")
         defer { temp.remove() }
         _ = try VerifyCommandTests.store(temp)
-        let result = try CLIRunner.run(["store", "stats", "--store", temp.sub("store"), "-o", "json"])
+        let result = try await CLIRunner.run(["store", "stats", "--store", temp.sub("store"), "-o", "json"])
         #expect(result.status == 0, "\(result.errors)")
         let stats = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
         #expect(stats["snapshots"] as? Int == 2)
@@ -103,7 +103,7 @@ struct StatsCommandTests {
         #expect(dedup > 1.9 && dedup < 2.1, "two identical snapshots: \(dedup)")
         #expect((stats["compressionRatio"] as? Double ?? 0) > 1.1)
         #expect(stats["orphanedBytes"] as? Int == 0)
-        let table = try CLIRunner.run(["store", "stats", "--store", temp.sub("store")])
+        let table = try await CLIRunner.run(["store", "stats", "--store", temp.sub("store")])
         #expect(table.output.contains("DEDUP") && table.output.contains("COMPRESSION"))
     }
 }

@@ -20,14 +20,9 @@ enum ServerProcess {
         return process
     }
 
-    /// Runs the binary to its end on a thread of its own (not on the cooperative pool).
+    /// Runs the binary to its end (on a thread of its own, not on the cooperative pool).
     static func run(_ arguments: [String], environment: [String: String]) async throws -> BuiltProducts.Run {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(
-                    with: Result { try BuiltProducts.run("velero-cas", arguments, environment: environment) })
-            }.start()
-        }
+        try await BuiltProducts.run("velero-cas", arguments, environment: environment)
     }
 }
 
