@@ -89,7 +89,8 @@ struct DemoClusterTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let kubeSim = try #require(await Self.child(of: process.processIdentifier, named: "kube-sim", within: .seconds(60)))
+        let kubeSim = try #require(
+            await Self.child(of: process.processIdentifier, named: "kube-sim", within: .seconds(60)))
         // Serving, and the demo under way.
         try await Task.sleep(for: .milliseconds(500))
         kill(process.processIdentifier, SIGINT)

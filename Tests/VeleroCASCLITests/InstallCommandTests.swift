@@ -84,7 +84,8 @@ struct InstallCommandTests {
         let pod = try #require(deployment["spec"]?["template"]?["spec"])
         #expect(pod["serviceAccountName"] == "velero")
         let container = try #require(pod["containers"]?.arrayValue?.first)
-        #expect(container["image"]?.stringValue == "velero-cas:\(try versionOfBinary())")
+        let version = try await versionOfBinary()
+        #expect(container["image"]?.stringValue == "velero-cas:\(version)")
         let args = container["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(args.first == "server")
         #expect(args.contains("--namespace=backup-system") && args.contains("--leader-elect=true"))
@@ -97,7 +98,7 @@ struct InstallCommandTests {
         #expect(container["readinessProbe"]?["httpGet"]?["path"] == "/readyz")
         #expect(
             container["volumeMounts"]?.arrayValue?.contains { $0["mountPath"] == "/credentials" } == true)
-        #expect(args.contains("--restore-helper-image=velero-cas:\(try versionOfBinary())"))
+        #expect(args.contains("--restore-helper-image=velero-cas:\(version)"))
 
         // The node agent: on every node, its node from the downward API, the kubelet's pod directories mounted.
         let daemonSet = try #require(sim.object(at: "/apis/apps/v1/namespaces/backup-system/daemonsets/node-agent"))

@@ -8,7 +8,7 @@ import Testing
 struct VerifyCommandTests {
     /// A store with two snapshots of one tree; returns the path of the pack both reference that holds the file
     /// data (the largest: the other holds metadata, manifests whose ids vary with mtimes and inodes).
-    static func store(_ temp: TemporaryDirectory) throws -> String {
+    static func store(_ temp: TemporaryDirectory) async throws -> String {
         try SampleData(seed: 31).generate(into: temp.sub("data"), bytes: 1 << 20)
         for name in ["one", "two"] {
             #expect(
@@ -28,7 +28,7 @@ struct VerifyCommandTests {
     func clean() async throws {
         let temp = try TemporaryDirectory("verify")
         defer { temp.remove() }
-        _ = try Self.store(temp)
+        _ = try await Self.store(temp)
         for flags in [[], ["--read-data"]] {
             let result = try await CLIRunner.run(["verify", "--store", temp.sub("store"), "-o", "json"] + flags)
             #expect(result.status == 0, "\(result.errors)")
@@ -43,7 +43,7 @@ struct VerifyCommandTests {
     func missing() async throws {
         let temp = try TemporaryDirectory("verify")
         defer { temp.remove() }
-        let pack = try Self.store(temp)
+        let pack = try await Self.store(temp)
         try FileSystem.removeFile(pack)
         let result = try await CLIRunner.run(["verify", "--store", temp.sub("store")])
         #expect(result.status != 0)
@@ -59,7 +59,7 @@ struct VerifyCommandTests {
     func corrupt(insideAChunk: Bool) async throws {
         let temp = try TemporaryDirectory("verify")
         defer { temp.remove() }
-        let pack = try Self.store(temp)
+        let pack = try await Self.store(temp)
         var bytes = try FileSystem.readFile(pack)
         // Inside the first blob, or in the pack's header (outside every chunk).
         bytes[insideAChunk ? 100 : bytes.count - 30] ^= 0xFF
@@ -77,7 +77,7 @@ struct VerifyCommandTests {
     func orphan() async throws {
         let temp = try TemporaryDirectory("verify")
         defer { temp.remove() }
-        _ = try Self.store(temp)
+        _ = try await Self.store(temp)
         try FileSystem.removeFile(temp.sub("store/snapshots/two.json"))
         try FileSystem.removeFile(temp.sub("store/snapshots/one.json"))
         let result = try await CLIRunner.run(["verify", "--store", temp.sub("store"), "-o", "json"])
@@ -94,7 +94,7 @@ struct StatsCommandTests {
     func stats() async throws {
         let temp = try TemporaryDirectory("stats")
         defer { temp.remove() }
-        _ = try VerifyCommandTests.store(temp)
+        _ = try await VerifyCommandTests.store(temp)
         let result = try await CLIRunner.run(["store", "stats", "--store", temp.sub("store"), "-o", "json"])
         #expect(result.status == 0, "\(result.errors)")
         let stats = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
