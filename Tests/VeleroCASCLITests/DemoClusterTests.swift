@@ -20,13 +20,24 @@ struct DemoClusterTests {
         return stat[stat.index(close, offsetBy: 2)] != "Z"
     }
 
+    /// Whether `pid` ends within `limit`, polled on a thread of its own.
     static func gone(_ pid: Int32, within limit: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while isRunning(pid) {
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(50))
+        await onThread {
+            let deadline = ContinuousClock.now + limit
+            while isRunning(pid) {
+                guard ContinuousClock.now < deadline else { return false }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            return true
         }
-        return true
+    }
+
+    /// `body`'s result, run on a thread of its own: a poll that must see a short-lived process cannot wait for a
+    /// busy cooperative pool, and must not hold one of its threads either.
+    static func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: body()) }
+        }
     }
 
     @Test("a missing kube-sim is refused, naming where it was looked for and how to build it")
@@ -61,7 +72,7 @@ struct DemoClusterTests {
     }
 
     /// The pid of `parent`'s child process named `name`, once there is one (nil after `limit`).
-    static func child(of parent: Int32, named name: String, within limit: Duration) async -> Int32? {
+    static func child(of parent: Int32, named name: String, within limit: Duration) -> Int32? {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
@@ -74,7 +85,7 @@ struct DemoClusterTests {
                     return pid
                 }
             }
-            try? await Task.sleep(for: .milliseconds(50))
+            Thread.sleep(forTimeInterval: 0.05)
         }
         return nil
     }
@@ -89,11 +100,17 @@ struct DemoClusterTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let kubeSim = try #require(
-            await Self.child(of: process.processIdentifier, named: "kube-sim", within: .seconds(60)))
-        // Serving, and the demo under way.
-        try await Task.sleep(for: .milliseconds(500))
-        kill(process.processIdentifier, SIGINT)
+        // Found and signalled from a thread of its own: the demo of 4 MiB is over in seconds, and a poll waiting for
+        // a busy cooperative pool once saw it only after its kube-sim had gone.
+        let demo = process.processIdentifier
+        let found = await Self.onThread { () -> Int32? in
+            guard let kubeSim = Self.child(of: demo, named: "kube-sim", within: .seconds(60)) else { return nil }
+            // Serving, and the demo under way.
+            Thread.sleep(forTimeInterval: 0.5)
+            kill(demo, SIGINT)
+            return kubeSim
+        }
+        let kubeSim = try #require(found)
         while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         #expect(process.terminationStatus == 130)
         #expect(await Self.gone(kubeSim, within: .seconds(20)), "kube-sim \(kubeSim) still runs after the demo stopped")
