@@ -17,10 +17,7 @@ struct LeaderElectionTests {
             func electing(_ identity: String) -> VeleroServer.Configuration {
                 harness.electing(identity, lease: .seconds(15), renew: .seconds(12), retry: .seconds(1))
             }
-            let a = harness.startReplica(electing("replica-a"))
-            try await harness.waitFor("replica-a to lead") {
-                try await harness.leaseHolder() == "replica-a" ? true : nil
-            }
+            let a = try await harness.startLeader(electing("replica-a"))
             let b = harness.startReplica(electing("replica-b"))
             defer { b.task.cancel() }
             try await harness.waitFor("replica-b to read the lease and stand by") {
@@ -74,10 +71,8 @@ struct LeaderElectionTests {
     @Test("a leader stopped gracefully releases the lease: the standby takes over well before the lease runs out")
     func gracefulStopReleases() async throws {
         try await ServerHarness.with { harness in
-            let a = harness.startReplica(harness.electing("replica-a", lease: .seconds(10), renew: .seconds(5)))
-            try await harness.waitFor("replica-a to lead") {
-                try await harness.leaseHolder() == "replica-a" ? true : nil
-            }
+            let a = try await harness.startLeader(
+                harness.electing("replica-a", lease: .seconds(10), renew: .seconds(5)))
             let b = harness.startReplica(
                 harness.electing("replica-b", lease: .seconds(10), renew: .seconds(5), retry: .milliseconds(300)))
             defer { b.task.cancel() }
@@ -104,11 +99,8 @@ struct LeaderElectionTests {
     func releaseAfterAnUnseenWrite() async throws {
         try await ServerHarness.with { harness in
             // Renewals 10 s apart: none comes between the write below and the stop.
-            let a = harness.startReplica(
+            let a = try await harness.startLeader(
                 harness.electing("replica-a", lease: .seconds(30), renew: .seconds(20), retry: .seconds(10)))
-            try await harness.waitFor("replica-a to lead") {
-                try await harness.leaseHolder() == "replica-a" ? true : nil
-            }
             try await harness.waitFor("replica-a to be ready") { a.server.readiness().ready ? true : nil }
             // The lease changes while A still holds it, as when a renewal cancelled by the stop was written after
             // all: A's last seen resourceVersion is stale.
@@ -131,11 +123,8 @@ struct LeaderElectionTests {
     func lostLeadershipStops() async throws {
         try await ServerHarness.with { harness in
             // A 4 s renew deadline: a shorter one can lapse by itself on a loaded machine before the fault is added.
-            let a = harness.startReplica(
+            let a = try await harness.startLeader(
                 harness.electing("replica-a", lease: .seconds(6), renew: .seconds(4), retry: .milliseconds(500)))
-            try await harness.waitFor("replica-a to lead") {
-                try await harness.leaseHolder() == "replica-a" ? true : nil
-            }
             try await harness.waitFor("replica-a to be ready") { a.server.readiness().ready ? true : nil }
             harness.sim.addFault(.error(503, pathPrefix: "/apis/coordination.k8s.io"))
             let cut = ContinuousClock.now
@@ -170,10 +159,7 @@ struct LeaderElectionTests {
             func electing(_ identity: String) -> VeleroServer.Configuration {
                 harness.electing(identity, lease: .seconds(10), renew: .seconds(8), retry: .seconds(1))
             }
-            let a = harness.startReplica(electing("replica-a"))
-            try await harness.waitFor("replica-a to lead") {
-                try await harness.leaseHolder() == "replica-a" ? true : nil
-            }
+            let a = try await harness.startLeader(electing("replica-a"))
             try await harness.apply(
                 harness.backupManifest("slow", namespace: namespace), to: Backup.resource, namespace: "velero")
             try await harness.waitFor("the backup to start") {

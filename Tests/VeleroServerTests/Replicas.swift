@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTransport
 import KubeClient
+import Testing
 import VeleroAPI
 import VeleroServer
 
@@ -26,6 +27,14 @@ extension ServerHarness {
     func startReplica(_ configuration: VeleroServer.Configuration) -> Replica {
         let server = VeleroServer(client: client, configuration: configuration)
         return Replica(server: server, task: Task { try await server.run() })
+    }
+
+    /// Starts a replica with leader election on and waits until it holds the lease.
+    func startLeader(_ configuration: VeleroServer.Configuration) async throws -> Replica {
+        let identity = try #require(configuration.leaderElection?.identity)
+        let replica = startReplica(configuration)
+        try await waitFor("\(identity) to lead") { try await leaseHolder() == identity ? true : nil }
+        return replica
     }
 
     /// A configuration that elects a leader with short times (`identity` names the replica).
