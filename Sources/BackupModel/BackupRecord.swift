@@ -73,11 +73,22 @@ public struct BackupRecord: Codable, Sendable, Equatable {
         errors = []
     }
 
-    /// Every backup record in the store, newest first.
-    public static func list(_ repository: Repository) async throws -> [BackupRecord] {
+    /// Every backup record in the store, newest first. A damaged record (it does not decode or authenticate) throws,
+    /// unless `skippingDamaged` is given: then it is left out and handed to it with the reason. Only callers for whom
+    /// a missing record is safe may skip one (listing, expiry by TTL); counting references must not.
+    public static func list(
+        _ repository: Repository, skippingDamaged: ((_ key: String, _ reason: ChunkStoreError) -> Void)? = nil
+    ) async throws -> [BackupRecord] {
         var records: [BackupRecord] = []
         for object in try await repository.store.listAll(prefix: "backups/") where object.key.hasSuffix(".json") {
-            if let record = try await repository.record(BackupRecord.self, key: object.key) { records.append(record) }
+            do {
+                if let record = try await repository.record(BackupRecord.self, key: object.key) {
+                    records.append(record)
+                }
+            } catch let error as ChunkStoreError where error.isDamagedRecord {
+                guard let skippingDamaged else { throw error }
+                skippingDamaged(object.key, error)
+            }
         }
         return records.sorted { $0.startTimestamp > $1.startTimestamp }
     }

@@ -63,4 +63,13 @@ public enum ChunkStoreError: Error, CustomStringConvertible, Sendable {
             "another process created the store at \(store) at the same moment as this one; nothing was stored with this process's key (but its key object): run the command again to use that store"
         }
     }
+
+    /// Whether this is one stored record that cannot be read (it does not decode, or does not authenticate), as
+    /// opposed to a store that cannot be reached or used at all.
+    public var isDamagedRecord: Bool {
+        switch self {
+        case .corruptRecord, .tampered: true
+        default: false
+        }
+    }
 }

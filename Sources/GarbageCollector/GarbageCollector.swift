@@ -225,7 +225,11 @@ private struct Run {
     private mutating func targets(now: Date, delete: [String]) async throws -> [BackupRecord] {
         var targets: [BackupRecord] = []
         if delete.isEmpty {
-            var all = try await BackupRecord.list(repository)
+            // A damaged record is left for an operator (it cannot be judged expired); the others still expire. Skipping
+            // it is safe: its chunks keep the counts its commit gave them.
+            var all = try await BackupRecord.list(repository) { [logger] key, reason in
+                logger.warning("expiry skips backup record \(key): \(reason)")
+            }
             for index in all.indices where all[index].phase == .inProgress || all[index].phase == .new {
                 all[index] = try await failAbandoned(all[index])
             }

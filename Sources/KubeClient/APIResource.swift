@@ -36,14 +36,36 @@ public struct APIResource: Sendable, Hashable, Codable, CustomStringConvertible 
     /// The collection path, in a namespace or across all of them (or cluster-scoped).
     public func path(namespace: String? = nil) -> String {
         let base = group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)"
-        if namespaced, let namespace { return "\(base)/namespaces/\(namespace)/\(name)" }
+        if namespaced, let namespace { return "\(base)/namespaces/\(Self.segment(namespace))/\(name)" }
         return "\(base)/\(name)"
     }
 
     /// The path of one object.
     public func path(namespace: String?, name objectName: String) -> String {
-        path(namespace: namespace) + "/" + objectName
+        path(namespace: namespace) + "/" + Self.segment(objectName)
     }
+
+    /// `text` as one path segment. Names come from specs and annotations users write (a Restore's `backupName`, a
+    /// hook's pod), so a `/`, `?`, `%` or a name of `.` or `..` must not address another object: such characters are
+    /// percent-encoded, and so are the dots of a dot segment. Every name the API server accepts passes unchanged
+    /// (`system:admin` included).
+    static func segment(_ text: String) -> String {
+        if text == "." || text == ".." { return String(repeating: "%2E", count: text.count) }
+        guard text.utf8.contains(where: { !Self.segmentBytes.contains($0) }) else { return text }
+        var encoded = ""
+        for byte in text.utf8 {
+            if Self.segmentBytes.contains(byte) {
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                encoded += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return encoded
+    }
+
+    /// RFC 3986's `pchar` without `%`: unreserved characters, sub-delimiters, `:` and `@`.
+    private static let segmentBytes = Set(
+        Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@".utf8))
 
     /// Whether `text` names this resource: plural, singular, kind, short name, or any of those with ".group".
     public func matches(_ text: String) -> Bool {
@@ -52,5 +74,11 @@ public struct APIResource: Sendable, Hashable, Codable, CustomStringConvertible 
         if names.contains(lower) { return true }
         guard !group.isEmpty, lower.hasSuffix("." + group) else { return false }
         return names.contains(String(lower.dropLast(group.count + 1)))
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

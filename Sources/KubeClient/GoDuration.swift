@@ -1,7 +1,12 @@
 /// Go's duration syntax ("720h0m0s", "1h30m", "90s", "500ms"), as metav1.Duration and Velero's annotations write
 /// it.
 public enum GoDuration {
-    /// Seconds, or nil when the text is not a Go duration.
+    /// The longest duration Go represents (`math.MaxInt64` nanoseconds, about 292 years), in seconds. Go's
+    /// `time.ParseDuration` refuses anything longer, and so does `seconds(_:)`: a spec field or annotation cannot hand
+    /// a caller a value that traps when it becomes whole milliseconds or nanoseconds.
+    public static let maximumSeconds = 9_223_372_036.854_775_807
+
+    /// Seconds, or nil when the text is not a Go duration or is longer than Go allows (`maximumSeconds`).
     public static func seconds(_ text: String) -> Double? {
         var rest = Substring(text)
         var negative = false
@@ -29,6 +34,7 @@ public enum GoDuration {
             default: return nil
             }
             total += value * scale
+            guard total <= maximumSeconds else { return nil }
         }
         return negative ? -total : total
     }

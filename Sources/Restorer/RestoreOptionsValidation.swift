@@ -20,6 +20,24 @@ extension RestoreOptions {
         for name in includeResources where ObjectTransform.neverRestored.contains(name.lowercased()) {
             throw .invalidOption("--include-resources '\(name)': \(name) are non-restorable resources")
         }
+        // The same rules as `parseNamespaceMappings`, for mappings that did not come through it (a Restore's
+        // `spec.namespaceMapping`): an invalid target fails object by object, and two sources on one target merge.
+        for (source, target) in namespaceMappings.sorted(by: { $0.key < $1.key }) {
+            guard Self.isNamespaceName(source), Self.isNamespaceName(target) else {
+                throw .invalidOption(
+                    "namespace mapping '\(source):\(target)' (--namespace-mappings, spec.namespaceMapping) must map "
+                        + "a valid namespace name to a valid namespace name")
+            }
+        }
+        var sources: [String: String] = [:]
+        for (source, target) in namespaceMappings.sorted(by: { $0.key < $1.key }) {
+            if let other = sources[target] {
+                throw .invalidOption(
+                    "namespace mapping: '\(other)' and '\(source)' are both mapped to '\(target)' "
+                        + "(--namespace-mappings, spec.namespaceMapping)")
+            }
+            sources[target] = source
+        }
         guard namespaceTerminatingTimeout >= 0 else {
             throw .invalidOption("the namespace terminating timeout must not be negative")
         }

@@ -85,11 +85,17 @@ struct BackupSync: Sendable {
         let names = Set(inCluster.map(\.name))
         var created: [String] = []
         for name in stored.subtracting(names).sorted() {
-            guard let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
-                continue
+            // One record the store cannot give or the API server refuses is skipped with a warning: the names after
+            // it, and the orphans below, are still synced (it would otherwise fail every pass the same way).
+            do {
+                guard let record = try await repository.record(BackupRecord.self, key: BackupRecord.key(name)) else {
+                    continue
+                }
+                guard record.phase != .inProgress, record.phase != .new else { continue }
+                if try await create(record, location: locationName) { created.append(name) }
+            } catch let error where Self.skipsOneRecord(error) {
+                server.logger.warning("backup sync of location \(locationName): backup \(name) skipped: \(error)")
             }
-            guard record.phase != .inProgress, record.phase != .new else { continue }
-            if try await create(record, location: locationName) { created.append(name) }
         }
         if !created.isEmpty {
             server.logger.info(
@@ -98,6 +104,17 @@ struct BackupSync: Sendable {
         try await repairUnfinished(inCluster, stored: stored, repository: repository)
         try await deleteOrphans(inCluster, stored: stored, location: locationName)
         return created
+    }
+
+    /// Whether `error`, met syncing one stored backup, concerns that backup alone: its record is damaged, or the
+    /// API server refused its object (422 Invalid, 400). Transport failures, throttling and server errors end the
+    /// pass, which the next period retries.
+    static func skipsOneRecord(_ error: any Error) -> Bool {
+        switch error {
+        case let error as ChunkStoreError: return error.isDamagedRecord
+        case let error as KubeAPIError: return error.code == 400 || error.code == 422
+        default: return false
+        }
     }
 
     /// Creates the Backup object of a stored backup and writes its status; false when it exists already.

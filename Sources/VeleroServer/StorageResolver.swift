@@ -155,8 +155,10 @@ actor StorageResolver {
                     "backup storage location '\(location.name)': provider '\(spec.provider)' is not supported (aws or local)"
             )
         }
-        let backend = try store.open(
-            create: create, environment: environment, client: HTTPClient(configuration: .objectStore()))
+        // A local store's directories are made and synced, and S3 credentials read from files: the blocking pool.
+        let backend = try await BlockingPool.shared.run { [environment] in
+            try store.open(create: create, environment: environment, client: HTTPClient(configuration: .objectStore()))
+        }
         if create && !spec.isReadOnly {
             return try await Repository.openOrCreate(
                 backend, config: RepositoryConfig(encryption: .aes256gcm), passwords: passwords,
@@ -178,9 +180,12 @@ actor StorageResolver {
                 description:
                     "backup storage location '\(location.name)': secret \(selector.name) has no key '\(selector.key)'")
         }
-        _ = try FileSystem.makeDirectories(credentialsDirectory, mode: 0o700)
-        let path = "\(credentialsDirectory)/\(location.name)"
-        try Array(bytes).withUnsafeBytes { try FileSystem.writeAtomically(path, bytes: $0, mode: 0o600) }
+        let directory = credentialsDirectory
+        let path = "\(directory)/\(location.name)"
+        try await BlockingPool.shared.run {
+            _ = try FileSystem.makeDirectories(directory, mode: 0o700)
+            try Array(bytes).withUnsafeBytes { try FileSystem.writeAtomically(path, bytes: $0, mode: 0o600) }
+        }
         return path
     }
 }

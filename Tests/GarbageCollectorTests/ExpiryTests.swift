@@ -80,6 +80,33 @@ struct ExpiryTests {
         #expect(try await Self.chunkIDs(repository) == remaining)
     }
 
+    @Test("a damaged backup record is left alone and named; the other backups still expire by their TTL")
+    func damagedRecordDoesNotStopExpiry() async throws {
+        let temp = try TemporaryDirectory("gc-damaged")
+        defer { temp.remove() }
+        let repository = try await Self.repository(temp)
+        try SampleData(seed: 43).generate(into: temp.sub("data"), bytes: 1 << 20)
+        try await Self.backup(
+            "old", source: temp.sub("data"), expires: Date(timeIntervalSinceNow: 600), repository: repository)
+        try SampleData(seed: 43).mutate(directory: temp.sub("data"), fraction: 0.3)
+        try await Self.backup("new", source: temp.sub("data"), expires: nil, repository: repository)
+        // The reference counts first, while every record reads (rebuilding them must not skip one: below).
+        #expect(try await GarbageCollector(repository: repository).run().expired.isEmpty)
+        try await repository.store.put("backups/broken.json", Array("{ not a record".utf8))
+        await #expect(throws: ChunkStoreError.self) { try await BackupRecord.list(repository) }
+
+        let result = try await GarbageCollector(repository: repository).run(now: Date(timeIntervalSinceNow: 1200))
+        #expect(result.expired.contains("backup old"), "\(result.expired)")
+        #expect(try await repository.record(BackupRecord.self, key: BackupRecord.key("old")) == nil)
+        #expect(try await repository.store.get("backups/broken.json") == Array("{ not a record".utf8))
+        _ = try await TreeRestore(repository: repository).run(snapshot: "new.pv.data", into: temp.sub("restored"))
+        #expect(try SampleData.compareTrees(temp.sub("data"), temp.sub("restored")) == [])
+        // Rebuilding the counts needs every record: a damaged one stops it rather than let its chunks go uncounted.
+        await #expect(throws: ChunkStoreError.self) {
+            try await GarbageCollector(repository: repository).run(rebuildCounts: true)
+        }
+    }
+
     @Test("an interrupted expiry (its journal left behind) is finished by the next run, without double decrements")
     func interruptedExpiry() async throws {
         let temp = try TemporaryDirectory("gc")

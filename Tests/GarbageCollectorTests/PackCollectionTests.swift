@@ -87,6 +87,28 @@ struct PackCollectionTests {
         #expect(report.isClean && report.orphanedChunks == 0, "\(report.damage.prefix(2))")
     }
 
+    @Test("a pack shorter than its index says stops the collection with an error naming it, and deletes no pack")
+    func truncatedPackIsReported() async throws {
+        let temp = try TemporaryDirectory("gc-truncated")
+        defer { temp.remove() }
+        let base = try LocalDirectoryStore(root: temp.sub("store"), create: true)
+        try await Self.sharedPack(temp, store: base)
+        // Every pack cut to its first bytes, as a damaged or partly replaced object in the store.
+        for key in try await Self.packKeys(base) {
+            let bytes = try await base.get(key)
+            try await base.put(key, Array(bytes.prefix(8)))
+        }
+        let packs = try await Self.packKeys(base)
+        do {
+            _ = try await GarbageCollector(repository: try await Repository.open(base)).run(forgetSnapshots: ["all"])
+            Issue.record("the collection went on past a truncated pack")
+        } catch ChunkStoreError.corruptChunk(_, let key, let reason) {
+            #expect(packs.contains(key), "\(key)")
+            #expect(reason.contains("shorter"), "\(reason)")
+        }
+        #expect(try await Self.packKeys(base) == packs, "no pack was deleted")
+    }
+
     @Test("a repacking collection crashed after every write, with and without a power cut, loses nothing")
     func repackCrashAtEveryWrite() async throws {
         var crashAfter = 1

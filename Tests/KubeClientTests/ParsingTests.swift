@@ -69,6 +69,19 @@ struct ParsingTests {
         #expect(pv.qualifiedName == "persistentvolumes")
     }
 
+    @Test(
+        "a name from a spec stays one path segment: slashes, queries, percents and dot segments are encoded",
+        arguments: [
+            ("web-0", "web-0"), ("system:controller:job", "system:controller:job"),
+            ("a/../../secrets", "a%2F..%2F..%2Fsecrets"),
+            ("..", "%2E%2E"), (".", "%2E"), ("x?watch=1", "x%3Fwatch=1"), ("50%", "50%25"), ("é", "%C3%A9"),
+        ])
+    func objectPathSegments(name: String, segment: String) {
+        let secrets = APIResource(group: "", version: "v1", name: "secrets", kind: "Secret", namespaced: true)
+        #expect(secrets.path(namespace: "velero", name: name) == "/api/v1/namespaces/velero/secrets/" + segment)
+        #expect(secrets.path(namespace: "a/b") == "/api/v1/namespaces/a%2Fb/secrets")
+    }
+
     @Test("query values are percent-encoded")
     func queryEncoding() {
         #expect(

@@ -242,4 +242,29 @@ struct VeleroActionTests {
                 "--exclude-namespaces 'team-[ab' is not a valid namespace name or pattern")
         ) { try options.validate() }
     }
+
+    @Test(
+        "namespace mappings that did not come through the flag's parser are checked the same way",
+        arguments: [
+            (["a": "Bad_NS"], "'a:Bad_NS'"), (["-a": "b"], "'-a:b'"),
+            (["a": "x", "b": "x"], "'a' and 'b' are both mapped to 'x'"),
+        ])
+    func badMappings(mappings: [String: String], mentions: String) {
+        var options = RestoreOptions()
+        options.namespaceMappings = mappings
+        do {
+            try options.validate()
+            Issue.record("\(mappings) accepted")
+        } catch {
+            #expect(error.description.contains(mentions), "\(error)")
+            #expect(error.description.contains("spec.namespaceMapping"), "\(error)")
+        }
+    }
+
+    @Test("valid mappings, several sources on distinct targets, pass")
+    func goodMappings() throws {
+        var options = RestoreOptions()
+        options.namespaceMappings = ["a": "b", "b": "c", "shop": "shop-copy"]
+        try options.validate()
+    }
 }

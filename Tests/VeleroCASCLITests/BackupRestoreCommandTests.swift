@@ -24,8 +24,16 @@ struct BackupRestoreCommandTests {
         let duplicate = try await CLIRunner.run(["backup", "create", "nightly", "--kubeconfig", temp.sub("a")] + store)
         #expect(duplicate.status != 0 && duplicate.errors.contains("already exists"))
 
+        // A damaged record beside it is named on standard error, and the good one is still listed.
+        try Array("not a record".utf8).withUnsafeBytes {
+            try FileSystem.writeAtomically(temp.sub("store") + "/backups/broken.json", bytes: $0)
+        }
         let list = try await CLIRunner.run(["backup", "get", "-o", "json"] + store)
+        #expect(list.status == 0, "\(list.errors)")
+        #expect(list.errors.contains("backups/broken.json"), "\(list.errors)")
         let records = try JSONSerialization.jsonObject(with: Data(list.output.utf8)) as? [[String: Any]]
+        #expect(records?.count == 1)
+        try FileManager.default.removeItem(atPath: temp.sub("store") + "/backups/broken.json")
         #expect(records?.first?["phase"] as? String == "Completed")
         #expect((records?.first?["itemsBackedUp"] as? Int ?? 0) >= 60)
         let table = try await CLIRunner.run(["backup", "get"] + store)

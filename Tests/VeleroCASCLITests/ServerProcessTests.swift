@@ -93,6 +93,11 @@ struct ServerProcessTests {
             (["--leader-elect=maybe"], "--leader-elect takes true or false, not 'maybe'"),
             (["--leader-election-lease-name", "Bad_Name"], "--leader-election-lease-name"),
             (["--restore-helper-image", "velero cas"], "--restore-helper-image 'velero cas'"),
+            (["--default-volumes-to-fs-backup=maybe"], "--default-volumes-to-fs-backup takes true or false"),
+            // Go's bare and short forms of a boolean are taken: the error is the next flag's, not "Missing value".
+            (["--default-volumes-to-fs-backup", "--fs-backup-timeout", "0s"], "--fs-backup-timeout '0s'"),
+            (["--default-volumes-to-fs-backup=1", "--fs-backup-timeout", "0s"], "--fs-backup-timeout '0s'"),
+            (["--garbage-collection-frequency", "3000000000000000h"], "--garbage-collection-frequency"),
         ]
         for (arguments, mentions) in cases {
             let result = try await CLIRunner.run(["server", "--kubeconfig", "/nonexistent"] + arguments)

@@ -1,3 +1,4 @@
+import ChunkStore
 import Collectors
 import Foundation
 import KubeClient
@@ -36,6 +37,8 @@ struct BackupSyncTests {
             let original = try await Self.configMapData(first, namespace)
             #expect(!original.isEmpty)
 
+            // A damaged record sorted before it: sync skips that one and still brings the rest.
+            try await LocalDirectoryStore(root: first.storePath).put("backups/broken.json", Array("not a record".utf8))
             try await ServerHarness.with(sharedStore: first.storePath) { second in
                 #expect(try await second.backup("migrate") == nil)
                 try await second.withServer {
@@ -43,6 +46,10 @@ struct BackupSyncTests {
                         try await second.backup("migrate")
                     }
                     #expect(synced.phase == .completed)
+                    #expect(try await second.backup("broken") == nil)
+                    // Garbage collection must refuse to run beside a record it cannot read (it cannot know what that
+                    // record holds), so the damaged one goes before the deletion below.
+                    try await LocalDirectoryStore(root: first.storePath).delete("backups/broken.json")
                     #expect(synced.metadata.labels?["velero.io/storage-location"] == "default")
                     #expect(synced.metadata.labels?["team"] == "a")
                     #expect(synced.spec.storageLocation == "default")

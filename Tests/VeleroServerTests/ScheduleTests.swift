@@ -39,7 +39,8 @@ struct CronScheduleTests {
             ("", "5 fields"), ("* * * *", "5 fields"), ("60 * * * *", "minute"), ("* 24 * * *", "hour"),
             ("* * 0 * *", "day of month"), ("* * * 13 *", "month"), ("* * * * 8", "day of week"),
             ("a * * * *", "not a number"), ("5-1 * * * *", "backwards"), ("*/0 * * * *", "step"),
-            ("@every 0s", "@every"), ("@fortnightly", "unknown descriptor"), ("1,,2 * * * *", "malformed"),
+            ("@every 0s", "@every"), ("@every 3000000000000000h", "@every"), ("@fortnightly", "unknown descriptor"),
+            ("1,,2 * * * *", "malformed"),
         ])
     func invalid(expression: String, problem: String) {
         do {

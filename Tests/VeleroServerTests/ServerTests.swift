@@ -45,6 +45,8 @@ struct ServerTests {
     /// Specs Velero refuses, each with what its validation error must mention.
     static let invalidSpecs: [(name: String, spec: String, mentions: String)] = [
         ("bad-ttl", #""ttl":"soon""#, "ttl"),
+        // Longer than Go's int64 nanoseconds: converting it to whole seconds trapped and took the server down.
+        ("huge-ttl", #""ttl":"3000000000000000h""#, "ttl"),
         (
             "both-selectors",
             #""labelSelector":{"matchLabels":{"a":"b"}},"orLabelSelectors":[{"matchLabels":{"c":"d"}}]"#,

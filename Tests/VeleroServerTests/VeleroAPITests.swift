@@ -61,6 +61,23 @@ struct VeleroAPITests {
         #expect(KubeDuration.seconds(text) == nil)
     }
 
+    /// Go's `time.ParseDuration` refuses more than `math.MaxInt64` nanoseconds (2562047h47m16.854775807s); so does
+    /// the parser, so that no caller converts such a value to whole milliseconds and traps.
+    @Test(
+        "durations longer than Go allows are refused",
+        arguments: [
+            "2562048h", "9300000000000000s", "3000000000000000h", "2562047h48m", "2562047h47m17s",
+            String(repeating: "9", count: 400) + "s",
+        ])
+    func overlongDurations(text: String) {
+        #expect(KubeDuration.seconds(text) == nil)
+    }
+
+    @Test("the longest duration Go allows is read") func longestDuration() {
+        #expect(KubeDuration.seconds("2562047h47m16s") == 9_223_372_036)
+        #expect(KubeDuration.seconds("2562047h") == 9_223_369_200)
+    }
+
     @Test("format gives Go's form") func formatDuration() {
         #expect(KubeDuration.format(seconds: 2_592_000) == "720h0m0s")
         #expect(KubeDuration.format(seconds: 3725) == "1h2m5s")

@@ -87,10 +87,23 @@ extension Repository {
                     && !table.locations(entry.id).contains { !retiringIDs.contains(table.pack($0.pack).id) }
             }
             guard !live.isEmpty else { continue }
-            let bytes = try await store.get(pack.id.key)
+            let bytes: [UInt8]
+            do {
+                bytes = try await store.get(pack.id.key)
+            } catch ChunkStoreError.objectNotFound {
+                throw ChunkStoreError.missingChunk(id: live[0].id, key: pack.id.key)
+            }
             for entry in live {
                 let start = Int(entry.offset)
-                let blob = Array(bytes[start..<start + Int(entry.length)])
+                let end = start + Int(entry.length)
+                // A pack shorter than its index says (truncated or replaced in the store) is damage to report, not
+                // a range to trap on: the collection stops before anything is deleted, and `verify` names the rest.
+                guard end <= bytes.count else {
+                    throw ChunkStoreError.corruptChunk(
+                        id: entry.id, key: pack.id.key,
+                        reason: "the pack is \(bytes.count) bytes, shorter than its index says (\(end))")
+                }
+                let blob = Array(bytes[start..<end])
                 written += blob.count
                 _ = try await addToPackAndUpload(entry.id, blob: blob, kind: pack.kind, force: true)
             }

@@ -211,7 +211,8 @@ public final class Repository: Sendable {
             return try Repository(store: store, config: config, limits: limits, lockAhead: lockAhead)
         }
         guard
-            let password = try passwords?.password(for: config, location: store.location, creating: false)
+            let password = try await Self.password(
+                from: passwords, config: config, location: store.location, creating: false)
         else {
             throw ChunkStoreError.passwordRequired(
                 store: store.location,
@@ -340,13 +341,27 @@ public final class Repository: Sendable {
         try await creation?.value
     }
 
+    /// What `passwords` gives, asked on the blocking pool: a source may read a file, or (creating) write one with
+    /// fsyncs, which must not hold a cooperative thread.
+    private static func password(
+        from passwords: (any PasswordSource)?, config: RepositoryConfig, location: String, creating: Bool
+    ) async throws -> [UInt8]? {
+        guard let passwords else { return nil }
+        return try await BlockingPool.shared.run {
+            try passwords.password(for: config, location: location, creating: creating)
+        }
+    }
+
     /// A new store's master key and its key object, wrapped by the password `passwords` gives; nil for a plain store.
     private static func newKey(
         _ store: any ObjectStore, config: RepositoryConfig, passwords: (any PasswordSource)?,
         parameters: StoreCrypto.ScryptParameters
     ) async throws -> (master: MasterKey, key: StoreKey)? {
         guard config.isEncrypted else { return nil }
-        guard let password = try passwords?.password(for: config, location: store.location, creating: true) else {
+        guard
+            let password = try await Self.password(
+                from: passwords, config: config, location: store.location, creating: true)
+        else {
             throw ChunkStoreError.passwordRequired(
                 store: store.location, reason: "a new encrypted store needs a password")
         }

@@ -37,7 +37,7 @@ struct BackupGetCommand: AsyncParsableCommand {
         let repository = try await storeOptions.openExisting()
         let records = try selection.select(
             try await BackupPipeline.showingAbandoned(
-                try await BackupRecord.list(repository), repository: repository),
+                try await BackupRecord.listSkippingDamaged(repository), repository: repository),
             kind: "backup", location: repository.store.location, name: \.name, labels: \.labels)
         try output.print(records) {
             var table = Table(
@@ -83,7 +83,7 @@ struct BackupDescribeCommand: AsyncParsableCommand {
         let repository = try await storeOptions.openExisting()
         let records = try selection.select(
             try await BackupPipeline.showingAbandoned(
-                try await BackupRecord.list(repository), repository: repository),
+                try await BackupRecord.listSkippingDamaged(repository), repository: repository),
             kind: "backup", location: repository.store.location, name: \.name, labels: \.labels)
         try await output.describe(records, single: selection.names.count == 1) { record in
             try await describe(record, repository: repository)
@@ -177,7 +177,7 @@ struct BackupDeleteCommand: AsyncParsableCommand {
         }
         let repository = try await storeOptions.openExisting()
         let names = try selection.select(
-            try await BackupRecord.list(repository), kind: "backup", location: repository.store.location,
+            try await BackupRecord.listSkippingDamaged(repository), kind: "backup", location: repository.store.location,
             name: \.name, labels: \.labels
         ).map(\.name).sorted()
         guard try !selection.namesToDelete(names, kind: "backup", confirm: confirm).isEmpty else { return }

@@ -13,6 +13,7 @@ enum CommandLineForms {
     /// Boolean options whose value is written with `=` (or as the next argument when it is a boolean literal).
     static let valuedBooleans: Set<String> = [
         "snapshot-volumes", "restore-volumes", "include-cluster-resources", "leader-elect", "use-volume-snapshots",
+        "default-volumes-to-fs-backup",
     ]
     /// Boolean switches, off unless given.
     static let switches: Set<String> = [
