@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SystemIO
 
 extension TreeBackup {
@@ -121,30 +122,46 @@ extension TreeBackup {
 
     /// Reads the files at `paths` (`fileConcurrency` at a time); `added` gets each file's index and chunk references
     /// once all of its chunks are in packs. Returns when every file's uploads have ended.
+    ///
+    /// `fileConcurrency` bounds the files being *read* (each an open file and a reader's buffer), not the files
+    /// whose chunks are still being stored: a file that has been read gives its place to the next one while its
+    /// chunks wait for a pack's upload (or, into a new store, for the lock). What waits is bounded by the store's
+    /// chunk byte budget, which each chunk holds until it is stored. Holding the place until the uploads ended let
+    /// eight files waiting for uploads (or the lock) stop all reading.
     private func readFiles(
         _ paths: [(index: Int, path: [UInt8])], statistics: StoreStatistics, gate: Gate?,
         added: @escaping @Sendable (Int, [ChunkRef]) -> Void
     ) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var running = 0
+        let reading = AsyncSemaphore(permits: fileConcurrency)
+        var started = 0
+        try await withThrowingDiscardingTaskGroup { group in
             for (index, path) in paths {
-                if running == fileConcurrency {
-                    try await group.next()
-                    running -= 1
+                // A file that failed cancels the group, which then rethrows its error: start no more, and do not
+                // throw a cancellation of this loop's own in its place.
+                do { try await reading.acquire() } catch { break }
+                guard !group.isCancelled else {
+                    reading.release()
+                    break
                 }
+                started += 1
+                let place = ReadingPlace(reading)
                 group.addTask {
-                    try await self.backupFile(path, statistics: statistics, gate: gate) { added(index, $0) }
+                    defer { place.give() }
+                    try await self.backupFile(path, statistics: statistics, gate: gate, readingEnded: { place.give() })
+                    {
+                        added(index, $0)
+                    }
                 }
-                running += 1
             }
-            try await group.waitForAll()
         }
+        // No file failed, but the caller was cancelled before every file was started.
+        if started < paths.count { throw CancellationError() }
     }
 
     /// Reads one file chunk by chunk, storing the chunks in parallel; `added` gets their references in file order
     /// once every chunk is in a pack. Returns once the uploads of the packs its chunks filled have ended.
     private func backupFile(
-        _ rawPath: [UInt8], statistics: StoreStatistics, gate: Gate?,
+        _ rawPath: [UInt8], statistics: StoreStatistics, gate: Gate?, readingEnded: @escaping @Sendable () -> Void,
         added: @escaping @Sendable ([ChunkRef]) -> Void
     ) async throws {
         let path = Path.display(rawPath)
@@ -154,8 +171,16 @@ extension TreeBackup {
         } catch let error as SystemError {
             throw ChunkStoreError.sourceUnreadable(path: path, reason: error.description)
         }
-        defer { file.close() }
-        let reader = FileChunkReader(file: file, chunker: repository.volumeChunker, pool: pool)
+        var reader: FileChunkReader? = FileChunkReader(file: file, chunker: repository.volumeChunker, pool: pool)
+        // The file is closed, and the reader's buffer let go, once the last chunk is read (or the reading fails);
+        // the chunks may still be on their way into packs.
+        func endReading() {
+            guard reader != nil else { return }
+            reader = nil
+            file.close()
+            readingEnded()
+        }
+        defer { endReading() }
         // A chunk is not bigger than the chunker's maximum: that much of the byte budget is taken before reading, and
         // what the chunk does not use is given back at once.
         let largest = repository.volumeChunker.profile.maximum
@@ -166,7 +191,8 @@ extension TreeBackup {
         // (the group's own cancellation comes a moment later); reading never goes on to the end of the file.
         let failure = FirstFailure()
         try await withThrowingDiscardingTaskGroup { group in
-            while !group.isCancelled && failure.error == nil {
+            defer { endReading() }
+            while !group.isCancelled && failure.error == nil, let reader {
                 try await repository.acquireChunkWork(bytes: largest)
                 let chunk: ChunkBytes?
                 do { chunk = try await reader.next() } catch {
@@ -175,6 +201,7 @@ extension TreeBackup {
                 }
                 guard let chunk else {
                     repository.releaseChunkWork(bytes: largest)
+                    endReading()
                     break
                 }
                 do { try await readThrottle?.take(chunk.count) } catch {
@@ -186,7 +213,16 @@ extension TreeBackup {
                 let held = min(chunk.count, largest)
                 let index = results.reserve()
                 group.addTask { [repository, progress] in
-                    defer { repository.releaseChunkWork(bytes: held) }
+                    // A chunk that will wait at a shut gate (a new store's lock not won yet) gives its request slot
+                    // back: it makes no request while it waits, and the byte budget still bounds what waits. Reading
+                    // ahead then fills packs, not just a slot's worth of chunks, so the first uploads can start as
+                    // soon as the lock is won.
+                    let holdsSlot = !(gate.map { !$0.isOpen } ?? false)
+                    if !holdsSlot { repository.chunkSlots.release() }
+                    defer {
+                        repository.byteBudget.release(held)
+                        if holdsSlot { repository.chunkSlots.release() }
+                    }
                     do {
                         let (ref, upload) = try await repository.addChunk(chunk, gate: gate, statistics: statistics)
                         results.set(index, ref)
@@ -201,5 +237,18 @@ extension TreeBackup {
             if !group.isCancelled && failure.error == nil { results.close(whenComplete: added) }
         }
         progress.addFile()
+    }
+}
+
+/// A file's place among those being read, given back once: when its reading ends, or at the latest when its task
+/// does.
+private final class ReadingPlace: Sendable {
+    private let semaphore: AsyncSemaphore
+    private let given = Atomic(false)
+
+    init(_ semaphore: AsyncSemaphore) { self.semaphore = semaphore }
+
+    func give() {
+        if !given.exchange(true, ordering: .acquiringAndReleasing) { semaphore.release() }
     }
 }
