@@ -12,6 +12,7 @@ import http.client
 import os
 import http.server
 import json
+import ssl
 import threading
 import time
 import urllib.parse
@@ -172,8 +173,9 @@ def serial_round_trips(log, until=None, slack=0.002):
     return max(depth, default=0)
 
 
-def start(upstream, latency_ms=0.0, port=0):
-    """Starts the proxy on 127.0.0.1 in a background thread; returns (server, stats)."""
+def start(upstream, latency_ms=0.0, port=0, tls=None):
+    """Starts the proxy on 127.0.0.1 in a background thread; returns (server, stats). `tls` is (certificate file,
+    key file): the proxy then serves HTTPS with that certificate (an S3 endpoint behind a private CA)."""
     stats = Stats()
     stats.latency = latency_ms / 1000
     class Server(http.server.ThreadingHTTPServer):
@@ -182,6 +184,10 @@ def start(upstream, latency_ms=0.0, port=0):
         request_queue_size = 128
 
     server = Server(("127.0.0.1", port), make_handler(upstream, stats))
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, stats
@@ -192,7 +198,11 @@ if __name__ == "__main__":
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (needs --tls-key)")
+    parser.add_argument("--tls-key")
     arguments = parser.parse_args()
-    server, _ = start(arguments.upstream, arguments.latency_ms, arguments.port)
-    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+    tls = (arguments.tls_cert, arguments.tls_key) if arguments.tls_cert else None
+    server, _ = start(arguments.upstream, arguments.latency_ms, arguments.port, tls)
+    scheme = "https" if tls else "http"
+    print(f"{scheme}://127.0.0.1:{server.server_address[1]}", flush=True)
     threading.Event().wait()

@@ -116,6 +116,7 @@ actor StorageResolver {
         let config = spec.config ?? [:]
         var environment = ProcessInfo.processInfo.environment
         let store: StoreLocation
+        var tls = TLSConfiguration()
         switch spec.provider {
         case "local", "velero.io/local":
             guard let path = config["path"], !path.isEmpty else {
@@ -134,7 +135,8 @@ actor StorageResolver {
                 let endpoint = try config["s3Url"].map { url throws(ChunkStoreError) in
                     try S3Location.Endpoint(parsing: url)
                 }
-                let pathStyle = config["s3ForcePathStyle"].map { $0.lowercased() == "true" }
+                let pathStyle = try Self.flag(config, "s3ForcePathStyle", location: location.name)
+                tls = try Self.tls(spec, location: location.name)
                 store = .s3(
                     S3Location(
                         bucket: bucket, prefix: spec.objectStorage?.prefix ?? "",
@@ -156,8 +158,9 @@ actor StorageResolver {
             )
         }
         // A local store's directories are made and synced, and S3 credentials read from files: the blocking pool.
-        let backend = try await BlockingPool.shared.run { [environment] in
-            try store.open(create: create, environment: environment, client: HTTPClient(configuration: .objectStore()))
+        let backend = try await BlockingPool.shared.run { [environment, tls] in
+            try store.open(
+                create: create, environment: environment, client: HTTPClient(configuration: .objectStore(tls: tls)))
         }
         if create && !spec.isReadOnly {
             return try await Repository.openOrCreate(
@@ -165,6 +168,36 @@ actor StorageResolver {
                 directories: StoreLayout.withRecords)
         }
         return try await Repository.open(backend, passwords: passwords)
+    }
+
+    /// A boolean in a location's `config` ("true" or "false", any case, as Velero's AWS plugin reads it); nil when
+    /// absent. Anything else is refused, naming the key: a typo must not quietly mean false.
+    static func flag(_ config: [String: String], _ key: String, location: String) throws -> Bool? {
+        guard let text = config[key], !text.isEmpty else { return nil }
+        guard let value = Bool(text.lowercased()) else {
+            throw LocationError(
+                description: "backup storage location '\(location)': config.\(key) '\(text)' is not true or false")
+        }
+        return value
+    }
+
+    /// How the location's S3 endpoint is trusted: `objectStorage.caCert` (a base64 PEM bundle, as Velero takes
+    /// it) for a private CA, and `config.insecureSkipTLSVerify` to turn verification off.
+    static func tls(_ spec: BackupStorageLocation.Spec, location: String) throws -> TLSConfiguration {
+        var tls = TLSConfiguration()
+        if let text = spec.objectStorage?.caCert, !text.isEmpty {
+            guard let pem = Data(base64Encoded: text, options: .ignoreUnknownCharacters),
+                String(decoding: pem, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----")
+            else {
+                throw LocationError(
+                    description:
+                        "backup storage location '\(location)': objectStorage.caCert is not a base64-encoded PEM certificate bundle"
+                )
+            }
+            tls.certificateAuthorityPEM = Array(pem)
+        }
+        if try flag(spec.config ?? [:], "insecureSkipTLSVerify", location: location) == true { tls.verifyPeer = false }
+        return tls
     }
 
     /// The location's credentials Secret (AWS INI format, as `velero install --secret-file` stores it) written to a

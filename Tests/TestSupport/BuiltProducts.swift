@@ -16,11 +16,11 @@ public enum BuiltProducts {
         return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
-    /// Runs the executable to its end and returns its status and output, waiting on a thread of its own: a test
-    /// that waited on the cooperative pool (two threads on this machine) would stall every other async test in the
-    /// process meanwhile, lease renewals and timeouts included. Standard error is read on another thread, so a
-    /// child that fills one pipe while the other is being read cannot stall. `input`, when given, is the command's
-    /// standard input (then closed).
+    /// Runs the executable (built here, or an absolute path) to its end and returns its status and output, waiting on
+    /// a thread of its own: a test that waited on the cooperative pool (two threads on this machine) would stall
+    /// every other async test in the process meanwhile, lease renewals and timeouts included. Standard error is read
+    /// on another thread, so a child that fills one pipe while the other is being read cannot stall. `input`, when
+    /// given, is the command's standard input (then closed).
     public static func run(
         _ name: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
         input: String? = nil
@@ -44,7 +44,7 @@ public enum BuiltProducts {
         let stdin = Pipe()
         if input != nil { process.standardInput = stdin }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.executableURL = URL(fileURLWithPath: path(name))
+        process.executableURL = URL(fileURLWithPath: name.hasPrefix("/") ? name : path(name))
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()

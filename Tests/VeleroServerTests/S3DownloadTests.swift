@@ -17,14 +17,7 @@ struct S3DownloadTests {
         let bucket = try await MotoBucket.create("download", client: http)
         let moto = MotoBucket.environment
         try await ServerHarness.with { harness in
-            let ini = "[default]\naws_access_key_id=\(moto.accessKey)\naws_secret_access_key=\(moto.secretKey)\n"
-            try await harness.apply(
-                """
-                {"apiVersion":"v1","kind":"Secret","metadata":{"name":"cloud-credentials","namespace":"velero"},\
-                "data":{"cloud":"\(Data(ini.utf8).base64EncodedString())"}}
-                """,
-                to: APIResource(group: "", version: "v1", name: "secrets", kind: "Secret", namespaced: true),
-                namespace: "velero")
+            try await harness.applyCloudCredentials(moto)
             var location = BackupStorageLocation(
                 name: "s3", namespace: "velero",
                 spec: .init(
@@ -59,5 +52,20 @@ struct S3DownloadTests {
                 #expect(try await http.execute(HTTPRequest(method: .get, url: altered)).status == 403)
             }
         }
+    }
+}
+
+extension ServerHarness {
+    /// moto's keys as Velero's `cloud-credentials` Secret (AWS INI format under `cloud`), for an aws location's
+    /// `spec.credential`.
+    func applyCloudCredentials(_ moto: MotoEnvironment) async throws {
+        let ini = "[default]\naws_access_key_id=\(moto.accessKey)\naws_secret_access_key=\(moto.secretKey)\n"
+        try await apply(
+            """
+            {"apiVersion":"v1","kind":"Secret","metadata":{"name":"cloud-credentials","namespace":"velero"},\
+            "data":{"cloud":"\(Data(ini.utf8).base64EncodedString())"}}
+            """,
+            to: APIResource(group: "", version: "v1", name: "secrets", kind: "Secret", namespaced: true),
+            namespace: "velero")
     }
 }

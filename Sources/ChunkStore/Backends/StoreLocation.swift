@@ -43,7 +43,10 @@ extension HTTPClient.Configuration {
     /// be in flight, plus 16 for the record, index and lock requests that run beside them (16 at a time). With
     /// fewer connections than requests, the transport queues the rest behind the slowest answers: the default of
     /// 16 held a restore to half the 32 chunk requests its limits allow.
-    public static func objectStore(limits: Repository.Limits = .standard) -> HTTPClient.Configuration {
-        HTTPClient.Configuration(maxConnectionsPerHost: limits.requestsInFlight + 16)
+    /// `tls`: how the endpoint's certificate is checked (a private CA's bundle, or no check).
+    public static func objectStore(limits: Repository.Limits = .standard, tls: TLSConfiguration = TLSConfiguration())
+        -> HTTPClient.Configuration
+    {
+        HTTPClient.Configuration(maxConnectionsPerHost: limits.requestsInFlight + 16, tls: tls)
     }
 }
