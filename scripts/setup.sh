@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what velero-cas needs on a fresh Debian machine with Swift: the C libraries it links (lz4, curl, OpenSSL,
-# zlib) and, for the tests, the moto S3 server and boto3 (used once to create moto's test user).
+# zlib), the openssl command (the TLS tests make a CA with it) and, for the tests, the moto S3 server and boto3 (used
+# once to create moto's test user).
 set -euo pipefail
 
 need_apt=()
-for package in liblz4-dev libcurl4-openssl-dev libssl-dev zlib1g-dev curl; do
+for package in liblz4-dev libcurl4-openssl-dev libssl-dev zlib1g-dev curl openssl; do
   dpkg -s "$package" >/dev/null 2>&1 || need_apt+=("$package")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
