@@ -91,7 +91,9 @@ struct NewStoreRoundTripTests {
                     "a megabyte is read while the lock is written",
                     hold: { $0 == .put && $1.hasPrefix("locks/") },
                     until: { _ in progress.bytesTotal > 0 && progress.bytesRead >= 1 << 20 })
-            ])
+            ],
+            // The full suite beside it can slow reading a megabyte past 5 s; a held write goes on as soon as it is.
+            patience: .seconds(60))
         let snapshot = try await TreeBackup(repository: repository, progress: progress).run(
             source: source, name: "first")
         #expect(store.outcomes == ["a megabyte is read while the lock is written": true])

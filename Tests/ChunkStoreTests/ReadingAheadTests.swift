@@ -64,7 +64,7 @@ struct ReadingAheadTests {
             try await TreeBackup(repository: existing, fileConcurrency: 2, progress: progress).run(
                 source: temp.sub("source"), name: "measured")
         }
-        let read = try await Self.bytesRead(progress, reaching: total, within: .seconds(30))
+        let read = try await Self.bytesRead(progress, reaching: total, within: .seconds(60))
         released.turnOn()
         let snapshot = try await backup.value
         #expect(read == total, "read \(read) of \(total) bytes while the first uploads were held")
@@ -97,7 +97,7 @@ struct ReadingAheadTests {
         }
         // Forty files of one chunk each, four request slots and eight files at a time: waiting chunks used to keep
         // their slots (four chunks read) and their files' places (eight).
-        let read = try await Self.bytesRead(progress, reaching: total, within: .seconds(30))
+        let read = try await Self.bytesRead(progress, reaching: total, within: .seconds(60))
         #expect(
             !store.log.contains { $0.operation == .put && $0.key.hasPrefix(PackLayout.prefix) },
             "nothing is uploaded before the lock is won")

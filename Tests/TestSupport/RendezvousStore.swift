@@ -89,7 +89,12 @@ public final class RendezvousStore: ObjectStore {
             let deadline = ContinuousClock.now + patience
             var met = state.withLock { held.until($0.log) }
             while !met, ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(5))
+                // A cancelled request stops waiting and fails, as a store's request does: `try?` here made the
+                // loop spin without sleeping until `patience` ran out, holding a cooperative thread all along.
+                do { try await Task.sleep(for: .milliseconds(5)) } catch {
+                    state.withLock { $0.met[held.name] = false }
+                    throw error
+                }
                 met = state.withLock { held.until($0.log) }
             }
             state.withLock { $0.met[held.name] = met }

@@ -74,7 +74,8 @@ public final class SlowFailingStore: ObjectStore {
         if let gather {
             let deadline = ContinuousClock.now + gather.patience
             while state.withLock({ $0.maxInFlight < gather.count }) && ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(5))
+                // Cancelled, the sleep returns at once: stop gathering rather than spin until the deadline.
+                do { try await Task.sleep(for: .milliseconds(5)) } catch { break }
             }
         }
         // The request takes its time even when the caller is cancelled, as a request on the wire does.

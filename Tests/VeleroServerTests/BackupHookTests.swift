@@ -59,7 +59,7 @@ struct BackupHookTests {
                     {"apiVersion":"velero.io/v1","kind":"Backup","metadata":{"name":"hooked","namespace":"velero"},\
                     "spec":{"includedNamespaces":["shop"]\(rules)}}
                     """, to: Backup.resource, namespace: "velero")
-                let backup = try await harness.finishedBackup("hooked", seconds: 60)
+                let backup = try await harness.finishedBackup("hooked", seconds: 180)
                 let record = try #require(try await harness.storedBackup("hooked"))
                 #expect(backup.phase == .completed, "\(record.errors) \(nodes.agentLog("node-a"))")
                 // web: its annotations (pre and post); api: both rules' pre hooks and the quiesce post hook.
@@ -138,7 +138,7 @@ struct BackupHookTests {
                     {"apiVersion":"velero.io/v1","kind":"Backup","metadata":{"name":"failing","namespace":"velero"},\
                     "spec":{"includedNamespaces":["ops"]}}
                     """, to: Backup.resource, namespace: "velero")
-                let backup = try await harness.finishedBackup("failing", seconds: 60)
+                let backup = try await harness.finishedBackup("failing", seconds: 180)
                 let record = try #require(try await harness.storedBackup("failing"))
                 #expect(backup.phase == .partiallyFailed)
                 #expect(backup.status?.hookStatus == HookStatus(hooksAttempted: 3, hooksFailed: 3))

@@ -48,8 +48,10 @@ struct LeaderElectionTests {
             }
             let takeover = ContinuousClock.now - killed
             // The lease (15 s, as B last saw it renewed) must run out first; then B takes it at its next try (every
-            // 1–1.2 s).
-            #expect(takeover >= .seconds(13), "took over after \(takeover), before the lease could have lapsed")
+            // 1–1.2 s). The lease runs from A's last renewal, which a loaded machine can delay by a few seconds
+            // before the kill (12.99 s was measured once in the full suite); a takeover before 11 s would mean A's
+            // renewals had stopped 4 s before it was killed.
+            #expect(takeover >= .seconds(11), "took over after \(takeover), before the lease could have lapsed")
             #expect(takeover <= .seconds(35), "took \(takeover) for a 15 s lease")
 
             try await harness.apply(
