@@ -170,15 +170,17 @@ actor StorageResolver {
         return try await Repository.open(backend, passwords: passwords)
     }
 
-    /// A boolean in a location's `config` ("true" or "false", any case, as Velero's AWS plugin reads it); nil when
-    /// absent. Anything else is refused, naming the key: a typo must not quietly mean false.
+    /// A boolean in a location's `config`, in the forms Go's `strconv.ParseBool` takes (Velero's AWS plugin reads
+    /// them so); nil when absent. Anything else is refused, naming the key: a typo must not quietly mean false.
     static func flag(_ config: [String: String], _ key: String, location: String) throws -> Bool? {
         guard let text = config[key], !text.isEmpty else { return nil }
-        guard let value = Bool(text.lowercased()) else {
+        switch text {
+        case "1", "t", "T", "true", "TRUE", "True": return true
+        case "0", "f", "F", "false", "FALSE", "False": return false
+        default:
             throw LocationError(
                 description: "backup storage location '\(location)': config.\(key) '\(text)' is not true or false")
         }
-        return value
     }
 
     /// How the location's S3 endpoint is trusted: `objectStorage.caCert` (a base64 PEM bundle, as Velero takes
