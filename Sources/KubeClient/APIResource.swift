@@ -1,3 +1,5 @@
+import HTTPTransport
+
 /// One kind of object the API server serves, as discovery describes it (preferred version only).
 public struct APIResource: Sendable, Hashable, Codable, CustomStringConvertible {
     /// "" for the core group.
@@ -51,21 +53,8 @@ public struct APIResource: Sendable, Hashable, Codable, CustomStringConvertible 
     /// (`system:admin` included).
     static func segment(_ text: String) -> String {
         if text == "." || text == ".." { return String(repeating: "%2E", count: text.count) }
-        guard text.utf8.contains(where: { !Self.segmentBytes.contains($0) }) else { return text }
-        var encoded = ""
-        for byte in text.utf8 {
-            if Self.segmentBytes.contains(byte) {
-                encoded.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                encoded += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
-        }
-        return encoded
+        return PercentEncoding.encode(text, alsoKeeping: "!$&'()*+,;=:@")
     }
-
-    /// RFC 3986's `pchar` without `%`: unreserved characters, sub-delimiters, `:` and `@`.
-    private static let segmentBytes = Set(
-        Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@".utf8))
 
     /// Whether `text` names this resource: plural, singular, kind, short name, or any of those with ".group".
     public func matches(_ text: String) -> Bool {
@@ -74,11 +63,5 @@ public struct APIResource: Sendable, Hashable, Codable, CustomStringConvertible 
         if names.contains(lower) { return true }
         guard !group.isEmpty, lower.hasSuffix("." + group) else { return false }
         return names.contains(String(lower.dropLast(group.count + 1)))
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

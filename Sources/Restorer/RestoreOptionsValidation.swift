@@ -22,15 +22,13 @@ extension RestoreOptions {
         }
         // The same rules as `parseNamespaceMappings`, for mappings that did not come through it (a Restore's
         // `spec.namespaceMapping`): an invalid target fails object by object, and two sources on one target merge.
+        var sources: [String: String] = [:]
         for (source, target) in namespaceMappings.sorted(by: { $0.key < $1.key }) {
             guard Self.isNamespaceName(source), Self.isNamespaceName(target) else {
                 throw .invalidOption(
                     "namespace mapping '\(source):\(target)' (--namespace-mappings, spec.namespaceMapping) must map "
                         + "a valid namespace name to a valid namespace name")
             }
-        }
-        var sources: [String: String] = [:]
-        for (source, target) in namespaceMappings.sorted(by: { $0.key < $1.key }) {
             if let other = sources[target] {
                 throw .invalidOption(
                     "namespace mapping: '\(other)' and '\(source)' are both mapped to '\(target)' "

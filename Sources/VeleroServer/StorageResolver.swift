@@ -174,13 +174,11 @@ actor StorageResolver {
     /// them so); nil when absent. Anything else is refused, naming the key: a typo must not quietly mean false.
     static func flag(_ config: [String: String], _ key: String, location: String) throws -> Bool? {
         guard let text = config[key], !text.isEmpty else { return nil }
-        switch text {
-        case "1", "t", "T", "true", "TRUE", "True": return true
-        case "0", "f", "F", "false", "FALSE", "False": return false
-        default:
+        guard let value = GoBool.parse(text) else {
             throw LocationError(
                 description: "backup storage location '\(location)': config.\(key) '\(text)' is not true or false")
         }
+        return value
     }
 
     /// How the location's S3 endpoint is trusted: `objectStorage.caCert` (a base64 PEM bundle, as Velero takes

@@ -1,4 +1,5 @@
 import ArgumentParser
+import KubeClient
 
 /// Rewrites the command line forms Velero users type into the ones the parser declares, before parsing:
 ///
@@ -77,13 +78,7 @@ enum CommandLineForms {
     }
 
     /// Go's `strconv.ParseBool`.
-    static func goBool(_ text: String) -> Bool? {
-        switch text {
-        case "1", "t", "T", "true", "TRUE", "True": true
-        case "0", "f", "F", "false", "FALSE", "False": false
-        default: nil
-        }
-    }
+    static func goBool(_ text: String) -> Bool? { GoBool.parse(text) }
 
     private static func parse(_ value: String, flag: String) throws(ValidationError) -> Bool {
         guard let parsed = goBool(value) else {
